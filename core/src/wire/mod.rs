@@ -1,0 +1,1 @@
+//! PDU views and representations.
