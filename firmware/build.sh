@@ -1,0 +1,27 @@
+#!/bin/bash
+# Build the firmware (release) with Debian's rustc-web and -Zbuild-std=core, then print its footprint.
+# Last line: `flash=N ram=M` in bytes.
+#   flash = .vector_table + .text + .rodata + .data (its load image lives in flash)
+#   ram   = .data + .bss + .uninit + the stack reserved in memory.x (_stack_size)
+# Env: CARGO (default /usr/bin/cargo), RUSTC (default /usr/bin/rustc); extra args go to cargo build.
+set -eu
+cd "$(dirname "$0")"
+: "${CARGO:=/usr/bin/cargo}"
+: "${RUSTC:=/usr/bin/rustc}"
+export RUSTC
+export RUSTC_BOOTSTRAP=1
+"$CARGO" build --release "$@"
+
+elf=target/thumbv7m-none-eabi/release/echoprobe-firmware
+# Section name and size (hex) from the section headers; `[ 1]` vs `[12]` is normalised away first.
+sizes=$(readelf -SW "$elf" | sed -n 's/^ *\[ *[0-9]*\] *//p' | awk '{ print $1, $5 }')
+sec() {
+  h=$(echo "$sizes" | awk -v n="$1" '$1 == n { print $2 }')
+  printf '%d' "0x${h:-0}"
+}
+vt=$(sec .vector_table); text=$(sec .text); ro=$(sec .rodata); data=$(sec .data); bss=$(sec .bss); un=$(sec .uninit)
+stack_k=$(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' memory.x)
+[ -n "$stack_k" ] || { echo "build.sh: no _stack_size in memory.x" >&2; exit 1; }
+stack=$((stack_k * 1024))
+echo "vector_table=$vt text=$text rodata=$ro data=$data bss=$bss uninit=$un stack=$stack"
+echo "flash=$((vt + text + ro + data)) ram=$((data + bss + un + stack))"
