@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Install everything scripts/test.sh and scripts/bench.sh need, on Debian 12 (bookworm), as root.
+#
+# Assumes rustup with the stable and nightly toolchains is already installed. Idempotent and quick
+# when everything is present: apt is only touched (one `apt-get update`, one `apt-get install`)
+# when a package is missing, pip only when pynetdicom is missing or has another version, rustup
+# only when a component is missing. Prints what it installs.
+#
+# Environment:
+#   ECHOPROBE_PYTHON  the python the interop tests run (default: python3 on PATH). pynetdicom is
+#                     installed for exactly this interpreter.
+set -euo pipefail
+
+PYNETDICOM_VERSION=3.0.4
+PYDICOM_VERSION=3.0.2
+PYTHON=${ECHOPROBE_PYTHON:-python3}
+
+# Debian packages, each with what it is for.
+APT_PACKAGES=(
+    dcmtk           # storescp, echoscu, dcmqrscp: the reference peers
+    haproxy         # load-balancer interop (external-check)
+    qemu-system-arm # firmware tests on an emulated Cortex-M3
+    rustc-web       # Debian's rustc 1.96 (with the thumbv7m target spec) for -Zbuild-std
+    cargo-web       # the matching cargo
+    rust-web-src    # library sources for -Zbuild-std=core (/usr/lib/rustlib/src/rust)
+    rust-web-llvm   # llvm tools for rustc-web
+    lld-22          # linker for the embedded target
+    iproute2        # ip: bring up lo inside the test namespace
+    util-linux      # unshare
+    python3-pip     # pip for Debian's python (pyenv pythons bring their own)
+    time            # /usr/bin/time -v for peak RSS in bench.sh
+    hyperfine       # bench.sh
+    gcc             # host linker for cargo
+    libc6-dev
+    ca-certificates # crates.io, pypi
+)
+
+log() { printf '[install-deps %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        log "need root for: $*"
+        return 1
+    fi
+}
+
+# --- apt ------------------------------------------------------------------------------------
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [ "$status" != "install ok installed" ]; then
+        missing+=("$pkg")
+    fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    log "apt: all ${#APT_PACKAGES[@]} packages present"
+else
+    log "apt: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- pip: pynetdicom for the python the tests use -------------------------------------------
+have=$("$PYTHON" -c 'import pynetdicom, pydicom; print(pynetdicom.__version__)' 2>/dev/null || true)
+if [ "$have" = "$PYNETDICOM_VERSION" ]; then
+    log "pip: pynetdicom $have present for $(command -v "$PYTHON")"
+else
+    log "pip: installing pynetdicom==$PYNETDICOM_VERSION pydicom==$PYDICOM_VERSION for $(command -v "$PYTHON") (had: ${have:-none})"
+    # Debian's own python refuses pip installs (PEP 668) unless told otherwise; pyenv ignores this.
+    PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        "$PYTHON" -m pip install -q "pynetdicom==$PYNETDICOM_VERSION" "pydicom==$PYDICOM_VERSION"
+    "$PYTHON" -c 'import pynetdicom; print("pynetdicom", pynetdicom.__version__)'
+fi
+
+# --- rustup components ----------------------------------------------------------------------
+cd "$(dirname "$0")/.."
+toolchain=$(rustup show active-toolchain | cut -d' ' -f1)
+installed=$(rustup component list --installed --toolchain "$toolchain")
+components=()
+for c in rustfmt clippy; do
+    grep -q "^$c" <<<"$installed" || components+=("$c")
+done
+if [ "${#components[@]}" -eq 0 ]; then
+    log "rustup: rustfmt and clippy present for $toolchain"
+else
+    log "rustup: adding ${components[*]} to $toolchain"
+    rustup component add --toolchain "$toolchain" "${components[@]}"
+fi
+
+# --- sanity: the binaries the tests call by absolute path -----------------------------------
+for bin in /usr/bin/storescp /usr/bin/echoscu /usr/bin/dcmqrscp /usr/sbin/haproxy \
+    /usr/bin/qemu-system-arm /usr/bin/rustc /usr/bin/cargo /usr/bin/unshare /usr/bin/time; do
+    [ -x "$bin" ] || { log "missing after install: $bin"; exit 1; }
+done
+[ -d /usr/lib/rustlib/src/rust/library/core ] || { log "missing: rust-web-src library sources"; exit 1; }
+log "done"
