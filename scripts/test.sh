@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the one test command of echoprobe (the README names it, CI runs it via .ci/run).
+#
+#   scripts/test.sh            run everything; exit 0 only if every step passed
+#
+# Steps, in order (each timed; a failed step does not stop the independent ones after it):
+#   deps       scripts/install-deps.sh (apt/pip/rustup, quick when all is present)
+#   fmt        cargo fmt --all --check
+#   clippy     cargo clippy --workspace --all-targets -- -D warnings
+#   build      cargo test --workspace --no-run, cargo build --workspace --bins (needs the network
+#              for crates; everything later runs offline)
+#   thumbv7m   scripts/build-thumbv7m.sh (core for Cortex-M3, no alloc)
+#   test       cargo test --workspace --offline inside a fresh network namespace that only has
+#              loopback (unshare -n), so DCMTK, pynetdicom, HAProxy and our own servers can only
+#              listen on and talk to 127.0.0.0/8 and ::1. Not run if `build` failed.
+#   hooks      optional scripts added by later work, run when present, reported either way:
+#                firmware/qemu-test.sh   firmware on QEMU (must isolate its own networking)
+#                fuzz/smoke.sh           short fuzz runs of every target
+#              A hook that is absent is listed as ABSENT in the summary (not a failure); a hook
+#              that exists but is not executable is a failure.
+#
+# Environment: CI=true adds --locked to cargo. ECHOPROBE_TEST_TIMEOUT (seconds, default 1800)
+# bounds the namespaced test run. As non-root the namespace is made with `unshare -r -n`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+T_START=$(date +%s)
+SUMMARY=()
+FAILURES=0
+declare -A RESULT=()
+LOCKED=()
+[ "${CI:-}" = "true" ] && LOCKED=(--locked)
+TEST_TIMEOUT=${ECHOPROBE_TEST_TIMEOUT:-1800}
+
+ts() { date -u +%H:%M:%S; }
+
+# step NAME CMD...: run CMD, record PASS/FAIL and the duration. Never aborts the script.
+step() {
+    local name=$1
+    shift
+    local t0 rc dt
+    t0=$(date +%s)
+    printf '\n==> [%s] %s: %s\n' "$(ts)" "$name" "$*"
+    if "$@"; then rc=0; else rc=$?; fi
+    dt=$(($(date +%s) - t0))
+    if [ "$rc" -eq 0 ]; then
+        RESULT[$name]=pass
+        SUMMARY+=("$(printf 'PASS    %5ss  %s' "$dt" "$name")")
+        printf '<== [%s] %s: ok (%ss)\n' "$(ts)" "$name" "$dt"
+    else
+        RESULT[$name]=fail
+        FAILURES=$((FAILURES + 1))
+        SUMMARY+=("$(printf 'FAIL    %5ss  %s (exit %s)' "$dt" "$name" "$rc")")
+        printf '<== [%s] %s: FAILED with exit %s (%ss)\n' "$(ts)" "$name" "$rc" "$dt"
+    fi
+}
+
+# not_run NAME WHY: a step that could not run counts as a failure.
+not_run() {
+    RESULT[$1]=fail
+    FAILURES=$((FAILURES + 1))
+    SUMMARY+=("$(printf 'NOT RUN %5s   %s (%s)' "-" "$1" "$2")")
+    printf '\n==> [%s] %s: NOT RUN (%s)\n' "$(ts)" "$1" "$2"
+}
+
+summary() {
+    local total=$(($(date +%s) - T_START))
+    printf '\n==================== echoprobe test summary ====================\n'
+    printf '%s\n' "${SUMMARY[@]}"
+    printf -- '----------------------------------------------------------------\n'
+    if [ "$FAILURES" -eq 0 ]; then
+        printf 'ALL PASSED in %ss (%dm%02ds)\n' "$total" $((total / 60)) $((total % 60))
+    else
+        printf '%s STEP(S) FAILED, total %ss (%dm%02ds)\n' "$FAILURES" "$total" $((total / 60)) $((total % 60))
+    fi
+}
+
+# The namespaced test run. Runs as `bash -c` inside `unshare -n`.
+netns_tests() {
+    local unshare_args=(-n)
+    [ "$(id -u)" -eq 0 ] || unshare_args=(-r -n)
+    # Bring up lo (a new namespace has it down), refuse to go on if anything but lo exists,
+    # then run every test of the workspace with no network beyond loopback.
+    timeout -k 15 "$TEST_TIMEOUT" unshare "${unshare_args[@]}" -- bash -c '
+        set -euo pipefail
+        ip link set lo up
+        ifaces=$(awk -F: "NR > 2 { gsub(/ /, \"\", \$1); print \$1 }" /proc/self/net/dev | tr "\n" " ")
+        echo "test namespace: interfaces: $ifaces"
+        [ "$ifaces" = "lo " ] || { echo "test namespace is not loopback-only" >&2; exit 1; }
+        exec cargo test --workspace --offline "$@" --no-fail-fast
+    ' netns-test "${LOCKED[@]}"
+}
+
+echo "echoprobe scripts/test.sh: started $(date -u '+%Y-%m-%d %H:%M:%S') UTC in $PWD (CI=${CI:-})"
+
+step deps scripts/install-deps.sh
+if [ "${RESULT[deps]}" != pass ]; then
+    summary
+    exit 1
+fi
+echo "toolchain: $(rustc -V); $(cargo -V); python: $(command -v "${ECHOPROBE_PYTHON:-python3}")"
+
+step fmt cargo fmt --all --check
+step clippy cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings
+step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
+step thumbv7m scripts/build-thumbv7m.sh
+
+if [ "${RESULT[build]}" = pass ]; then
+    step test netns_tests
+else
+    not_run test "the build step failed"
+fi
+
+# Hooks for later work. Each is reported, present or not.
+for hook in firmware/qemu-test.sh fuzz/smoke.sh; do
+    if [ -x "$hook" ]; then
+        step "hook $hook" "$hook"
+    elif [ -e "$hook" ]; then
+        not_run "hook $hook" "exists but is not executable"
+    else
+        SUMMARY+=("$(printf 'ABSENT  %5s   hook %s (not written yet, nothing ran)' "-" "$hook")")
+        printf '\n==> [%s] hook %s: ABSENT, nothing ran\n' "$(ts)" "$hook"
+    fi
+done
+
+summary
+[ "$FAILURES" -eq 0 ]
