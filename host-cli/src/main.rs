@@ -1,1 +1,82 @@
-fn main() {}
+//! echoprobe: a truthful, bounded, fast DICOM C-ECHO health checker, command line compatible with DCMTK echoscu.
+//!
+//! `echoprobe [options] peer port` checks a peer; `echoprobe scp [options] port` answers C-ECHOs;
+//! `echoprobe demo` runs both on 127.0.0.1. Installed or linked as `echoscu`, it is a drop-in for DCMTK's echoscu.
+//! Exit codes: see `exit.rs` and `echoprobe -h`.
+
+mod args;
+mod exit;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use crate::args::Invocation;
+use crate::exit::Failure;
+
+/// The name to use in messages: `echoscu` when invoked under that name (e.g. through a symlink), else `echoprobe`.
+fn program_name(argv0: Option<&std::ffi::OsStr>) -> &'static str {
+    let base = argv0
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .and_then(|s| s.to_str())
+        .unwrap_or("echoprobe");
+    if base == "echoscu" {
+        "echoscu"
+    } else {
+        "echoprobe"
+    }
+}
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    let prog = program_name(argv.next().as_deref());
+    let mut args = Vec::new();
+    for arg in argv {
+        match arg.into_string() {
+            Ok(s) => args.push(s),
+            Err(bad) => {
+                eprintln!("{prog}: argument {bad:?} is not valid UTF-8");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    }
+    let code = match args::parse(prog, args) {
+        Ok(Invocation::Help(text)) | Ok(Invocation::Version(text)) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            exit::HEALTHY
+        }
+        Ok(Invocation::Echo(_options, _translated)) => {
+            report(
+                prog,
+                &Failure::Local("the echo check is not built yet".to_string()),
+            );
+            exit::LOCAL
+        }
+        Ok(Invocation::Scp(_options)) => {
+            report(
+                prog,
+                &Failure::Local("the SCP is not built yet".to_string()),
+            );
+            exit::LOCAL
+        }
+        Ok(Invocation::Demo(_options)) => {
+            report(
+                prog,
+                &Failure::Local("the demo is not built yet".to_string()),
+            );
+            exit::LOCAL
+        }
+        Err(failure) => {
+            report(prog, &failure);
+            failure.code()
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Prints a failure on stderr, prefixed by the program name.
+fn report(prog: &str, failure: &Failure) {
+    eprintln!("{prog}: {failure}");
+}

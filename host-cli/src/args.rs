@@ -1,0 +1,1425 @@
+//! Command line: DCMTK echoscu syntax in front of clap.
+//!
+//! DCMTK uses single-dash multi-letter options (`-aet X`, `-to 5`, `-pdu 32768`) and plus options (`+tls K C`) that
+//! clap cannot parse (it would read `-aet` as `-a -e -t`). [`translate`] therefore rewrites argv first: every known
+//! DCMTK token, short or long, becomes its long form, and an option's value is glued to it (`--aetitle=X`) so that a
+//! value starting with a dash is never mistaken for an option. Unknown dash or plus tokens are refused right there
+//! (DCMTK: "Unknown option"), TLS options and `-lc` are recognized and refused with a clear message. Then clap parses
+//! the long forms, and [`EchoOptions`] & co. hold the validated values.
+//!
+//! Three modes: `echoprobe [options] peer port` (echoscu), `echoprobe scp [options] port` and `echoprobe demo`. The
+//! subcommand is recognized only as the very first argument, and not when the program runs as `echoscu` (there it is a
+//! pure drop-in and `echoscu scp 104` talks to a host named `scp`).
+
+use core::net::IpAddr;
+use core::time::Duration;
+
+use clap::{ArgAction, Parser};
+
+use crate::exit::{self, Failure};
+
+/// How much to print. DCMTK's `-q`, `-v`, `-d` and `-ll LEVEL`; the last one given wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    /// Errors only (one line on stderr); no summary, no warnings.
+    Quiet,
+    /// The one-line summary on stdout, warnings and errors on stderr.
+    Normal,
+    /// Plus the negotiation (what we proposed, what the peer accepted) and each echo.
+    Verbose,
+    /// Plus hex dumps of every PDU sent and received.
+    Debug,
+}
+
+/// The transfer syntaxes `-pts N` proposes the first N of, in DCMTK echoscu's order (3.6.7 has 38).
+pub(crate) const TRANSFER_SYNTAXES: [&str; 38] = [
+    "1.2.840.10008.1.2",       // Implicit VR Little Endian (default, first)
+    "1.2.840.10008.1.2.1",     // Explicit VR Little Endian
+    "1.2.840.10008.1.2.2",     // Explicit VR Big Endian (retired)
+    "1.2.840.10008.1.2.4.50",  // JPEG Baseline (Process 1)
+    "1.2.840.10008.1.2.4.51",  // JPEG Extended (Process 2 & 4)
+    "1.2.840.10008.1.2.4.52",  // JPEG Extended (Process 3 & 5)
+    "1.2.840.10008.1.2.4.53",  // JPEG Spectral Selection (Process 6 & 8)
+    "1.2.840.10008.1.2.4.54",  // JPEG Spectral Selection (Process 7 & 9)
+    "1.2.840.10008.1.2.4.55",  // JPEG Full Progression (Process 10 & 12)
+    "1.2.840.10008.1.2.4.56",  // JPEG Full Progression (Process 11 & 13)
+    "1.2.840.10008.1.2.4.57",  // JPEG Lossless (Process 14)
+    "1.2.840.10008.1.2.4.58",  // JPEG Lossless (Process 15)
+    "1.2.840.10008.1.2.4.59",  // JPEG Extended Hierarchical (Process 16 & 18)
+    "1.2.840.10008.1.2.4.60",  // JPEG Extended Hierarchical (Process 17 & 19)
+    "1.2.840.10008.1.2.4.61",  // JPEG Spectral Selection Hierarchical (Process 20 & 22)
+    "1.2.840.10008.1.2.4.62",  // JPEG Spectral Selection Hierarchical (Process 21 & 23)
+    "1.2.840.10008.1.2.4.63",  // JPEG Full Progression Hierarchical (Process 24 & 26)
+    "1.2.840.10008.1.2.4.64",  // JPEG Full Progression Hierarchical (Process 25 & 27)
+    "1.2.840.10008.1.2.4.65",  // JPEG Lossless Hierarchical (Process 28)
+    "1.2.840.10008.1.2.4.66",  // JPEG Lossless Hierarchical (Process 29)
+    "1.2.840.10008.1.2.4.70",  // JPEG Lossless SV1 (Process 14)
+    "1.2.840.10008.1.2.5",     // RLE Lossless
+    "1.2.840.10008.1.2.1.99",  // Deflated Explicit VR Little Endian
+    "1.2.840.10008.1.2.4.80",  // JPEG-LS Lossless
+    "1.2.840.10008.1.2.4.81",  // JPEG-LS Near-Lossless
+    "1.2.840.10008.1.2.4.90",  // JPEG 2000 Lossless Only
+    "1.2.840.10008.1.2.4.91",  // JPEG 2000
+    "1.2.840.10008.1.2.4.92",  // JPEG 2000 Part 2 Lossless Only
+    "1.2.840.10008.1.2.4.93",  // JPEG 2000 Part 2
+    "1.2.840.10008.1.2.4.100", // MPEG2 Main Profile @ Main Level
+    "1.2.840.10008.1.2.4.101", // MPEG2 Main Profile @ High Level
+    "1.2.840.10008.1.2.4.102", // MPEG-4 AVC/H.264 High Profile / Level 4.1
+    "1.2.840.10008.1.2.4.103", // MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1
+    "1.2.840.10008.1.2.4.104", // MPEG-4 AVC/H.264 High Profile / Level 4.2 For 2D Video
+    "1.2.840.10008.1.2.4.105", // MPEG-4 AVC/H.264 High Profile / Level 4.2 For 3D Video
+    "1.2.840.10008.1.2.4.106", // MPEG-4 AVC/H.264 Stereo High Profile / Level 4.2
+    "1.2.840.10008.1.2.4.107", // HEVC/H.265 Main Profile / Level 5.1
+    "1.2.840.10008.1.2.4.108", // HEVC/H.265 Main 10 Profile / Level 5.1
+];
+
+/// Defaults (documented in the help and the README).
+pub(crate) mod defaults {
+    use core::time::Duration;
+    /// echoscu's calling AE title.
+    pub(crate) const CALLING_AE: &str = "ECHOSCU";
+    /// echoscu's called AE title.
+    pub(crate) const CALLED_AE: &str = "ANY-SCP";
+    /// Connect timeout when `-to` is not given (echoscu: unlimited, i.e. the OS's ~2 minutes).
+    pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Socket write timeout when `-ts` is not given (echoscu's default).
+    pub(crate) const SOCKET_TIMEOUT: Duration = Duration::from_secs(60);
+    /// ACSE timeout (echoscu's default).
+    pub(crate) const ACSE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// DIMSE timeout when `-td` is not given (echoscu: unlimited).
+    pub(crate) const DIMSE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Overall deadline when `--deadline` is not given.
+    pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
+    /// Max receive PDU (echoscu's default).
+    pub(crate) const MAX_PDU: u32 = 16384;
+    /// Smallest and largest `-pdu` (DCMTK's ASC_MINIMUMPDUSIZE, ASC_MAXIMUMPDUSIZE).
+    pub(crate) const MIN_PDU: u32 = 4096;
+    /// See [`MIN_PDU`].
+    pub(crate) const MAX_MAX_PDU: u32 = 131072;
+    /// The SCP's AE title.
+    pub(crate) const SCP_AE: &str = "ECHOPROBE";
+    /// The SCP's bind address (like storescp: every interface).
+    pub(crate) const SCP_BIND: &str = "0.0.0.0";
+    /// The SCP's limit on concurrent associations.
+    pub(crate) const SCP_MAX_ASSOCIATIONS: u32 = 32;
+    /// The SCP's idle timeout (no PDU from the peer in an established association).
+    pub(crate) const SCP_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+}
+
+/// `echoprobe [options] peer port`: the echoscu mode, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EchoOptions {
+    /// Host name or address of the peer (IPv6 brackets removed).
+    pub(crate) peer: String,
+    /// TCP port of the peer, 1..=65535.
+    pub(crate) port: u16,
+    /// Our (calling) AE title, validated.
+    pub(crate) calling: String,
+    /// The peer's (called) AE title, validated.
+    pub(crate) called: String,
+    /// How many transfer syntaxes each presentation context proposes (1..=38, first N of [`TRANSFER_SYNTAXES`]).
+    pub(crate) propose_ts: u8,
+    /// How many presentation contexts to propose (1..=128).
+    pub(crate) propose_pc: u8,
+    /// Connect timeout.
+    pub(crate) connect_timeout: Duration,
+    /// Socket write timeout (None: none).
+    pub(crate) socket_timeout: Option<Duration>,
+    /// ACSE timeout.
+    pub(crate) acse_timeout: Duration,
+    /// DIMSE timeout (per C-ECHO-RSP).
+    pub(crate) dimse_timeout: Duration,
+    /// Max receive PDU we advertise.
+    pub(crate) max_pdu: u32,
+    /// Number of C-ECHO-RQs on the association.
+    pub(crate) repeat: u32,
+    /// Abort instead of release at the end.
+    pub(crate) abort: bool,
+    /// Overall limit for the whole run (None: `--deadline 0`).
+    pub(crate) deadline: Option<Duration>,
+    /// Print one JSON object instead of the summary line.
+    pub(crate) json: bool,
+    /// How much to print.
+    pub(crate) verbosity: Verbosity,
+    /// `--arguments`: print the expanded and translated argument list first.
+    pub(crate) show_arguments: bool,
+}
+
+/// `echoprobe scp [options] port`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScpOptions {
+    /// Port to listen on (0: any free port, printed at start).
+    pub(crate) port: u16,
+    /// Address to bind.
+    pub(crate) bind: IpAddr,
+    /// Our AE title.
+    pub(crate) ae_title: String,
+    /// Reject (1/1/7) associations whose called AE title is not ours.
+    pub(crate) require_called_aet: bool,
+    /// Calling AE titles allowed (empty: any); others are rejected 1/1/3.
+    pub(crate) allow_calling: Vec<String>,
+    /// The status every C-ECHO-RSP carries.
+    pub(crate) status: u16,
+    /// Concurrent associations; above it new connections get A-ASSOCIATE-RJ 2/3/2 (local limit exceeded).
+    pub(crate) max_associations: u32,
+    /// Idle timeout in an established association.
+    pub(crate) idle_timeout: Duration,
+    /// How long to wait for the A-ASSOCIATE-RQ after accepting a connection.
+    pub(crate) acse_timeout: Duration,
+    /// Max receive PDU we advertise.
+    pub(crate) max_pdu: u32,
+    /// Stop after this many associations (None: run until killed).
+    pub(crate) exit_after: Option<u64>,
+    /// How much to print.
+    pub(crate) verbosity: Verbosity,
+}
+
+/// `echoprobe demo`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DemoOptions {
+    /// How much to print (default Verbose).
+    pub(crate) verbosity: Verbosity,
+    /// C-ECHO-RQs to send.
+    pub(crate) repeat: u32,
+    /// The status the demo SCP answers with (to see exit code 68).
+    pub(crate) status: u16,
+    /// The called AE title the check uses (the demo SCP is ECHOPROBE and checks it: another title shows 1/1/7).
+    pub(crate) called: String,
+    /// Print JSON.
+    pub(crate) json: bool,
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Invocation {
+    /// Print this text on stdout and exit 0.
+    Help(String),
+    /// Print this text on stdout and exit 0.
+    Version(String),
+    /// echoscu mode; the Vec is the translated argument list (for `--arguments`).
+    Echo(EchoOptions, Vec<String>),
+    /// SCP mode.
+    Scp(ScpOptions),
+    /// Demo mode.
+    Demo(DemoOptions),
+}
+
+/// The DCMTK option table: `(short, long, number of values, what we do with it)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Passed on to clap in long form.
+    Supported,
+    /// Recognized TLS option: refused.
+    Tls,
+    /// Recognized, refused with its own message.
+    Refused(&'static str),
+}
+
+const OPTIONS: &[(&str, &str, usize, Kind)] = &[
+    // general options
+    ("-h", "--help", 0, Kind::Supported),
+    ("", "--version", 0, Kind::Supported),
+    ("", "--arguments", 0, Kind::Supported),
+    ("-q", "--quiet", 0, Kind::Supported),
+    ("-v", "--verbose", 0, Kind::Supported),
+    ("-d", "--debug", 0, Kind::Supported),
+    ("-ll", "--log-level", 1, Kind::Supported),
+    (
+        "-lc",
+        "--log-config",
+        1,
+        Kind::Refused("log configuration files (-lc, --log-config) are not supported: use -q, -v, -d or -ll LEVEL"),
+    ),
+    // network options
+    ("-aet", "--aetitle", 1, Kind::Supported),
+    ("-aec", "--call", 1, Kind::Supported),
+    ("-pts", "--propose-ts", 1, Kind::Supported),
+    ("-ppc", "--propose-pc", 1, Kind::Supported),
+    ("-to", "--timeout", 1, Kind::Supported),
+    ("-ts", "--socket-timeout", 1, Kind::Supported),
+    ("-ta", "--acse-timeout", 1, Kind::Supported),
+    ("-td", "--dimse-timeout", 1, Kind::Supported),
+    ("-pdu", "--max-pdu", 1, Kind::Supported),
+    ("", "--repeat", 1, Kind::Supported),
+    ("", "--abort", 0, Kind::Supported),
+    // echoprobe options
+    ("", "--deadline", 1, Kind::Supported),
+    ("", "--json", 0, Kind::Supported),
+    // scp / demo options
+    ("", "--require-called-aet", 0, Kind::Supported),
+    ("", "--allow-calling", 1, Kind::Supported),
+    ("", "--status", 1, Kind::Supported),
+    ("", "--bind", 1, Kind::Supported),
+    ("", "--max-associations", 1, Kind::Supported),
+    ("", "--idle-timeout", 1, Kind::Supported),
+    ("", "--exit-after", 1, Kind::Supported),
+    // TLS: plain TCP is the default and what we do, so -tls is fine; everything else is refused.
+    ("-tls", "--disable-tls", 0, Kind::Supported),
+    ("+tls", "--enable-tls", 2, Kind::Tls),
+    ("+tla", "--anonymous-tls", 0, Kind::Tls),
+    ("+ps", "--std-passwd", 0, Kind::Tls),
+    ("+pw", "--use-passwd", 1, Kind::Tls),
+    ("-pw", "--null-passwd", 0, Kind::Tls),
+    ("-pem", "--pem-keys", 0, Kind::Tls),
+    ("-der", "--der-keys", 0, Kind::Tls),
+    ("+cf", "--add-cert-file", 1, Kind::Tls),
+    ("+cd", "--add-cert-dir", 1, Kind::Tls),
+    ("+crl", "--add-crl-file", 1, Kind::Tls),
+    ("+crv", "--enable-crl-vfy", 0, Kind::Tls),
+    ("+cra", "--enable-crl-all", 0, Kind::Tls),
+    ("+py", "--profile-bcp195-nd", 0, Kind::Tls),
+    ("+px", "--profile-bcp195", 0, Kind::Tls),
+    ("+pz", "--profile-bcp195-ex", 0, Kind::Tls),
+    ("+pa", "--profile-aes", 0, Kind::Tls),
+    ("+pn", "--profile-null", 0, Kind::Tls),
+    ("+cc", "--list-ciphers", 0, Kind::Tls),
+    ("+cs", "--cipher", 1, Kind::Tls),
+    ("+dp", "--dhparam", 1, Kind::Tls),
+    ("+rs", "--seed", 1, Kind::Tls),
+    ("+ws", "--write-seed", 0, Kind::Tls),
+    ("+wf", "--write-seed-file", 1, Kind::Tls),
+    ("-rc", "--require-peer-cert", 0, Kind::Tls),
+    ("-vc", "--verify-peer-cert", 0, Kind::Tls),
+    ("-ic", "--ignore-peer-cert", 0, Kind::Tls),
+    ("+vc", "--verify-cert", 1, Kind::Tls),
+    ("+rc", "--is-root-cert", 1, Kind::Tls),
+];
+
+fn lookup(token: &str) -> Option<(&'static str, usize, Kind)> {
+    OPTIONS
+        .iter()
+        .find(|(short, long, _, _)| (!short.is_empty() && *short == token) || *long == token)
+        .map(|&(_, long, n, kind)| (long, n, kind))
+}
+
+fn tls_refusal(token: &str) -> Failure {
+    Failure::Unsupported(format!(
+        "TLS options are not supported yet ({token}): echoprobe speaks plain TCP only; \
+         put a TLS terminator in front of the peer or use DCMTK's echoscu for TLS"
+    ))
+}
+
+/// Rewrites DCMTK-style argv (without the program name) into long options clap understands.
+///
+/// `-aet X` and `--aetitle X` become `--aetitle=X`; flags become their long form; `--` and everything after it, and
+/// positional arguments, pass unchanged. Unknown options, missing values, TLS options and `-lc` are errors.
+pub(crate) fn translate(args: &[String]) -> Result<Vec<String>, Failure> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut iter = args.iter();
+    while let Some(token) = iter.next() {
+        if token == "--" {
+            out.push(token.clone());
+            out.extend(iter.by_ref().cloned());
+            break;
+        }
+        let (name, glued) = match token.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value)),
+            _ => (token.as_str(), None),
+        };
+        let is_option = (name.starts_with('-') || name.starts_with('+')) && name.len() > 1;
+        if !is_option {
+            out.push(token.clone());
+            continue;
+        }
+        let Some((long, arity, kind)) = lookup(name) else {
+            return Err(Failure::Usage(format!("unknown option {name}")));
+        };
+        match kind {
+            Kind::Tls => return Err(tls_refusal(name)),
+            Kind::Refused(msg) => return Err(Failure::Unsupported(msg.to_string())),
+            Kind::Supported => {}
+        }
+        match (arity, glued) {
+            (0, None) => out.push(long.to_string()),
+            (0, Some(_)) => return Err(Failure::Usage(format!("option {long} takes no value"))),
+            (_, Some(value)) => out.push(format!("{long}={value}")),
+            (_, None) => match iter.next() {
+                Some(value) => out.push(format!("{long}={value}")),
+                None => return Err(Failure::Usage(format!("missing value for option {long}"))),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// Expands DCMTK command files: an argument `@file` is replaced by the words in `file` (whitespace separated, `"..."`
+/// or `'...'` quote a word). Files are read once, not recursively, and must be under 64 KiB.
+pub(crate) fn expand_command_files(args: Vec<String>) -> Result<Vec<String>, Failure> {
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args {
+        let Some(path) = arg.strip_prefix('@').filter(|p| !p.is_empty()) else {
+            out.push(arg);
+            continue;
+        };
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Failure::Usage(format!("cannot read command file {path}: {e}")))?;
+        if meta.len() > 64 * 1024 {
+            return Err(Failure::Usage(format!(
+                "command file {path} is larger than 64 KiB"
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Usage(format!("cannot read command file {path}: {e}")))?;
+        out.extend(
+            split_words(&text).map_err(|e| Failure::Usage(format!("command file {path}: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+fn split_words(text: &str) -> Result<Vec<String>, &'static str> {
+    let mut words = Vec::new();
+    let mut current: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => current.get_or_insert_with(String::new).push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                current.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(current.take()),
+            (None, c) => current.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if quote.is_some() {
+        return Err("unterminated quote");
+    }
+    words.extend(current);
+    Ok(words)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// clap definitions (long forms only; help is ours, see `help_*`)
+
+#[derive(Parser, Debug)]
+#[command(
+    no_binary_name = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    args_override_self = true,
+    override_usage = "echoprobe [options] peer port"
+)]
+struct EchoCli {
+    #[arg(long, action = ArgAction::SetTrue)]
+    arguments: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["verbose", "debug", "log_level"])]
+    quiet: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "debug", "log_level"])]
+    verbose: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "verbose", "log_level"])]
+    debug: bool,
+    #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
+    log_level: Option<Verbosity>,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
+    aetitle: Option<String>,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
+    call: Option<String>,
+    #[arg(long, value_name = "n", value_parser = clap::value_parser!(u8).range(1..=38))]
+    propose_ts: Option<u8>,
+    #[arg(long, value_name = "n", value_parser = clap::value_parser!(u8).range(1..=128))]
+    propose_pc: Option<u8>,
+    #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
+    timeout: Option<Duration>,
+    #[arg(long, value_name = "seconds", value_parser = parse_seconds_or_zero)]
+    socket_timeout: Option<Duration>,
+    #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
+    acse_timeout: Option<Duration>,
+    #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
+    dimse_timeout: Option<Duration>,
+    #[arg(long, value_name = "n", value_parser = clap::value_parser!(u32).range(i64::from(defaults::MIN_PDU)..=i64::from(defaults::MAX_MAX_PDU)))]
+    max_pdu: Option<u32>,
+    #[arg(long, value_name = "n", value_parser = parse_count)]
+    repeat: Option<u32>,
+    #[arg(long, action = ArgAction::SetTrue)]
+    abort: bool,
+    #[arg(long, value_name = "seconds", value_parser = parse_seconds_or_zero)]
+    deadline: Option<Duration>,
+    #[arg(long, action = ArgAction::SetTrue)]
+    json: bool,
+    #[arg(long, action = ArgAction::SetTrue)]
+    disable_tls: bool,
+    #[arg(value_name = "peer")]
+    peer: Option<String>,
+    #[arg(value_name = "port")]
+    port: Option<String>,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    no_binary_name = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    args_override_self = true,
+    override_usage = "echoprobe scp [options] port"
+)]
+struct ScpCli {
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["verbose", "debug", "log_level"])]
+    quiet: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "debug", "log_level"])]
+    verbose: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "verbose", "log_level"])]
+    debug: bool,
+    #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
+    log_level: Option<Verbosity>,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
+    aetitle: Option<String>,
+    #[arg(long, action = ArgAction::SetTrue)]
+    require_called_aet: bool,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title, action = ArgAction::Append)]
+    allow_calling: Vec<String>,
+    #[arg(long, value_name = "status", value_parser = parse_status)]
+    status: Option<u16>,
+    #[arg(long, value_name = "address")]
+    bind: Option<IpAddr>,
+    #[arg(long, value_name = "n", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    max_associations: Option<u32>,
+    #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
+    idle_timeout: Option<Duration>,
+    #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
+    acse_timeout: Option<Duration>,
+    #[arg(long, value_name = "n", value_parser = clap::value_parser!(u32).range(i64::from(defaults::MIN_PDU)..=i64::from(defaults::MAX_MAX_PDU)))]
+    max_pdu: Option<u32>,
+    #[arg(long, value_name = "n", value_parser = clap::value_parser!(u64).range(1..))]
+    exit_after: Option<u64>,
+    #[arg(long, action = ArgAction::SetTrue)]
+    disable_tls: bool,
+    #[arg(value_name = "port")]
+    port: Option<String>,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    no_binary_name = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    args_override_self = true,
+    override_usage = "echoprobe demo [options]"
+)]
+struct DemoCli {
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["verbose", "debug", "log_level"])]
+    quiet: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "debug", "log_level"])]
+    verbose: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "verbose", "log_level"])]
+    debug: bool,
+    #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
+    log_level: Option<Verbosity>,
+    #[arg(long, value_name = "n", value_parser = parse_count)]
+    repeat: Option<u32>,
+    #[arg(long, value_name = "status", value_parser = parse_status)]
+    status: Option<u16>,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
+    call: Option<String>,
+    #[arg(long, action = ArgAction::SetTrue)]
+    json: bool,
+}
+
+fn verbosity(
+    quiet: bool,
+    verbose: bool,
+    debug: bool,
+    level: Option<Verbosity>,
+    default: Verbosity,
+) -> Verbosity {
+    // clap's overrides_with leaves only the last of the four set.
+    if quiet {
+        Verbosity::Quiet
+    } else if verbose {
+        Verbosity::Verbose
+    } else if debug {
+        Verbosity::Debug
+    } else {
+        level.unwrap_or(default)
+    }
+}
+
+/// `-ll LEVEL`: DCMTK's log levels mapped onto ours.
+fn parse_level(s: &str) -> Result<Verbosity, String> {
+    match s {
+        "fatal" | "error" => Ok(Verbosity::Quiet),
+        "warn" => Ok(Verbosity::Normal),
+        "info" => Ok(Verbosity::Verbose),
+        "debug" | "trace" => Ok(Verbosity::Debug),
+        _ => Err("expected one of fatal, error, warn, info, debug, trace".to_string()),
+    }
+}
+
+/// An AE title as PS3.5 allows it: 1 to 16 characters after trimming spaces, printable ASCII, no backslash.
+pub(crate) fn parse_ae_title(s: &str) -> Result<String, String> {
+    let trimmed = s.trim_matches(' ');
+    if trimmed.is_empty() {
+        return Err("an AE title needs 1 to 16 characters other than spaces".to_string());
+    }
+    if trimmed.len() > 16 {
+        return Err(format!(
+            "an AE title has at most 16 characters, this one has {}",
+            trimmed.len()
+        ));
+    }
+    if let Some(c) = trimmed
+        .chars()
+        .find(|&c| !(' '..='~').contains(&c) || c == '\\')
+    {
+        return Err(format!(
+            "character {c:?} is not allowed in an AE title (printable ASCII, no backslash)"
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Seconds, whole or with up to 3 decimals ("5", "0.25"), as a Duration. Not negative, at most ~one day.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let bad = || format!("'{s}' is not a number of seconds");
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return Err(bad());
+    }
+    if !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return Err(bad());
+    }
+    let secs: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    if secs > 86_400 {
+        return Err(format!("{secs} seconds is more than a day (overflow)"));
+    }
+    let mut millis: u64 = 0;
+    for (i, b) in frac.bytes().enumerate() {
+        millis += u64::from(b - b'0') * [100, 10, 1][i];
+    }
+    Ok(Duration::from_secs(secs) + Duration::from_millis(millis))
+}
+
+/// A timeout: seconds, more than zero (DCMTK: integer >= 1; we also take decimals).
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_seconds(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "{s} is too small (underflow): at least 0.001 seconds"
+        ));
+    }
+    Ok(d)
+}
+
+/// Seconds where 0 means "none".
+fn parse_seconds_or_zero(s: &str) -> Result<Duration, String> {
+    parse_seconds(s)
+}
+
+/// A count of at least 1.
+fn parse_count(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(0) => Err("must be at least 1 (underflow)".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a number from 1 to {}", u32::MAX)),
+    }
+}
+
+/// A DIMSE status: `0xNNNN` or decimal.
+fn parse_status(s: &str) -> Result<u16, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u16::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("'{s}' is not a 16-bit status (0xNNNN or decimal)"))
+}
+
+fn parse_port(s: Option<String>, allow_zero: bool) -> Result<u16, Failure> {
+    let s = s.ok_or_else(|| Failure::Usage("missing parameter port".to_string()))?;
+    match s.parse::<u32>() {
+        Ok(0) if allow_zero => Ok(0),
+        Ok(p @ 1..=65535) => Ok(p as u16),
+        Ok(p) => Err(Failure::Usage(format!(
+            "invalid port {p}: must be 1..65535"
+        ))),
+        Err(_) => Err(Failure::Usage(format!(
+            "invalid port '{s}': must be a number 1..65535"
+        ))),
+    }
+}
+
+fn clap_failure(e: clap::Error) -> Failure {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid command line");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    Failure::Usage(format!("{first} (try --help)"))
+}
+
+/// True if the translated arguments ask for `flag` before any `--`.
+fn wants(translated: &[String], flag: &str) -> bool {
+    translated
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == flag)
+}
+
+/// Parses the whole command line (`args` without the program name). `prog` is the name used in help texts.
+pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure> {
+    let as_echoscu = prog == "echoscu";
+    match args.first().map(String::as_str) {
+        Some("scp") if !as_echoscu => return parse_scp(prog, args.get(1..).unwrap_or_default()),
+        Some("demo") if !as_echoscu => return parse_demo(prog, args.get(1..).unwrap_or_default()),
+        _ => {}
+    }
+    if args.is_empty() {
+        // DCMTK prints the help and exits 0 here; a health check whose arguments went missing must not look healthy.
+        return Err(Failure::Usage(
+            "missing parameters peer and port (try --help)".to_string(),
+        ));
+    }
+    let args = expand_command_files(args)?;
+    let translated = translate(&args)?;
+    if wants(&translated, "--help") {
+        return Ok(Invocation::Help(help_echo(prog)));
+    }
+    if wants(&translated, "--version") {
+        return Ok(Invocation::Version(version(prog)));
+    }
+    let cli = EchoCli::try_parse_from(&translated).map_err(clap_failure)?;
+    let peer = cli
+        .peer
+        .ok_or_else(|| Failure::Usage("missing parameter peer".to_string()))?;
+    let peer = peer
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix(']'))
+        .map(str::to_string)
+        .unwrap_or(peer);
+    if peer.is_empty() {
+        return Err(Failure::Usage("empty peer name".to_string()));
+    }
+    let port = parse_port(cli.port, false)?;
+    let options = EchoOptions {
+        peer,
+        port,
+        calling: cli
+            .aetitle
+            .unwrap_or_else(|| defaults::CALLING_AE.to_string()),
+        called: cli.call.unwrap_or_else(|| defaults::CALLED_AE.to_string()),
+        propose_ts: cli.propose_ts.unwrap_or(1),
+        propose_pc: cli.propose_pc.unwrap_or(1),
+        connect_timeout: cli.timeout.unwrap_or(defaults::CONNECT_TIMEOUT),
+        socket_timeout: match cli.socket_timeout {
+            None => Some(defaults::SOCKET_TIMEOUT),
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+        },
+        acse_timeout: cli.acse_timeout.unwrap_or(defaults::ACSE_TIMEOUT),
+        dimse_timeout: cli.dimse_timeout.unwrap_or(defaults::DIMSE_TIMEOUT),
+        max_pdu: cli.max_pdu.unwrap_or(defaults::MAX_PDU),
+        repeat: cli.repeat.unwrap_or(1),
+        abort: cli.abort,
+        deadline: match cli.deadline {
+            None => Some(defaults::DEADLINE),
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+        },
+        json: cli.json,
+        verbosity: verbosity(
+            cli.quiet,
+            cli.verbose,
+            cli.debug,
+            cli.log_level,
+            Verbosity::Normal,
+        ),
+        show_arguments: cli.arguments,
+    };
+    Ok(Invocation::Echo(options, translated))
+}
+
+fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
+    let translated = translate(args)?;
+    if wants(&translated, "--help") {
+        return Ok(Invocation::Help(help_scp(prog)));
+    }
+    if wants(&translated, "--version") {
+        return Ok(Invocation::Version(version(prog)));
+    }
+    let cli = ScpCli::try_parse_from(&translated).map_err(clap_failure)?;
+    Ok(Invocation::Scp(ScpOptions {
+        port: parse_port(cli.port, true)?,
+        bind: cli.bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        ae_title: cli.aetitle.unwrap_or_else(|| defaults::SCP_AE.to_string()),
+        require_called_aet: cli.require_called_aet,
+        allow_calling: cli.allow_calling,
+        status: cli.status.unwrap_or(0),
+        max_associations: cli
+            .max_associations
+            .unwrap_or(defaults::SCP_MAX_ASSOCIATIONS),
+        idle_timeout: cli.idle_timeout.unwrap_or(defaults::SCP_IDLE_TIMEOUT),
+        acse_timeout: cli.acse_timeout.unwrap_or(defaults::ACSE_TIMEOUT),
+        max_pdu: cli.max_pdu.unwrap_or(defaults::MAX_PDU),
+        exit_after: cli.exit_after,
+        verbosity: verbosity(
+            cli.quiet,
+            cli.verbose,
+            cli.debug,
+            cli.log_level,
+            Verbosity::Normal,
+        ),
+    }))
+}
+
+fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
+    let translated = translate(args)?;
+    if wants(&translated, "--help") {
+        return Ok(Invocation::Help(help_demo(prog)));
+    }
+    if wants(&translated, "--version") {
+        return Ok(Invocation::Version(version(prog)));
+    }
+    let cli = DemoCli::try_parse_from(&translated).map_err(clap_failure)?;
+    Ok(Invocation::Demo(DemoOptions {
+        verbosity: verbosity(
+            cli.quiet,
+            cli.verbose,
+            cli.debug,
+            cli.log_level,
+            Verbosity::Verbose,
+        ),
+        repeat: cli.repeat.unwrap_or(1),
+        status: cli.status.unwrap_or(0),
+        called: cli.call.unwrap_or_else(|| defaults::SCP_AE.to_string()),
+        json: cli.json,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// help and version texts
+
+/// `--version`.
+pub(crate) fn version(prog: &str) -> String {
+    let name = if prog == "echoprobe" {
+        format!("echoprobe {}", env!("CARGO_PKG_VERSION"))
+    } else {
+        format!("{prog} (echoprobe {})", env!("CARGO_PKG_VERSION"))
+    };
+    format!(
+        "{name}\n\
+         DICOM verification (C-ECHO) SCU and SCP; command line compatible with DCMTK echoscu 3.6.x\n\
+         TLS: not supported (TLS options are refused with exit code 1)\n"
+    )
+}
+
+/// `-h` in echoscu mode: grouped like echoscu's, with our defaults and the exit code table.
+pub(crate) fn help_echo(prog: &str) -> String {
+    let first = if prog == "echoscu" {
+        format!(
+            "{prog}: DICOM verification (C-ECHO) SCU (echoprobe {})",
+            env!("CARGO_PKG_VERSION")
+        )
+    } else {
+        format!("{prog}: DICOM verification (C-ECHO) SCU, a truthful and bounded echoscu")
+    };
+    let subcommands = if prog == "echoscu" {
+        String::new()
+    } else {
+        format!(
+            "       {prog} scp [options] port     C-ECHO SCP (see {prog} scp -h)\n\
+             \x20      {prog} demo [options]        an SCP and a check on 127.0.0.1, to try it out\n"
+        )
+    };
+    format!(
+        "{first}
+usage: {prog} [options] peer port
+{subcommands}
+parameters:
+  peer                         hostname or IP address of DICOM peer
+  port                         tcp/ip port number of peer
+
+general options:
+  -h      --help               print this help text and exit
+          --version            print version information and exit
+          --arguments          print expanded command line arguments
+  -q      --quiet              quiet mode: no summary, no warnings (errors still
+                               go to stderr, the exit code tells the rest)
+  -v      --verbose            verbose mode: print the negotiation and each echo
+  -d      --debug              debug mode: also hex dump every PDU
+  -ll     --log-level          [l]evel: string constant
+                               (fatal, error, warn, info, debug, trace)
+                               fatal/error = -q, warn = default, info = -v,
+                               debug/trace = -d
+network options:
+  application entity titles:
+    -aet  --aetitle            [a]etitle: string
+                               set my calling AE title (default: {calling})
+    -aec  --call               [a]etitle: string
+                               set called AE title of peer (default: {called})
+                               (1 to 16 printable characters, no backslash)
+  association negotiation debugging:
+    -pts  --propose-ts         [n]umber: integer (1..38)
+                               propose n transfer syntaxes
+    -ppc  --propose-pc         [n]umber: integer (1..128)
+                               propose n presentation contexts
+  other network options:
+    -to   --timeout            [s]econds: number (default: 10; echoscu: unlimited)
+                               timeout for connection requests
+    -ts   --socket-timeout     [s]econds: number (default: 60, 0 for none)
+                               timeout for each socket write
+    -ta   --acse-timeout       [s]econds: number (default: 30)
+                               timeout for ACSE messages
+    -td   --dimse-timeout      [s]econds: number (default: 10; echoscu: unlimited)
+                               timeout for DIMSE messages
+    -pdu  --max-pdu            [n]umber of bytes: integer (4096..131072)
+                               set max receive pdu to n bytes (default: 16384)
+          --repeat             [n]umber: integer
+                               repeat n times
+          --abort              abort association instead of releasing it
+echoprobe options:
+          --deadline           [s]econds: number (default: 30, 0 for none)
+                               overall limit for the whole check: name lookup,
+                               connect, association, every echo, release; it caps
+                               every timeout above (exit code 72 when it hits)
+          --json               print the result as one JSON object on stdout
+  Timeouts take whole seconds like echoscu, or decimals (-to 0.5).
+transport layer security (TLS) options:
+  -tls    --disable-tls        use normal TCP/IP connection (default; accepted)
+  Every other TLS option of echoscu (+tls, +tla, +ps, +pw, -pw, -pem, -der, +cf,
+  +cd, +crl, +crv, +cra, +py, +px, +pz, +pa, +pn, +cc, +cs, +dp, +rs, +ws, +wf,
+  -rc, -vc, -ic, +vc, +rc and their long forms) is recognized and refused with
+  exit code 1: TLS is not supported yet. So is -lc (--log-config).
+
+output:
+  healthy: one line on stdout, e.g.
+    {prog}: 127.0.0.1:11112 LB-SCP <- LOADBALANCER: healthy, 1 echo, rtt 0.412 ms,
+    max PDU 16384 (total 1.9 ms)
+  otherwise: one line on stderr saying what went wrong, and the exit code below.
+  Arguments of the form @file are replaced by the words in file (as DCMTK does).
+
+{table}",
+        calling = defaults::CALLING_AE,
+        called = defaults::CALLED_AE,
+        table = exit::TABLE,
+    )
+}
+
+/// `scp -h`.
+pub(crate) fn help_scp(prog: &str) -> String {
+    format!(
+        "{prog} scp: DICOM verification (C-ECHO) SCP
+usage: {prog} scp [options] port
+
+parameters:
+  port                         tcp/ip port number to listen on (0: any free port)
+
+options:
+  -h      --help               print this help text and exit
+  -q      --quiet              print errors only
+  -v      --verbose            print one line per association (default: start
+                               line and problems only)
+  -d      --debug              also print the negotiation of each association
+  -ll     --log-level          [l]evel: fatal, error, warn, info, debug, trace
+  -aet    --aetitle            [a]etitle: string
+                               my AE title (default: {ae})
+          --require-called-aet reject associations whose called AE title is not
+                               mine (A-ASSOCIATE-RJ 1/1/7)
+          --allow-calling      [a]etitle: string (repeatable)
+                               accept only these calling AE titles, reject others
+                               with A-ASSOCIATE-RJ 1/1/3 (default: any)
+          --status             [s]tatus: 0xNNNN or decimal (default: 0x0000)
+                               status of every C-ECHO-RSP (to test checkers)
+          --bind               [a]ddress: IPv4 or IPv6 address (default: {bind},
+                               every interface, like storescp; use 127.0.0.1 or ::1
+                               for local tests)
+          --max-associations   [n]umber: integer (default: {max_assoc})
+                               concurrent associations; further connections get
+                               A-ASSOCIATE-RJ 2/3/2 (local limit exceeded)
+          --idle-timeout       [s]econds: number (default: {idle})
+                               close an association idle for this long
+  -ta     --acse-timeout       [s]econds: number (default: 30)
+                               wait this long for the A-ASSOCIATE-RQ
+  -pdu    --max-pdu            [n]umber of bytes: integer (4096..131072)
+                               max receive pdu (default: 16384)
+          --exit-after         [n]umber: integer
+                               exit after n associations (default: run until killed)
+",
+        ae = defaults::SCP_AE,
+        bind = defaults::SCP_BIND,
+        max_assoc = defaults::SCP_MAX_ASSOCIATIONS,
+        idle = defaults::SCP_IDLE_TIMEOUT.as_secs(),
+    )
+}
+
+/// `demo -h`.
+pub(crate) fn help_demo(prog: &str) -> String {
+    format!(
+        "{prog} demo: start a C-ECHO SCP on 127.0.0.1 (any free port) and check it, verbosely
+usage: {prog} demo [options]
+
+options:
+  -h      --help               print this help text and exit
+  -q      --quiet              print errors only (the exit code says the rest)
+  -v      --verbose            print the negotiation and each echo (default)
+  -d      --debug              also hex dump every PDU
+          --repeat             [n]umber: send n C-ECHO-RQs (default: 1)
+          --status             [s]tatus: the demo SCP answers with this status
+                               (default: 0x0000; try 0x0110 to see exit code 68)
+  -aec    --call               [a]etitle: called AE title the check uses (default:
+                               {ae}; the SCP checks it: try WRONG for exit code 61)
+          --json               print the result as JSON
+
+The demo exits with the check's exit code:
+{table}",
+        ae = defaults::SCP_AE,
+        table = exit::TABLE,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn echo(args: &[&str]) -> EchoOptions {
+        match parse("echoprobe", v(args)) {
+            Ok(Invocation::Echo(o, _)) => o,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    fn usage_error(args: &[&str]) -> String {
+        match parse("echoprobe", v(args)) {
+            Err(f @ (Failure::Usage(_) | Failure::Unsupported(_))) => {
+                assert_eq!(f.code(), 1);
+                f.to_string()
+            }
+            other => panic!("{args:?} should be a usage error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn translate_short_forms() {
+        let t = translate(&v(&[
+            "-aet", "LB", "-aec", "PACS", "-to", "5", "-ta", "6", "-td", "7", "-q", "h", "104",
+        ]))
+        .unwrap();
+        assert_eq!(
+            t,
+            v(&[
+                "--aetitle=LB",
+                "--call=PACS",
+                "--timeout=5",
+                "--acse-timeout=6",
+                "--dimse-timeout=7",
+                "--quiet",
+                "h",
+                "104"
+            ])
+        );
+    }
+
+    #[test]
+    fn translate_keeps_dash_values_and_double_dash() {
+        let t = translate(&v(&["-aet", "-X-", "--call", "+Y", "--", "-weird", "1"])).unwrap();
+        assert_eq!(t, v(&["--aetitle=-X-", "--call=+Y", "--", "-weird", "1"]));
+        let t = translate(&v(&["--aetitle=A", "--repeat", "3"])).unwrap();
+        assert_eq!(t, v(&["--aetitle=A", "--repeat=3"]));
+    }
+
+    #[test]
+    fn translate_errors() {
+        assert!(
+            matches!(translate(&v(&["-xx"])), Err(Failure::Usage(m)) if m == "unknown option -xx")
+        );
+        assert!(
+            matches!(translate(&v(&["+foo"])), Err(Failure::Usage(m)) if m == "unknown option +foo")
+        );
+        assert!(
+            matches!(translate(&v(&["-aet"])), Err(Failure::Usage(m)) if m.contains("missing value"))
+        );
+        assert!(
+            matches!(translate(&v(&["--abort=1"])), Err(Failure::Usage(m)) if m.contains("takes no value"))
+        );
+    }
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let o = echo(&["localhost", "104"]);
+        assert_eq!(o.peer, "localhost");
+        assert_eq!(o.port, 104);
+        assert_eq!(o.calling, "ECHOSCU");
+        assert_eq!(o.called, "ANY-SCP");
+        assert_eq!((o.propose_ts, o.propose_pc), (1, 1));
+        assert_eq!(o.connect_timeout, Duration::from_secs(10));
+        assert_eq!(o.socket_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(o.acse_timeout, Duration::from_secs(30));
+        assert_eq!(o.dimse_timeout, Duration::from_secs(10));
+        assert_eq!(o.max_pdu, 16384);
+        assert_eq!(o.repeat, 1);
+        assert!(!o.abort);
+        assert_eq!(o.deadline, Some(Duration::from_secs(30)));
+        assert_eq!(o.verbosity, Verbosity::Normal);
+        assert!(!o.json && !o.show_arguments);
+    }
+
+    /// Every option of echoscu 3.6.0 and 3.6.7 is either accepted or refused with exit code 1 and a clear message.
+    #[test]
+    fn every_echoscu_option() {
+        let accepted: &[&[&str]] = &[
+            &["--arguments"],
+            &["-q"],
+            &["--quiet"],
+            &["-v"],
+            &["--verbose"],
+            &["-d"],
+            &["--debug"],
+            &["-ll", "trace"],
+            &["--log-level", "info"],
+            &["-aet", "ME"],
+            &["--aetitle", "ME"],
+            &["-aec", "YOU"],
+            &["--call", "YOU"],
+            &["-pts", "38"],
+            &["--propose-ts", "3"],
+            &["-ppc", "128"],
+            &["--propose-pc", "2"],
+            &["-to", "5"],
+            &["--timeout", "5"],
+            &["-ts", "0"],
+            &["--socket-timeout", "60"],
+            &["-ta", "30"],
+            &["--acse-timeout", "30"],
+            &["-td", "1"],
+            &["--dimse-timeout", "1"],
+            &["-pdu", "4096"],
+            &["--max-pdu", "131072"],
+            &["--repeat", "3"],
+            &["--abort"],
+            &["-tls"],
+            &["--disable-tls"],
+        ];
+        for opts in accepted {
+            let mut args = opts.to_vec();
+            args.extend(["h", "104"]);
+            echo(&args);
+        }
+        assert!(matches!(
+            parse("echoprobe", v(&["-h"])),
+            Ok(Invocation::Help(_))
+        ));
+        assert!(matches!(
+            parse("echoprobe", v(&["--help"])),
+            Ok(Invocation::Help(_))
+        ));
+        assert!(matches!(
+            parse("echoprobe", v(&["--version"])),
+            Ok(Invocation::Version(_))
+        ));
+
+        let tls: &[&[&str]] = &[
+            &["+tls", "key.pem", "cert.pem"],
+            &["--enable-tls", "key.pem", "cert.pem"],
+            &["+tla"],
+            &["--anonymous-tls"],
+            &["+ps"],
+            &["--std-passwd"],
+            &["+pw", "secret"],
+            &["--use-passwd", "secret"],
+            &["-pw"],
+            &["--null-passwd"],
+            &["-pem"],
+            &["--pem-keys"],
+            &["-der"],
+            &["--der-keys"],
+            &["+cf", "ca.pem"],
+            &["--add-cert-file", "ca.pem"],
+            &["+cd", "/etc/ssl"],
+            &["--add-cert-dir", "/etc/ssl"],
+            &["+crl", "x"],
+            &["--add-crl-file", "x"],
+            &["+crv"],
+            &["--enable-crl-vfy"],
+            &["+cra"],
+            &["--enable-crl-all"],
+            &["+py"],
+            &["--profile-bcp195-nd"],
+            &["+px"],
+            &["--profile-bcp195"],
+            &["+pz"],
+            &["--profile-bcp195-ex"],
+            &["+pa"],
+            &["--profile-aes"],
+            &["+pn"],
+            &["--profile-null"],
+            &["+cc"],
+            &["--list-ciphers"],
+            &["+cs", "X"],
+            &["--cipher", "X"],
+            &["+dp", "dh.pem"],
+            &["--dhparam", "dh.pem"],
+            &["+rs", "seed"],
+            &["--seed", "seed"],
+            &["+ws"],
+            &["--write-seed"],
+            &["+wf", "f"],
+            &["--write-seed-file", "f"],
+            &["-rc"],
+            &["--require-peer-cert"],
+            &["-vc"],
+            &["--verify-peer-cert"],
+            &["-ic"],
+            &["--ignore-peer-cert"],
+            &["+vc", "f"],
+            &["--verify-cert", "f"],
+            &["+rc", "f"],
+            &["--is-root-cert", "f"],
+        ];
+        for opts in tls {
+            let mut args = opts.to_vec();
+            args.extend(["h", "104"]);
+            let msg = usage_error(&args);
+            assert!(
+                msg.starts_with("TLS options are not supported yet"),
+                "{args:?}: {msg}"
+            );
+        }
+        for lc in ["-lc", "--log-config"] {
+            let msg = usage_error(&[lc, "log.cfg", "h", "104"]);
+            assert!(msg.contains("log configuration files"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn values_are_applied() {
+        let o = echo(&[
+            "-aet",
+            "LOADBALANCER",
+            "-aec",
+            "LB-SCP",
+            "-pts",
+            "3",
+            "-ppc",
+            "5",
+            "-to",
+            "2",
+            "-ta",
+            "0.5",
+            "-td",
+            "7",
+            "-pdu",
+            "32768",
+            "--repeat",
+            "4",
+            "--abort",
+            "--deadline",
+            "9",
+            "--json",
+            "-ts",
+            "0",
+            "[::1]",
+            "11112",
+        ]);
+        assert_eq!(o.calling, "LOADBALANCER");
+        assert_eq!(o.called, "LB-SCP");
+        assert_eq!((o.propose_ts, o.propose_pc), (3, 5));
+        assert_eq!(o.connect_timeout, Duration::from_secs(2));
+        assert_eq!(o.acse_timeout, Duration::from_millis(500));
+        assert_eq!(o.dimse_timeout, Duration::from_secs(7));
+        assert_eq!(o.socket_timeout, None);
+        assert_eq!(o.max_pdu, 32768);
+        assert_eq!(o.repeat, 4);
+        assert!(o.abort && o.json);
+        assert_eq!(o.deadline, Some(Duration::from_secs(9)));
+        assert_eq!(o.peer, "::1");
+        assert_eq!(o.port, 11112);
+        assert_eq!(echo(&["--deadline", "0", "h", "1"]).deadline, None);
+    }
+
+    #[test]
+    fn last_option_wins() {
+        assert_eq!(echo(&["-aet", "A", "-aet", "B", "h", "1"]).calling, "B");
+        assert_eq!(echo(&["-q", "-v", "h", "1"]).verbosity, Verbosity::Verbose);
+        assert_eq!(echo(&["-v", "-q", "h", "1"]).verbosity, Verbosity::Quiet);
+        assert_eq!(
+            echo(&["-d", "-ll", "warn", "h", "1"]).verbosity,
+            Verbosity::Normal
+        );
+        assert_eq!(
+            echo(&["-ll", "fatal", "-d", "h", "1"]).verbosity,
+            Verbosity::Debug
+        );
+    }
+
+    #[test]
+    fn validation_like_dcmtk() {
+        for bad in [
+            &["-pts", "0"][..],
+            &["-pts", "39"],
+            &["-ppc", "0"],
+            &["-ppc", "129"],
+            &["-pdu", "4095"],
+            &["-pdu", "131073"],
+            &["-pdu", "0"],
+            &["-to", "0"],
+            &["-ta", "0"],
+            &["-td", "0"],
+            &["-to", "-1"],
+            &["-to", "x"],
+            &["-ta", "1.2345"],
+            &["--repeat", "0"],
+            &["-ll", "loud"],
+            &["-aet", ""],
+            &["-aet", "    "],
+            &["-aet", "12345678901234567"],
+            &["-aet", "A\\B"],
+            &["-aec", "A\tB"],
+            &["-aec", "Ä"],
+            &["--deadline", "x"],
+        ] {
+            let mut args = bad.to_vec();
+            args.extend(["h", "104"]);
+            usage_error(&args);
+        }
+        usage_error(&[]);
+        usage_error(&["h"]);
+        usage_error(&["h", "0"]);
+        usage_error(&["h", "65536"]);
+        usage_error(&["h", "port"]);
+        usage_error(&["h", "1", "extra"]);
+        assert_eq!(echo(&["-aet", " PADDED ", "h", "1"]).calling, "PADDED");
+        assert_eq!(
+            echo(&["-aet", "1234567890123456", "h", "1"]).calling,
+            "1234567890123456"
+        );
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_seconds(".5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("2."), Ok(Duration::from_secs(2)));
+        assert!(parse_seconds(".").is_err());
+        assert!(parse_seconds("").is_err());
+        assert!(parse_seconds("1e3").is_err());
+        assert!(parse_seconds("86401").is_err());
+    }
+
+    #[test]
+    fn subcommands() {
+        let Ok(Invocation::Scp(o)) = parse(
+            "echoprobe",
+            v(&[
+                "scp",
+                "-aet",
+                "LB-SCP",
+                "--require-called-aet",
+                "--allow-calling",
+                "A",
+                "--allow-calling",
+                "B",
+                "--status",
+                "0x0110",
+                "--bind",
+                "127.0.0.1",
+                "--max-associations",
+                "4",
+                "--idle-timeout",
+                "5",
+                "-ta",
+                "3",
+                "-pdu",
+                "8192",
+                "--exit-after",
+                "2",
+                "-v",
+                "0",
+            ]),
+        ) else {
+            panic!()
+        };
+        assert_eq!(o.port, 0);
+        assert_eq!(o.ae_title, "LB-SCP");
+        assert!(o.require_called_aet);
+        assert_eq!(o.allow_calling, v(&["A", "B"]));
+        assert_eq!(o.status, 0x0110);
+        assert_eq!(o.bind, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(o.max_associations, 4);
+        assert_eq!(o.idle_timeout, Duration::from_secs(5));
+        assert_eq!(o.acse_timeout, Duration::from_secs(3));
+        assert_eq!(o.max_pdu, 8192);
+        assert_eq!(o.exit_after, Some(2));
+        assert_eq!(o.verbosity, Verbosity::Verbose);
+
+        let Ok(Invocation::Scp(o)) = parse("echoprobe", v(&["scp", "11112"])) else {
+            panic!()
+        };
+        assert_eq!(o.bind, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(o.ae_title, "ECHOPROBE");
+        assert_eq!(o.max_associations, 32);
+        assert_eq!(o.idle_timeout, Duration::from_secs(30));
+        assert!(o.allow_calling.is_empty() && !o.require_called_aet && o.exit_after.is_none());
+        assert!(matches!(
+            parse("echoprobe", v(&["scp", "-h"])),
+            Ok(Invocation::Help(_))
+        ));
+        assert!(parse("echoprobe", v(&["scp"])).is_err());
+        assert!(parse("echoprobe", v(&["scp", "--status", "0x10000", "1"])).is_err());
+        assert!(parse("echoprobe", v(&["scp", "--bind", "localhost", "1"])).is_err());
+        assert!(parse("echoprobe", v(&["scp", "--repeat", "1", "1"])).is_err());
+
+        let Ok(Invocation::Demo(d)) = parse("echoprobe", v(&["demo"])) else {
+            panic!()
+        };
+        assert_eq!(d.verbosity, Verbosity::Verbose);
+        assert_eq!((d.repeat, d.status, d.called.as_str()), (1, 0, "ECHOPROBE"));
+        let Ok(Invocation::Demo(d)) = parse(
+            "echoprobe",
+            v(&["demo", "-q", "--status", "272", "-aec", "X"]),
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (d.verbosity, d.status, d.called.as_str()),
+            (Verbosity::Quiet, 0x0110, "X")
+        );
+
+        // As echoscu there are no subcommands: "scp" is a host name.
+        let Ok(Invocation::Echo(o, _)) = parse("echoscu", v(&["scp", "104"])) else {
+            panic!()
+        };
+        assert_eq!(o.peer, "scp");
+    }
+
+    #[test]
+    fn command_files() {
+        let dir = std::env::temp_dir().join(format!("echoprobe-args-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("opts");
+        std::fs::write(&file, "-aet 'LOAD BALANCER'\n -aec \"LB-SCP\"\n").unwrap();
+        let o = echo(&[&format!("@{}", file.display()), "h", "1"]);
+        assert_eq!(o.calling, "LOAD BALANCER");
+        assert_eq!(o.called, "LB-SCP");
+        std::fs::write(&file, "-aet 'open").unwrap();
+        usage_error(&[&format!("@{}", file.display()), "h", "1"]);
+        usage_error(&["@/nonexistent/echoprobe", "h", "1"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn help_texts() {
+        let h = help_echo("echoprobe");
+        for needle in [
+            "-aet  --aetitle",
+            "-pts  --propose-ts",
+            "(1..38)",
+            "--deadline",
+            "72  overall deadline",
+        ] {
+            assert!(h.contains(needle), "{needle}");
+        }
+        assert!(help_echo("echoscu").starts_with("echoscu: "));
+        assert!(!help_echo("echoscu").contains("echoscu scp"));
+        assert!(help_scp("echoprobe").contains("--require-called-aet"));
+        assert!(help_demo("echoprobe").contains("68"));
+    }
+}

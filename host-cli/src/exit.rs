@@ -1,0 +1,336 @@
+//! Exit codes (binding table: README "Exit codes") and the one error type of the command line front end.
+//!
+//! Every way a run can end other than "healthy" is a [`Failure`]; [`Failure::code`] is its exit code and its
+//! `Display` is the one line printed on stderr after the program name.
+
+use core::fmt;
+
+use echoprobe_core::time::Duration;
+
+/// Healthy: association accepted, every C-ECHO answered with status 0x0000.
+pub(crate) const HEALTHY: u8 = 0;
+/// Command line syntax error or bad option value (also: an option we recognize but refuse, like TLS).
+pub(crate) const USAGE: u8 = 1;
+/// Local error: cannot resolve the peer name, cannot create a socket, local I/O error.
+pub(crate) const LOCAL: u8 = 60;
+/// Association rejected (A-ASSOCIATE-RJ).
+pub(crate) const REJECTED: u8 = 61;
+/// Connection refused, host or network unreachable.
+pub(crate) const UNREACHABLE: u8 = 63;
+/// Connect timeout.
+pub(crate) const CONNECT_TIMEOUT: u8 = 64;
+/// Association accepted but no presentation context accepted.
+pub(crate) const NO_PRESENTATION_CONTEXT: u8 = 65;
+/// No A-ASSOCIATE-AC/RJ in time.
+pub(crate) const ACSE_TIMEOUT: u8 = 66;
+/// No C-ECHO-RSP in time.
+pub(crate) const DIMSE_TIMEOUT: u8 = 67;
+/// C-ECHO-RSP with a non-success status.
+pub(crate) const FAILURE_STATUS: u8 = 68;
+/// Protocol violation by the peer (we sent A-ABORT).
+pub(crate) const VIOLATION: u8 = 69;
+/// Association aborted by the peer before the echo completed.
+pub(crate) const ABORTED: u8 = 70;
+/// Peer closed the connection before the echo completed.
+pub(crate) const CLOSED: u8 = 71;
+/// Overall deadline reached.
+pub(crate) const DEADLINE: u8 = 72;
+
+/// The exit code table as shown in the long help (keep in sync with the constants above and the README).
+pub(crate) const TABLE: &str = "\
+exit codes:
+   0  healthy: association accepted, every C-ECHO answered with status 0x0000
+      (release answered by a close or an abort still counts, with a warning)
+   1  command line syntax error, bad option value, or an option that is recognized but not supported (TLS)
+  60  local error: cannot resolve the peer name, cannot create a socket, local I/O error
+  61  association rejected by the peer (A-ASSOCIATE-RJ; result/source/reason printed)
+  63  connection refused, host or network unreachable
+  64  connect timeout (-to, or the deadline while connecting)
+  65  association accepted but no presentation context accepted
+  66  ACSE timeout: no A-ASSOCIATE-AC/RJ in time (-ta)
+  67  DIMSE timeout: no C-ECHO-RSP in time (-td)
+  68  C-ECHO-RSP with a non-success status (status printed, e.g. 0x0110)
+  69  protocol violation by the peer (malformed or unexpected PDU; we sent A-ABORT)
+  70  association aborted by the peer (A-ABORT before the echo completed)
+  71  peer closed the connection before the echo completed
+  72  overall deadline (--deadline) reached
+  80..89 reserved for TLS failures
+";
+
+/// Why a run did not end healthy. The peer is `host:port` as the user gave it (or the resolved address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Bad command line; the message says what, DCMTK style.
+    Usage(String),
+    /// An option that is recognized but not implemented (TLS, log config files).
+    Unsupported(String),
+    /// Name resolution, socket creation, local I/O.
+    Local(String),
+    /// A-ASSOCIATE-RJ; `detail` is the result/source/reason text.
+    Rejected { peer: String, detail: String },
+    /// Connection refused, host or network unreachable.
+    Unreachable { peer: String, detail: String },
+    /// The connect did not complete within `timeout`.
+    ConnectTimeout { peer: String, timeout: Duration },
+    /// A-ASSOCIATE-AC without any accepted presentation context.
+    NoPresentationContext { peer: String },
+    /// No A-ASSOCIATE-AC/RJ within `timeout`.
+    AcseTimeout { peer: String, timeout: Duration },
+    /// No C-ECHO-RSP within `timeout`.
+    DimseTimeout { peer: String, timeout: Duration },
+    /// C-ECHO-RSP status other than 0x0000.
+    EchoStatus {
+        peer: String,
+        status: u16,
+        message_id: u16,
+    },
+    /// Malformed or unexpected PDU; `detail` says what and which A-ABORT we sent.
+    Violation { peer: String, detail: String },
+    /// A-ABORT from the peer.
+    Aborted { peer: String, detail: String },
+    /// TCP close by the peer before the echo completed; `phase` says when.
+    ClosedByPeer { peer: String, phase: &'static str },
+    /// The overall deadline passed; `phase` says during what.
+    Deadline {
+        peer: String,
+        deadline: Duration,
+        phase: &'static str,
+    },
+}
+
+impl Failure {
+    /// The process exit code for this failure.
+    pub(crate) fn code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) | Failure::Unsupported(_) => USAGE,
+            Failure::Local(_) => LOCAL,
+            Failure::Rejected { .. } => REJECTED,
+            Failure::Unreachable { .. } => UNREACHABLE,
+            Failure::ConnectTimeout { .. } => CONNECT_TIMEOUT,
+            Failure::NoPresentationContext { .. } => NO_PRESENTATION_CONTEXT,
+            Failure::AcseTimeout { .. } => ACSE_TIMEOUT,
+            Failure::DimseTimeout { .. } => DIMSE_TIMEOUT,
+            Failure::EchoStatus { .. } => FAILURE_STATUS,
+            Failure::Violation { .. } => VIOLATION,
+            Failure::Aborted { .. } => ABORTED,
+            Failure::ClosedByPeer { .. } => CLOSED,
+            Failure::Deadline { .. } => DEADLINE,
+        }
+    }
+
+    /// A short machine-readable name (used by `--json`).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Failure::Usage(_) => "usage",
+            Failure::Unsupported(_) => "unsupported",
+            Failure::Local(_) => "local-error",
+            Failure::Rejected { .. } => "rejected",
+            Failure::Unreachable { .. } => "unreachable",
+            Failure::ConnectTimeout { .. } => "connect-timeout",
+            Failure::NoPresentationContext { .. } => "no-presentation-context",
+            Failure::AcseTimeout { .. } => "acse-timeout",
+            Failure::DimseTimeout { .. } => "dimse-timeout",
+            Failure::EchoStatus { .. } => "failure-status",
+            Failure::Violation { .. } => "protocol-violation",
+            Failure::Aborted { .. } => "aborted-by-peer",
+            Failure::ClosedByPeer { .. } => "closed-by-peer",
+            Failure::Deadline { .. } => "deadline",
+        }
+    }
+}
+
+/// Seconds as the user typed them: whole seconds without decimals.
+pub(crate) struct Secs(pub(crate) Duration);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = self.0.as_micros();
+        if us % 1_000_000 == 0 {
+            write!(f, "{} s", us / 1_000_000)
+        } else {
+            write!(f, "{} ms", us / 1000)
+        }
+    }
+}
+
+/// A short text for a C-ECHO-RSP status (PS3.7 C.4.1.1 and annex C).
+pub(crate) fn status_text(status: u16) -> &'static str {
+    match status {
+        0x0000 => "success",
+        0x0110 => "processing failure",
+        0x0122 => "refused: SOP class not supported",
+        0x0210 => "duplicate invocation",
+        0x0211 => "unrecognized operation",
+        0x0212 => "mistyped argument",
+        0xFE00 => "cancel",
+        0xFF00 | 0xFF01 => "pending",
+        0x0001 | 0x0107 | 0x0116 => "warning",
+        s if s & 0xF000 == 0xA000 => "failure (refused)",
+        s if s & 0xF000 == 0xB000 => "warning",
+        s if s & 0xF000 == 0xC000 => "failure (cannot understand)",
+        _ => "failure",
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(msg) => write!(f, "{msg}"),
+            Failure::Unsupported(msg) => write!(f, "{msg}"),
+            Failure::Local(msg) => write!(f, "{msg}"),
+            Failure::Rejected { peer, detail } => write!(f, "association rejected by {peer}: {detail}"),
+            Failure::Unreachable { peer, detail } => write!(f, "cannot connect to {peer}: {detail}"),
+            Failure::ConnectTimeout { peer, timeout } => {
+                write!(f, "cannot connect to {peer}: no answer within {} (connect timeout)", Secs(*timeout))
+            }
+            Failure::NoPresentationContext { peer } => write!(
+                f,
+                "association with {peer} accepted but no presentation context accepted (Verification not supported?)"
+            ),
+            Failure::AcseTimeout { peer, timeout } => {
+                write!(f, "no A-ASSOCIATE-AC/RJ from {peer} within {} (ACSE timeout)", Secs(*timeout))
+            }
+            Failure::DimseTimeout { peer, timeout } => {
+                write!(f, "no C-ECHO-RSP from {peer} within {} (DIMSE timeout)", Secs(*timeout))
+            }
+            Failure::EchoStatus { peer, status, message_id } => write!(
+                f,
+                "C-ECHO-RSP from {peer} (message id {message_id}) has status 0x{status:04X}: {}",
+                status_text(*status)
+            ),
+            Failure::Violation { peer, detail } => write!(f, "protocol violation by {peer}: {detail}"),
+            Failure::Aborted { peer, detail } => write!(f, "association aborted by {peer}: {detail}"),
+            Failure::ClosedByPeer { peer, phase } => write!(f, "{peer} closed the connection {phase}"),
+            Failure::Deadline { peer, deadline, phase } => {
+                write!(f, "deadline of {} reached {phase} ({peer})", Secs(*deadline))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_the_table() {
+        let p = || "127.0.0.1:11112".to_string();
+        let d = Duration::from_secs(5);
+        let all = [
+            (Failure::Usage("x".into()), 1),
+            (Failure::Unsupported("x".into()), 1),
+            (Failure::Local("x".into()), 60),
+            (
+                Failure::Rejected {
+                    peer: p(),
+                    detail: "x".into(),
+                },
+                61,
+            ),
+            (
+                Failure::Unreachable {
+                    peer: p(),
+                    detail: "x".into(),
+                },
+                63,
+            ),
+            (
+                Failure::ConnectTimeout {
+                    peer: p(),
+                    timeout: d,
+                },
+                64,
+            ),
+            (Failure::NoPresentationContext { peer: p() }, 65),
+            (
+                Failure::AcseTimeout {
+                    peer: p(),
+                    timeout: d,
+                },
+                66,
+            ),
+            (
+                Failure::DimseTimeout {
+                    peer: p(),
+                    timeout: d,
+                },
+                67,
+            ),
+            (
+                Failure::EchoStatus {
+                    peer: p(),
+                    status: 0x0110,
+                    message_id: 1,
+                },
+                68,
+            ),
+            (
+                Failure::Violation {
+                    peer: p(),
+                    detail: "x".into(),
+                },
+                69,
+            ),
+            (
+                Failure::Aborted {
+                    peer: p(),
+                    detail: "x".into(),
+                },
+                70,
+            ),
+            (
+                Failure::ClosedByPeer {
+                    peer: p(),
+                    phase: "x",
+                },
+                71,
+            ),
+            (
+                Failure::Deadline {
+                    peer: p(),
+                    deadline: d,
+                    phase: "x",
+                },
+                72,
+            ),
+        ];
+        for (failure, code) in all {
+            assert_eq!(failure.code(), code, "{failure:?}");
+            assert!(
+                TABLE.contains(&format!("\n  {code:>2}  ")),
+                "code {code} missing from the help table"
+            );
+        }
+    }
+
+    #[test]
+    fn messages() {
+        let f = Failure::Rejected {
+            peer: "127.0.0.1:11112".into(),
+            detail: "rejected-permanent, service-user, called-AE-title-not-recognized (1/1/7)"
+                .into(),
+        };
+        assert_eq!(
+            f.to_string(),
+            "association rejected by 127.0.0.1:11112: rejected-permanent, service-user, \
+             called-AE-title-not-recognized (1/1/7)"
+        );
+        let f = Failure::EchoStatus {
+            peer: "h:1".into(),
+            status: 0x0110,
+            message_id: 1,
+        };
+        assert_eq!(
+            f.to_string(),
+            "C-ECHO-RSP from h:1 (message id 1) has status 0x0110: processing failure"
+        );
+        let f = Failure::AcseTimeout {
+            peer: "h:1".into(),
+            timeout: Duration::from_millis(1500),
+        };
+        assert_eq!(
+            f.to_string(),
+            "no A-ASSOCIATE-AC/RJ from h:1 within 1500 ms (ACSE timeout)"
+        );
+    }
+}
