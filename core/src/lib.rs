@@ -25,4 +25,12 @@ compile_error!("features `defmt` and `log` are mutually exclusive");
 extern crate std;
 
 pub mod time;
+pub mod dimse;
 pub mod wire;
+pub mod assoc;
+pub mod check;
+pub mod io;
+
+pub use assoc::{AcceptPolicy, Association, Config, Event, Role};
+pub use check::{CheckOptions, Checker, Outcome};
+pub use io::blocking::Transport;

@@ -1,0 +1,291 @@
+//! What the machine reports: events, negotiated parameters, violations, timers.
+
+use core::fmt;
+
+use crate::dimse;
+use crate::time::Duration;
+use crate::wire::{self, uid, Abort, AeTitle, AssociateRj, PduType, Uid};
+
+/// The transfer syntax accepted for the Verification context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TransferSyntax {
+    /// 1.2.840.10008.1.2
+    ImplicitVrLittleEndian,
+    /// 1.2.840.10008.1.2.1
+    ExplicitVrLittleEndian,
+    /// 1.2.840.10008.1.2.2
+    ExplicitVrBigEndian,
+    /// 1.2.840.10008.1.2.1.99
+    DeflatedExplicitVrLittleEndian,
+    /// Anything else (C-ECHO carries no data set, so it still works).
+    Other,
+}
+
+impl TransferSyntax {
+    /// Classifies a UID.
+    pub fn from_uid(u: Uid<'_>) -> Self {
+        let b = u.as_bytes();
+        if b == uid::IMPLICIT_VR_LE.as_bytes() {
+            TransferSyntax::ImplicitVrLittleEndian
+        } else if b == uid::EXPLICIT_VR_LE.as_bytes() {
+            TransferSyntax::ExplicitVrLittleEndian
+        } else if b == uid::EXPLICIT_VR_BE.as_bytes() {
+            TransferSyntax::ExplicitVrBigEndian
+        } else if b == uid::DEFLATED_EXPLICIT_VR_LE.as_bytes() {
+            TransferSyntax::DeflatedExplicitVrLittleEndian
+        } else {
+            TransferSyntax::Other
+        }
+    }
+}
+
+impl fmt::Display for TransferSyntax {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransferSyntax::ImplicitVrLittleEndian => "Implicit VR Little Endian",
+            TransferSyntax::ExplicitVrLittleEndian => "Explicit VR Little Endian",
+            TransferSyntax::ExplicitVrBigEndian => "Explicit VR Big Endian",
+            TransferSyntax::DeflatedExplicitVrLittleEndian => "Deflated Explicit VR Little Endian",
+            TransferSyntax::Other => "other",
+        })
+    }
+}
+
+/// A short string copied out of a PDU (implementation class UID or version name), truncated
+/// to `N` bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Text<const N: usize> {
+    bytes: [u8; N],
+    len: u8,
+}
+
+impl<const N: usize> Text<N> {
+    /// Nothing.
+    pub const EMPTY: Self = Text { bytes: [0; N], len: 0 };
+
+    /// Copies at most `N` bytes of `src`.
+    pub fn copy_from(src: &[u8]) -> Self {
+        let mut t = Self::EMPTY;
+        let n = src.len().min(N).min(usize::from(u8::MAX));
+        if let (Some(dst), Some(s)) = (t.bytes.get_mut(..n), src.get(..n)) {
+            dst.copy_from_slice(s);
+            t.len = n as u8;
+        }
+        t
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+impl<const N: usize> fmt::Display for Text<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for &b in self.as_bytes() {
+            if (0x20..0x7f).contains(&b) {
+                write!(f, "{}", b as char)?;
+            } else {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<const N: usize> fmt::Debug for Text<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<const N: usize> defmt::Format for Text<N> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=[u8]:a}", self.as_bytes())
+    }
+}
+
+/// What the association settled on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Negotiated {
+    /// The presentation context used for C-ECHO (the first accepted one).
+    pub pc_id: u8,
+    /// Its transfer syntax.
+    pub transfer_syntax: TransferSyntax,
+    /// Contexts proposed / accepted.
+    pub proposed_contexts: u8,
+    /// Accepted contexts.
+    pub accepted_contexts: u8,
+    /// The largest P-DATA-TF the peer receives (0 = no limit).
+    pub peer_max_pdu: u32,
+    /// The largest P-DATA-TF we receive (what we announced).
+    pub our_max_pdu: u32,
+    /// Called AE title (as in the A-ASSOCIATE-RQ).
+    pub called: AeTitle,
+    /// Calling AE title (as in the A-ASSOCIATE-RQ).
+    pub calling: AeTitle,
+    /// The peer's implementation class UID.
+    pub peer_implementation_class: Text<64>,
+    /// The peer's implementation version name.
+    pub peer_implementation_version: Text<16>,
+}
+
+/// The machine's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Timer {
+    /// No A-ASSOCIATE-AC/RJ in time.
+    Acse,
+    /// No C-ECHO-RSP in time (requestor), or an idle association (acceptor).
+    Dimse,
+    /// No A-RELEASE-RP in time.
+    Release,
+    /// ARTIM: no A-ASSOCIATE-RQ in time, or the peer did not close.
+    Artim,
+    /// The caller's overall deadline.
+    Deadline,
+}
+
+impl fmt::Display for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Timer::Acse => "ACSE timeout (no A-ASSOCIATE-AC/RJ)",
+            Timer::Dimse => "DIMSE timeout",
+            Timer::Release => "release timeout (no A-RELEASE-RP)",
+            Timer::Artim => "ARTIM timeout",
+            Timer::Deadline => "overall deadline reached",
+        })
+    }
+}
+
+/// How the peer broke the protocol. Each one makes the machine queue an A-ABORT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Violation {
+    /// A PDU type outside 0x01..=0x07.
+    UnrecognizedPdu(u8),
+    /// A PDU that does not parse.
+    Malformed(wire::Error),
+    /// A valid PDU in a state where it is not allowed.
+    UnexpectedPdu(PduType),
+    /// A PDU longer than we announced / can hold.
+    PduTooLong {
+        /// Its PDU-length field.
+        length: u32,
+        /// Our maximum.
+        max: u32,
+    },
+    /// A PDV on a context that was not accepted, a data set fragment, or fragments of one
+    /// message on two contexts.
+    UnexpectedPdv {
+        /// Its presentation context ID.
+        pc_id: u8,
+    },
+    /// A command set that does not decode.
+    BadCommand(dimse::Error),
+    /// A command set longer than a C-ECHO message can be.
+    CommandTooLong,
+    /// A command other than the one expected (C-ECHO-RQ for an acceptor, C-ECHO-RSP for a
+    /// requestor), or one announcing a data set.
+    UnexpectedCommand {
+        /// Its CommandField.
+        command_field: u16,
+    },
+    /// A C-ECHO-RSP for another message.
+    WrongMessageId {
+        /// The outstanding request's MessageID.
+        expected: u16,
+        /// MessageIDBeingRespondedTo in the response.
+        got: u16,
+    },
+    /// A C-ECHO-RSP while no request is outstanding.
+    UnexpectedResponse,
+    /// A C-ECHO-RQ while the previous one is still being answered.
+    Pipelined,
+    /// An A-ASSOCIATE-AC whose protocol version lacks bit 0.
+    ProtocolVersion(u16),
+    /// An A-ASSOCIATE-AC with an application context other than DICOM's.
+    ApplicationContext,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::UnrecognizedPdu(t) => write!(f, "unrecognized PDU type 0x{t:02x}"),
+            Violation::Malformed(e) => write!(f, "malformed PDU: {e}"),
+            Violation::UnexpectedPdu(t) => write!(f, "unexpected PDU {t:?}"),
+            Violation::PduTooLong { length, max } => {
+                write!(f, "PDU length {length} above our maximum {max}")
+            }
+            Violation::UnexpectedPdv { pc_id } => {
+                write!(f, "unexpected PDV on presentation context {pc_id}")
+            }
+            Violation::BadCommand(e) => write!(f, "bad DIMSE command: {e}"),
+            Violation::CommandTooLong => f.write_str("DIMSE command set too long"),
+            Violation::UnexpectedCommand { command_field } => {
+                write!(f, "unexpected DIMSE command 0x{command_field:04x}")
+            }
+            Violation::WrongMessageId { expected, got } => {
+                write!(f, "response to message {got}, expected {expected}")
+            }
+            Violation::UnexpectedResponse => f.write_str("C-ECHO-RSP without a request"),
+            Violation::Pipelined => f.write_str("C-ECHO-RQ before the previous one was answered"),
+            Violation::ProtocolVersion(v) => write!(f, "unsupported protocol version 0x{v:04x}"),
+            Violation::ApplicationContext => f.write_str("application context is not DICOM's"),
+        }
+    }
+}
+
+/// What happened, in order. Every event is `Copy`; nothing borrows the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// Acceptor: an A-ASSOCIATE-RQ arrived; answer with `accept()` or `reject()`.
+    AssociationRequested {
+        /// Called AE title.
+        called: AeTitle,
+        /// Calling AE title.
+        calling: AeTitle,
+    },
+    /// The association is established with at least one usable presentation context.
+    Accepted(Negotiated),
+    /// Requestor: the peer sent A-ASSOCIATE-RJ.
+    Rejected(AssociateRj),
+    /// Requestor: A-ASSOCIATE-AC, but no proposed context was accepted.
+    NoPresentationContext,
+    /// Acceptor: a C-ECHO-RQ arrived (it is answered with the configured status).
+    EchoRequest {
+        /// Its MessageID.
+        message_id: u16,
+    },
+    /// Requestor: the C-ECHO-RSP to an outstanding request.
+    EchoResponse {
+        /// MessageIDBeingRespondedTo.
+        message_id: u16,
+        /// Status (0x0000 = success).
+        status: u16,
+        /// From the request's last byte handed out to the response's arrival.
+        rtt: Duration,
+    },
+    /// The peer asked to release (answered with A-RELEASE-RP).
+    ReleaseRequested,
+    /// The association was released in order.
+    Released,
+    /// The peer sent A-ABORT.
+    Aborted(Abort),
+    /// The peer broke the protocol; `abort` is the A-ABORT we queued, if any.
+    Violation {
+        /// What it did.
+        kind: Violation,
+        /// What we answered.
+        abort: Option<Abort>,
+    },
+    /// A timer ran out; the machine queued an A-ABORT where the association was up.
+    Timeout(Timer),
+    /// The transport closed while the association was not finished.
+    Closed,
+}

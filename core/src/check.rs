@@ -1,0 +1,272 @@
+//! The health check a requestor runs: associate, send `repeat` C-ECHO-RQs one after the
+//! other, release (or abort), and say what that proves.
+//!
+//! Healthy means: the association was accepted with a usable presentation context and every
+//! C-ECHO-RSP carried status 0x0000. A peer that answers our A-RELEASE-RQ by closing, by
+//! A-ABORT or not at all after good echoes is still healthy; the [`Release`] says how it went.
+
+use core::fmt;
+
+use crate::assoc::{Association, Event, Timer, Violation};
+use crate::time::{Duration, Instant};
+use crate::wire::{Abort, AssociateRj};
+
+/// How the association ended after every echo succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Release {
+    /// A-RELEASE-RP received: the orderly end.
+    Released,
+    /// We sent A-ABORT on purpose (`--abort`).
+    AbortedByUs,
+    /// The peer closed the connection instead of answering A-RELEASE-RQ.
+    ClosedByPeer,
+    /// The peer sent A-ABORT instead of answering A-RELEASE-RQ.
+    AbortedByPeer,
+    /// The peer did not answer A-RELEASE-RQ in time; we aborted.
+    TimedOut,
+}
+
+/// What the check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Outcome {
+    /// Every echo succeeded.
+    Healthy(Release),
+    /// A-ASSOCIATE-RJ.
+    Rejected(AssociateRj),
+    /// A-ASSOCIATE-AC without a usable presentation context.
+    NoPresentationContext,
+    /// No A-ASSOCIATE-AC/RJ in time.
+    AcseTimeout,
+    /// No C-ECHO-RSP in time.
+    DimseTimeout,
+    /// The caller's overall deadline passed.
+    DeadlineExceeded,
+    /// The peer aborted before the echoes were done.
+    Aborted(Abort),
+    /// A C-ECHO-RSP with a status other than success.
+    FailureStatus {
+        /// The status.
+        status: u16,
+        /// The request it answered.
+        message_id: u16,
+    },
+    /// The peer broke the protocol (we aborted).
+    Violation(Violation),
+    /// The peer closed the connection before the echoes were done.
+    ClosedByPeer,
+    /// The association ended without any of the above (e.g. the peer released early).
+    Incomplete,
+}
+
+impl Outcome {
+    /// Whether this outcome means the peer answers DICOM correctly.
+    pub fn is_healthy(&self) -> bool {
+        matches!(self, Outcome::Healthy(_))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Healthy(Release::Released) => f.write_str("healthy"),
+            Outcome::Healthy(Release::AbortedByUs) => f.write_str("healthy (association aborted as asked)"),
+            Outcome::Healthy(Release::ClosedByPeer) => {
+                f.write_str("healthy (warning: peer closed the connection instead of answering A-RELEASE-RQ)")
+            }
+            Outcome::Healthy(Release::AbortedByPeer) => {
+                f.write_str("healthy (warning: peer sent A-ABORT instead of answering A-RELEASE-RQ)")
+            }
+            Outcome::Healthy(Release::TimedOut) => {
+                f.write_str("healthy (warning: peer did not answer A-RELEASE-RQ in time)")
+            }
+            Outcome::Rejected(rj) => write!(f, "association rejected: {rj}"),
+            Outcome::NoPresentationContext => {
+                f.write_str("no presentation context accepted (peer does not offer Verification with our transfer syntaxes)")
+            }
+            Outcome::AcseTimeout => f.write_str("ACSE timeout: no answer to A-ASSOCIATE-RQ"),
+            Outcome::DimseTimeout => f.write_str("DIMSE timeout: no C-ECHO-RSP"),
+            Outcome::DeadlineExceeded => f.write_str("overall deadline reached"),
+            Outcome::Aborted(a) => write!(f, "association aborted by peer: {a}"),
+            Outcome::FailureStatus { status, message_id } => write!(
+                f,
+                "C-ECHO-RSP status 0x{status:04X} ({}: {}) for message {message_id}",
+                crate::dimse::StatusClass::of(*status),
+                crate::dimse::status::describe(*status)
+            ),
+            Outcome::Violation(v) => write!(f, "protocol violation by peer: {v}"),
+            Outcome::ClosedByPeer => f.write_str("peer closed the connection before the echo completed"),
+            Outcome::Incomplete => f.write_str("association ended before the echo completed"),
+        }
+    }
+}
+
+/// Round-trip statistics of the echoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EchoStats {
+    /// C-ECHO-RQs sent.
+    pub sent: u32,
+    /// C-ECHO-RSPs with status success.
+    pub ok: u32,
+    /// Fastest round trip.
+    pub min_rtt: Duration,
+    /// Slowest round trip.
+    pub max_rtt: Duration,
+    /// Sum of round trips.
+    pub total_rtt: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Associating,
+    Echoing,
+    Releasing,
+    Done,
+}
+
+/// Drives a requestor [`Association`] through the check; feed it every event.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    repeat: u32,
+    abort_at_end: bool,
+    phase: Phase,
+    outcome: Option<Outcome>,
+    stats: EchoStats,
+    responses: u32,
+}
+
+impl Checker {
+    /// A check of `repeat` echoes (at least 1), ending with A-RELEASE-RQ or, if
+    /// `abort_at_end`, A-ABORT.
+    pub fn new(repeat: u32, abort_at_end: bool) -> Self {
+        Checker {
+            repeat: repeat.max(1),
+            abort_at_end,
+            phase: Phase::Associating,
+            outcome: None,
+            stats: EchoStats::default(),
+            responses: 0,
+        }
+    }
+
+    /// Reacts to one event of `assoc`.
+    pub fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
+        match *event {
+            Event::Accepted(_) => {
+                self.phase = Phase::Echoing;
+                self.send(assoc, now);
+            }
+            Event::NoPresentationContext => {
+                self.settle(Outcome::NoPresentationContext);
+                self.finish(assoc, now);
+            }
+            Event::Rejected(rj) => self.settle(Outcome::Rejected(rj)),
+            Event::EchoResponse { message_id, status, rtt } => {
+                self.responses += 1;
+                let s = &mut self.stats;
+                if status == 0 {
+                    s.ok += 1;
+                }
+                s.min_rtt = if self.responses == 1 { rtt } else { s.min_rtt.min(rtt) };
+                s.max_rtt = s.max_rtt.max(rtt);
+                s.total_rtt = s.total_rtt + rtt;
+                if status != 0 {
+                    self.settle(Outcome::FailureStatus { status, message_id });
+                    self.finish(assoc, now);
+                } else if self.stats.sent < self.repeat {
+                    self.send(assoc, now);
+                } else {
+                    self.finish(assoc, now);
+                }
+            }
+            Event::Released => match self.phase {
+                Phase::Releasing => self.settle(Outcome::Healthy(Release::Released)),
+                _ => self.settle(Outcome::Incomplete),
+            },
+            Event::Aborted(a) => match self.phase {
+                Phase::Releasing => self.settle(Outcome::Healthy(Release::AbortedByPeer)),
+                _ => self.settle(Outcome::Aborted(a)),
+            },
+            Event::Closed => match self.phase {
+                Phase::Releasing => self.settle(Outcome::Healthy(Release::ClosedByPeer)),
+                _ => self.settle(Outcome::ClosedByPeer),
+            },
+            Event::Violation { kind, .. } => self.settle(Outcome::Violation(kind)),
+            Event::Timeout(t) => self.settle(match (t, self.phase) {
+                (Timer::Deadline, _) => Outcome::DeadlineExceeded,
+                (Timer::Release, Phase::Releasing) => Outcome::Healthy(Release::TimedOut),
+                (Timer::Acse, _) => Outcome::AcseTimeout,
+                (Timer::Dimse, _) => Outcome::DimseTimeout,
+                _ => Outcome::Incomplete,
+            }),
+            Event::AssociationRequested { .. }
+            | Event::EchoRequest { .. }
+            | Event::ReleaseRequested => {}
+        }
+        if assoc.is_closed() {
+            self.phase = Phase::Done;
+        }
+    }
+
+    fn send(&mut self, assoc: &mut Association<'_>, now: Instant) {
+        match assoc.send_echo(now) {
+            Ok(_) => self.stats.sent += 1,
+            Err(_) => {
+                self.settle(Outcome::Incomplete);
+                assoc.abort(now);
+            }
+        }
+    }
+
+    /// The echoes are over (or pointless): release, or abort if asked to.
+    fn finish(&mut self, assoc: &mut Association<'_>, now: Instant) {
+        self.phase = Phase::Releasing;
+        if self.abort_at_end {
+            self.settle(Outcome::Healthy(Release::AbortedByUs));
+            assoc.abort(now);
+        } else if assoc.release(now).is_err() {
+            assoc.abort(now);
+        }
+    }
+
+    /// The first verdict stands.
+    fn settle(&mut self, outcome: Outcome) {
+        if self.outcome.is_none() {
+            self.outcome = Some(outcome);
+        }
+    }
+
+    /// Whether the check has its verdict and the association is over.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// The verdict so far (`Incomplete` before there is one).
+    pub fn outcome(&self) -> Outcome {
+        self.outcome.unwrap_or(Outcome::Incomplete)
+    }
+
+    /// Round-trip statistics.
+    pub fn stats(&self) -> EchoStats {
+        self.stats
+    }
+}
+
+/// How a check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// C-ECHO-RQs to send, one after the other (at least 1).
+    pub repeat: u32,
+    /// End with A-ABORT instead of A-RELEASE-RQ (echoscu `--abort`).
+    pub abort_at_end: bool,
+    /// Cap on the whole association.
+    pub deadline: Option<Instant>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions { repeat: 1, abort_at_end: false, deadline: None }
+    }
+}
