@@ -4,9 +4,11 @@
 #![deny(unsafe_code)] // only `regs` may opt out
 
 mod clock;
+mod config;
 mod enet;
 mod regs;
 
+use config::PROBE;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
@@ -17,7 +19,6 @@ use static_cell::StaticCell;
 
 /// Core clock after reset in QEMU's lm3s6965evb model: 200 MHz / (SYSDIV 15 + 1) = 12.5 MHz.
 const CORE_HZ: u32 = 12_500_000;
-const HTTP_PORT: u16 = 80;
 
 #[entry]
 fn main() -> ! {
@@ -59,7 +60,7 @@ fn main() -> ! {
 
         let sock = sockets.get_mut::<tcp::Socket>(http);
         if !sock.is_open() {
-            let _ = sock.listen(HTTP_PORT);
+            let _ = sock.listen(PROBE.http_port);
         }
         if sock.may_recv() && sock.can_recv() {
             let mut req = [0u8; 256];

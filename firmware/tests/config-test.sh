@@ -1,0 +1,41 @@
+#!/bin/bash
+# Bad probe configurations must fail the build with a message naming the key. Runs the real build (build.sh).
+# Prints `N passed, M failed` last.
+set -u
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# case NAME EXPECTED-MESSAGE-FRAGMENT SED-EXPRESSION (applied to probe.toml)
+case_() {
+  local name=$1 want=$2 expr=$3
+  sed "$expr" probe.toml > "$tmp/$name.toml"
+  if cmp -s probe.toml "$tmp/$name.toml"; then
+    echo "FAIL $name: the edit changed nothing"; fail=$((fail + 1)); return
+  fi
+  if out=$(ECHOPROBE_CONFIG="$tmp/$name.toml" ./build.sh 2>&1); then
+    echo "FAIL $name: build succeeded"; fail=$((fail + 1)); return
+  fi
+  if grep -qF -- "$want" <<< "$out"; then
+    echo "ok   $name: $(grep -m1 'error: probe configuration' <<< "$out")"; pass=$((pass + 1))
+  else
+    echo "FAIL $name: no \"$want\" in:"; echo "$out" | tail -5; fail=$((fail + 1))
+  fi
+}
+
+case_ long-ae '`target[0].called_ae`: `STORESCPSTORESCPX` is not a valid AE title' \
+  '0,/called_ae = "STORESCP"/s//called_ae = "STORESCPSTORESCPX"/'
+case_ gateway-outside '`network.gateway`: 198.51.100.1 is outside' 's/^gateway = "192.0.2.2"/gateway = "198.51.100.1"/'
+case_ bad-address '`target[1].address`: `192.0.2.300` is not an IPv4 address' 's/"192.0.2.101"/"192.0.2.300"/'
+case_ port-twice '`target[1].agent_port`: port 5555 is used twice' 's/^agent_port = 5556/agent_port = 5555/'
+case_ typo '`target[0].interval`: unknown key' '0,/^interval_ms/s//interval/'
+case_ zero-rise '`target[0].rise`: 0 is out of range 1..=255' '0,/^rise = 2/s//rise = 0/'
+case_ not-toml 'not valid TOML' 's/^\[http\]/[http/'
+
+# and the real file still builds
+if ./build.sh > "$tmp/good.log" 2>&1; then echo "ok   probe.toml builds"; pass=$((pass + 1));
+else echo "FAIL probe.toml does not build"; tail -5 "$tmp/good.log"; fail=$((fail + 1)); fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
