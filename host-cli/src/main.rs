@@ -6,6 +6,7 @@
 
 mod args;
 mod exit;
+mod net;
 
 use std::io::Write as _;
 use std::process::ExitCode;
