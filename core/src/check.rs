@@ -163,13 +163,21 @@ impl Checker {
                 self.finish(assoc, now);
             }
             Event::Rejected(rj) => self.settle(Outcome::Rejected(rj)),
-            Event::EchoResponse { message_id, status, rtt } => {
+            Event::EchoResponse {
+                message_id,
+                status,
+                rtt,
+            } => {
                 self.responses += 1;
                 let s = &mut self.stats;
                 if status == 0 {
                     s.ok += 1;
                 }
-                s.min_rtt = if self.responses == 1 { rtt } else { s.min_rtt.min(rtt) };
+                s.min_rtt = if self.responses == 1 {
+                    rtt
+                } else {
+                    s.min_rtt.min(rtt)
+                };
                 s.max_rtt = s.max_rtt.max(rtt);
                 s.total_rtt = s.total_rtt + rtt;
                 if status != 0 {
@@ -267,6 +275,10 @@ pub struct CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { repeat: 1, abort_at_end: false, deadline: None }
+        CheckOptions {
+            repeat: 1,
+            abort_at_end: false,
+            deadline: None,
+        }
     }
 }

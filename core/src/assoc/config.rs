@@ -113,7 +113,11 @@ pub struct AcceptPolicy<'a> {
 impl AcceptPolicy<'_> {
     /// Accepts everyone.
     pub fn open(ae: AeTitle) -> AcceptPolicy<'static> {
-        AcceptPolicy { ae, check_called: false, allowed_calling: &[] }
+        AcceptPolicy {
+            ae,
+            check_called: false,
+            allowed_calling: &[],
+        }
     }
 
     /// `Ok` to accept, or the A-ASSOCIATE-RJ to send.

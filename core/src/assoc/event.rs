@@ -62,7 +62,10 @@ pub struct Text<const N: usize> {
 
 impl<const N: usize> Text<N> {
     /// Nothing.
-    pub const EMPTY: Self = Text { bytes: [0; N], len: 0 };
+    pub const EMPTY: Self = Text {
+        bytes: [0; N],
+        len: 0,
+    };
 
     /// Copies at most `N` bytes of `src`.
     pub fn copy_from(src: &[u8]) -> Self {

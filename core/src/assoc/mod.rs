@@ -191,7 +191,11 @@ impl<'a> Association<'a> {
             tx: Ring::new(),
             negotiated: None,
             accepted: [0; 32],
-            decisions: [Decision { id: 0, result: 0, ts: 0 }; MAX_CONTEXTS],
+            decisions: [Decision {
+                id: 0,
+                result: 0,
+                ts: 0,
+            }; MAX_CONTEXTS],
             n_decisions: 0,
             peer_max_pdu: 0,
             cmd: [0; MAX_COMMAND],
@@ -420,28 +424,44 @@ impl<'a> Association<'a> {
         if !self.events.is_empty() || !self.tx.is_empty() {
             return 0;
         }
-        let take = self.rx_need.saturating_sub(self.rx_len).min(data.len());
-        let (Some(src), Some(dst)) = (data.get(..take), self.rx.get_mut(self.rx_len..self.rx_len + take))
-        else {
-            // The receive buffer cannot even hold a PDU header.
-            self.violation(Violation::PduTooLong { length: 0, max: self.our_max_pdu() }, now);
-            return data.len();
-        };
-        dst.copy_from_slice(src);
-        self.rx_len += take;
-        if self.rx_len == HEADER_LEN && !self.in_body {
-            self.in_body = true;
-            self.on_header(now);
+        let mut taken = 0usize;
+        loop {
+            let rest = data.get(taken..).unwrap_or(&[]);
+            let take = self.rx_need.saturating_sub(self.rx_len).min(rest.len());
+            let (Some(src), Some(dst)) = (
+                rest.get(..take),
+                self.rx.get_mut(self.rx_len..self.rx_len + take),
+            ) else {
+                // The receive buffer cannot even hold a PDU header.
+                self.violation(
+                    Violation::PduTooLong {
+                        length: 0,
+                        max: self.our_max_pdu(),
+                    },
+                    now,
+                );
+                return data.len();
+            };
+            dst.copy_from_slice(src);
+            self.rx_len += take;
+            taken += take;
+            if self.rx_len == HEADER_LEN && !self.in_body {
+                self.in_body = true;
+                self.on_header(now);
+            }
+            if self.state == State::Closed {
+                self.reset_rx();
+                return data.len();
+            }
+            if self.rx_len >= self.rx_need {
+                self.on_pdu(now);
+                self.reset_rx();
+                return taken;
+            }
+            if taken >= data.len() {
+                return taken;
+            }
         }
-        if self.state == State::Closed {
-            self.reset_rx();
-            return data.len();
-        }
-        if self.rx_len >= self.rx_need {
-            self.on_pdu(now);
-            self.reset_rx();
-        }
-        take
     }
 
     fn reset_rx(&mut self) {
@@ -517,7 +537,11 @@ impl<'a> Association<'a> {
                 Timer::Dimse => self.config.dimse_timeout,
                 Timer::Artim | Timer::Deadline => self.config.artim_timeout,
             };
-            let at = if d == Duration::MAX { Instant::from_micros(u64::MAX) } else { now + d };
+            let at = if d == Duration::MAX {
+                Instant::from_micros(u64::MAX)
+            } else {
+                now + d
+            };
             (t, at)
         });
     }
@@ -533,9 +557,9 @@ impl<'a> Association<'a> {
         let reason = match kind {
             Violation::UnrecognizedPdu(_) => AbortReason::UnrecognizedPdu,
             Violation::UnexpectedPdu(_) => AbortReason::UnexpectedPdu,
-            Violation::Malformed(_) | Violation::PduTooLong { .. } | Violation::ProtocolVersion(_) => {
-                AbortReason::InvalidParameter
-            }
+            Violation::Malformed(_)
+            | Violation::PduTooLong { .. }
+            | Violation::ProtocolVersion(_) => AbortReason::InvalidParameter,
             Violation::ApplicationContext => AbortReason::UnexpectedParameter,
             _ => AbortReason::NotSpecified,
         };
@@ -545,7 +569,10 @@ impl<'a> Association<'a> {
         };
         self.tx.clear();
         self.tx.push(Tx::Abort(a));
-        self.events.push(Event::Violation { kind, abort: Some(a) });
+        self.events.push(Event::Violation {
+            kind,
+            abort: Some(a),
+        });
         self.close();
     }
 
@@ -564,7 +591,8 @@ impl<'a> Association<'a> {
                     .get(2..6)
                     .and_then(|b| <[u8; 4]>::try_from(b).ok())
                     .map_or(0, u32::from_be_bytes);
-                self.rx_need = HEADER_LEN.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+                self.rx_need =
+                    HEADER_LEN.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
             }
             Err(wire::Error::TooLong { length, max }) => {
                 self.violation(Violation::PduTooLong { length, max }, now);
@@ -581,7 +609,10 @@ impl<'a> Association<'a> {
             Ok(pdu) => self.dispatch(pdu, now),
             Err(e) => {
                 if self.state == State::AwaitingClose {
-                    self.tx.push(Tx::Abort(abort(AbortSource::ServiceProvider, AbortReason::InvalidParameter)));
+                    self.tx.push(Tx::Abort(abort(
+                        AbortSource::ServiceProvider,
+                        AbortReason::InvalidParameter,
+                    )));
                 } else {
                     self.violation(Violation::Malformed(e), now);
                 }
@@ -636,7 +667,10 @@ impl<'a> Association<'a> {
             }
             // Sta13: stray PDUs are ignored (AA-6), a new RQ is answered with A-ABORT (AA-7).
             (State::AwaitingClose, Pdu::AssociateRq(_)) => {
-                self.tx.push(Tx::Abort(abort(AbortSource::ServiceProvider, AbortReason::UnexpectedPdu)));
+                self.tx.push(Tx::Abort(abort(
+                    AbortSource::ServiceProvider,
+                    AbortReason::UnexpectedPdu,
+                )));
             }
             (State::AwaitingClose, _) => {}
             (_, _) => self.violation(Violation::UnexpectedPdu(kind), now),
@@ -706,7 +740,10 @@ impl<'a> Association<'a> {
         negotiated.peer_implementation_version =
             Text::copy_from(rq.user_info.implementation_version_name.unwrap_or(&[]));
         self.negotiated = Some(negotiated);
-        self.events.push(Event::AssociationRequested { called: rq.called, calling: rq.calling });
+        self.events.push(Event::AssociationRequested {
+            called: rq.called,
+            calling: rq.calling,
+        });
         self.enter(State::AwaitingLocalResponse, None, now);
     }
 
@@ -721,7 +758,10 @@ impl<'a> Association<'a> {
             return;
         }
         self.peer_max_pdu = ac.user_info.max_length;
-        let proposed = self.config.presentation_contexts.clamp(1, MAX_CONTEXTS as u8);
+        let proposed = self
+            .config
+            .presentation_contexts
+            .clamp(1, MAX_CONTEXTS as u8);
         let mut negotiated = self.blank_negotiated();
         negotiated.proposed_contexts = proposed;
         negotiated.peer_implementation_class =
@@ -797,11 +837,19 @@ impl<'a> Association<'a> {
         match self.config.role {
             Role::Acceptor => {
                 if c.command_field != dimse::C_ECHO_RQ || c.has_data_set() {
-                    self.violation(Violation::UnexpectedCommand { command_field: c.command_field }, now);
+                    self.violation(
+                        Violation::UnexpectedCommand {
+                            command_field: c.command_field,
+                        },
+                        now,
+                    );
                     return;
                 }
                 let Some(id) = c.message_id else {
-                    self.violation(Violation::BadCommand(dimse::Error::Missing(dimse::tag::MESSAGE_ID)), now);
+                    self.violation(
+                        Violation::BadCommand(dimse::Error::Missing(dimse::tag::MESSAGE_ID)),
+                        now,
+                    );
                     return;
                 };
                 if self.msg_len != 0 {
@@ -810,14 +858,21 @@ impl<'a> Association<'a> {
                 }
                 self.events.push(Event::EchoRequest { message_id: id });
                 if self.state == State::Established {
-                    if let Err(_e) = self.queue_message(Command::echo_rsp(id, self.config.echo_status), pc_id) {
+                    if let Err(_e) =
+                        self.queue_message(Command::echo_rsp(id, self.config.echo_status), pc_id)
+                    {
                         self.violation(Violation::CommandTooLong, now);
                     }
                 }
             }
             Role::Requestor => {
                 if c.command_field != dimse::C_ECHO_RSP || c.has_data_set() {
-                    self.violation(Violation::UnexpectedCommand { command_field: c.command_field }, now);
+                    self.violation(
+                        Violation::UnexpectedCommand {
+                            command_field: c.command_field,
+                        },
+                        now,
+                    );
                     return;
                 }
                 let Some((expected, sent)) = self.outstanding else {
@@ -826,7 +881,9 @@ impl<'a> Association<'a> {
                 };
                 let Some(got) = c.message_id_being_responded_to else {
                     self.violation(
-                        Violation::BadCommand(dimse::Error::Missing(dimse::tag::MESSAGE_ID_BEING_RESPONDED_TO)),
+                        Violation::BadCommand(dimse::Error::Missing(
+                            dimse::tag::MESSAGE_ID_BEING_RESPONDED_TO,
+                        )),
                         now,
                     );
                     return;
@@ -836,7 +893,10 @@ impl<'a> Association<'a> {
                     return;
                 }
                 let Some(status) = c.status else {
-                    self.violation(Violation::BadCommand(dimse::Error::Missing(dimse::tag::STATUS)), now);
+                    self.violation(
+                        Violation::BadCommand(dimse::Error::Missing(dimse::tag::STATUS)),
+                        now,
+                    );
                     return;
                 };
                 self.outstanding = None;
@@ -844,13 +904,19 @@ impl<'a> Association<'a> {
                     self.set_timer(None, now);
                 }
                 let rtt = sent.map_or(Duration::ZERO, |t| now.saturating_since(t));
-                self.events.push(Event::EchoResponse { message_id: got, status, rtt });
+                self.events.push(Event::EchoResponse {
+                    message_id: got,
+                    status,
+                    rtt,
+                });
             }
         }
     }
 
     fn queue_message(&mut self, c: Command<'_>, pc_id: u8) -> Result<(), Error> {
-        let n = c.emit(&mut self.msg).map_err(|_| Error::BufferTooSmall { required: c.buffer_len() })?;
+        let n = c.emit(&mut self.msg).map_err(|_| Error::BufferTooSmall {
+            required: c.buffer_len(),
+        })?;
         self.msg_len = n;
         self.msg_off = 0;
         self.msg_pc = pc_id;
@@ -877,7 +943,12 @@ impl<'a> Association<'a> {
             is_last: end >= self.msg_len,
             fragment: self.msg.get(self.msg_off..end).unwrap_or(&[]),
         }];
-        let written = emit(&Pdu::PData(PData { pdvs: List::Slice(&pdvs) }), buf)?;
+        let written = emit(
+            &Pdu::PData(PData {
+                pdvs: List::Slice(&pdvs),
+            }),
+            buf,
+        )?;
         self.msg_off = end;
         Ok(written)
     }
@@ -894,7 +965,11 @@ impl<'a> Association<'a> {
     }
 
     fn emit_rq(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        let n = usize::from(self.config.presentation_contexts.clamp(1, MAX_CONTEXTS as u8));
+        let n = usize::from(
+            self.config
+                .presentation_contexts
+                .clamp(1, MAX_CONTEXTS as u8),
+        );
         let proto = PcRq {
             id: 1,
             abstract_syntax: uid::VERIFICATION,
@@ -916,7 +991,11 @@ impl<'a> Association<'a> {
     }
 
     fn emit_ac(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        let blank = PcAc { id: 0, result: PcResult::Acceptance, transfer_syntax: uid::IMPLICIT_VR_LE };
+        let blank = PcAc {
+            id: 0,
+            result: PcResult::Acceptance,
+            transfer_syntax: uid::IMPLICIT_VR_LE,
+        };
         let mut pcs = [blank; MAX_CONTEXTS];
         let n = usize::from(self.n_decisions);
         for (pc, d) in pcs.iter_mut().zip(self.decisions.iter().take(n)) {
@@ -943,27 +1022,45 @@ impl<'a> Association<'a> {
 fn emit(pdu: &Pdu<'_>, buf: &mut [u8]) -> Result<usize, Error> {
     pdu.emit(buf).map_err(|e| match e {
         wire::Error::BufferTooSmall { required } => Error::BufferTooSmall { required },
-        _ => Error::BufferTooSmall { required: pdu.buffer_len() },
+        _ => Error::BufferTooSmall {
+            required: pdu.buffer_len(),
+        },
     })
 }
 
 /// The acceptor's answer to one proposed context (PS3.8 9.3.3.2, PS3.5 10.1).
 fn decide(pc: &PcRq<'_>, acceptable: &[Uid<'_>]) -> Decision {
     if pc.abstract_syntax.as_bytes() != uid::VERIFICATION.as_bytes() {
-        return Decision { id: pc.id, result: u8::from(PcResult::AbstractSyntaxNotSupported), ts: 0 };
+        return Decision {
+            id: pc.id,
+            result: u8::from(PcResult::AbstractSyntaxNotSupported),
+            ts: 0,
+        };
     }
     for proposed in pc.transfer_syntaxes.iter() {
-        if let Some(i) = acceptable.iter().position(|a| a.as_bytes() == proposed.as_bytes()) {
-            return Decision { id: pc.id, result: 0, ts: i as u8 };
+        if let Some(i) = acceptable
+            .iter()
+            .position(|a| a.as_bytes() == proposed.as_bytes())
+        {
+            return Decision {
+                id: pc.id,
+                result: 0,
+                ts: i as u8,
+            };
         }
     }
-    Decision { id: pc.id, result: u8::from(PcResult::TransferSyntaxesNotSupported), ts: 0 }
+    Decision {
+        id: pc.id,
+        result: u8::from(PcResult::TransferSyntaxesNotSupported),
+        ts: 0,
+    }
 }
 
 use crate::wire::Uid;
 
 fn bit(set: &[u8; 32], id: u8) -> bool {
-    set.get(usize::from(id / 8)).is_some_and(|b| b & (1 << (id % 8)) != 0)
+    set.get(usize::from(id / 8))
+        .is_some_and(|b| b & (1 << (id % 8)) != 0)
 }
 
 fn set_bit(set: &mut [u8; 32], id: u8) {

@@ -9,7 +9,11 @@ pub(crate) struct Ring<T: Copy, const N: usize> {
 
 impl<T: Copy, const N: usize> Ring<T, N> {
     pub(crate) const fn new() -> Self {
-        Ring { items: [None; N], head: 0, len: 0 }
+        Ring {
+            items: [None; N],
+            head: 0,
+            len: 0,
+        }
     }
 
     #[allow(dead_code)]
@@ -70,7 +74,10 @@ mod tests {
         assert_eq!(r.pop(), Some(1));
         assert!(r.push(5));
         assert_eq!(r.peek(), Some(2));
-        assert_eq!((r.pop(), r.pop(), r.pop(), r.pop()), (Some(2), Some(3), Some(5), None));
+        assert_eq!(
+            (r.pop(), r.pop(), r.pop(), r.pop()),
+            (Some(2), Some(3), Some(5), None)
+        );
         assert!(r.is_empty());
     }
 }

@@ -136,8 +136,19 @@ where
     assoc.set_deadline(options.deadline);
     assoc.connected(now);
     let mut checker = Checker::new(options.repeat, options.abort_at_end);
-    drive(&mut assoc, t, clock, tx_buf, checking(&mut checker, &mut observe)).await?;
-    Ok(Report { outcome: checker.outcome(), stats: checker.stats(), negotiated: assoc.negotiated().copied() })
+    drive(
+        &mut assoc,
+        t,
+        clock,
+        tx_buf,
+        checking(&mut checker, &mut observe),
+    )
+    .await?;
+    Ok(Report {
+        outcome: checker.outcome(),
+        stats: checker.stats(),
+        negotiated: assoc.negotiated().copied(),
+    })
 }
 
 /// Serves one association as acceptor; see [`super::blocking::serve`].

@@ -61,7 +61,8 @@ where
         if assoc.should_close() {
             return Ok(());
         }
-        t.set_read_deadline(assoc.poll_timeout()).map_err(Error::Transport)?;
+        t.set_read_deadline(assoc.poll_timeout())
+            .map_err(Error::Transport)?;
         match t.read(&mut rbuf) {
             Ok(0) => assoc.handle_close(t.now()),
             Ok(n) => {
@@ -95,7 +96,11 @@ where
     assoc.connected(now);
     let mut checker = Checker::new(options.repeat, options.abort_at_end);
     drive(&mut assoc, t, tx_buf, checking(&mut checker, &mut observe))?;
-    Ok(Report { outcome: checker.outcome(), stats: checker.stats(), negotiated: assoc.negotiated().copied() })
+    Ok(Report {
+        outcome: checker.outcome(),
+        stats: checker.stats(),
+        negotiated: assoc.negotiated().copied(),
+    })
 }
 
 /// Serves one association as acceptor over an accepted transport: `policy` answers the

@@ -91,7 +91,10 @@ where
 }
 
 /// A check's event handler: the caller's observer first, then the [`Checker`].
-fn checking<'c, F>(checker: &'c mut Checker, observe: &'c mut F) -> impl FnMut(&mut Association<'_>, Instant, &Event) + 'c
+fn checking<'c, F>(
+    checker: &'c mut Checker,
+    observe: &'c mut F,
+) -> impl FnMut(&mut Association<'_>, Instant, &Event) + 'c
 where
     F: FnMut(&Event),
 {
