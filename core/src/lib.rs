@@ -16,7 +16,15 @@
     clippy::indexing_slicing,
     missing_docs
 )]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 #[cfg(all(feature = "defmt", feature = "log"))]
 compile_error!("features `defmt` and `log` are mutually exclusive");
@@ -24,12 +32,12 @@ compile_error!("features `defmt` and `log` are mutually exclusive");
 #[cfg(test)]
 extern crate std;
 
-pub mod time;
-pub mod dimse;
-pub mod wire;
 pub mod assoc;
 pub mod check;
+pub mod dimse;
 pub mod io;
+pub mod time;
+pub mod wire;
 
 pub use assoc::{AcceptPolicy, Association, Config, Event, Role};
 pub use check::{CheckOptions, Checker, Outcome};

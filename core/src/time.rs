@@ -21,7 +21,9 @@ impl Instant {
 
     /// An instant `millis` milliseconds after the origin.
     pub const fn from_millis(millis: u64) -> Self {
-        Instant { micros: millis.saturating_mul(1000) }
+        Instant {
+            micros: millis.saturating_mul(1000),
+        }
     }
 
     /// Microseconds since the origin.
@@ -36,7 +38,9 @@ impl Instant {
 
     /// The time from `earlier` to `self`, zero if `earlier` is later.
     pub const fn saturating_since(self, earlier: Instant) -> Duration {
-        Duration { micros: self.micros.saturating_sub(earlier.micros) }
+        Duration {
+            micros: self.micros.saturating_sub(earlier.micros),
+        }
     }
 }
 
@@ -59,11 +63,15 @@ impl Duration {
     }
     /// `millis` milliseconds.
     pub const fn from_millis(millis: u64) -> Self {
-        Duration { micros: millis.saturating_mul(1000) }
+        Duration {
+            micros: millis.saturating_mul(1000),
+        }
     }
     /// `secs` seconds.
     pub const fn from_secs(secs: u64) -> Self {
-        Duration { micros: secs.saturating_mul(1_000_000) }
+        Duration {
+            micros: secs.saturating_mul(1_000_000),
+        }
     }
     /// Whole microseconds.
     pub const fn as_micros(self) -> u64 {
@@ -78,7 +86,9 @@ impl Duration {
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, rhs: Duration) -> Instant {
-        Instant { micros: self.micros.saturating_add(rhs.micros) }
+        Instant {
+            micros: self.micros.saturating_add(rhs.micros),
+        }
     }
 }
 
@@ -92,7 +102,9 @@ impl Sub<Instant> for Instant {
 impl Add for Duration {
     type Output = Duration;
     fn add(self, rhs: Duration) -> Duration {
-        Duration { micros: self.micros.saturating_add(rhs.micros) }
+        Duration {
+            micros: self.micros.saturating_add(rhs.micros),
+        }
     }
 }
 

@@ -18,7 +18,10 @@ pub struct Elements<'a> {
 impl<'a> Elements<'a> {
     /// Walks `bytes`, a complete command set.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Elements { rest: bytes, failed: false }
+        Elements {
+            rest: bytes,
+            failed: false,
+        }
     }
 }
 
@@ -47,7 +50,12 @@ fn split_element(bytes: &[u8]) -> Option<(u32, &[u8], &[u8])> {
     let (header, rest) = bytes.split_at_checked(ELEMENT_HEADER_LEN)?;
     let group = u16::from_le_bytes([*header.first()?, *header.get(1)?]);
     let element = u16::from_le_bytes([*header.get(2)?, *header.get(3)?]);
-    let len = u32::from_le_bytes([*header.get(4)?, *header.get(5)?, *header.get(6)?, *header.get(7)?]);
+    let len = u32::from_le_bytes([
+        *header.get(4)?,
+        *header.get(5)?,
+        *header.get(6)?,
+        *header.get(7)?,
+    ]);
     let len = usize::try_from(len).ok()?;
     let (value, rest) = rest.split_at_checked(len)?;
     Some(((u32::from(group) << 16) | u32::from(element), value, rest))
@@ -224,12 +232,20 @@ pub struct CommandWriter<'b> {
 impl<'b> CommandWriter<'b> {
     /// A writer into `buf`.
     pub fn new(buf: &'b mut [u8]) -> Self {
-        CommandWriter { buf: Some(buf), len: 0, overflow: false }
+        CommandWriter {
+            buf: Some(buf),
+            len: 0,
+            overflow: false,
+        }
     }
 
     /// A writer that only counts bytes.
     pub fn measure() -> CommandWriter<'static> {
-        CommandWriter { buf: None, len: 0, overflow: false }
+        CommandWriter {
+            buf: None,
+            len: 0,
+            overflow: false,
+        }
     }
 
     /// Bytes written (or counted) so far.
@@ -306,7 +322,10 @@ mod tests {
     pub(crate) const STORESCP_ECHO_RSP: &str = "0000000004000000420000000000020012000000312e322e3834302e31303030382e312e310000000001020000003080000020010200000001000000000802000000010100000009020000000000";
 
     fn hex(s: &str) -> std::vec::Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
@@ -410,6 +429,9 @@ mod tests {
         w.begin();
         w.us(tag::COMMAND_FIELD, C_ECHO_RSP);
         let n = w.finish().unwrap();
-        assert_eq!(Command::parse(&buf[..n]), Err(Error::Missing(tag::COMMAND_DATA_SET_TYPE)));
+        assert_eq!(
+            Command::parse(&buf[..n]),
+            Err(Error::Missing(tag::COMMAND_DATA_SET_TYPE))
+        );
     }
 }

@@ -74,7 +74,9 @@ impl fmt::Display for Error {
                 tag >> 16,
                 tag & 0xffff
             ),
-            Error::BadGroupLength => f.write_str("command group length disagrees with the command set"),
+            Error::BadGroupLength => {
+                f.write_str("command group length disagrees with the command set")
+            }
             Error::BufferTooSmall { required } => {
                 write!(f, "buffer too small: {required} bytes required")
             }
