@@ -1,0 +1,34 @@
+//! Harness for echoprobe's interop tests against real peers (DCMTK, pynetdicom, echoprobe itself).
+//!
+//! The tests in `tests/tests/*.rs` start real servers, so they must run where those servers can
+//! only ever reach loopback: a fresh network namespace. `scripts/test.sh` runs them that way; by
+//! hand:
+//!
+//! ```text
+//! unshare -rn -- sh -c 'ip link set lo up && cargo test -p echoprobe-tests --offline'
+//! ```
+//!
+//! Every test calls [`setup`] first, which *fails* the test (it never skips) when the process is
+//! not in a loopback-only namespace or when a peer program is missing: in CI they run for real.
+//!
+//! * [`env`]: the isolation guard, peer program lookup (DCMTK, python + pynetdicom).
+//! * [`net`]: free loopback ports, waiting for a port to listen.
+//! * [`process`]: running a command with a hard timeout ([`process::run`]), peers as [`process::Peer`]
+//!   (killed by PID on drop), temporary directories.
+//! * [`peers`]: ready-made peers: DCMTK `storescp`/`dcmqrscp`, pynetdicom echoscp, `echoprobe scp`, a
+//!   silent TCP listener.
+//! * [`echoprobe`]: the echoprobe binary under test.
+
+pub mod echoprobe;
+pub mod env;
+pub mod net;
+pub mod peers;
+pub mod process;
+
+pub use echoprobe::{echoprobe, echoprobe_bin};
+pub use env::setup;
+pub use net::free_port;
+pub use process::{run, Outcome, Peer};
+
+/// The calling AE title the tests use, as a load balancer would.
+pub const CALLING_AE: &str = "LOADBALANCER";
