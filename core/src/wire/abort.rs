@@ -1,0 +1,306 @@
+//! A-ABORT (PS3.8 9.3.8, Table 9-26).
+
+use core::fmt;
+
+use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
+use super::{Error, Result};
+
+/// Field offsets of A-ABORT (PS3.8 Table 9-26 counts from 1).
+mod field {
+    use core::ops::Range;
+    /// PS3.8 bytes 7-8: reserved (sent 0x00, never checked).
+    pub(crate) const RESERVED: Range<usize> = 6..8;
+    /// PS3.8 byte 9: source.
+    pub(crate) const SOURCE: usize = 8;
+    /// PS3.8 byte 10: reason/diag (not significant when the source is 0).
+    pub(crate) const REASON: usize = 9;
+}
+
+/// PDU length field of an A-ABORT.
+const BODY_LEN: u32 = 4;
+/// Total size of an A-ABORT.
+pub const PDU_LEN: usize = HEADER_LEN + 4;
+
+/// A read/write view of an A-ABORT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checks (accessors return 0 for missing bytes).
+    pub const fn new_unchecked(buffer: T) -> Packet<T> {
+        Packet { buffer }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
+        let p = Packet::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
+    pub fn check_len(&self) -> Result<()> {
+        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
+        if hdr.pdu_length() != BODY_LEN {
+            return Err(Error::BadLength);
+        }
+        Ok(())
+    }
+
+    /// Returns the wrapped buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// Source (offset 8).
+    pub fn source(&self) -> u8 {
+        self.buffer
+            .as_ref()
+            .get(field::SOURCE)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Reason/diag (offset 9).
+    pub fn reason(&self) -> u8 {
+        self.buffer
+            .as_ref()
+            .get(field::REASON)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    /// Writes header, zero reserved bytes, source and reason.
+    pub fn set_fields(&mut self, source: u8, reason: u8) {
+        let buf = self.buffer.as_mut();
+        let mut hdr = header::Packet::new_unchecked(&mut *buf);
+        hdr.set_pdu_type(PduType::Abort);
+        hdr.set_pdu_length(BODY_LEN);
+        header::write_bytes(buf, field::RESERVED.start, &[0, 0, source, reason]);
+    }
+}
+
+/// Source field of A-ABORT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AbortSource {
+    /// 0: DICOM UL service-user (initiated abort).
+    ServiceUser,
+    /// 1: reserved.
+    Reserved,
+    /// 2: DICOM UL service-provider (initiated abort).
+    ServiceProvider,
+    /// Any other value.
+    Unknown(u8),
+}
+
+impl From<u8> for AbortSource {
+    fn from(v: u8) -> Self {
+        match v {
+            0 => AbortSource::ServiceUser,
+            1 => AbortSource::Reserved,
+            2 => AbortSource::ServiceProvider,
+            o => AbortSource::Unknown(o),
+        }
+    }
+}
+
+impl From<AbortSource> for u8 {
+    fn from(v: AbortSource) -> u8 {
+        match v {
+            AbortSource::ServiceUser => 0,
+            AbortSource::Reserved => 1,
+            AbortSource::ServiceProvider => 2,
+            AbortSource::Unknown(o) => o,
+        }
+    }
+}
+
+impl fmt::Display for AbortSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AbortSource::ServiceUser => "service-user",
+            AbortSource::Reserved => "reserved-source",
+            AbortSource::ServiceProvider => "service-provider",
+            AbortSource::Unknown(_) => "unknown-source",
+        })
+    }
+}
+
+/// Reason/diag field of A-ABORT (significant when the source is the service provider).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AbortReason {
+    /// 0: reason-not-specified.
+    NotSpecified,
+    /// 1: unrecognized-PDU.
+    UnrecognizedPdu,
+    /// 2: unexpected-PDU.
+    UnexpectedPdu,
+    /// 4: unrecognized-PDU parameter.
+    UnrecognizedParameter,
+    /// 5: unexpected-PDU parameter.
+    UnexpectedParameter,
+    /// 6: invalid-PDU-parameter value.
+    InvalidParameter,
+    /// Any other value (3 is reserved).
+    Unknown(u8),
+}
+
+impl From<u8> for AbortReason {
+    fn from(v: u8) -> Self {
+        match v {
+            0 => AbortReason::NotSpecified,
+            1 => AbortReason::UnrecognizedPdu,
+            2 => AbortReason::UnexpectedPdu,
+            4 => AbortReason::UnrecognizedParameter,
+            5 => AbortReason::UnexpectedParameter,
+            6 => AbortReason::InvalidParameter,
+            o => AbortReason::Unknown(o),
+        }
+    }
+}
+
+impl From<AbortReason> for u8 {
+    fn from(v: AbortReason) -> u8 {
+        match v {
+            AbortReason::NotSpecified => 0,
+            AbortReason::UnrecognizedPdu => 1,
+            AbortReason::UnexpectedPdu => 2,
+            AbortReason::UnrecognizedParameter => 4,
+            AbortReason::UnexpectedParameter => 5,
+            AbortReason::InvalidParameter => 6,
+            AbortReason::Unknown(o) => o,
+        }
+    }
+}
+
+impl fmt::Display for AbortReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AbortReason::NotSpecified => "reason-not-specified",
+            AbortReason::UnrecognizedPdu => "unrecognized-PDU",
+            AbortReason::UnexpectedPdu => "unexpected-PDU",
+            AbortReason::UnrecognizedParameter => "unrecognized-PDU-parameter",
+            AbortReason::UnexpectedParameter => "unexpected-PDU-parameter",
+            AbortReason::InvalidParameter => "invalid-PDU-parameter-value",
+            AbortReason::Unknown(3) => "reserved-reason",
+            AbortReason::Unknown(_) => "unknown-reason",
+        })
+    }
+}
+
+/// A-ABORT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Abort {
+    /// Source (offset 8).
+    pub source: AbortSource,
+    /// Reason/diag (offset 9). Send `NotSpecified` when the source is the service user.
+    pub reason: AbortReason,
+}
+
+impl Abort {
+    /// An abort by the service user (source 0, reason 0), as `echoscu --abort` sends.
+    pub const USER: Abort = Abort {
+        source: AbortSource::ServiceUser,
+        reason: AbortReason::NotSpecified,
+    };
+
+    /// An abort by the service provider with a reason.
+    pub const fn provider(reason: AbortReason) -> Abort {
+        Abort {
+            source: AbortSource::ServiceProvider,
+            reason,
+        }
+    }
+
+    /// Parses a whole A-ABORT (exactly 10 bytes; length field must be 4). Reserved bytes
+    /// are not checked.
+    pub fn parse(pdu: &[u8]) -> Result<Abort> {
+        check_pdu(pdu, PduType::Abort)?;
+        let p = Packet::new_checked(pdu)?;
+        Ok(Abort {
+            source: p.source().into(),
+            reason: p.reason().into(),
+        })
+    }
+
+    /// Always 10.
+    pub fn buffer_len(&self) -> usize {
+        PDU_LEN
+    }
+
+    /// Writes the PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter than 10.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        check_out(buf, PDU_LEN)?;
+        Packet::new_unchecked(&mut *buf).set_fields(self.source.into(), self.reason.into());
+        Ok(PDU_LEN)
+    }
+}
+
+impl fmt::Display for Abort {
+    /// E.g. `service-provider: unexpected-PDU (2/2)`; for a service-user abort the reason is
+    /// not significant and only the codes are shown: `service-user (0/0)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, r) = (u8::from(self.source), u8::from(self.reason));
+        match self.source {
+            AbortSource::ServiceUser => write!(f, "{} ({s}/{r})", self.source),
+            _ => write!(f, "{}: {} ({s}/{r})", self.source, self.reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::golden;
+    use std::format;
+
+    #[test]
+    fn test_parse_abort_golden() {
+        let a = Abort::parse(&golden::hex(golden::ABORT_USER)).unwrap();
+        assert_eq!(a, Abort::USER);
+        assert_eq!(format!("{a}"), "service-user (0/0)");
+    }
+
+    #[test]
+    fn test_emit_abort_golden() {
+        let mut buf = [0xffu8; 10];
+        assert_eq!(Abort::USER.emit(&mut buf), Ok(10));
+        assert_eq!(&buf[..], &golden::hex(golden::ABORT_USER)[..]);
+        let a = Abort::provider(AbortReason::UnexpectedPdu);
+        assert_eq!(a.emit(&mut buf), Ok(10));
+        assert_eq!(buf, [7, 0, 0, 0, 0, 4, 0, 0, 2, 2]);
+        assert_eq!(format!("{a}"), "service-provider: unexpected-PDU (2/2)");
+        let mut small = [0xffu8; 3];
+        assert_eq!(
+            a.emit(&mut small),
+            Err(Error::BufferTooSmall { required: 10 })
+        );
+        assert_eq!(small, [0xff; 3]);
+    }
+
+    #[test]
+    fn test_parse_abort_rules() {
+        let a = Abort::parse(&[7, 9, 0, 0, 0, 4, 0xff, 0xff, 2, 3]).unwrap();
+        assert_eq!(a.reason, AbortReason::Unknown(3));
+        assert_eq!(format!("{a}"), "service-provider: reserved-reason (2/3)");
+        assert_eq!(
+            Abort::parse(&[7, 0, 0, 0, 0, 2, 0, 0]),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            Abort::parse(&[7, 0, 0, 0, 0, 4, 0, 0, 0]),
+            Err(Error::Truncated)
+        );
+        for v in 0..=255u8 {
+            assert_eq!(u8::from(AbortSource::from(v)), v);
+            assert_eq!(u8::from(AbortReason::from(v)), v);
+        }
+    }
+}

@@ -1,0 +1,781 @@
+//! A-ASSOCIATE-RQ (PS3.8 9.3.2, Table 9-11) and A-ASSOCIATE-AC (9.3.3, Table 9-17), with their
+//! variable items (PS3.8 9.3.2.x / 9.3.3.x) and user information sub-items (PS3.7 Annex D.3.3,
+//! PS3.8 Annex D.1).
+//!
+//! Receive rules: items in any order; unknown items and sub-items skipped by their length;
+//! reserved bytes never checked (DCMTK writes 0xff at PC item offset 6 in the RQ); the first
+//! application context, user information, and sub-item of each kind wins (later duplicates
+//! are ignored); PC-ID parity, UID syntax and AE title content are left to the caller.
+
+use core::fmt;
+
+use super::ae_title::{AeTitle, AE_TITLE_LEN};
+use super::header::{self, check_out, check_pdu, read_u16, read_u32, PduType, HEADER_LEN};
+use super::items::{self, item_len, item_type, Items, List, ListItem, Writer};
+use super::uid::{self, Uid};
+use super::{Error, Result};
+
+/// Field offsets of A-ASSOCIATE-RQ / AC (PS3.8 Tables 9-11 and 9-17 count from 1).
+mod field {
+    use core::ops::Range;
+    /// PS3.8 bytes 7-8: protocol version, u16 BE (bit 0 = version 1).
+    pub(crate) const PROTOCOL_VERSION: Range<usize> = 6..8;
+    /// PS3.8 bytes 9-10: reserved (sent 0, never checked).
+    pub(crate) const RESERVED_1: Range<usize> = 8..10;
+    /// PS3.8 bytes 11-26: called AE title (AC: reserved copy of the RQ value).
+    pub(crate) const CALLED_AE: Range<usize> = 10..26;
+    /// PS3.8 bytes 27-42: calling AE title (AC: reserved copy of the RQ value).
+    pub(crate) const CALLING_AE: Range<usize> = 26..42;
+    /// PS3.8 bytes 43-74: reserved (sent 0, never checked).
+    pub(crate) const RESERVED_2: Range<usize> = 42..74;
+    /// PS3.8 bytes 75-xxx: variable items.
+    pub(crate) const ITEMS: usize = 74;
+}
+
+/// Bytes of the body (after the 6-byte header) before the variable items.
+pub const FIXED_LEN: usize = field::ITEMS - HEADER_LEN;
+
+/// Protocol version we send (bit 0 = version 1).
+pub const PROTOCOL_VERSION_1: u16 = 0x0001;
+
+/// Offsets inside a presentation context item, relative to the item start (PS3.8 Tables 9-13
+/// and 9-18): 4 = PC-ID, 5 = reserved, 6 = reserved (RQ) / result (AC), 7 = reserved,
+/// 8.. = sub-items. These are offsets into the item *body* (after the 4-byte header).
+mod pc_field {
+    /// PS3.8 item byte 5: presentation context ID.
+    pub(crate) const ID: usize = 0;
+    /// PS3.8 item byte 7: RQ reserved (DCMTK sends 0xff); AC result/reason.
+    pub(crate) const RESULT: usize = 2;
+    /// PS3.8 item bytes 9-xxx: sub-items.
+    pub(crate) const SUB_ITEMS: usize = 4;
+}
+
+/// A read/write view of an A-ASSOCIATE-RQ or -AC (same fixed layout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checks (accessors return zeros for missing bytes).
+    pub const fn new_unchecked(buffer: T) -> Packet<T> {
+        Packet { buffer }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
+        let p = Packet::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// `Truncated` if shorter than the length field says; `BadLength` if the length field
+    /// leaves no room for the 68-byte fixed part.
+    pub fn check_len(&self) -> Result<()> {
+        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
+        if usize::try_from(hdr.pdu_length()).is_ok_and(|l| l < FIXED_LEN) {
+            return Err(Error::BadLength);
+        }
+        Ok(())
+    }
+
+    /// Returns the wrapped buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// PDU type (offset 0).
+    pub fn pdu_type(&self) -> PduType {
+        header::Packet::new_unchecked(self.buffer.as_ref()).pdu_type()
+    }
+
+    /// Protocol version (offsets 6-7).
+    pub fn protocol_version(&self) -> u16 {
+        read_u16(self.buffer.as_ref(), field::PROTOCOL_VERSION.start)
+    }
+
+    fn ae_field(&self, at: usize) -> [u8; AE_TITLE_LEN] {
+        self.buffer
+            .as_ref()
+            .get(at..)
+            .and_then(<[u8]>::first_chunk::<AE_TITLE_LEN>)
+            .copied()
+            .unwrap_or([b' '; AE_TITLE_LEN])
+    }
+
+    /// Called AE title field (offsets 10-25), raw.
+    pub fn called_ae(&self) -> [u8; AE_TITLE_LEN] {
+        self.ae_field(field::CALLED_AE.start)
+    }
+
+    /// Calling AE title field (offsets 26-41), raw.
+    pub fn calling_ae(&self) -> [u8; AE_TITLE_LEN] {
+        self.ae_field(field::CALLING_AE.start)
+    }
+
+    /// The variable items region (offset 74 up to the end of the PDU).
+    pub fn items(&self) -> &[u8] {
+        header::body_of(self.buffer.as_ref())
+            .get(FIXED_LEN..)
+            .unwrap_or(&[])
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    /// Writes the header and the fixed part; all reserved bytes zero.
+    pub fn set_fixed(
+        &mut self,
+        t: PduType,
+        pdu_length: u32,
+        protocol_version: u16,
+        called: &AeTitle,
+        calling: &AeTitle,
+    ) {
+        let buf = self.buffer.as_mut();
+        let mut hdr = header::Packet::new_unchecked(&mut *buf);
+        hdr.set_pdu_type(t);
+        hdr.set_pdu_length(pdu_length);
+        let mut w = Writer::new(buf, field::PROTOCOL_VERSION.start);
+        w.u16(protocol_version);
+        w.zeros(field::RESERVED_1.len());
+        w.bytes(&called.to_wire());
+        w.bytes(&calling.to_wire());
+        w.zeros(field::RESERVED_2.len());
+        w.finish();
+    }
+}
+
+/// Result/reason of a presentation context in the AC (PS3.8 9.3.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PcResult {
+    /// 0: acceptance.
+    Acceptance,
+    /// 1: user-rejection.
+    UserRejection,
+    /// 2: no-reason (provider rejection).
+    NoReason,
+    /// 3: abstract-syntax-not-supported (provider rejection).
+    AbstractSyntaxNotSupported,
+    /// 4: transfer-syntaxes-not-supported (provider rejection).
+    TransferSyntaxesNotSupported,
+    /// Any other value.
+    Unknown(u8),
+}
+
+impl From<u8> for PcResult {
+    fn from(v: u8) -> Self {
+        match v {
+            0 => PcResult::Acceptance,
+            1 => PcResult::UserRejection,
+            2 => PcResult::NoReason,
+            3 => PcResult::AbstractSyntaxNotSupported,
+            4 => PcResult::TransferSyntaxesNotSupported,
+            o => PcResult::Unknown(o),
+        }
+    }
+}
+
+impl From<PcResult> for u8 {
+    fn from(v: PcResult) -> u8 {
+        match v {
+            PcResult::Acceptance => 0,
+            PcResult::UserRejection => 1,
+            PcResult::NoReason => 2,
+            PcResult::AbstractSyntaxNotSupported => 3,
+            PcResult::TransferSyntaxesNotSupported => 4,
+            PcResult::Unknown(o) => o,
+        }
+    }
+}
+
+impl fmt::Display for PcResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PcResult::Acceptance => f.write_str("acceptance"),
+            PcResult::UserRejection => f.write_str("user-rejection"),
+            PcResult::NoReason => f.write_str("no-reason"),
+            PcResult::AbstractSyntaxNotSupported => f.write_str("abstract-syntax-not-supported"),
+            PcResult::TransferSyntaxesNotSupported => {
+                f.write_str("transfer-syntaxes-not-supported")
+            }
+            PcResult::Unknown(v) => write!(f, "unknown-result ({v})"),
+        }
+    }
+}
+
+/// A proposed presentation context (item 0x20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PcRq<'a> {
+    /// Presentation context ID (odd 1..=255; not checked by parse).
+    pub id: u8,
+    /// Abstract syntax (first 0x30 sub-item; empty if none).
+    pub abstract_syntax: Uid<'a>,
+    /// Proposed transfer syntaxes (0x40 sub-items, in order).
+    pub transfer_syntaxes: List<'a, Uid<'a>>,
+}
+
+impl<'a> ListItem<'a> for PcRq<'a> {
+    fn next_from(region: &mut &'a [u8]) -> Option<Self> {
+        let body = items::next_of_type(region, item_type::PRESENTATION_CONTEXT_RQ)?;
+        let id = *body.get(pc_field::ID)?;
+        let subs = body.get(pc_field::SUB_ITEMS..)?;
+        Some(PcRq {
+            id,
+            abstract_syntax: items::first_of_type(subs, item_type::ABSTRACT_SYNTAX)
+                .map_or(Uid::empty(), Uid::from_item),
+            transfer_syntaxes: List::Wire(subs),
+        })
+    }
+}
+
+impl PcRq<'_> {
+    fn wire_len(&self) -> Result<usize> {
+        let mut body = pc_field::SUB_ITEMS
+            .checked_add(item_len(self.abstract_syntax.len())?)
+            .ok_or(Error::BadValue)?;
+        for ts in self.transfer_syntaxes.iter() {
+            body = body
+                .checked_add(item_len(ts.len())?)
+                .ok_or(Error::BadValue)?;
+        }
+        item_len(body)
+    }
+
+    /// Writes the item; `wire_len()` must have succeeded.
+    fn write(&self, w: &mut Writer<'_>) {
+        let len = self.wire_len().unwrap_or(0);
+        w.item_header(
+            item_type::PRESENTATION_CONTEXT_RQ,
+            len.saturating_sub(items::ITEM_HEADER_LEN),
+        );
+        w.u8(self.id);
+        w.zeros(3);
+        w.item(item_type::ABSTRACT_SYNTAX, self.abstract_syntax.as_bytes());
+        for ts in self.transfer_syntaxes.iter() {
+            w.item(item_type::TRANSFER_SYNTAX, ts.as_bytes());
+        }
+    }
+}
+
+/// The answer to one presentation context (item 0x21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PcAc<'a> {
+    /// Presentation context ID (as proposed).
+    pub id: u8,
+    /// Result/reason.
+    pub result: PcResult,
+    /// Accepted transfer syntax (first 0x40 sub-item; empty if none; not significant unless
+    /// accepted). Emit always writes one 0x40 sub-item, possibly empty.
+    pub transfer_syntax: Uid<'a>,
+}
+
+impl<'a> ListItem<'a> for PcAc<'a> {
+    fn next_from(region: &mut &'a [u8]) -> Option<Self> {
+        let body = items::next_of_type(region, item_type::PRESENTATION_CONTEXT_AC)?;
+        let id = *body.get(pc_field::ID)?;
+        let result = PcResult::from(*body.get(pc_field::RESULT)?);
+        let subs = body.get(pc_field::SUB_ITEMS..)?;
+        Some(PcAc {
+            id,
+            result,
+            transfer_syntax: items::first_of_type(subs, item_type::TRANSFER_SYNTAX)
+                .map_or(Uid::empty(), Uid::from_item),
+        })
+    }
+}
+
+impl PcAc<'_> {
+    fn wire_len(&self) -> Result<usize> {
+        let body = pc_field::SUB_ITEMS
+            .checked_add(item_len(self.transfer_syntax.len())?)
+            .ok_or(Error::BadValue)?;
+        item_len(body)
+    }
+
+    /// Writes the item; `wire_len()` must have succeeded.
+    fn write(&self, w: &mut Writer<'_>) {
+        let len = self.wire_len().unwrap_or(0);
+        w.item_header(
+            item_type::PRESENTATION_CONTEXT_AC,
+            len.saturating_sub(items::ITEM_HEADER_LEN),
+        );
+        w.u8(self.id);
+        w.u8(0);
+        w.u8(self.result.into());
+        w.u8(0);
+        w.item(item_type::TRANSFER_SYNTAX, self.transfer_syntax.as_bytes());
+    }
+}
+
+/// SCP/SCU role selection sub-item (0x54, PS3.7 D.3.3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RoleSelection<'a> {
+    /// SOP class UID.
+    pub sop_class: Uid<'a>,
+    /// SCU role (wire: non-zero = true).
+    pub scu: bool,
+    /// SCP role (wire: non-zero = true).
+    pub scp: bool,
+}
+
+impl<'a> RoleSelection<'a> {
+    /// Decodes a 0x54 body: 2-byte UID length, UID, SCU byte, SCP byte (exactly).
+    fn decode(body: &'a [u8]) -> Result<Self> {
+        let uid_len = usize::from(
+            body.first_chunk::<2>()
+                .map(|b| u16::from_be_bytes(*b))
+                .ok_or(Error::BadLength)?,
+        );
+        let rest = body.get(2..).ok_or(Error::BadLength)?;
+        let (uid, roles) = rest.split_at_checked(uid_len).ok_or(Error::BadLength)?;
+        match roles {
+            [scu, scp] => Ok(RoleSelection {
+                sop_class: Uid::from_item(uid),
+                scu: *scu != 0,
+                scp: *scp != 0,
+            }),
+            _ => Err(Error::BadLength),
+        }
+    }
+
+    fn wire_len(&self) -> Result<usize> {
+        let uid_len = self.sop_class.len();
+        if uid_len > usize::from(u16::MAX) {
+            return Err(Error::BadValue);
+        }
+        item_len(uid_len.saturating_add(4))
+    }
+
+    fn write(&self, w: &mut Writer<'_>) {
+        let uid = self.sop_class.as_bytes();
+        w.item_header(item_type::ROLE_SELECTION, uid.len().saturating_add(4));
+        w.u16(u16::try_from(uid.len()).unwrap_or(u16::MAX));
+        w.bytes(uid);
+        w.u8(u8::from(self.scu));
+        w.u8(u8::from(self.scp));
+    }
+}
+
+impl<'a> ListItem<'a> for RoleSelection<'a> {
+    fn next_from(region: &mut &'a [u8]) -> Option<Self> {
+        let body = items::next_of_type(region, item_type::ROLE_SELECTION)?;
+        RoleSelection::decode(body).ok()
+    }
+}
+
+/// User information (item 0x50) and the sub-items this crate understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct UserInfo<'a> {
+    /// 0x51 maximum length received (P-DATA-TF PDU length field); 0 = no limit. Absent on
+    /// receive: 0. Always emitted.
+    pub max_length: u32,
+    /// 0x52 implementation class UID; absent on receive: empty. Always emitted.
+    pub implementation_class_uid: Uid<'a>,
+    /// 0x55 implementation version name.
+    pub implementation_version_name: Option<&'a [u8]>,
+    /// 0x53 asynchronous operations window (invoked, performed).
+    pub async_ops: Option<(u16, u16)>,
+    /// 0x54 role selections.
+    pub role_selections: List<'a, RoleSelection<'a>>,
+}
+
+impl<'a> UserInfo<'a> {
+    /// The usual user information: maximum length, implementation class UID and version name.
+    pub fn new(
+        max_length: u32,
+        implementation_class_uid: Uid<'a>,
+        implementation_version_name: Option<&'a [u8]>,
+    ) -> Self {
+        UserInfo {
+            max_length,
+            implementation_class_uid,
+            implementation_version_name,
+            async_ops: None,
+            role_selections: List::empty(),
+        }
+    }
+
+    /// Checks the sub-items of a received 0x50 body.
+    fn validate(body: &[u8]) -> Result<()> {
+        for sub in Items::new(body) {
+            let sub = sub?;
+            match sub.item_type {
+                item_type::MAXIMUM_LENGTH | item_type::ASYNC_OPERATIONS_WINDOW
+                    if sub.body.len() != 4 =>
+                {
+                    return Err(Error::BadLength);
+                }
+                item_type::ROLE_SELECTION => {
+                    RoleSelection::decode(sub.body)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a validated 0x50 body (first sub-item of each kind wins).
+    fn from_body(body: &'a [u8]) -> Self {
+        let first = |t| items::first_of_type(body, t);
+        UserInfo {
+            max_length: first(item_type::MAXIMUM_LENGTH).map_or(0, |b| read_u32(b, 0)),
+            implementation_class_uid: first(item_type::IMPLEMENTATION_CLASS_UID)
+                .map_or(Uid::empty(), Uid::from_item),
+            implementation_version_name: first(item_type::IMPLEMENTATION_VERSION_NAME),
+            async_ops: first(item_type::ASYNC_OPERATIONS_WINDOW)
+                .map(|b| (read_u16(b, 0), read_u16(b, 2))),
+            role_selections: List::Wire(body),
+        }
+    }
+
+    fn wire_len(&self) -> Result<usize> {
+        let mut body = item_len(4)?; // 0x51
+        let mut add = |n: usize| -> Result<()> {
+            body = body.checked_add(n).ok_or(Error::BadValue)?;
+            Ok(())
+        };
+        add(item_len(self.implementation_class_uid.len())?)?;
+        if self.async_ops.is_some() {
+            add(item_len(4)?)?;
+        }
+        for r in self.role_selections.iter() {
+            add(r.wire_len()?)?;
+        }
+        if let Some(v) = self.implementation_version_name {
+            add(item_len(v.len())?)?;
+        }
+        item_len(body)
+    }
+
+    /// Sub-items in ascending type order: 51, 52, 53, 54, 55; `wire_len()` must have
+    /// succeeded.
+    fn write(&self, w: &mut Writer<'_>) {
+        let len = self.wire_len().unwrap_or(0);
+        w.item_header(
+            item_type::USER_INFORMATION,
+            len.saturating_sub(items::ITEM_HEADER_LEN),
+        );
+        w.item(item_type::MAXIMUM_LENGTH, &self.max_length.to_be_bytes());
+        w.item(
+            item_type::IMPLEMENTATION_CLASS_UID,
+            self.implementation_class_uid.as_bytes(),
+        );
+        if let Some((invoked, performed)) = self.async_ops {
+            w.item_header(item_type::ASYNC_OPERATIONS_WINDOW, 4);
+            w.u16(invoked);
+            w.u16(performed);
+        }
+        for r in self.role_selections.iter() {
+            r.write(w);
+        }
+        if let Some(v) = self.implementation_version_name {
+            w.item(item_type::IMPLEMENTATION_VERSION_NAME, v);
+        }
+    }
+}
+
+/// What a scan of the variable items found.
+struct Scan<'a> {
+    application_context: Option<Uid<'a>>,
+    user_info: Option<UserInfo<'a>>,
+}
+
+/// Validates the variable items of an RQ (`pc_type` 0x20) or AC (0x21).
+fn scan(region: &[u8], pc_type: u8) -> Result<Scan<'_>> {
+    let mut s = Scan {
+        application_context: None,
+        user_info: None,
+    };
+    let mut contexts = 0usize;
+    for item in Items::new(region) {
+        let item = item?;
+        match item.item_type {
+            // A second application context item is ignored.
+            item_type::APPLICATION_CONTEXT if s.application_context.is_none() => {
+                s.application_context = Some(Uid::from_item(item.body));
+            }
+            t if t == pc_type => {
+                let subs = item
+                    .body
+                    .get(pc_field::SUB_ITEMS..)
+                    .ok_or(Error::BadLength)?;
+                items::validate(subs)?;
+                contexts = contexts.saturating_add(1);
+            }
+            // A second user information item is ignored (not even validated).
+            item_type::USER_INFORMATION if s.user_info.is_none() => {
+                UserInfo::validate(item.body)?;
+                s.user_info = Some(UserInfo::from_body(item.body));
+            }
+            _ => {}
+        }
+    }
+    if s.application_context.is_none() || contexts == 0 {
+        return Err(Error::MissingItem);
+    }
+    Ok(s)
+}
+
+/// The parts of an RQ or AC.
+struct Common<'a> {
+    protocol_version: u16,
+    called: AeTitle,
+    calling: AeTitle,
+    application_context: Uid<'a>,
+    items: &'a [u8],
+    user_info: UserInfo<'a>,
+}
+
+/// Parses the fixed part and scans the items of an RQ or AC.
+fn parse_common(pdu: &[u8], t: PduType, pc_type: u8) -> Result<Common<'_>> {
+    check_pdu(pdu, t)?;
+    let p = Packet::new_checked(pdu)?;
+    let items = pdu.get(field::ITEMS..).ok_or(Error::BadLength)?;
+    let s = scan(items, pc_type)?;
+    Ok(Common {
+        protocol_version: p.protocol_version(),
+        called: AeTitle::from_wire(&p.called_ae()),
+        calling: AeTitle::from_wire(&p.calling_ae()),
+        application_context: s.application_context.unwrap_or_default(),
+        items,
+        user_info: s.user_info.unwrap_or_default(),
+    })
+}
+
+/// Layout of an RQ/AC to emit: body length (PDU length field), checked against every length
+/// field it must fit.
+fn body_len<'a, T: Copy>(
+    application_context: Uid<'_>,
+    pcs: impl Iterator<Item = T>,
+    pc_len: impl Fn(&T) -> Result<usize>,
+    user_info: &UserInfo<'a>,
+) -> Result<usize> {
+    let mut n = FIXED_LEN
+        .checked_add(item_len(application_context.len())?)
+        .ok_or(Error::BadValue)?;
+    let mut count = 0usize;
+    for pc in pcs {
+        n = n.checked_add(pc_len(&pc)?).ok_or(Error::BadValue)?;
+        count = count.saturating_add(1);
+    }
+    if count == 0 {
+        return Err(Error::MissingItem);
+    }
+    n = n
+        .checked_add(user_info.wire_len()?)
+        .ok_or(Error::BadValue)?;
+    if u32::try_from(n).is_err() || n > usize::MAX - HEADER_LEN {
+        return Err(Error::BadValue);
+    }
+    Ok(n)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn emit_common<'a, T: Copy>(
+    buf: &mut [u8],
+    t: PduType,
+    body: usize,
+    protocol_version: u16,
+    called: &AeTitle,
+    calling: &AeTitle,
+    application_context: Uid<'_>,
+    pcs: impl Iterator<Item = T>,
+    write_pc: impl Fn(&T, &mut Writer<'_>),
+    user_info: &UserInfo<'a>,
+) -> Result<usize> {
+    let total = HEADER_LEN.saturating_add(body);
+    check_out(buf, total)?;
+    Packet::new_unchecked(&mut *buf).set_fixed(
+        t,
+        u32::try_from(body).unwrap_or(u32::MAX),
+        protocol_version,
+        called,
+        calling,
+    );
+    let mut w = Writer::new(buf, field::ITEMS);
+    w.item(
+        item_type::APPLICATION_CONTEXT,
+        application_context.as_bytes(),
+    );
+    for pc in pcs {
+        write_pc(&pc, &mut w);
+    }
+    user_info.write(&mut w);
+    Ok(w.finish())
+}
+
+/// A-ASSOCIATE-RQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AssociateRq<'a> {
+    /// Protocol version: send 1; a receiver checks only bit 0 (the machine's job).
+    pub protocol_version: u16,
+    /// Called AE title.
+    pub called: AeTitle,
+    /// Calling AE title.
+    pub calling: AeTitle,
+    /// Application context name (item 0x10).
+    pub application_context: Uid<'a>,
+    /// Proposed presentation contexts (items 0x20).
+    pub presentation_contexts: List<'a, PcRq<'a>>,
+    /// User information (item 0x50; defaults if absent).
+    pub user_info: UserInfo<'a>,
+}
+
+impl<'a> AssociateRq<'a> {
+    /// An RQ with protocol version 1 and the DICOM application context.
+    pub fn new(
+        called: AeTitle,
+        calling: AeTitle,
+        presentation_contexts: &'a [PcRq<'a>],
+        user_info: UserInfo<'a>,
+    ) -> Self {
+        AssociateRq {
+            protocol_version: PROTOCOL_VERSION_1,
+            called,
+            calling,
+            application_context: uid::APPLICATION_CONTEXT,
+            presentation_contexts: List::Slice(presentation_contexts),
+            user_info,
+        }
+    }
+
+    /// Parses a whole A-ASSOCIATE-RQ (exactly 6 + length bytes).
+    ///
+    /// Errors: `Truncated` (fewer bytes than the length field), `BadLength` (length below 68,
+    /// an item or sub-item overrunning its container, malformed 0x51/0x53/0x54), `MissingItem`
+    /// (no application context or no presentation context), `BadValue` (not type 0x01).
+    pub fn parse(pdu: &'a [u8]) -> Result<Self> {
+        let c = parse_common(
+            pdu,
+            PduType::AssociateRq,
+            item_type::PRESENTATION_CONTEXT_RQ,
+        )?;
+        Ok(AssociateRq {
+            protocol_version: c.protocol_version,
+            called: c.called,
+            calling: c.calling,
+            application_context: c.application_context,
+            presentation_contexts: List::Wire(c.items),
+            user_info: c.user_info,
+        })
+    }
+
+    fn body_len(&self) -> Result<usize> {
+        body_len(
+            self.application_context,
+            self.presentation_contexts.iter(),
+            PcRq::wire_len,
+            &self.user_info,
+        )
+    }
+
+    /// Total bytes [`AssociateRq::emit`] writes, header included (`usize::MAX` if the RQ
+    /// cannot be encoded: see `emit`).
+    pub fn buffer_len(&self) -> usize {
+        self.body_len()
+            .map_or(usize::MAX, |b| b.saturating_add(HEADER_LEN))
+    }
+
+    /// Writes the PDU: items in ascending type order, reserved bytes zero.
+    ///
+    /// Errors (nothing written): `MissingItem` without presentation contexts, `BadValue` if a
+    /// value does not fit its length field, `BufferTooSmall`.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        let body = self.body_len()?;
+        emit_common(
+            buf,
+            PduType::AssociateRq,
+            body,
+            self.protocol_version,
+            &self.called,
+            &self.calling,
+            self.application_context,
+            self.presentation_contexts.iter(),
+            |pc, w| pc.write(w),
+            &self.user_info,
+        )
+    }
+}
+
+/// A-ASSOCIATE-AC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AssociateAc<'a> {
+    /// Protocol version.
+    pub protocol_version: u16,
+    /// Called AE title, echoed back from the RQ (receivers must not check it).
+    pub called: AeTitle,
+    /// Calling AE title, echoed back from the RQ (receivers must not check it).
+    pub calling: AeTitle,
+    /// Application context name (item 0x10).
+    pub application_context: Uid<'a>,
+    /// One result per proposed context (items 0x21).
+    pub presentation_contexts: List<'a, PcAc<'a>>,
+    /// User information (item 0x50; defaults if absent).
+    pub user_info: UserInfo<'a>,
+}
+
+impl<'a> AssociateAc<'a> {
+    /// Parses a whole A-ASSOCIATE-AC (exactly 6 + length bytes). Errors as
+    /// [`AssociateRq::parse`] (`BadValue` if not type 0x02).
+    pub fn parse(pdu: &'a [u8]) -> Result<Self> {
+        let c = parse_common(
+            pdu,
+            PduType::AssociateAc,
+            item_type::PRESENTATION_CONTEXT_AC,
+        )?;
+        Ok(AssociateAc {
+            protocol_version: c.protocol_version,
+            called: c.called,
+            calling: c.calling,
+            application_context: c.application_context,
+            presentation_contexts: List::Wire(c.items),
+            user_info: c.user_info,
+        })
+    }
+
+    fn body_len(&self) -> Result<usize> {
+        body_len(
+            self.application_context,
+            self.presentation_contexts.iter(),
+            PcAc::wire_len,
+            &self.user_info,
+        )
+    }
+
+    /// Total bytes [`AssociateAc::emit`] writes, header included (`usize::MAX` if the AC
+    /// cannot be encoded).
+    pub fn buffer_len(&self) -> usize {
+        self.body_len()
+            .map_or(usize::MAX, |b| b.saturating_add(HEADER_LEN))
+    }
+
+    /// Writes the PDU (called/calling as given, one 0x40 sub-item per context). Errors as
+    /// [`AssociateRq::emit`].
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        let body = self.body_len()?;
+        emit_common(
+            buf,
+            PduType::AssociateAc,
+            body,
+            self.protocol_version,
+            &self.called,
+            &self.calling,
+            self.application_context,
+            self.presentation_contexts.iter(),
+            |pc, w| pc.write(w),
+            &self.user_info,
+        )
+    }
+
+    /// The result for presentation context `id`, if the AC has one.
+    pub fn context(&self, id: u8) -> Option<PcAc<'a>> {
+        self.presentation_contexts.iter().find(|pc| pc.id == id)
+    }
+}

@@ -1,0 +1,403 @@
+//! A-ASSOCIATE-RJ (PS3.8 9.3.4, Table 9-21).
+
+use core::fmt;
+
+use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
+use super::{Error, Result};
+
+/// Field offsets of A-ASSOCIATE-RJ (PS3.8 Table 9-21 counts from 1).
+mod field {
+    /// PS3.8 byte 7: reserved (sent 0x00, never checked).
+    pub(crate) const RESERVED: usize = 6;
+    /// PS3.8 byte 8: result.
+    pub(crate) const RESULT: usize = 7;
+    /// PS3.8 byte 9: source.
+    pub(crate) const SOURCE: usize = 8;
+    /// PS3.8 byte 10: reason/diag.
+    pub(crate) const REASON: usize = 9;
+}
+
+/// PDU length field of an A-ASSOCIATE-RJ.
+const BODY_LEN: u32 = 4;
+/// Total size of an A-ASSOCIATE-RJ.
+pub const PDU_LEN: usize = HEADER_LEN + 4;
+
+/// A read/write view of an A-ASSOCIATE-RJ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checks (accessors return 0 for missing bytes).
+    pub const fn new_unchecked(buffer: T) -> Packet<T> {
+        Packet { buffer }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
+        let p = Packet::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
+    pub fn check_len(&self) -> Result<()> {
+        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
+        if hdr.pdu_length() != BODY_LEN {
+            return Err(Error::BadLength);
+        }
+        Ok(())
+    }
+
+    /// Returns the wrapped buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn byte(&self, at: usize) -> u8 {
+        self.buffer.as_ref().get(at).copied().unwrap_or(0)
+    }
+
+    /// Result (offset 7).
+    pub fn result(&self) -> u8 {
+        self.byte(field::RESULT)
+    }
+
+    /// Source (offset 8).
+    pub fn source(&self) -> u8 {
+        self.byte(field::SOURCE)
+    }
+
+    /// Reason/diag (offset 9).
+    pub fn reason(&self) -> u8 {
+        self.byte(field::REASON)
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    /// Writes header, zero reserved byte, result, source and reason.
+    pub fn set_fields(&mut self, result: u8, source: u8, reason: u8) {
+        let buf = self.buffer.as_mut();
+        let mut hdr = header::Packet::new_unchecked(&mut *buf);
+        hdr.set_pdu_type(PduType::AssociateRj);
+        hdr.set_pdu_length(BODY_LEN);
+        header::write_bytes(buf, field::RESERVED, &[0, result, source, reason]);
+    }
+}
+
+/// Result field (PS3.8 Table 9-21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RejectResult {
+    /// 1: rejected-permanent.
+    Permanent,
+    /// 2: rejected-transient.
+    Transient,
+    /// Any other value.
+    Unknown(u8),
+}
+
+impl From<u8> for RejectResult {
+    fn from(v: u8) -> Self {
+        match v {
+            1 => RejectResult::Permanent,
+            2 => RejectResult::Transient,
+            o => RejectResult::Unknown(o),
+        }
+    }
+}
+
+impl From<RejectResult> for u8 {
+    fn from(v: RejectResult) -> u8 {
+        match v {
+            RejectResult::Permanent => 1,
+            RejectResult::Transient => 2,
+            RejectResult::Unknown(o) => o,
+        }
+    }
+}
+
+impl fmt::Display for RejectResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RejectResult::Permanent => "rejected-permanent",
+            RejectResult::Transient => "rejected-transient",
+            RejectResult::Unknown(_) => "rejected-unknown-result",
+        })
+    }
+}
+
+/// Source field (PS3.8 Table 9-21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RejectSource {
+    /// 1: DICOM UL service-user.
+    ServiceUser,
+    /// 2: DICOM UL service-provider (ACSE related function).
+    ServiceProviderAcse,
+    /// 3: DICOM UL service-provider (Presentation related function).
+    ServiceProviderPresentation,
+    /// Any other value.
+    Unknown(u8),
+}
+
+impl From<u8> for RejectSource {
+    fn from(v: u8) -> Self {
+        match v {
+            1 => RejectSource::ServiceUser,
+            2 => RejectSource::ServiceProviderAcse,
+            3 => RejectSource::ServiceProviderPresentation,
+            o => RejectSource::Unknown(o),
+        }
+    }
+}
+
+impl From<RejectSource> for u8 {
+    fn from(v: RejectSource) -> u8 {
+        match v {
+            RejectSource::ServiceUser => 1,
+            RejectSource::ServiceProviderAcse => 2,
+            RejectSource::ServiceProviderPresentation => 3,
+            RejectSource::Unknown(o) => o,
+        }
+    }
+}
+
+impl fmt::Display for RejectSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RejectSource::ServiceUser => "service-user",
+            RejectSource::ServiceProviderAcse => "service-provider (ACSE)",
+            RejectSource::ServiceProviderPresentation => "service-provider (presentation)",
+            RejectSource::Unknown(_) => "unknown-source",
+        })
+    }
+}
+
+/// A-ASSOCIATE-RJ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AssociateRj {
+    /// Result (offset 7).
+    pub result: RejectResult,
+    /// Source (offset 8).
+    pub source: RejectSource,
+    /// Reason/diag (offset 9); its meaning depends on the source, see [`AssociateRj::reason_text`].
+    pub reason: u8,
+}
+
+impl AssociateRj {
+    /// Makes a reject from its three codes.
+    pub const fn new(result: RejectResult, source: RejectSource, reason: u8) -> Self {
+        AssociateRj {
+            result,
+            source,
+            reason,
+        }
+    }
+
+    /// 1/1/1: rejected-permanent, service-user, no-reason-given.
+    pub const NO_REASON: AssociateRj =
+        AssociateRj::new(RejectResult::Permanent, RejectSource::ServiceUser, 1);
+    /// 1/1/2: rejected-permanent, service-user, application-context-name-not-supported.
+    pub const APPLICATION_CONTEXT_NOT_SUPPORTED: AssociateRj =
+        AssociateRj::new(RejectResult::Permanent, RejectSource::ServiceUser, 2);
+    /// 1/1/3: rejected-permanent, service-user, calling-AE-title-not-recognized.
+    pub const CALLING_AE_NOT_RECOGNIZED: AssociateRj =
+        AssociateRj::new(RejectResult::Permanent, RejectSource::ServiceUser, 3);
+    /// 1/1/7: rejected-permanent, service-user, called-AE-title-not-recognized.
+    pub const CALLED_AE_NOT_RECOGNIZED: AssociateRj =
+        AssociateRj::new(RejectResult::Permanent, RejectSource::ServiceUser, 7);
+    /// 1/2/2: rejected-permanent, service-provider (ACSE), protocol-version-not-supported.
+    pub const PROTOCOL_VERSION_NOT_SUPPORTED: AssociateRj = AssociateRj::new(
+        RejectResult::Permanent,
+        RejectSource::ServiceProviderAcse,
+        2,
+    );
+    /// 2/3/1: rejected-transient, service-provider (presentation), temporary-congestion.
+    pub const TEMPORARY_CONGESTION: AssociateRj = AssociateRj::new(
+        RejectResult::Transient,
+        RejectSource::ServiceProviderPresentation,
+        1,
+    );
+    /// 2/3/2: rejected-transient, service-provider (presentation), local-limit-exceeded.
+    pub const LOCAL_LIMIT_EXCEEDED: AssociateRj = AssociateRj::new(
+        RejectResult::Transient,
+        RejectSource::ServiceProviderPresentation,
+        2,
+    );
+
+    /// The reason/diag text of PS3.8 Table 9-21 for this source ("reserved" / "unknown" for
+    /// values the table does not define).
+    pub fn reason_text(&self) -> &'static str {
+        match (self.source, self.reason) {
+            (RejectSource::ServiceUser, 1) => "no-reason-given",
+            (RejectSource::ServiceUser, 2) => "application-context-name-not-supported",
+            (RejectSource::ServiceUser, 3) => "calling-AE-title-not-recognized",
+            (RejectSource::ServiceUser, 4..=6 | 8..=10) => "reserved",
+            (RejectSource::ServiceUser, 7) => "called-AE-title-not-recognized",
+            (RejectSource::ServiceProviderAcse, 1) => "no-reason-given",
+            (RejectSource::ServiceProviderAcse, 2) => "protocol-version-not-supported",
+            (RejectSource::ServiceProviderPresentation, 0 | 3..=7) => "reserved",
+            (RejectSource::ServiceProviderPresentation, 1) => "temporary-congestion",
+            (RejectSource::ServiceProviderPresentation, 2) => "local-limit-exceeded",
+            _ => "unknown-reason",
+        }
+    }
+
+    /// Parses a whole A-ASSOCIATE-RJ (exactly 10 bytes; length field must be 4). The reserved
+    /// byte is not checked.
+    pub fn parse(pdu: &[u8]) -> Result<AssociateRj> {
+        check_pdu(pdu, PduType::AssociateRj)?;
+        let p = Packet::new_checked(pdu)?;
+        Ok(AssociateRj {
+            result: p.result().into(),
+            source: p.source().into(),
+            reason: p.reason(),
+        })
+    }
+
+    /// Always 10.
+    pub fn buffer_len(&self) -> usize {
+        PDU_LEN
+    }
+
+    /// Writes the PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter than 10.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        check_out(buf, PDU_LEN)?;
+        Packet::new_unchecked(&mut *buf).set_fields(
+            self.result.into(),
+            self.source.into(),
+            self.reason,
+        );
+        Ok(PDU_LEN)
+    }
+}
+
+impl fmt::Display for AssociateRj {
+    /// E.g. `rejected-permanent, service-user: called-AE-title-not-recognized (1/1/7)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, {}: {} ({}/{}/{})",
+            self.result,
+            self.source,
+            self.reason_text(),
+            u8::from(self.result),
+            u8::from(self.source),
+            self.reason
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::golden;
+    use std::format;
+
+    #[test]
+    fn test_parse_rj_golden() {
+        let rj = AssociateRj::parse(&golden::hex(golden::RJ_CALLED_AE)).unwrap();
+        assert_eq!(rj, AssociateRj::CALLED_AE_NOT_RECOGNIZED);
+        assert_eq!(
+            format!("{rj}"),
+            "rejected-permanent, service-user: called-AE-title-not-recognized (1/1/7)"
+        );
+        let rj = AssociateRj::parse(&golden::hex(golden::RJ_CALLING_AE)).unwrap();
+        assert_eq!(rj, AssociateRj::CALLING_AE_NOT_RECOGNIZED);
+        assert_eq!(rj.reason_text(), "calling-AE-title-not-recognized");
+        let rj = AssociateRj::parse(&golden::hex(golden::RJ_NO_REASON)).unwrap();
+        assert_eq!(rj, AssociateRj::NO_REASON);
+        assert_eq!(
+            format!("{rj}"),
+            "rejected-permanent, service-user: no-reason-given (1/1/1)"
+        );
+    }
+
+    #[test]
+    fn test_emit_rj_golden() {
+        for (rj, g) in [
+            (AssociateRj::CALLED_AE_NOT_RECOGNIZED, golden::RJ_CALLED_AE),
+            (
+                AssociateRj::CALLING_AE_NOT_RECOGNIZED,
+                golden::RJ_CALLING_AE,
+            ),
+            (AssociateRj::NO_REASON, golden::RJ_NO_REASON),
+        ] {
+            let mut buf = [0xaau8; 12];
+            assert_eq!(rj.emit(&mut buf), Ok(10));
+            assert_eq!(&buf[..10], &golden::hex(g)[..]);
+            assert_eq!(&buf[10..], &[0xaa, 0xaa]);
+        }
+    }
+
+    #[test]
+    fn test_emit_rj_too_small_untouched() {
+        let mut buf = [0xaau8; 9];
+        assert_eq!(
+            AssociateRj::NO_REASON.emit(&mut buf),
+            Err(Error::BufferTooSmall { required: 10 })
+        );
+        assert_eq!(buf, [0xaa; 9]);
+    }
+
+    #[test]
+    fn test_parse_rj_rules() {
+        // reserved byte ignored
+        let rj = AssociateRj::parse(&[3, 0xff, 0, 0, 0, 4, 0xff, 2, 3, 1]).unwrap();
+        assert_eq!(rj, AssociateRj::TEMPORARY_CONGESTION);
+        assert_eq!(
+            format!("{rj}"),
+            "rejected-transient, service-provider (presentation): temporary-congestion (2/3/1)"
+        );
+        assert_eq!(
+            AssociateRj::parse(&[3, 0, 0, 0, 0, 5, 0, 1, 1, 1, 0]),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            AssociateRj::parse(&[3, 0, 0, 0, 0, 3, 0, 1, 1]),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            AssociateRj::parse(&[3, 0, 0, 0, 0, 4, 0, 1, 1]),
+            Err(Error::Truncated)
+        );
+        assert_eq!(
+            AssociateRj::parse(&[7, 0, 0, 0, 0, 4, 0, 1, 1, 1]),
+            Err(Error::BadValue)
+        );
+        let odd = AssociateRj::parse(&[3, 0, 0, 0, 0, 4, 0, 9, 8, 200]).unwrap();
+        assert_eq!(odd.result, RejectResult::Unknown(9));
+        assert_eq!(odd.source, RejectSource::Unknown(8));
+        assert_eq!(
+            format!("{odd}"),
+            "rejected-unknown-result, unknown-source: unknown-reason (9/8/200)"
+        );
+    }
+
+    #[test]
+    fn test_reason_texts() {
+        let t = |s, r| AssociateRj::new(RejectResult::Permanent, s, r).reason_text();
+        assert_eq!(
+            t(RejectSource::ServiceUser, 2),
+            "application-context-name-not-supported"
+        );
+        assert_eq!(t(RejectSource::ServiceUser, 5), "reserved");
+        assert_eq!(t(RejectSource::ServiceUser, 11), "unknown-reason");
+        assert_eq!(
+            t(RejectSource::ServiceProviderAcse, 2),
+            "protocol-version-not-supported"
+        );
+        assert_eq!(
+            t(RejectSource::ServiceProviderPresentation, 2),
+            "local-limit-exceeded"
+        );
+        assert_eq!(t(RejectSource::ServiceProviderPresentation, 0), "reserved");
+        for v in 0..=255u8 {
+            assert_eq!(u8::from(RejectResult::from(v)), v);
+            assert_eq!(u8::from(RejectSource::from(v)), v);
+        }
+    }
+}
