@@ -5,6 +5,7 @@
 
 use core::fmt;
 
+use echoprobe_core::dimse::StatusClass;
 use echoprobe_core::time::Duration;
 
 /// Healthy: association accepted, every C-ECHO answered with status 0x0000.
@@ -153,23 +154,13 @@ impl fmt::Display for Secs {
     }
 }
 
-/// A short text for a C-ECHO-RSP status (PS3.7 C.4.1.1 and annex C).
-pub(crate) fn status_text(status: u16) -> &'static str {
-    match status {
-        0x0000 => "success",
-        0x0110 => "processing failure",
-        0x0122 => "refused: SOP class not supported",
-        0x0210 => "duplicate invocation",
-        0x0211 => "unrecognized operation",
-        0x0212 => "mistyped argument",
-        0xFE00 => "cancel",
-        0xFF00 | 0xFF01 => "pending",
-        0x0001 | 0x0107 | 0x0116 => "warning",
-        s if s & 0xF000 == 0xA000 => "failure (refused)",
-        s if s & 0xF000 == 0xB000 => "warning",
-        s if s & 0xF000 == 0xC000 => "failure (cannot understand)",
-        _ => "failure",
-    }
+/// A short text for a C-ECHO-RSP status: its class and meaning, e.g. `failure: Processing failure`.
+pub(crate) fn status_text(status: u16) -> String {
+    format!(
+        "{}: {}",
+        StatusClass::of(status),
+        echoprobe_core::dimse::status::describe(status)
+    )
 }
 
 impl fmt::Display for Failure {
@@ -195,7 +186,7 @@ impl fmt::Display for Failure {
             }
             Failure::EchoStatus { peer, status, message_id } => write!(
                 f,
-                "C-ECHO-RSP from {peer} (message id {message_id}) has status 0x{status:04X}: {}",
+                "C-ECHO-RSP from {peer} (message id {message_id}) has status 0x{status:04X} ({})",
                 status_text(*status)
             ),
             Failure::Violation { peer, detail } => write!(f, "protocol violation by {peer}: {detail}"),
@@ -322,7 +313,7 @@ mod tests {
         };
         assert_eq!(
             f.to_string(),
-            "C-ECHO-RSP from h:1 (message id 1) has status 0x0110: processing failure"
+            "C-ECHO-RSP from h:1 (message id 1) has status 0x0110 (failure: Processing failure)"
         );
         let f = Failure::AcseTimeout {
             peer: "h:1".into(),

@@ -5,7 +5,9 @@
 //! Exit codes: see `exit.rs` and `echoprobe -h`.
 
 mod args;
+mod echo;
 mod exit;
+mod log;
 mod net;
 
 use std::io::Write as _;
@@ -48,13 +50,7 @@ fn main() -> ExitCode {
             let _ = out.flush();
             exit::HEALTHY
         }
-        Ok(Invocation::Echo(_options, _translated)) => {
-            report(
-                prog,
-                &Failure::Local("the echo check is not built yet".to_string()),
-            );
-            exit::LOCAL
-        }
+        Ok(Invocation::Echo(options, translated)) => echo::run(prog, &options, &translated),
         Ok(Invocation::Scp(_options)) => {
             report(
                 prog,

@@ -1,0 +1,516 @@
+//! The echoscu mode: resolve, connect, associate, echo (`--repeat` times), release; one verdict, one exit code.
+//!
+//! Every phase is bounded: the name lookup and the connect by `-to` (default 10 s), the association by `-ta`, each
+//! echo by `-td` (default 10 s), and all of it by `--deadline` (default 30 s), which the core enforces inside the
+//! association and this module before it.
+
+use core::time::Duration;
+
+use echoprobe_core::assoc::{Config, Event, Negotiated};
+use echoprobe_core::check::{CheckOptions, EchoStats, Outcome, Release};
+use echoprobe_core::io::blocking;
+use echoprobe_core::wire::{AeTitle, Uid};
+
+use crate::args::{EchoOptions, TRANSFER_SYNTAXES};
+use crate::exit::{self, Failure};
+use crate::log::{core_ms, json_str, ms, Log};
+use crate::net::{self, Clock, ConnectError, TcpTransport};
+
+/// What one check found.
+#[derive(Debug)]
+pub(crate) struct CheckResult {
+    /// `host:port` as given (IPv6 in brackets).
+    pub(crate) peer: String,
+    /// The address connected to, once resolved.
+    pub(crate) address: Option<core::net::SocketAddr>,
+    /// Healthy (with how the association ended) or why not.
+    pub(crate) verdict: Result<Release, Failure>,
+    /// Echo round trips.
+    pub(crate) stats: EchoStats,
+    /// What the association settled on, if it got that far.
+    pub(crate) negotiated: Option<Negotiated>,
+    /// From start to verdict.
+    pub(crate) total: Duration,
+}
+
+impl CheckResult {
+    /// The exit code.
+    pub(crate) fn code(&self) -> u8 {
+        match &self.verdict {
+            Ok(_) => exit::HEALTHY,
+            Err(f) => f.code(),
+        }
+    }
+}
+
+/// Runs the echoscu mode and prints the result; returns the exit code.
+pub(crate) fn run(prog: &str, o: &EchoOptions, translated: &[String]) -> u8 {
+    let log = Log::new(prog, o.verbosity);
+    if o.show_arguments {
+        let list: Vec<String> = translated.iter().map(|a| format!("'{a}'")).collect();
+        eprintln!(
+            "I: calling '{prog}' with {} arguments: {}",
+            translated.len(),
+            list.join(" ")
+        );
+    }
+    let clock = Clock::start();
+    let result = check(&clock, o, &log);
+    print_result(&log, o, &result);
+    result.code()
+}
+
+/// `host:port`, with brackets around an IPv6 address.
+fn peer_label(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Bytes our A-ASSOCIATE-RQ needs at most (it is the largest PDU we send).
+fn tx_len(o: &EchoOptions) -> usize {
+    let ts: usize = TRANSFER_SYNTAXES
+        .iter()
+        .take(usize::from(o.propose_ts))
+        .map(|t| 4 + t.len())
+        .sum();
+    let per_context = 4 + 4 + (4 + 17) + ts;
+    (1024 + usize::from(o.propose_pc) * per_context).max(16 * 1024)
+}
+
+#[derive(Debug, Default)]
+struct Progress {
+    accepted: bool,
+    responses: u32,
+}
+
+/// The check itself, without printing the verdict (the demo uses it too).
+pub(crate) fn check(clock: &Clock, o: &EchoOptions, log: &Log) -> CheckResult {
+    let mut result = CheckResult {
+        peer: peer_label(&o.peer, o.port),
+        address: None,
+        verdict: Err(Failure::Local(String::new())),
+        stats: EchoStats::default(),
+        negotiated: None,
+        total: Duration::ZERO,
+    };
+    result.verdict = check_inner(clock, o, log, &mut result);
+    result.total = clock.elapsed();
+    result
+}
+
+fn check_inner(
+    clock: &Clock,
+    o: &EchoOptions,
+    log: &Log,
+    r: &mut CheckResult,
+) -> Result<Release, Failure> {
+    let peer = r.peer.clone();
+    let remaining = || o.deadline.map(|d| d.saturating_sub(clock.elapsed()));
+    let deadline_failure = |phase| Failure::Deadline {
+        peer: peer.clone(),
+        deadline: net::to_core(o.deadline.unwrap_or_default()),
+        phase,
+    };
+
+    let calling =
+        AeTitle::new(&o.calling).map_err(|e| Failure::Usage(format!("calling AE title: {e}")))?;
+    let called =
+        AeTitle::new(&o.called).map_err(|e| Failure::Usage(format!("called AE title: {e}")))?;
+
+    // Name lookup, bounded by the connect timeout and the deadline.
+    let lookup_limit =
+        Some(remaining().map_or(o.connect_timeout, |left| left.min(o.connect_timeout)));
+    let addr = match net::resolve(&o.peer, o.port, lookup_limit) {
+        Ok(addr) => addr,
+        Err(ConnectError::ResolveTimeout) if remaining().is_some_and(|l| l.is_zero()) => {
+            return Err(deadline_failure("while resolving the peer name"))
+        }
+        Err(ConnectError::ResolveTimeout) => {
+            return Err(Failure::ConnectTimeout {
+                peer,
+                timeout: net::to_core(o.connect_timeout),
+            })
+        }
+        Err(ConnectError::Resolve(e)) => {
+            return Err(Failure::Local(format!("cannot resolve '{}': {e}", o.peer)))
+        }
+        Err(e) => {
+            return Err(Failure::Local(format!(
+                "cannot resolve '{}': {e:?}",
+                o.peer
+            )))
+        }
+    };
+    r.address = Some(addr);
+
+    let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
+        .iter()
+        .take(usize::from(o.propose_ts))
+        .map(|t| Uid::new_unchecked(t.as_bytes()))
+        .collect();
+    log.info(format_args!(
+        "Requesting Association with {addr}: called {called}, calling {calling}, {} presentation context{} \
+         (Verification) with {} transfer syntax{}, max PDU {}",
+        o.propose_pc,
+        if o.propose_pc == 1 { "" } else { "s" },
+        ts.len(),
+        if ts.len() == 1 { "" } else { "es" },
+        o.max_pdu,
+    ));
+    for t in &ts {
+        log.debug(format_args!("  proposed transfer syntax {t}"));
+    }
+
+    // Connect, bounded by -to and the deadline.
+    let (timeout, by_deadline) = match remaining() {
+        Some(left) if left <= o.connect_timeout => (left, true),
+        _ => (o.connect_timeout, false),
+    };
+    if timeout.is_zero() {
+        return Err(deadline_failure("before connecting"));
+    }
+    let started = clock.elapsed();
+    let stream = match net::connect(addr, timeout, o.socket_timeout) {
+        Ok(s) => s,
+        Err(ConnectError::Timeout) if by_deadline => {
+            return Err(deadline_failure("while connecting"))
+        }
+        Err(ConnectError::Timeout) => {
+            return Err(Failure::ConnectTimeout {
+                peer,
+                timeout: net::to_core(o.connect_timeout),
+            })
+        }
+        Err(ConnectError::Unreachable(e)) => {
+            return Err(Failure::Unreachable {
+                peer,
+                detail: e.to_string(),
+            })
+        }
+        Err(e) => return Err(Failure::Local(format!("cannot connect to {peer}: {e:?}"))),
+    };
+    log.info(format_args!(
+        "Connected to {addr} in {}",
+        ms(clock.elapsed().saturating_sub(started))
+    ));
+
+    let mut config = Config::requestor(calling, called);
+    config.transfer_syntaxes = &ts;
+    config.presentation_contexts = o.propose_pc;
+    config.acse_timeout = net::to_core(o.acse_timeout);
+    config.dimse_timeout = net::to_core(o.dimse_timeout);
+    let options = CheckOptions {
+        repeat: o.repeat,
+        abort_at_end: o.abort,
+        deadline: o.deadline.map(|d| clock.at(d)),
+    };
+    let mut rx = vec![0u8; o.max_pdu as usize + 6];
+    let mut tx = vec![0u8; tx_len(o)];
+    let mut transport = TcpTransport::new(stream, *clock, log.dump_prefix())
+        .map_err(|e| Failure::Local(format!("socket setup failed: {e}")))?;
+    let mut progress = Progress::default();
+    let report = blocking::check(&mut transport, config, options, &mut rx, &mut tx, |ev| {
+        observe(log, &mut progress, ev);
+    });
+    transport.close();
+    let report = report.map_err(|e| match e {
+        echoprobe_core::io::Error::Transport(e) => {
+            Failure::Local(format!("I/O error with {peer}: {e}"))
+        }
+        echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
+    })?;
+    r.stats = report.stats;
+    r.negotiated = report.negotiated;
+    verdict(report.outcome, &peer, o, &progress)
+}
+
+/// Logs one event at -v / -d and keeps track of how far we got.
+fn observe(log: &Log, progress: &mut Progress, ev: &Event) {
+    match ev {
+        Event::Accepted(n) => {
+            progress.accepted = true;
+            log.info(format_args!(
+                "Association Accepted: context {}, {}, {} of {} contexts accepted, peer max PDU {}, our max PDU {}",
+                n.pc_id,
+                n.transfer_syntax,
+                n.accepted_contexts,
+                n.proposed_contexts,
+                max_pdu_text(n.peer_max_pdu),
+                n.our_max_pdu
+            ));
+            log.info(format_args!(
+                "Peer implementation: class {}, version {}",
+                n.peer_implementation_class, n.peer_implementation_version
+            ));
+        }
+        Event::EchoResponse {
+            message_id,
+            status,
+            rtt,
+        } => {
+            progress.responses += 1;
+            log.info(format_args!(
+                "Received Echo Response (MsgID {message_id}): status 0x{status:04X} ({}), rtt {}",
+                exit::status_text(*status),
+                core_ms(*rtt)
+            ));
+        }
+        Event::Rejected(rj) => log.info(format_args!("Association Rejected: {rj}")),
+        Event::NoPresentationContext => log.info("No Acceptable Presentation Contexts"),
+        Event::Released => log.info("Association Released"),
+        Event::Aborted(a) => log.info(format_args!("Peer Aborted Association: {a}")),
+        Event::Violation { kind, abort } => match abort {
+            Some(a) => log.info(format_args!(
+                "Protocol violation by peer: {kind}; sent A-ABORT {a}"
+            )),
+            None => log.info(format_args!("Protocol violation by peer: {kind}")),
+        },
+        Event::Timeout(t) => log.info(format_args!("Timeout: {t}")),
+        Event::Closed => log.info("Peer closed the connection"),
+        Event::ReleaseRequested => log.info("Peer requested release"),
+        Event::AssociationRequested { .. } | Event::EchoRequest { .. } => {}
+    }
+}
+
+fn max_pdu_text(n: u32) -> String {
+    if n == 0 {
+        "unlimited".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+/// The core's outcome as our verdict.
+fn verdict(
+    outcome: Outcome,
+    peer: &str,
+    o: &EchoOptions,
+    progress: &Progress,
+) -> Result<Release, Failure> {
+    let peer = peer.to_string();
+    Err(match outcome {
+        Outcome::Healthy(release) => return Ok(release),
+        Outcome::Rejected(rj) => Failure::Rejected {
+            peer,
+            detail: rj.to_string(),
+        },
+        Outcome::NoPresentationContext => Failure::NoPresentationContext { peer },
+        Outcome::AcseTimeout => Failure::AcseTimeout {
+            peer,
+            timeout: net::to_core(o.acse_timeout),
+        },
+        Outcome::DimseTimeout => Failure::DimseTimeout {
+            peer,
+            timeout: net::to_core(o.dimse_timeout),
+        },
+        Outcome::DeadlineExceeded => Failure::Deadline {
+            peer,
+            deadline: net::to_core(o.deadline.unwrap_or_default()),
+            phase: if progress.accepted {
+                "while echoing"
+            } else {
+                "while associating"
+            },
+        },
+        Outcome::Aborted(a) => Failure::Aborted {
+            peer,
+            detail: a.to_string(),
+        },
+        Outcome::FailureStatus { status, message_id } => Failure::EchoStatus {
+            peer,
+            status,
+            message_id,
+        },
+        Outcome::Violation(v) => Failure::Violation {
+            peer,
+            detail: format!("{v} (sent A-ABORT)"),
+        },
+        Outcome::ClosedByPeer => Failure::ClosedByPeer {
+            peer,
+            phase: if progress.accepted {
+                "before the C-ECHO-RSP"
+            } else {
+                "before answering the A-ASSOCIATE-RQ"
+            },
+        },
+        Outcome::Incomplete => Failure::Violation {
+            peer,
+            detail: "association ended before the echo completed".into(),
+        },
+    })
+}
+
+fn release_warning(release: Release) -> Option<&'static str> {
+    match release {
+        Release::Released | Release::AbortedByUs => None,
+        Release::ClosedByPeer => {
+            Some("peer closed the connection instead of answering A-RELEASE-RQ")
+        }
+        Release::AbortedByPeer => Some("peer sent A-ABORT instead of answering A-RELEASE-RQ"),
+        Release::TimedOut => Some("peer did not answer A-RELEASE-RQ in time (we aborted)"),
+    }
+}
+
+fn rtt_text(stats: &EchoStats) -> String {
+    let n = stats.ok.max(1);
+    if stats.sent <= 1 {
+        format!("rtt {}", core_ms(stats.max_rtt))
+    } else {
+        let avg =
+            echoprobe_core::time::Duration::from_micros(stats.total_rtt.as_micros() / u64::from(n));
+        let bare = |d| core_ms(d).trim_end_matches(" ms").to_string();
+        format!(
+            "rtt min/avg/max {}/{}/{} ms",
+            bare(stats.min_rtt),
+            bare(avg),
+            bare(stats.max_rtt)
+        )
+    }
+}
+
+/// The summary line (without the program name) of a healthy check.
+fn summary(o: &EchoOptions, r: &CheckResult) -> String {
+    let echoes = if r.stats.ok == 1 {
+        "1 echo".to_string()
+    } else {
+        format!("{} echoes", r.stats.ok)
+    };
+    let pdu = r
+        .negotiated
+        .map_or_else(|| "?".to_string(), |n| max_pdu_text(n.peer_max_pdu));
+    format!(
+        "{} {} <- {}: healthy, {echoes}, {}, max PDU {pdu} (total {})",
+        r.peer,
+        o.called,
+        o.calling,
+        rtt_text(&r.stats),
+        ms(r.total)
+    )
+}
+
+fn json(o: &EchoOptions, r: &CheckResult) -> String {
+    let (result, message, warning) = match &r.verdict {
+        Ok(release) => (
+            "healthy".to_string(),
+            summary(o, r),
+            release_warning(*release),
+        ),
+        Err(f) => (f.kind().to_string(), f.to_string(), None),
+    };
+    let avg = if r.stats.ok > 0 {
+        r.stats.total_rtt.as_micros() / u64::from(r.stats.ok)
+    } else {
+        0
+    };
+    let n = r.negotiated;
+    format!(
+        "{{\"peer\":{},\"address\":{},\"called\":{},\"calling\":{},\"healthy\":{},\"exit_code\":{},\"result\":{},\
+         \"message\":{},\"warning\":{},\"echoes_sent\":{},\"echoes_ok\":{},\"rtt_ms\":{{\"min\":{},\"avg\":{},\"max\":{}}},\
+         \"peer_max_pdu\":{},\"transfer_syntax\":{},\"peer_implementation_class_uid\":{},\
+         \"peer_implementation_version\":{},\"total_ms\":{}}}",
+        json_str(&r.peer),
+        r.address.map_or_else(|| "null".to_string(), |a| json_str(&a.to_string())),
+        json_str(&o.called),
+        json_str(&o.calling),
+        r.verdict.is_ok(),
+        r.code(),
+        json_str(&result),
+        json_str(&message),
+        warning.map_or_else(|| "null".to_string(), json_str),
+        r.stats.sent,
+        r.stats.ok,
+        millis(r.stats.min_rtt.as_micros()),
+        millis(avg),
+        millis(r.stats.max_rtt.as_micros()),
+        n.map_or_else(|| "null".to_string(), |n| n.peer_max_pdu.to_string()),
+        n.map_or_else(|| "null".to_string(), |n| json_str(&n.transfer_syntax.to_string())),
+        n.map_or_else(|| "null".to_string(), |n| json_str(&n.peer_implementation_class.to_string())),
+        n.map_or_else(|| "null".to_string(), |n| json_str(&n.peer_implementation_version.to_string())),
+        millis(u64::try_from(r.total.as_micros()).unwrap_or(u64::MAX)),
+    )
+}
+
+fn millis(us: u64) -> String {
+    format!("{}.{:03}", us / 1000, us % 1000)
+}
+
+/// Prints the verdict: summary (stdout) or JSON (stdout), warnings and errors (stderr).
+pub(crate) fn print_result(log: &Log, o: &EchoOptions, r: &CheckResult) {
+    match &r.verdict {
+        Ok(release) => {
+            if let Some(w) = release_warning(*release) {
+                log.warn(format_args!("{}: {w}", r.peer));
+            }
+            if o.json {
+                println!("{}", json(o, r));
+            } else if log.verbosity > crate::args::Verbosity::Quiet {
+                println!("{}: {}", log.prog, summary(o, r));
+            }
+        }
+        Err(failure) => {
+            log.error(failure);
+            if o.json {
+                println!("{}", json(o, r));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{self, Invocation};
+
+    fn options(args: &[&str]) -> EchoOptions {
+        match args::parse("echoprobe", args.iter().map(|s| s.to_string()).collect()) {
+            Ok(Invocation::Echo(o, _)) => o,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn labels_and_sizes() {
+        assert_eq!(peer_label("::1", 104), "[::1]:104");
+        assert_eq!(peer_label("pacs", 104), "pacs:104");
+        assert_eq!(tx_len(&options(&["h", "1"])), 16 * 1024);
+        // 128 contexts of 38 transfer syntaxes: well above the default.
+        assert!(tx_len(&options(&["-ppc", "128", "-pts", "38", "h", "1"])) > 128 * 38 * 22);
+    }
+
+    #[test]
+    fn refused_connection_is_63_and_json_says_so() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let o = options(&["--json", "127.0.0.1", &port.to_string()]);
+        let log = Log::new("echoprobe", o.verbosity);
+        let r = check(&Clock::start(), &o, &log);
+        assert_eq!(r.code(), 63, "{r:?}");
+        let j = json(&o, &r);
+        assert!(j.contains("\"result\":\"unreachable\""), "{j}");
+        assert!(j.contains("\"healthy\":false,\"exit_code\":63"), "{j}");
+    }
+
+    #[test]
+    fn silent_peer_is_an_acse_timeout_or_the_deadline() {
+        // A listener that never answers: the kernel completes the connect, nobody reads.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let log = Log::new("echoprobe", args::Verbosity::Quiet);
+
+        let o = options(&["-ta", "0.2", "127.0.0.1", &port]);
+        let r = check(&Clock::start(), &o, &log);
+        assert_eq!(r.code(), 66, "{r:?}");
+        assert!(r.total < Duration::from_secs(2), "{r:?}");
+
+        let o = options(&["--deadline", "0.2", "127.0.0.1", &port]);
+        let r = check(&Clock::start(), &o, &log);
+        assert_eq!(r.code(), 72, "{r:?}");
+        assert!(r.total < Duration::from_secs(2), "{r:?}");
+    }
+}
