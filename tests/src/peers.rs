@@ -51,13 +51,14 @@ impl Server {
     }
 }
 
-/// DCMTK `storescp --aetitle AE -v PORT`: accepts Verification from anyone with any called AE.
+/// DCMTK `storescp --aetitle AE -d PORT`: accepts Verification from anyone with any called AE.
+/// `-d` makes it log the AE titles of each association.
 pub fn storescp(ae: &str) -> Server {
     setup();
     let port = free_port();
     let dir = TempDir::new("storescp-out");
     let mut cmd = Command::new(dcmtk("storescp"));
-    cmd.args(["--aetitle", ae, "-v", "--output-directory"])
+    cmd.args(["--aetitle", ae, "-d", "--output-directory"])
         .arg(dir.path())
         .arg(port.to_string());
     Server::start("storescp", port, &mut cmd, Some(dir))

@@ -1,0 +1,150 @@
+//! echoprobe against pynetdicom, both directions.
+
+use core::time::Duration;
+
+use echoprobe_tests::peers::{echoprobe_scp, py_echoscp, py_echoscu, PyScpOptions};
+use echoprobe_tests::{echoprobe, run, CALLING_AE};
+
+const HARD: Duration = Duration::from_secs(30);
+const QUICK: Duration = Duration::from_secs(5);
+
+fn checking_scp() -> echoprobe_tests::peers::Server {
+    py_echoscp(&PyScpOptions {
+        ae: Some("PYSCP"),
+        require_called_aet: true,
+        require_calling_aet: &[CALLING_AE],
+        status: None,
+    })
+}
+
+#[test]
+fn echoprobe_to_pynetdicom() {
+    let scp = checking_scp();
+    run(
+        &mut echoprobe([
+            "-aet",
+            CALLING_AE,
+            "-aec",
+            "PYSCP",
+            "127.0.0.1",
+            &scp.port_arg(),
+        ]),
+        HARD,
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    scp.peer
+        .wait_log("accepted calling=LOADBALANCER called=PYSCP", QUICK);
+    scp.peer.wait_log("echo msg_id=1", QUICK);
+    scp.peer.wait_log("released", QUICK);
+}
+
+#[test]
+fn echoprobe_wrong_called_ae_is_rejected_1_1_7() {
+    let scp = checking_scp();
+    run(
+        &mut echoprobe([
+            "-aet",
+            CALLING_AE,
+            "-aec",
+            "WRONG",
+            "127.0.0.1",
+            &scp.port_arg(),
+        ]),
+        HARD,
+    )
+    .assert_code(61)
+    .assert_mentions("1/1/7")
+    .assert_within(QUICK);
+}
+
+#[test]
+fn echoprobe_unknown_calling_ae_is_rejected_1_1_3() {
+    let scp = checking_scp();
+    run(
+        &mut echoprobe([
+            "-aet",
+            "STRANGER",
+            "-aec",
+            "PYSCP",
+            "127.0.0.1",
+            &scp.port_arg(),
+        ]),
+        HARD,
+    )
+    .assert_code(61)
+    .assert_mentions("1/1/3")
+    .assert_within(QUICK);
+}
+
+#[test]
+fn echoprobe_reports_a_non_success_status() {
+    let scp = py_echoscp(&PyScpOptions {
+        status: Some(0x0110),
+        ..PyScpOptions::default()
+    });
+    run(
+        &mut echoprobe(["-aet", CALLING_AE, "127.0.0.1", &scp.port_arg()]),
+        HARD,
+    )
+    .assert_code(68)
+    .assert_mentions("0x0110")
+    .assert_within(QUICK);
+}
+
+#[test]
+fn pynetdicom_echoscu_to_echoprobe_scp() {
+    let scp = echoprobe_scp(&["-aet", "PROBESCP"]);
+    run(
+        &mut py_echoscu(
+            scp.port,
+            &["--aet", "PYSCU", "--aec", "PROBESCP", "--repeat", "3"],
+        ),
+        HARD,
+    )
+    .assert_code(0)
+    .assert_mentions("echo 3: status 0x0000")
+    .assert_mentions("released")
+    .assert_within(Duration::from_secs(10));
+    scp.peer.wait_log("PYSCU", QUICK);
+}
+
+#[test]
+fn pynetdicom_echoscu_is_rejected_by_echoprobe_scp() {
+    let scp = echoprobe_scp(&[
+        "-aet",
+        "PROBESCP",
+        "--require-called-aet",
+        "--allow-calling",
+        CALLING_AE,
+    ]);
+    run(
+        &mut py_echoscu(scp.port, &["--aet", "STRANGER", "--aec", "PROBESCP"]),
+        HARD,
+    )
+    .assert_code(2)
+    .assert_mentions("result=1 source=1 reason=3");
+    run(
+        &mut py_echoscu(scp.port, &["--aet", CALLING_AE, "--aec", "WRONG"]),
+        HARD,
+    )
+    .assert_code(2)
+    .assert_mentions("result=1 source=1 reason=7");
+    run(
+        &mut py_echoscu(scp.port, &["--aet", CALLING_AE, "--aec", "PROBESCP"]),
+        HARD,
+    )
+    .assert_code(0)
+    .assert_mentions("echo 1: status 0x0000");
+}
+
+#[test]
+fn pynetdicom_echoscu_sees_the_status_echoprobe_scp_answers() {
+    let scp = echoprobe_scp(&["-aet", "PROBESCP", "--status", "0x0110"]);
+    run(
+        &mut py_echoscu(scp.port, &["--aet", CALLING_AE, "--aec", "PROBESCP"]),
+        HARD,
+    )
+    .assert_code(5)
+    .assert_mentions("echo 1: status 0x0110");
+}
