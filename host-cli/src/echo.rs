@@ -190,6 +190,9 @@ fn check_inner(
                 detail: e.to_string(),
             })
         }
+        Err(ConnectError::Local(e)) => {
+            return Err(Failure::Local(format!("cannot connect to {peer}: {e}")))
+        }
         Err(e) => return Err(Failure::Local(format!("cannot connect to {peer}: {e:?}"))),
     };
     log.info(format_args!(

@@ -58,6 +58,15 @@ exit codes:
   80..89 reserved for TLS failures
 ";
 
+/// The meaning of an exit code, from [`TABLE`] (first line of its entry).
+pub(crate) fn meaning(code: u8) -> &'static str {
+    let key = format!("{code:>4}  ");
+    TABLE
+        .lines()
+        .find_map(|l| l.strip_prefix(key.as_str()))
+        .unwrap_or("unknown exit code")
+}
+
 /// Why a run did not end healthy. The peer is `host:port` as the user gave it (or the resolved address).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -292,6 +301,16 @@ mod tests {
                 "code {code} missing from the help table"
             );
         }
+    }
+
+    #[test]
+    fn meanings() {
+        assert_eq!(
+            meaning(68),
+            "C-ECHO-RSP with a non-success status (status printed, e.g. 0x0110)"
+        );
+        assert!(meaning(0).starts_with("healthy"));
+        assert_eq!(meaning(2), "unknown exit code");
     }
 
     #[test]

@@ -5,10 +5,12 @@
 //! Exit codes: see `exit.rs` and `echoprobe -h`.
 
 mod args;
+mod demo;
 mod echo;
 mod exit;
 mod log;
 mod net;
+mod scp;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -51,20 +53,8 @@ fn main() -> ExitCode {
             exit::HEALTHY
         }
         Ok(Invocation::Echo(options, translated)) => echo::run(prog, &options, &translated),
-        Ok(Invocation::Scp(_options)) => {
-            report(
-                prog,
-                &Failure::Local("the SCP is not built yet".to_string()),
-            );
-            exit::LOCAL
-        }
-        Ok(Invocation::Demo(_options)) => {
-            report(
-                prog,
-                &Failure::Local("the demo is not built yet".to_string()),
-            );
-            exit::LOCAL
-        }
+        Ok(Invocation::Scp(options)) => scp::run(prog, &options),
+        Ok(Invocation::Demo(options)) => demo::run(prog, &options),
         Err(failure) => {
             report(prog, &failure);
             failure.code()

@@ -1,0 +1,330 @@
+//! `echoprobe scp`: a C-ECHO SCP. One thread per association, at most `--max-associations` at once.
+//!
+//! Over the limit, a connection still gets a polite answer: A-ASSOCIATE-RJ 2/3/2 (rejected-transient,
+//! service-provider presentation, local-limit-exceeded) from a second, equally bounded pool of short-lived threads
+//! (5 s to send its A-ASSOCIATE-RQ). Past that pool too the connection is simply closed. Every association is logged
+//! in one line: peer address, AE titles, result, echoes, duration.
+
+use core::net::SocketAddr;
+use core::sync::atomic::{AtomicU32, Ordering};
+use core::time::Duration;
+use std::io::Write as _;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+
+use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
+use echoprobe_core::io::blocking;
+use echoprobe_core::wire::{AeTitle, AssociateRj, RejectResult, RejectSource};
+
+use crate::args::ScpOptions;
+use crate::exit::Failure;
+use crate::log::{ms, Log};
+use crate::net::{self, Clock, TcpTransport};
+
+/// How long a busy connection may take to send its A-ASSOCIATE-RQ before we give up on it.
+const BUSY_ARTIM: Duration = Duration::from_secs(5);
+/// Write timeout on accepted connections: a peer that stops reading cannot hold a thread.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A-ASSOCIATE-RJ for a connection over the limit.
+const BUSY: AssociateRj = AssociateRj {
+    result: RejectResult::Transient,
+    source: RejectSource::ServiceProviderPresentation,
+    reason: 2,
+};
+
+struct Shared {
+    options: ScpOptions,
+    ae: AeTitle,
+    allowed: Vec<AeTitle>,
+    log: Log,
+    clock: Clock,
+    active: AtomicU32,
+    busy: AtomicU32,
+}
+
+/// Releases a slot of a counter when dropped.
+struct Permit<'a>(&'a AtomicU32);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn try_acquire(counter: &AtomicU32, max: u32) -> Option<Permit<'_>> {
+    counter
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .ok()?;
+    Some(Permit(counter))
+}
+
+/// Runs `echoprobe scp`: binds, prints where it listens, serves. Returns the exit code.
+pub(crate) fn run(prog: &str, o: &ScpOptions) -> u8 {
+    let log = Log::new(prog, o.verbosity);
+    let addr = SocketAddr::new(o.bind, o.port);
+    let listener = match TcpListener::bind(addr) {
+        Ok(l) => l,
+        Err(e) => {
+            let f = Failure::Local(format!("cannot listen on {addr}: {e}"));
+            log.error(&f);
+            return f.code();
+        }
+    };
+    match serve_listener(listener, o, &log) {
+        Ok(()) => crate::exit::HEALTHY,
+        Err(f) => {
+            log.error(&f);
+            f.code()
+        }
+    }
+}
+
+/// Serves associations on `listener` until `exit_after` connections were handled (or forever).
+pub(crate) fn serve_listener(
+    listener: TcpListener,
+    o: &ScpOptions,
+    log: &Log,
+) -> Result<(), Failure> {
+    let ae = AeTitle::new(&o.ae_title).map_err(|e| Failure::Usage(format!("AE title: {e}")))?;
+    let allowed = o
+        .allow_calling
+        .iter()
+        .map(|a| AeTitle::new(a).map_err(|e| Failure::Usage(format!("--allow-calling {a}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::Local(format!("listener: {e}")))?;
+    if log.verbosity > crate::args::Verbosity::Quiet {
+        println!(
+            "{}: {}listening on {local} as {ae} (status 0x{:04X}, at most {} associations)",
+            log.prog, log.tag, o.status, o.max_associations
+        );
+        let _ = std::io::stdout().flush();
+    }
+    let shared = Arc::new(Shared {
+        options: o.clone(),
+        ae,
+        allowed,
+        log: log.clone(),
+        clock: Clock::start(),
+        active: AtomicU32::new(0),
+        busy: AtomicU32::new(0),
+    });
+    let mut handles: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    let mut connections: u64 = 0;
+    for conn in listener.incoming() {
+        let stream = match conn {
+            Ok(s) => s,
+            Err(e) => {
+                // EMFILE and friends: say so, breathe, go on.
+                log.warn(format_args!("accept failed: {e}"));
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        connections += 1;
+        handles.retain(|h| !h.is_finished());
+        let peer = stream
+            .peer_addr()
+            .map_or_else(|_| "?".to_string(), |a| a.to_string());
+        let s = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name(format!("assoc {peer}"))
+            .spawn(move || handle_connection(&s, stream, &peer));
+        match spawned {
+            Ok(h) => handles.push(h),
+            Err(e) => log.warn(format_args!("cannot start a thread for a connection: {e}")),
+        }
+        if o.exit_after.is_some_and(|n| connections >= n) {
+            break;
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(())
+}
+
+fn handle_connection(s: &Shared, stream: TcpStream, peer: &str) {
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    if let Some(_permit) = try_acquire(&s.active, s.options.max_associations) {
+        serve_one(s, stream, peer);
+    } else if let Some(_permit) = try_acquire(&s.busy, s.options.max_associations) {
+        reject_busy(s, stream, peer);
+    } else {
+        s.log.warn(format_args!(
+            "{peer}: too many connections, closed without answer"
+        ));
+    }
+}
+
+/// What happened in one association, for its log line.
+#[derive(Debug, Default)]
+struct Record {
+    called: Option<AeTitle>,
+    calling: Option<AeTitle>,
+    rejected: Option<AssociateRj>,
+    accepted: bool,
+    echoes: u32,
+    end: Option<String>,
+}
+
+impl Record {
+    fn on(&mut self, ev: &Event, policy: &AcceptPolicy<'_>, log: &Log, peer: &str) {
+        match ev {
+            Event::AssociationRequested { called, calling } => {
+                self.called = Some(*called);
+                self.calling = Some(*calling);
+                self.rejected = policy.decide(called, calling).err();
+                log.info(format_args!(
+                    "{peer}: A-ASSOCIATE-RQ, called {called}, calling {calling}"
+                ));
+            }
+            Event::Accepted(n) => {
+                self.accepted = true;
+                log.info(format_args!(
+                    "{peer}: Association Accepted: context {}, {}, {} of {} contexts accepted, peer max PDU {}, \
+                     peer implementation {} {}",
+                    n.pc_id,
+                    n.transfer_syntax,
+                    n.accepted_contexts,
+                    n.proposed_contexts,
+                    n.peer_max_pdu,
+                    n.peer_implementation_class,
+                    n.peer_implementation_version
+                ));
+            }
+            Event::EchoRequest { message_id } => {
+                self.echoes += 1;
+                log.info(format_args!("{peer}: C-ECHO-RQ (MsgID {message_id})"));
+            }
+            Event::Released => self.finish("released"),
+            Event::Aborted(a) => self.finish(&format!("aborted by peer: {a}")),
+            Event::Violation { kind, .. } => {
+                self.finish(&format!("protocol violation: {kind} (sent A-ABORT)"))
+            }
+            Event::Timeout(t) => self.finish(&format!("{t}")),
+            Event::Closed => self.finish("closed by peer"),
+            Event::ReleaseRequested
+            | Event::Rejected(_)
+            | Event::NoPresentationContext
+            | Event::EchoResponse { .. } => {}
+        }
+    }
+
+    fn finish(&mut self, end: &str) {
+        if self.end.is_none() {
+            self.end = Some(end.to_string());
+        }
+    }
+
+    fn line(&self, peer: &str, took: Duration) -> String {
+        let aes = match (self.called, self.calling) {
+            (Some(called), Some(calling)) => format!("{called} <- {calling}"),
+            _ => "(no A-ASSOCIATE-RQ)".to_string(),
+        };
+        let echoes = if self.echoes == 1 {
+            "1 echo".to_string()
+        } else {
+            format!("{} echoes", self.echoes)
+        };
+        let result = match (self.rejected, self.accepted) {
+            (Some(rj), _) => format!("rejected: {rj}"),
+            (None, true) => format!(
+                "accepted, {echoes}, {}",
+                self.end.as_deref().unwrap_or("ended")
+            ),
+            (None, false) => self.end.clone().unwrap_or_else(|| "ended".to_string()),
+        };
+        format!("{peer} {aes}: {result} ({})", ms(took))
+    }
+}
+
+fn serve_one(s: &Shared, stream: TcpStream, peer: &str) {
+    let o = &s.options;
+    let started = s.clock.elapsed();
+    let mut transport = match TcpTransport::new(stream, s.clock, s.log.dump_prefix()) {
+        Ok(t) => t,
+        Err(e) => return s.log.warn(format_args!("{peer}: socket setup failed: {e}")),
+    };
+    let mut config = Config::acceptor(s.ae);
+    config.echo_status = o.status;
+    config.dimse_timeout = net::to_core(o.idle_timeout);
+    config.artim_timeout = net::to_core(o.acse_timeout);
+    config.acse_timeout = net::to_core(o.acse_timeout);
+    let policy = AcceptPolicy {
+        ae: s.ae,
+        check_called: o.require_called_aet,
+        allowed_calling: &s.allowed,
+    };
+    let mut rx = vec![0u8; o.max_pdu as usize + 6];
+    let mut tx = vec![0u8; 16 * 1024];
+    let mut record = Record::default();
+    let result = blocking::serve(&mut transport, config, &policy, &mut rx, &mut tx, |ev| {
+        record.on(ev, &policy, &s.log, peer);
+    });
+    transport.close();
+    if let Err(e) = result {
+        record.finish(&format!("I/O error: {e}"));
+    }
+    if s.log.verbosity > crate::args::Verbosity::Quiet {
+        println!(
+            "{}: {}{}",
+            s.log.prog,
+            s.log.tag,
+            record.line(peer, s.clock.elapsed().saturating_sub(started))
+        );
+        let _ = std::io::stdout().flush();
+    }
+}
+
+fn reject_busy(s: &Shared, stream: TcpStream, peer: &str) {
+    let mut transport = match TcpTransport::new(stream, s.clock, s.log.dump_prefix()) {
+        Ok(t) => t,
+        Err(_) => return,
+    };
+    let mut config = Config::acceptor(s.ae);
+    config.artim_timeout = net::to_core(BUSY_ARTIM.min(s.options.acse_timeout));
+    let mut rx = vec![0u8; s.options.max_pdu as usize + 6];
+    let mut tx = vec![0u8; 1024];
+    let now = blocking::Transport::now(&transport);
+    let mut assoc = Association::new(config, &mut rx, now);
+    assoc.connected(now);
+    let _ = blocking::drive(&mut assoc, &mut transport, &mut tx, |assoc, now, ev| {
+        if let Event::AssociationRequested { .. } = ev {
+            let _ = assoc.reject(now, BUSY);
+        }
+    });
+    transport.close();
+    s.log.warn(format_args!(
+        "{peer}: {} associations active, answered A-ASSOCIATE-RJ {BUSY}",
+        s.options.max_associations
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permits_count_and_release() {
+        let c = AtomicU32::new(0);
+        let a = try_acquire(&c, 2).unwrap();
+        let b = try_acquire(&c, 2).unwrap();
+        assert!(try_acquire(&c, 2).is_none());
+        drop(a);
+        let _c2 = try_acquire(&c, 2).unwrap();
+        drop(b);
+        assert_eq!(c.load(Ordering::Acquire), 1);
+    }
+
+    #[test]
+    fn busy_reject_is_2_3_2() {
+        assert_eq!(
+            BUSY.to_string(),
+            "rejected-transient, service-provider (presentation): local-limit-exceeded (2/3/2)"
+        );
+    }
+}
