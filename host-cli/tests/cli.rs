@@ -1,9 +1,10 @@
 //! The command line as a user meets it, through the built binary: help, version, syntax errors, refused options,
 //! the `echoscu` name, and the demo (which only talks to itself on 127.0.0.1).
 
+use core::time::Duration;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_echoprobe"))
