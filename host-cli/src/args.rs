@@ -911,9 +911,10 @@ parameters:
 options:
   -h      --help               print this help text and exit
   -q      --quiet              print errors only
-  -v      --verbose            print one line per association (default: start
-                               line and problems only)
-  -d      --debug              also print the negotiation of each association
+  -v      --verbose            also print each A-ASSOCIATE-RQ, the negotiation
+                               and each C-ECHO-RQ (default: the listening line
+                               and one line per association on stdout)
+  -d      --debug              also hex dump every PDU
   -ll     --log-level          [l]evel: fatal, error, warn, info, debug, trace
   -aet    --aetitle            [a]etitle: string
                                my AE title (default: {ae})

@@ -64,10 +64,10 @@ pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
         return f.code();
     }
     if d.verbosity > Verbosity::Quiet {
-        eprintln!(
+        crate::log::stderr_line(format_args!(
             "{prog} demo: checking it like: {prog} -v -aet {DEMO_CALLING} -aec {} 127.0.0.1 {port}",
             d.called
-        );
+        ));
     }
     let options = EchoOptions {
         peer: "127.0.0.1".to_string(),
@@ -92,7 +92,10 @@ pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
     // Let the SCP write its line about the association (it ends when our side closed).
     let _ = done_rx.recv_timeout(Duration::from_secs(2));
     if d.verbosity > Verbosity::Quiet {
-        eprintln!("{prog} demo: exit code {code}: {}", exit::meaning(code));
+        crate::log::stderr_line(format_args!(
+            "{prog} demo: exit code {code}: {}",
+            exit::meaning(code)
+        ));
     }
     code
 }

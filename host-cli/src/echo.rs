@@ -48,11 +48,11 @@ pub(crate) fn run(prog: &str, o: &EchoOptions, translated: &[String]) -> u8 {
     let log = Log::new(prog, o.verbosity);
     if o.show_arguments {
         let list: Vec<String> = translated.iter().map(|a| format!("'{a}'")).collect();
-        eprintln!(
+        crate::log::stderr_line(format_args!(
             "I: calling '{prog}' with {} arguments: {}",
             translated.len(),
             list.join(" ")
-        );
+        ));
     }
     let clock = Clock::start();
     let result = check(&clock, o, &log);
@@ -448,15 +448,15 @@ pub(crate) fn print_result(log: &Log, o: &EchoOptions, r: &CheckResult) {
                 log.warn(format_args!("{}: {w}", r.peer));
             }
             if o.json {
-                println!("{}", json(o, r));
+                crate::log::stdout_line(format_args!("{}", json(o, r)));
             } else if log.verbosity > crate::args::Verbosity::Quiet {
-                println!("{}: {}", log.prog, summary(o, r));
+                crate::log::stdout_line(format_args!("{}: {}", log.prog, summary(o, r)));
             }
         }
         Err(failure) => {
             log.error(failure);
             if o.json {
-                println!("{}", json(o, r));
+                crate::log::stdout_line(format_args!("{}", json(o, r)));
             }
         }
     }

@@ -2,6 +2,7 @@
 //! carries only the result (summary line or JSON); warnings and errors are prefixed by the program name.
 
 use core::fmt::Display;
+use std::io::Write as _;
 
 use crate::args::Verbosity;
 
@@ -47,33 +48,45 @@ impl Log {
     /// A progress line (`-v`).
     pub(crate) fn info(&self, msg: impl Display) {
         if self.verbose() {
-            eprintln!("{}I: {msg}", self.tag);
+            stderr_line(format_args!("{}I: {msg}", self.tag));
         }
     }
 
     /// A debug line (`-d`).
     pub(crate) fn debug(&self, msg: impl Display) {
         if self.debug_on() {
-            eprintln!("{}D: {msg}", self.tag);
+            stderr_line(format_args!("{}D: {msg}", self.tag));
         }
     }
 
     /// A warning (not with `-q`).
     pub(crate) fn warn(&self, msg: impl Display) {
         if self.verbosity >= Verbosity::Normal {
-            eprintln!("{}: {}warning: {msg}", self.prog, self.tag);
+            stderr_line(format_args!("{}: {}warning: {msg}", self.prog, self.tag));
         }
     }
 
     /// An error: always printed, even with `-q` (as DCMTK prints fatal errors with `-q`).
     pub(crate) fn error(&self, msg: impl Display) {
-        eprintln!("{}: {}{msg}", self.prog, self.tag);
+        stderr_line(format_args!("{}: {}{msg}", self.prog, self.tag));
     }
 
     /// The prefix for PDU dumps, if `-d` is on.
     pub(crate) fn dump_prefix(&self) -> Option<String> {
         self.debug_on().then(|| format!("{}D: ", self.tag))
     }
+}
+
+/// One line on stdout, flushed; a closed stdout is ignored (a health check must not panic on `| head`).
+pub(crate) fn stdout_line(line: core::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// One line on stderr; errors ignored.
+pub(crate) fn stderr_line(line: core::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Milliseconds with 3 decimals below 10 ms, 1 decimal above: `0.412 ms`, `12.5 ms`.

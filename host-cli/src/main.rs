@@ -40,7 +40,9 @@ fn main() -> ExitCode {
         match arg.into_string() {
             Ok(s) => args.push(s),
             Err(bad) => {
-                eprintln!("{prog}: argument {bad:?} is not valid UTF-8");
+                crate::log::stderr_line(format_args!(
+                    "{prog}: argument {bad:?} is not valid UTF-8"
+                ));
                 return ExitCode::from(exit::USAGE);
             }
         }
@@ -65,5 +67,5 @@ fn main() -> ExitCode {
 
 /// Prints a failure on stderr, prefixed by the program name.
 fn report(prog: &str, failure: &Failure) {
-    eprintln!("{prog}: {failure}");
+    crate::log::stderr_line(format_args!("{prog}: {failure}"));
 }

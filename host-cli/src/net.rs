@@ -309,7 +309,7 @@ impl PduDump {
             self.pending.clear();
         }
         if !out.is_empty() {
-            eprint!("{out}");
+            let _ = std::io::stderr().lock().write_all(out.as_bytes());
         }
     }
 }

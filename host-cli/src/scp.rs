@@ -8,7 +8,6 @@
 use core::net::SocketAddr;
 use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
-use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
@@ -38,26 +37,32 @@ struct Shared {
     allowed: Vec<AeTitle>,
     log: Log,
     clock: Clock,
-    active: AtomicU32,
-    busy: AtomicU32,
+    active: Arc<AtomicU32>,
+    busy: Arc<AtomicU32>,
 }
 
-/// Releases a slot of a counter when dropped.
-struct Permit<'a>(&'a AtomicU32);
+/// A slot of a counting semaphore, given back when dropped.
+struct Permit(Arc<AtomicU32>);
 
-impl Drop for Permit<'_> {
+impl Drop for Permit {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-fn try_acquire(counter: &AtomicU32, max: u32) -> Option<Permit<'_>> {
+fn try_acquire(counter: &Arc<AtomicU32>, max: u32) -> Option<Permit> {
     counter
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
             (n < max).then_some(n + 1)
         })
         .ok()?;
-    Some(Permit(counter))
+    Some(Permit(Arc::clone(counter)))
+}
+
+/// What a new connection gets, decided in the accept loop (so in accept order).
+enum Slot {
+    Serve(Permit),
+    Busy(Permit),
 }
 
 /// Runs `echoprobe scp`: binds, prints where it listens, serves. Returns the exit code.
@@ -97,11 +102,10 @@ pub(crate) fn serve_listener(
         .local_addr()
         .map_err(|e| Failure::Local(format!("listener: {e}")))?;
     if log.verbosity > crate::args::Verbosity::Quiet {
-        println!(
+        crate::log::stdout_line(format_args!(
             "{}: {}listening on {local} as {ae} (status 0x{:04X}, at most {} associations)",
             log.prog, log.tag, o.status, o.max_associations
-        );
-        let _ = std::io::stdout().flush();
+        ));
     }
     let shared = Arc::new(Shared {
         options: o.clone(),
@@ -109,8 +113,8 @@ pub(crate) fn serve_listener(
         allowed,
         log: log.clone(),
         clock: Clock::start(),
-        active: AtomicU32::new(0),
-        busy: AtomicU32::new(0),
+        active: Arc::new(AtomicU32::new(0)),
+        busy: Arc::new(AtomicU32::new(0)),
     });
     let mut handles: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut connections: u64 = 0;
@@ -129,10 +133,24 @@ pub(crate) fn serve_listener(
         let peer = stream
             .peer_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
+        let slot = if let Some(p) = try_acquire(&shared.active, o.max_associations) {
+            Slot::Serve(p)
+        } else if let Some(p) = try_acquire(&shared.busy, o.max_associations) {
+            Slot::Busy(p)
+        } else {
+            log.warn(format_args!(
+                "{peer}: too many connections, closed without answer"
+            ));
+            drop(stream);
+            if o.exit_after.is_some_and(|n| connections >= n) {
+                break;
+            }
+            continue;
+        };
         let s = Arc::clone(&shared);
         let spawned = std::thread::Builder::new()
             .name(format!("assoc {peer}"))
-            .spawn(move || handle_connection(&s, stream, &peer));
+            .spawn(move || handle_connection(&s, stream, &peer, slot));
         match spawned {
             Ok(h) => handles.push(h),
             Err(e) => log.warn(format_args!("cannot start a thread for a connection: {e}")),
@@ -147,16 +165,11 @@ pub(crate) fn serve_listener(
     Ok(())
 }
 
-fn handle_connection(s: &Shared, stream: TcpStream, peer: &str) {
+fn handle_connection(s: &Shared, stream: TcpStream, peer: &str, slot: Slot) {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    if let Some(_permit) = try_acquire(&s.active, s.options.max_associations) {
-        serve_one(s, stream, peer);
-    } else if let Some(_permit) = try_acquire(&s.busy, s.options.max_associations) {
-        reject_busy(s, stream, peer);
-    } else {
-        s.log.warn(format_args!(
-            "{peer}: too many connections, closed without answer"
-        ));
+    match slot {
+        Slot::Serve(permit) => serve_one(s, stream, peer, permit),
+        Slot::Busy(permit) => reject_busy(s, stream, peer, permit),
     }
 }
 
@@ -242,7 +255,9 @@ impl Record {
     }
 }
 
-fn serve_one(s: &Shared, stream: TcpStream, peer: &str) {
+/// Serves one association; the slot is given back before the connection is closed, so a peer that sees the close
+/// can count on the slot being free.
+fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
     let o = &s.options;
     let started = s.clock.elapsed();
     let mut transport = match TcpTransport::new(stream, s.clock, s.log.dump_prefix()) {
@@ -265,22 +280,22 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str) {
     let result = blocking::serve(&mut transport, config, &policy, &mut rx, &mut tx, |ev| {
         record.on(ev, &policy, &s.log, peer);
     });
+    drop(permit);
     transport.close();
     if let Err(e) = result {
         record.finish(&format!("I/O error: {e}"));
     }
     if s.log.verbosity > crate::args::Verbosity::Quiet {
-        println!(
+        crate::log::stdout_line(format_args!(
             "{}: {}{}",
             s.log.prog,
             s.log.tag,
             record.line(peer, s.clock.elapsed().saturating_sub(started))
-        );
-        let _ = std::io::stdout().flush();
+        ));
     }
 }
 
-fn reject_busy(s: &Shared, stream: TcpStream, peer: &str) {
+fn reject_busy(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
     let mut transport = match TcpTransport::new(stream, s.clock, s.log.dump_prefix()) {
         Ok(t) => t,
         Err(_) => return,
@@ -297,6 +312,7 @@ fn reject_busy(s: &Shared, stream: TcpStream, peer: &str) {
             let _ = assoc.reject(now, BUSY);
         }
     });
+    drop(permit);
     transport.close();
     s.log.warn(format_args!(
         "{peer}: {} associations active, answered A-ASSOCIATE-RJ {BUSY}",
@@ -310,7 +326,7 @@ mod tests {
 
     #[test]
     fn permits_count_and_release() {
-        let c = AtomicU32::new(0);
+        let c = Arc::new(AtomicU32::new(0));
         let a = try_acquire(&c, 2).unwrap();
         let b = try_acquire(&c, 2).unwrap();
         assert!(try_acquire(&c, 2).is_none());
@@ -318,6 +334,66 @@ mod tests {
         let _c2 = try_acquire(&c, 2).unwrap();
         drop(b);
         assert_eq!(c.load(Ordering::Acquire), 1);
+    }
+
+    #[test]
+    fn over_the_limit_gets_rj_2_3_2_and_the_slot_comes_back() {
+        use crate::args::{self, Invocation, Verbosity};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let o = ScpOptions {
+            port,
+            bind: core::net::IpAddr::from([127, 0, 0, 1]),
+            ae_title: "ECHOPROBE".into(),
+            require_called_aet: false,
+            allow_calling: Vec::new(),
+            status: 0,
+            max_associations: 1,
+            idle_timeout: Duration::from_secs(2),
+            acse_timeout: Duration::from_millis(500),
+            max_pdu: 16384,
+            exit_after: Some(3),
+            verbosity: Verbosity::Quiet,
+        };
+        let log = Log::new("echoprobe", Verbosity::Quiet);
+        let server = std::thread::spawn(move || serve_listener(listener, &o, &log));
+        let check = || {
+            let args = [
+                "-q",
+                "-aec",
+                "ECHOPROBE",
+                "--deadline",
+                "5",
+                "127.0.0.1",
+                &port.to_string(),
+            ];
+            let Ok(Invocation::Echo(eo, _)) =
+                args::parse("echoprobe", args.map(String::from).to_vec())
+            else {
+                panic!()
+            };
+            crate::echo::check(
+                &Clock::start(),
+                &eo,
+                &Log::new("echoprobe", Verbosity::Quiet),
+            )
+        };
+        // The first connection takes the only slot and says nothing (ARTIM ends it after 0.5 s).
+        let silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let r = check();
+        assert_eq!(r.code(), 61, "{r:?}");
+        assert!(
+            matches!(&r.verdict, Err(Failure::Rejected { detail, .. }) if detail.ends_with("(2/3/2)")),
+            "{r:?}"
+        );
+        // Once ARTIM has closed the silent one, the slot is free again.
+        let mut buf = [0u8; 64];
+        silent
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let _ = std::io::Read::read(&mut &silent, &mut buf);
+        assert_eq!(check().code(), 0);
+        server.join().unwrap().unwrap();
     }
 
     #[test]
