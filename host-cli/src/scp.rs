@@ -103,8 +103,12 @@ pub(crate) fn serve_listener(
         .map_err(|e| Failure::Local(format!("listener: {e}")))?;
     if log.verbosity > crate::args::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
-            "{}: {}listening on {local} as {ae} (status 0x{:04X}, at most {} associations)",
-            log.prog, log.tag, o.status, o.max_associations
+            "{}: {}listening on {local} as {ae} (status 0x{:04X}, at most {} association{})",
+            log.prog,
+            log.tag,
+            o.status,
+            o.max_associations,
+            if o.max_associations == 1 { "" } else { "s" }
         ));
     }
     let shared = Arc::new(Shared {
@@ -260,7 +264,11 @@ impl Record {
 fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
     let o = &s.options;
     let started = s.clock.elapsed();
-    let mut transport = match TcpTransport::new(stream, s.clock, s.log.dump_prefix()) {
+    let mut transport = match TcpTransport::new(
+        stream,
+        s.clock,
+        s.log.dump_prefix().map(|p| format!("{p}{peer}: ")),
+    ) {
         Ok(t) => t,
         Err(e) => return s.log.warn(format_args!("{peer}: socket setup failed: {e}")),
     };
@@ -296,7 +304,11 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
 }
 
 fn reject_busy(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
-    let mut transport = match TcpTransport::new(stream, s.clock, s.log.dump_prefix()) {
+    let mut transport = match TcpTransport::new(
+        stream,
+        s.clock,
+        s.log.dump_prefix().map(|p| format!("{p}{peer}: ")),
+    ) {
         Ok(t) => t,
         Err(_) => return,
     };
