@@ -11,6 +11,8 @@ mod exit;
 mod log;
 mod net;
 mod scp;
+#[cfg(test)]
+mod verdicts;
 
 use std::io::Write as _;
 use std::process::ExitCode;
