@@ -466,3 +466,44 @@ mod tests {
         assert_eq!(t.read(&mut buf).unwrap(), 0);
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod connect_timeout_tests {
+    use super::*;
+
+    /// A listener whose accept queue is full drops further SYNs (Linux), so a connect to it hangs like one to a
+    /// black-holed address: the connect timeout must end it.
+    #[test]
+    fn full_backlog_times_out() {
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+        listener
+            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        listener.listen(0).unwrap();
+        let addr = listener.local_addr().unwrap().as_socket().unwrap();
+        // Fill the queue (backlog 0 still admits one or two) with connections nobody accepts.
+        let mut fillers = Vec::new();
+        let mut timed_out = false;
+        for _ in 0..8 {
+            let start = std::time::Instant::now();
+            match connect(addr, Duration::from_millis(300), None) {
+                Ok(s) => fillers.push(s),
+                Err(ConnectError::Timeout) => {
+                    let took = start.elapsed();
+                    assert!(
+                        took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+                        "{took:?}"
+                    );
+                    timed_out = true;
+                    break;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert!(
+            timed_out,
+            "{} connections were accepted into a backlog of 0",
+            fillers.len()
+        );
+    }
+}

@@ -285,3 +285,41 @@ fn no_accepted_context_is_65() {
     h.join().unwrap();
     assert_eq!(r.code(), 65, "{r:?}");
 }
+
+/// A listener whose accept queue is full: Linux drops further SYNs, like a black-holed address would.
+#[cfg(target_os = "linux")]
+fn black_hole() -> (socket2::Socket, Vec<TcpStream>, u16) {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+    listener
+        .bind(&core::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        match crate::net::connect(addr, Duration::from_millis(200), None) {
+            Ok(s) => fillers.push(s),
+            Err(_) => return (listener, fillers, addr.port()),
+        }
+    }
+    panic!("the backlog never filled");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn connect_timeout_is_64_and_the_deadline_72() {
+    let (_listener, _fillers, port) = black_hole();
+    let r = run_check(port, &["-to", "0.3"]);
+    assert_eq!(r.code(), 64, "{r:?}");
+    assert!(r.total < Duration::from_secs(2), "{r:?}");
+    let r = run_check(port, &["-to", "10", "--deadline", "0.3"]);
+    assert_eq!(r.code(), 72, "{r:?}");
+    assert!(r
+        .verdict
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("while connecting"));
+    assert!(r.total < Duration::from_secs(2), "{r:?}");
+}
