@@ -100,7 +100,8 @@ fn dcmtk_echoscu_to_echoprobe_scp() {
     )
     .assert_code(0)
     .assert_within(QUICK);
-    scp.peer.wait_log("DCMTKSCU", QUICK);
+    // One summary line per association: "... PROBESCP <- DCMTKSCU: accepted, 1 echoes, released".
+    scp.peer.wait_log("PROBESCP <- DCMTKSCU: accepted", QUICK);
 }
 
 #[test]
@@ -119,7 +120,11 @@ fn dcmtk_echoscu_repeat_5_to_echoprobe_scp() {
         5,
         "{out}"
     );
-    scp.peer.wait_log("DCMTKSCU", QUICK);
+    let log = scp.peer.wait_log("PROBESCP <- DCMTKSCU: accepted", QUICK);
+    assert!(
+        log.contains("5 echoes"),
+        "scp log does not count 5 echoes:\n{log}"
+    );
 }
 
 #[test]
@@ -137,13 +142,18 @@ fn dcmtk_echoscu_is_rejected_by_echoprobe_scp() {
         HARD,
     )
     .assert_code(1)
-    .assert_mentions("Calling AE Title Not Recognized");
+    .assert_mentions("Calling AE Title Not Recognized")
+    .assert_within(QUICK);
+    scp.peer.wait_log("(1/1/3)", QUICK);
     run(&mut dcmtk_echoscu(CALLING_AE, "WRONG", scp.port, &[]), HARD)
         .assert_code(1)
-        .assert_mentions("Called AE Title Not Recognized");
+        .assert_mentions("Called AE Title Not Recognized")
+        .assert_within(QUICK);
+    scp.peer.wait_log("(1/1/7)", QUICK);
     run(
         &mut dcmtk_echoscu(CALLING_AE, "PROBESCP", scp.port, &[]),
         HARD,
     )
-    .assert_code(0);
+    .assert_code(0)
+    .assert_within(QUICK);
 }

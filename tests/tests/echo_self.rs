@@ -25,7 +25,14 @@ fn echoprobe_to_echoprobe_scp() {
     check("PROBESCP", scp.port, &["--repeat", "50"])
         .assert_code(0)
         .assert_within(QUICK);
-    scp.peer.wait_log(CALLING_AE, QUICK);
+    let log = scp
+        .peer
+        .wait_log("PROBESCP <- LOADBALANCER: accepted, 50 echoes", QUICK);
+    assert_eq!(
+        log.matches("PROBESCP <- LOADBALANCER: accepted").count(),
+        2,
+        "scp log:\n{log}"
+    );
 }
 
 #[test]
