@@ -821,7 +821,7 @@ pub(crate) fn help_echo(prog: &str) -> String {
         String::new()
     } else {
         format!(
-            "       {prog} scp [options] port     C-ECHO SCP (see {prog} scp -h)\n\
+            "       {prog} scp [options] port    C-ECHO SCP (see {prog} scp -h)\n\
              \x20      {prog} demo [options]        an SCP and a check on 127.0.0.1, to try it out\n"
         )
     };

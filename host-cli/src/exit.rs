@@ -41,8 +41,10 @@ pub(crate) const DEADLINE: u8 = 72;
 pub(crate) const TABLE: &str = "\
 exit codes:
    0  healthy: association accepted, every C-ECHO answered with status 0x0000
-      (release answered by a close or an abort still counts, with a warning)
-   1  command line syntax error, bad option value, or an option that is recognized but not supported (TLS)
+      (a release answered by a close or an A-ABORT, or not answered in time,
+      still counts, with a warning on stderr)
+   1  command line syntax error, bad option value, or a recognized option that
+      is not supported yet (TLS, -lc)
   60  local error: cannot resolve the peer name, cannot create a socket, local I/O error
   61  association rejected by the peer (A-ASSOCIATE-RJ; result/source/reason printed)
   63  connection refused, host or network unreachable
