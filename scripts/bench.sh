@@ -15,11 +15,16 @@
 #   - peak RSS: the largest "Maximum resident set size" of 5 runs under /usr/bin/time -v.
 # Then it prints both and the ratios (echoscu / echoprobe). Every check must exit 0, or the
 # benchmark stops.
+
+# shellcheck disable=SC2086 # $DCMTK_CMD / $PROBE_CMD / $1 are split into words on purpose
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${1:-50}
-[[ "$N" =~ ^[0-9]+$ ]] && [ "$N" -ge 1 ] && [ "$N" -le 10000 ] || { echo "usage: $0 [N (1..10000)]" >&2; exit 1; }
+if ! [[ "$N" =~ ^[0-9]+$ ]] || [ "$N" -lt 1 ] || [ "$N" -gt 10000 ]; then
+    echo "usage: $0 [N (1..10000)]" >&2
+    exit 1
+fi
 
 if [ -z "${ECHOPROBE_BENCH_NETNS:-}" ]; then
     cargo build --release -p echoprobe --bin echoprobe
@@ -60,6 +65,7 @@ for _ in $(seq 200); do
 done
 kill -0 "$SCP_PID" || { echo "bench: storescp died:" >&2; cat "$work/storescp.log" >&2; exit 1; }
 
+# The commands are plain words, word-split on purpose where they run.
 DCMTK_CMD="$ECHOSCU -aet LOADBALANCER -aec STORESCP 127.0.0.1 $PORT"
 PROBE_CMD="$PROBE -aet LOADBALANCER -aec STORESCP 127.0.0.1 $PORT"
 

@@ -30,6 +30,7 @@ APT_PACKAGES=(
     python3-pip     # pip for Debian's python (pyenv pythons bring their own)
     time            # /usr/bin/time -v for peak RSS in bench.sh
     hyperfine       # bench.sh
+    shellcheck      # test.sh lints scripts/ and .ci/run
     gcc             # host linker for cargo
     libc6-dev
     ca-certificates # crates.io, pypi

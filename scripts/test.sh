@@ -6,6 +6,7 @@
 # Steps, in order (each timed; a failed step does not stop the independent ones after it):
 #   deps       scripts/install-deps.sh (apt/pip/rustup, quick when all is present)
 #   fmt        cargo fmt --all --check
+#   lint       shellcheck on scripts/*.sh and .ci/run
 #   clippy     cargo clippy --workspace --all-targets -- -D warnings
 #   build      cargo test --workspace --no-run, cargo build --workspace --bins (needs the network
 #              for crates; everything later runs offline)
@@ -81,6 +82,7 @@ netns_tests() {
     [ "$(id -u)" -eq 0 ] || unshare_args=(-r -n)
     # Bring up lo (a new namespace has it down), refuse to go on if anything but lo exists,
     # then run every test of the workspace with no network beyond loopback.
+    # shellcheck disable=SC2016 # expanded by the inner bash
     timeout -k 15 "$TEST_TIMEOUT" unshare "${unshare_args[@]}" -- bash -c '
         set -euo pipefail
         ip link set lo up
@@ -101,6 +103,7 @@ fi
 echo "toolchain: $(rustc -V); $(cargo -V); python: $(command -v "${ECHOPROBE_PYTHON:-python3}")"
 
 step fmt cargo fmt --all --check
+step lint shellcheck scripts/*.sh .ci/run
 step clippy cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings
 step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
 step thumbv7m scripts/build-thumbv7m.sh
