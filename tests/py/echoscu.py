@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """pynetdicom Verification SCU for echoprobe's interop tests.
 
-Usage: echoscu.py HOST PORT [--aet AE] [--aec AE] [--repeat N] [--timeout S]
+Usage: echoscu.py HOST PORT [--aet AE] [--aec AE] [--repeat N] [--timeout S] [--hold S]
+
+--hold S keeps the association open (idle) for S seconds after the echoes, then releases it;
+it prints "holding" when the hold starts and "lost during hold" if the peer ended it meanwhile.
 
 Exit codes: 0 every C-ECHO answered 0x0000; 2 association rejected (prints
 "rejected result=R source=S reason=D"); 3 aborted or not established; 4 a C-ECHO got no
-response; 5 a C-ECHO got a non-success status (prints "status 0xNNNN").
+response; 5 a C-ECHO got a non-success status (prints "status 0xNNNN"); 6 the peer ended the
+association during --hold.
 """
 
 import argparse
 import sys
+import time
 
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
@@ -23,7 +28,9 @@ def main() -> int:
     p.add_argument("--aec", default="ANY-SCP")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--hold", type=float, default=0.0)
     args = p.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # the tests read our output while we run
 
     ae = AE(ae_title=args.aet)
     ae.acse_timeout = args.timeout
@@ -49,6 +56,14 @@ def main() -> int:
         print(f"echo {msg_id}: status 0x{status.Status:04X}")
         if status.Status != 0x0000:
             rc = 5
+    if args.hold > 0 and assoc.is_established:
+        print("holding")
+        deadline = time.monotonic() + args.hold
+        while assoc.is_established and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not assoc.is_established:
+            print("lost during hold")
+            return 6
     if assoc.is_established:
         assoc.release()
         print("released")

@@ -138,9 +138,14 @@ pub fn py_echoscu(port: u16, extra: &[&str]) -> Command {
 
 /// `echoprobe scp -v --bind 127.0.0.1 [args] PORT`.
 pub fn echoprobe_scp(args: &[&str]) -> Server {
+    echoprobe_scp_on("127.0.0.1", args)
+}
+
+/// `echoprobe scp -v --bind ADDR [args] PORT` (ADDR a loopback address: 127.0.0.1, ::1, ...).
+pub fn echoprobe_scp_on(bind: &str, args: &[&str]) -> Server {
     setup();
     let port = free_port();
-    let mut cmd = crate::echoprobe(["scp", "-v", "--bind", "127.0.0.1"]);
+    let mut cmd = crate::echoprobe(["scp", "-v", "--bind", bind]);
     cmd.args(args).arg(port.to_string());
     Server::start("echoprobe-scp", port, &mut cmd, None)
 }
