@@ -604,6 +604,26 @@ fn ac_claiming_4_gib() {
 }
 
 #[test]
+fn rj_with_zero_length() {
+    // A-ASSOCIATE-RJ is 4 bytes after its header; 0 is malformed, not a rejection.
+    violation(peer(|c| {
+        c.read_rq();
+        c.send(&header(0x03, 0));
+        c.rest()
+    }));
+}
+
+#[test]
+fn abort_with_a_wrong_length() {
+    // An "A-ABORT" of 2 bytes is malformed: a violation, not the peer's abort.
+    violation(peer(|c| {
+        c.up_to_echo();
+        c.send(&raw(ABORT, &[0, 0]));
+        c.rest()
+    }));
+}
+
+#[test]
 fn pdata_claiming_4_gib() {
     violation(peer(|c| {
         c.up_to_echo();
