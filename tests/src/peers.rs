@@ -150,6 +150,39 @@ pub fn echoprobe_scp_on(bind: &str, args: &[&str]) -> Server {
     Server::start("echoprobe-scp", port, &mut cmd, None)
 }
 
+/// HAProxy in the foreground (`haproxy -db -f CFG`) with `config`, which must make it listen on
+/// loopback `port` (take it from [`free_port`]). The config is written to a temp dir that lives as
+/// long as the server.
+pub fn haproxy(config: &str, port: u16) -> Server {
+    setup();
+    let haproxy =
+        std::env::var_os("ECHOPROBE_HAPROXY").unwrap_or_else(|| "/usr/sbin/haproxy".into());
+    let dir = TempDir::new("haproxy");
+    let cfg = dir.path().join("haproxy.cfg");
+    fs::write(&cfg, config).expect("write haproxy.cfg");
+    let mut check = Command::new(&haproxy);
+    let out = check
+        .arg("-c")
+        .arg("-f")
+        .arg(&cfg)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "haproxy not runnable at {} ({e}): run scripts/install-deps.sh",
+                haproxy.to_string_lossy()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "haproxy -c rejects the config:\n{config}\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cmd = Command::new(&haproxy);
+    cmd.arg("-db").arg("-f").arg(&cfg);
+    Server::start("haproxy", port, &mut cmd, Some(dir))
+}
+
 /// A TCP listener on 127.0.0.1 that accepts connections and never sends a byte (nor reads one).
 /// Connections stay open until the guard is dropped.
 #[derive(Debug)]

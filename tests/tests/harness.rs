@@ -6,7 +6,7 @@ use std::process::Command;
 
 use echoprobe_tests::env::{dcmtk, interfaces};
 use echoprobe_tests::peers::{
-    dcmqrscp, py_echoscp, py_echoscu, storescp, PyScpOptions, SilentPeer,
+    dcmqrscp, haproxy, py_echoscp, py_echoscu, storescp, PyScpOptions, SilentPeer,
 };
 use echoprobe_tests::{free_port, run, setup, CALLING_AE};
 
@@ -96,4 +96,25 @@ fn free_port_is_refused() {
     run(&mut dcmtk_echoscu("ANY-SCP", port, &[]), HARD)
         .assert_code(1)
         .assert_within(Duration::from_secs(5));
+}
+
+#[test]
+fn dcmtk_echoscu_through_haproxy_to_storescp() {
+    let scp = storescp("STORESCP");
+    let port = free_port();
+    let config = format!(
+        "global\n    log stdout format raw local0\n\
+         defaults\n    mode tcp\n    log global\n    option tcplog\n    \
+         timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\
+         frontend dicom\n    bind 127.0.0.1:{port}\n    default_backend pacs\n\
+         backend pacs\n    server storescp 127.0.0.1:{}\n",
+        scp.port
+    );
+    let lb = haproxy(&config, port);
+    run(&mut dcmtk_echoscu("STORESCP", lb.port, &[]), HARD)
+        .assert_code(0)
+        .assert_within(Duration::from_secs(10));
+    scp.peer
+        .wait_log("Received Echo Request", Duration::from_secs(5));
+    lb.peer.wait_log("pacs/storescp", Duration::from_secs(5));
 }
