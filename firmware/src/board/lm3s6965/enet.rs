@@ -10,7 +10,7 @@
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
-use crate::regs::{enet as r, sysctl};
+use super::regs::{enet as r, sysctl};
 
 /// Largest Ethernet frame we send or accept, without FCS.
 pub const MAX_FRAME: usize = 1514;

@@ -1,0 +1,167 @@
+#!/bin/bash
+# End-to-end test of the probe firmware in QEMU against real DCMTK peers (issue 3, section 2).
+#
+# Builds the firmware (build.sh), then, inside a fresh network namespace that has only loopback (`unshare -n`):
+#   - DCMTK storescp (AE STORESCP) on 127.0.0.1:11112 - target 0;
+#   - DCMTK dcmqrscp (AE QRSCP, checks the called AE title) on 127.0.0.1:11113 - target 1, which probe.toml calls with
+#     the wrong AE title;
+#   - QEMU lm3s6965evb on the restricted user network 192.0.2.0/24 (never QEMU's default 10.0.2.0/24): the guest's
+#     connections to 192.0.2.100:11112 / 192.0.2.101:11113 are relayed by socat to those loopback ports (guestfwd), and
+#     the probe's agent ports (5555, 5556), HTTP (8080) and SCP (104 -> 10104) are forwarded to 127.0.0.1 (hostfwd).
+# Asserts through the forwarded ports: target 0 `up` while storescp runs, `down` after it is stopped (within the fall
+# count), `up` again after a restart; target 1 `down` with the rejection as reason; GET /health/<n> 200/503/404;
+# DCMTK echoscu to the probe's SCP succeeds (and is rejected with a wrong called AE).
+# Every wait is bounded; QEMU and the peers are killed by PID; the namespace part has a hard deadline.
+# Prints `N passed, M failed`, then `flash=N ram=M` as the last line; fails above the budget
+# (flash = .text + .rodata + .data <= 48 KiB, ram = .data + .bss + reserved stack <= 32 KiB).
+set -u
+cd "$(dirname "$0")"
+FLASH_BUDGET=$((48 * 1024))
+RAM_BUDGET=$((32 * 1024))
+DEADLINE=${QEMU_TEST_DEADLINE:-240}
+
+if [ "${1:-}" != "--inside" ]; then
+  for tool in qemu-system-arm socat /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu unshare ip curl; do
+    command -v "$tool" > /dev/null || { echo "qemu-test.sh: missing $tool (scripts/install-deps.sh installs it)"; exit 1; }
+  done
+  build_log=$(mktemp)
+  if ! ./build.sh > "$build_log" 2>&1; then
+    cat "$build_log"; rm -f "$build_log"; echo "qemu-test.sh: build failed"; exit 1
+  fi
+  sizes=$(tail -1 "$build_log")
+  grep -E '^vector_table=' "$build_log"
+  rm -f "$build_log"
+  work=$(mktemp -d)
+  timeout -k 5 "$DEADLINE" unshare -n "$0" --inside "$work"
+  rc=$?
+  [ $rc -eq 124 ] && echo "qemu-test.sh: FAIL: hard deadline of ${DEADLINE}s reached"
+  flash=$(sed -n 's/^flash=\([0-9]*\) .*/\1/p' <<< "$sizes")
+  ram=$(sed -n 's/.* ram=\([0-9]*\)$/\1/p' <<< "$sizes")
+  if [ -z "$flash" ] || [ -z "$ram" ]; then echo "qemu-test.sh: no sizes from build.sh"; rc=1; fi
+  if [ "${flash:-0}" -gt $FLASH_BUDGET ]; then echo "qemu-test.sh: FAIL: flash $flash > budget $FLASH_BUDGET"; rc=1; fi
+  if [ "${ram:-0}" -gt $RAM_BUDGET ]; then echo "qemu-test.sh: FAIL: ram $ram > budget $RAM_BUDGET"; rc=1; fi
+  rm -rf "$work"
+  echo "$sizes"
+  exit $rc
+fi
+
+# ---------------------------------------------------------------- inside the namespace
+work=$2
+ip link set lo up
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
+}
+trap cleanup EXIT
+pass=0
+fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+elf=target/thumbv7m-none-eabi/release/echoprobe-firmware
+mkdir -p "$work/scp" "$work/qr"
+
+start_storescp() {
+  /usr/bin/storescp -aet STORESCP -od "$work/scp" 11112 >> "$work/storescp.log" 2>&1 &
+  storescp_pid=$!
+  pids+=("$storescp_pid")
+}
+cat > "$work/dcmqrscp.cfg" << CFG
+NetworkTCPPort  = 11113
+MaxPDUSize      = 16384
+MaxAssociations = 4
+HostTable BEGIN
+HostTable END
+VendorTable BEGIN
+VendorTable END
+AETable BEGIN
+QRSCP   $work/qr   R   (9, 1024mb)   ANY
+AETable END
+CFG
+start_storescp
+/usr/bin/dcmqrscp -c "$work/dcmqrscp.cfg" > "$work/dcmqrscp.log" 2>&1 &
+pids+=($!)
+
+# -lf /dev/null: the relay's stderr is the guest's connection too (libslirp), so socat must not log there.
+relay="socat -lf /dev/null STDIO TCP:127.0.0.1"
+nic="user,model=stellaris,net=192.0.2.0/24,host=192.0.2.2,restrict=on"
+nic+=",guestfwd=tcp:192.0.2.100:11112-cmd:$relay:11112,guestfwd=tcp:192.0.2.101:11113-cmd:$relay:11113"
+nic+=",hostfwd=tcp:127.0.0.1:5555-:5555,hostfwd=tcp:127.0.0.1:5556-:5556"
+nic+=",hostfwd=tcp:127.0.0.1:8080-:8080,hostfwd=tcp:127.0.0.1:10104-:104"
+qemu-system-arm -M lm3s6965evb -cpu cortex-m3 -nographic -monitor none -serial none \
+  -semihosting-config enable=on,target=native -nic "$nic" -kernel "$elf" > "$work/qemu.defmt" 2> "$work/qemu.err" &
+qemu_pid=$!
+pids+=("$qemu_pid")
+
+agent() { # agent PORT -> the line, or nothing
+  # -t 3: after our (empty) stdin ends, wait up to 3 s for the line (default 0.5 s can miss it).
+  timeout 5 socat -t 3 -T 4 - "TCP:127.0.0.1:$1" < /dev/null 2> /dev/null | head -1
+}
+# wait_agent PORT REGEX SECONDS: polls every 0.5 s until the line matches
+wait_agent() {
+  local port=$1 re=$2 secs=$3 t0=$SECONDS line=""
+  while [ $((SECONDS - t0)) -lt "$secs" ]; do
+    line=$(agent "$port")
+    if [[ "$line" =~ $re ]]; then
+      echo "$line"
+      return 0
+    fi
+    kill -0 "$qemu_pid" 2> /dev/null || { echo "(QEMU exited)"; return 1; }
+    sleep 0.5
+  done
+  echo "${line:-(no answer)}"
+  return 1
+}
+http_code() { curl -s -o /dev/null -m 3 -w '%{http_code}' "http://127.0.0.1:8080$1"; }
+
+# 1. target 0 comes up (rise 2, interval 1 s: a few seconds after boot)
+t0=$SECONDS
+if line=$(wait_agent 5555 '^up$' 30); then ok "storescp running: agent says '$line' after $((SECONDS - t0)) s"
+else bad "storescp running: agent says '$line'"; fi
+
+# 2. target 1: a peer that checks the called AE title rejects us
+if line=$(wait_agent 5556 '^down #association rejected' 15); then ok "wrong called AE: agent says '$line'"
+else bad "wrong called AE: agent says '$line'"; fi
+
+# 3. HTTP health
+c=$(http_code /health/0); [ "$c" = 200 ] && ok "GET /health/0 -> 200" || bad "GET /health/0 -> $c"
+c=$(http_code /health/1); [ "$c" = 503 ] && ok "GET /health/1 -> 503" || bad "GET /health/1 -> $c"
+c=$(http_code /health/7); [ "$c" = 404 ] && ok "GET /health/7 -> 404" || bad "GET /health/7 -> $c"
+
+# 4. the probe's own SCP, checked by DCMTK echoscu
+if timeout 20 /usr/bin/echoscu -to 5 -ta 5 -td 5 -aec ECHOPROBE -aet DCMTK 127.0.0.1 10104 > "$work/echoscu.log" 2>&1; then
+  ok "echoscu -> probe SCP (AE ECHOPROBE) succeeds"
+else bad "echoscu -> probe SCP: $(tail -2 "$work/echoscu.log" | tr '\n' ' ')"; fi
+if timeout 20 /usr/bin/echoscu -to 5 -ta 5 -td 5 -aec WRONG -aet DCMTK 127.0.0.1 10104 > "$work/echoscu2.log" 2>&1; then
+  bad "echoscu with a wrong called AE was accepted"
+elif grep -qi "reject" "$work/echoscu2.log"; then ok "echoscu -> probe SCP with wrong called AE is rejected"
+else bad "echoscu wrong AE: $(tail -2 "$work/echoscu2.log" | tr '\n' ' ')"; fi
+
+# 5. stop storescp: down within fall (2) checks; each check of a dead peer ends at once (the relay closes)
+kill "$storescp_pid"; wait "$storescp_pid" 2> /dev/null
+t0=$SECONDS
+if line=$(wait_agent 5555 '^down #' 20); then ok "storescp stopped: agent says '$line' after $((SECONDS - t0)) s"
+else bad "storescp stopped: agent says '$line'"; fi
+c=$(http_code /health/0); [ "$c" = 503 ] && ok "GET /health/0 -> 503 while down" || bad "GET /health/0 -> $c while down"
+
+# 6. restart: up again
+start_storescp
+t0=$SECONDS
+if line=$(wait_agent 5555 '^up$' 20); then ok "storescp restarted: agent says '$line' after $((SECONDS - t0)) s"
+else bad "storescp restarted: agent says '$line'"; fi
+
+# 7. the firmware is still running (no fault, no exit)
+if kill -0 "$qemu_pid" 2> /dev/null; then ok "firmware still running"; else bad "QEMU exited: $(cat "$work/qemu.err")"; fi
+
+kill "$qemu_pid" 2> /dev/null; wait "$qemu_pid" 2> /dev/null
+if command -v defmt-print > /dev/null; then
+  defmt-print -e "$elf" < "$work/qemu.defmt" > "$work/qemu.log" 2>&1
+  echo "--- firmware log (last 15 lines; defmt decoded)"; tail -15 "$work/qemu.log"
+  hw=$(grep -o 'stack high-water [0-9]*' "$work/qemu.log" | tail -1 | grep -o '[0-9]*$')
+  echo "stack high-water measured: ${hw:-?} B (reserved: $(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' memory.x) KiB)"
+else
+  echo "--- firmware log not decoded: defmt-print missing (cargo install defmt-print)"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,187 @@
+//! The network stack as the probe tasks share it: one smoltcp interface and socket set behind `RefCell`s (one thread;
+//! every borrow ends before an `.await`), and an `embedded-io-async` transport over one TCP socket, which is what the
+//! core's async driver (`echoprobe_core::io::asynch`) runs on.
+
+use core::cell::RefCell;
+use core::future::poll_fn;
+use core::task::Poll;
+
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
+use smoltcp::socket::tcp::{self, State};
+use smoltcp::wire::IpEndpoint;
+
+use echoprobe_core::assoc::{Association, Event};
+use echoprobe_core::io::{self, asynch};
+use echoprobe_core::time::Instant;
+
+use crate::board::Nic;
+use crate::clock::Clock;
+
+pub struct Net<'a> {
+    pub iface: RefCell<Interface>,
+    pub sockets: RefCell<SocketSet<'a>>,
+    pub nic: RefCell<&'a mut Nic>,
+}
+
+impl<'a> Net<'a> {
+    /// One round of the stack: receive, run TCP timers, transmit.
+    pub fn poll(&self, clock: &Clock) {
+        let mut nic = self.nic.borrow_mut();
+        let mut sockets = self.sockets.borrow_mut();
+        let _ = self
+            .iface
+            .borrow_mut()
+            .poll(clock.now_smoltcp(), &mut **nic, &mut sockets);
+    }
+
+    /// Runs `f` on one TCP socket.
+    pub fn with<R>(&self, h: SocketHandle, f: impl FnOnce(&mut tcp::Socket<'a>) -> R) -> R {
+        f(self.sockets.borrow_mut().get_mut::<tcp::Socket>(h))
+    }
+
+    /// Starts connecting `h` to `remote` from `local_port`.
+    pub fn connect(
+        &self,
+        h: SocketHandle,
+        remote: IpEndpoint,
+        local_port: u16,
+    ) -> Result<(), tcp::ConnectError> {
+        let mut iface = self.iface.borrow_mut();
+        let mut sockets = self.sockets.borrow_mut();
+        let s = sockets.get_mut::<tcp::Socket>(h);
+        s.abort();
+        s.connect(iface.context(), remote, local_port)
+    }
+
+    /// Resolves once `h` is established (Ok) or the attempt failed (Err: reset / refused).
+    pub async fn established(&self, h: SocketHandle) -> Result<(), ()> {
+        poll_fn(|_| {
+            self.with(h, |s| match s.state() {
+                State::Established => Poll::Ready(Ok(())),
+                State::SynSent | State::SynReceived => Poll::Pending,
+                // Closed after a RST, or anything else: the connection did not come up.
+                _ => Poll::Ready(Err(())),
+            })
+        })
+        .await
+    }
+
+    /// Closes `h` politely (FIN), waits up to `linger_ms` for the peer, then makes sure the socket is free (RST).
+    pub async fn shut(&self, h: SocketHandle, clock: &Clock, linger_ms: u64) {
+        self.with(h, |s| s.close());
+        let until = clock.now() + echoprobe_core::time::Duration::from_millis(linger_ms);
+        poll_fn(|_| {
+            let done = self.with(h, |s| matches!(s.state(), State::Closed | State::TimeWait));
+            if done || clock.now() >= until {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        // From TIME_WAIT too: the peer has closed, and the socket must be reusable for the next check now.
+        self.with(h, |s| s.abort());
+    }
+}
+
+/// The association event handler both roles pass to `drive`: one type, so one copy of the core's driver in flash.
+pub type OnEvent<'h> = &'h mut dyn FnMut(&mut Association<'_>, Instant, &Event);
+
+/// Runs `assoc` over the connected socket `h` until it is over: the core's async driver
+/// (`echoprobe_core::io::asynch::drive`), instantiated once for the whole firmware.
+pub async fn drive(
+    assoc: &mut Association<'_>,
+    net: &Net<'_>,
+    h: SocketHandle,
+    clock: &Clock,
+    tx_buf: &mut [u8],
+    on_event: OnEvent<'_>,
+) -> Result<(), io::Error<IoError>> {
+    let mut io = SocketIo { net, handle: h };
+    asynch::drive(assoc, &mut io, clock, tx_buf, on_event).await
+}
+
+/// Transport errors the core's driver sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, defmt::Format)]
+pub enum IoError {
+    /// The connection is gone (RST, or closed under us).
+    Reset,
+    /// Write after the peer can no longer receive.
+    BrokenPipe,
+}
+
+impl core::fmt::Display for IoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            IoError::Reset => "connection reset",
+            IoError::BrokenPipe => "connection closed for sending",
+        })
+    }
+}
+
+impl core::error::Error for IoError {}
+
+impl embedded_io::Error for IoError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        match self {
+            IoError::Reset => embedded_io::ErrorKind::ConnectionReset,
+            IoError::BrokenPipe => embedded_io::ErrorKind::BrokenPipe,
+        }
+    }
+}
+
+/// One connected TCP socket as `embedded_io_async::{Read, Write}`.
+pub struct SocketIo<'n, 'a> {
+    pub net: &'n Net<'a>,
+    pub handle: SocketHandle,
+}
+
+impl embedded_io::ErrorType for SocketIo<'_, '_> {
+    type Error = IoError;
+}
+
+impl embedded_io_async::Read for SocketIo<'_, '_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, IoError> {
+        poll_fn(|_| {
+            self.net.with(self.handle, |s| {
+                if s.can_recv() {
+                    return Poll::Ready(s.recv_slice(buf).map_err(|_| IoError::Reset));
+                }
+                if !s.is_open() {
+                    return Poll::Ready(Err(IoError::Reset));
+                }
+                if !s.may_recv() {
+                    return Poll::Ready(Ok(0)); // the peer sent FIN
+                }
+                Poll::Pending
+            })
+        })
+        .await
+    }
+}
+
+impl embedded_io_async::Write for SocketIo<'_, '_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, IoError> {
+        poll_fn(|_| {
+            self.net.with(self.handle, |s| {
+                if !s.may_send() {
+                    return Poll::Ready(Err(if s.is_open() {
+                        IoError::BrokenPipe
+                    } else {
+                        IoError::Reset
+                    }));
+                }
+                if s.can_send() {
+                    return Poll::Ready(s.send_slice(buf).map_err(|_| IoError::BrokenPipe));
+                }
+                Poll::Pending
+            })
+        })
+        .await
+    }
+
+    /// The bytes are in the socket's buffer; the next `Net::poll` sends them (Nagle is off on every socket).
+    async fn flush(&mut self) -> Result<(), IoError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! One target's check loop: connect, run the core's requestor (`Association` + `Checker`, driven by the core's async
+//! driver `echoprobe_core::io::asynch::drive`) over the socket, close, record the verdict, wait the interval. Never blocks: every wait
+//! is a future the probe loop polls.
+
+use core::cell::RefCell;
+use core::fmt::Write as _;
+
+use echoprobe_core::assoc::{Association, Config, Event};
+use echoprobe_core::check::Checker;
+use echoprobe_core::io;
+use echoprobe_core::time::{Duration, Instant};
+use echoprobe_core::wire::AeTitle;
+use embassy_futures::select::{select, Either};
+use smoltcp::iface::SocketHandle;
+use smoltcp::wire::{IpAddress, IpEndpoint};
+
+use crate::clock::Clock;
+use crate::config::Target;
+use crate::net::Net;
+use crate::verdict::Verdict;
+
+/// Receive buffer of the association: bounds the PDU we accept (max PDU announced = this - 6).
+pub const ASSOC_RX: usize = 1024;
+/// Transmit buffer: one whole PDU (our A-ASSOCIATE-RQ is the largest, ~200 bytes).
+pub const ASSOC_TX: usize = 512;
+
+/// Per-target memory, in a static.
+pub struct TargetBufs {
+    pub rx: [u8; ASSOC_RX],
+    pub tx: [u8; ASSOC_TX],
+}
+
+impl TargetBufs {
+    pub const fn new() -> Self {
+        TargetBufs {
+            rx: [0; ASSOC_RX],
+            tx: [0; ASSOC_TX],
+        }
+    }
+}
+
+/// Runs the checks of target `index` forever.
+pub async fn run(
+    index: usize,
+    t: &'static Target,
+    net: &Net<'_>,
+    clock: &Clock,
+    handle: SocketHandle,
+    bufs: &mut TargetBufs,
+    verdict: &RefCell<Verdict>,
+) {
+    let [a, b, c, d] = t.address;
+    let remote = IpEndpoint::new(IpAddress::v4(a, b, c, d), t.port);
+    // Our ports: a range per target, cycling, so a new check never reuses the previous 4-tuple.
+    let base = 49152 + 1024 * index as u16;
+    let mut seq: u16 = 0;
+    // The AE titles were checked by build.rs with the core's rules; a failure here would be a build.rs bug.
+    let (Ok(calling), Ok(called)) = (AeTitle::new(t.calling_ae), AeTitle::new(t.called_ae)) else {
+        verdict.borrow_mut().bad(
+            t.fall,
+            format_args!("invalid AE title in the configuration"),
+        );
+        return;
+    };
+    let mut config = Config::requestor(calling, called);
+    config.acse_timeout = Duration::from_millis(t.acse_timeout_ms.into());
+    config.dimse_timeout = Duration::from_millis(t.dimse_timeout_ms.into());
+    config.artim_timeout = Duration::from_millis(t.acse_timeout_ms.into());
+    // Whole-association cap: connect is separate; ACSE + DIMSE + release each bounded.
+    let cap = Duration::from_millis(
+        u64::from(t.acse_timeout_ms) * 2 + u64::from(t.dimse_timeout_ms) + 1000,
+    );
+
+    loop {
+        let started = clock.now();
+        seq = (seq + 1) % 1024;
+        let mut reason: heapless::String<64> = heapless::String::new();
+        let ok = match net.connect(handle, remote, base + seq) {
+            Err(_) => {
+                let _ = reason.push_str("cannot start a connection");
+                None
+            }
+            Ok(()) => {
+                let timeout = clock.sleep(Duration::from_millis(t.connect_timeout_ms.into()));
+                match select(net.established(handle), timeout).await {
+                    Either::Second(()) => {
+                        let _ = write!(reason, "TCP connect timeout ({} ms)", t.connect_timeout_ms);
+                        None
+                    }
+                    Either::First(Err(())) => {
+                        let _ = reason.push_str("TCP connection refused");
+                        None
+                    }
+                    Either::First(Ok(())) => {
+                        let now = clock.now();
+                        let mut assoc = Association::new(config, &mut bufs.rx, now);
+                        assoc.set_deadline(Some(now + cap));
+                        assoc.connected(now);
+                        let mut checker = Checker::new(1, false);
+                        let mut on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
+                            defmt::debug!("target {=usize}: {}", index, ev);
+                            checker.on_event(a, now, ev);
+                        };
+                        let r = crate::net::drive(
+                            &mut assoc,
+                            net,
+                            handle,
+                            clock,
+                            &mut bufs.tx,
+                            &mut on_event,
+                        )
+                        .await;
+                        Some(r.map(|()| checker.outcome()))
+                    }
+                }
+            }
+        };
+        net.shut(handle, clock, 500).await;
+
+        let elapsed_ms = (clock.now() - started).as_millis();
+        let mut v = verdict.borrow_mut();
+        let changed = match ok {
+            Some(Ok(outcome)) if outcome.is_healthy() => v.good(t.rise),
+            Some(Ok(outcome)) => v.bad(t.fall, format_args!("{}", outcome)),
+            Some(Err(io::Error::Transport(e))) => {
+                v.bad(t.fall, format_args!("connection lost ({})", e))
+            }
+            Some(Err(e)) => v.bad(t.fall, format_args!("{}", e)),
+            None => v.bad(t.fall, format_args!("{}", reason.as_str())),
+        };
+        // Logged as text: the reason is formatted once, for the agent line, and the log reuses it.
+        if v.last_good() {
+            defmt::info!(
+                "target {=usize} {=str}: echo ok in {=u64} ms",
+                index,
+                t.name,
+                elapsed_ms
+            );
+        } else {
+            defmt::info!("target {=usize} {=str}: {=str}", index, t.name, v.reason());
+        }
+        if changed {
+            defmt::warn!(
+                "target {=usize} {=str} is now {=str}",
+                index,
+                t.name,
+                if v.is_up() { "UP" } else { "DOWN" }
+            );
+        }
+        drop(v);
+        clock
+            .sleep(Duration::from_millis(t.interval_ms.into()))
+            .await;
+    }
+}

@@ -1,0 +1,99 @@
+//! A target's verdict for the load balancer: HAProxy-style rise/fall over the outcomes of single checks.
+
+use core::fmt::{self, Write};
+
+/// Longest reason text kept (HAProxy shows it in its stats page and logs).
+pub const REASON_LEN: usize = 120;
+
+/// What the agent port and `/health/<n>` report for one target.
+pub struct Verdict {
+    up: bool,
+    /// Consecutive good / bad checks in the current run.
+    good: u8,
+    bad: u8,
+    /// Why it is down (or the last failure while still up).
+    reason: heapless::String<REASON_LEN>,
+    pub checks: u32,
+}
+
+impl Verdict {
+    /// Down until `rise` good checks in a row: a probe that just booted vouches for nothing.
+    pub fn new() -> Self {
+        let mut v = Verdict {
+            up: false,
+            good: 0,
+            bad: 0,
+            reason: heapless::String::new(),
+            checks: 0,
+        };
+        v.set_reason(format_args!("no check completed yet"));
+        v
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// Whether the last check was good.
+    pub fn last_good(&self) -> bool {
+        self.good > 0
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Records one good check; returns true if the verdict changed.
+    pub fn good(&mut self, rise: u8) -> bool {
+        self.checks = self.checks.wrapping_add(1);
+        self.bad = 0;
+        self.good = self.good.saturating_add(1);
+        if !self.up && self.good >= rise {
+            self.up = true;
+            return true;
+        }
+        false
+    }
+
+    /// Records one failed check and why; returns true if the verdict changed.
+    pub fn bad(&mut self, fall: u8, why: fmt::Arguments<'_>) -> bool {
+        self.checks = self.checks.wrapping_add(1);
+        self.good = 0;
+        self.bad = self.bad.saturating_add(1);
+        self.set_reason(why);
+        if self.up && self.bad >= fall {
+            self.up = false;
+            return true;
+        }
+        false
+    }
+
+    fn set_reason(&mut self, why: fmt::Arguments<'_>) {
+        self.reason.clear();
+        let _ = Truncating(&mut self.reason).write_fmt(why);
+    }
+
+    /// The HAProxy agent-check line: `up\n` or `down #reason\n`.
+    pub fn write_agent_line<W: Write>(&self, w: &mut W) -> fmt::Result {
+        if self.up {
+            w.write_str("up\n")
+        } else {
+            write!(w, "down #{}\n", self.reason)
+        }
+    }
+}
+
+/// Writes what fits, drops the rest, and keeps the text on one line.
+struct Truncating<'a, const N: usize>(&'a mut heapless::String<N>);
+
+impl<const N: usize> Write for Truncating<'_, N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            let c = if c.is_control() { ' ' } else { c };
+            if self.0.push(c).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
