@@ -196,6 +196,8 @@ struct Driver<'a> {
     outstanding: Option<u16>,
     responses: u32,
     requested: bool,
+    /// A terminal event (rejected, aborted, violation, timeout, closed) was reported.
+    ended: bool,
     summary: Summary,
 }
 
@@ -222,6 +224,7 @@ pub struct Summary {
 /// * P-DATA-TF PDUs respect the peer's maximum length (when it is at least 8);
 /// * once `should_close()` holds and the events are drained, no PDU and no event ever again;
 /// * events fit the role: an `EchoResponse` only for the request outstanding, with its ID;
+///   after a terminal event (rejected, aborted, violation, timeout, closed) the machine is closed;
 /// * timers: a state that waits for the peer always has a `poll_timeout`, and firing the timers
 ///   at one instant settles within a few rounds (no busy loop).
 pub fn machine(role: Role, data: &[u8]) -> Summary {
@@ -258,6 +261,7 @@ pub fn machine(role: Role, data: &[u8]) -> Summary {
         outstanding: None,
         responses: 0,
         requested: false,
+        ended: false,
         summary: Summary::default(),
     };
     if script.flags & script::FLAG_DEADLINE != 0 {
@@ -453,6 +457,11 @@ impl Driver<'_> {
                 if self.a.should_close() {
                     self.closed = true;
                 }
+                assert!(
+                    !self.ended || self.a.is_closed(),
+                    "a terminal event was reported but the machine is in {:?}",
+                    self.a.state()
+                );
                 return;
             }
         }
@@ -513,6 +522,16 @@ impl Driver<'_> {
         }
         assert!(!self.closed, "event after should_close(): {ev:?}");
         self.summary.events.push(ev);
+        if matches!(
+            ev,
+            Event::Rejected(_)
+                | Event::Aborted(_)
+                | Event::Violation { .. }
+                | Event::Timeout(_)
+                | Event::Closed
+        ) {
+            self.ended = true;
+        }
         match (self.role, ev) {
             (Role::Requestor, Event::AssociationRequested { .. } | Event::EchoRequest { .. }) => {
                 panic!("requestor got {ev:?}")
