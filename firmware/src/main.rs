@@ -39,19 +39,21 @@ const SOCKETS: usize = 2 * N + 2;
 /// Every buffer of the probe, in one all-zero static (so it lands in `.bss`, shows in the RAM figure, and nothing big
 /// sits on the stack).
 struct Mem {
-    client: [([u8; 512], [u8; 512]); N],
+    // TCP socket buffers (rx, tx). The tx side only ever holds one PDU or one reply: the driver writes each PDU whole
+    // and waits for room, so a small tx buffer costs no correctness.
+    client: [([u8; 512], [u8; 256]); N],
     agent: [([u8; 64], [u8; 160]); N],
-    http: ([u8; 256], [u8; 512]),
-    scp: ([u8; 512], [u8; 512]),
+    http: ([u8; 256], [u8; 320]),
+    scp: ([u8; 512], [u8; 256]),
     assoc: [TargetBufs; N],
     scp_assoc: TargetBufs,
 }
 
 static MEM: ConstStaticCell<Mem> = ConstStaticCell::new(Mem {
-    client: [([0; 512], [0; 512]); N],
+    client: [([0; 512], [0; 256]); N],
     agent: [([0; 64], [0; 160]); N],
-    http: ([0; 256], [0; 512]),
-    scp: ([0; 512], [0; 512]),
+    http: ([0; 256], [0; 320]),
+    scp: ([0; 512], [0; 256]),
     assoc: [const { TargetBufs::new() }; N],
     scp_assoc: TargetBufs::new(),
 });

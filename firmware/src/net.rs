@@ -12,7 +12,7 @@ use smoltcp::wire::IpEndpoint;
 
 use echoprobe_core::assoc::{Association, Event};
 use echoprobe_core::io::{self, asynch};
-use echoprobe_core::time::Instant;
+use echoprobe_core::time::{Duration, Instant};
 
 use crate::board::Nic;
 use crate::clock::Clock;
@@ -53,14 +53,21 @@ impl<'a> Net<'a> {
         s.connect(iface.context(), remote, local_port)
     }
 
-    /// Resolves once `h` is established (Ok) or the attempt failed (Err: reset / refused).
-    pub async fn established(&self, h: SocketHandle) -> Result<(), ()> {
+    /// Resolves once `h` is established (Ok), or the attempt failed: Err(true) at `timeout`, Err(false) if refused.
+    pub async fn established(
+        &self,
+        h: SocketHandle,
+        clock: &Clock,
+        timeout: Duration,
+    ) -> Result<(), bool> {
+        let until = clock.now() + timeout;
         poll_fn(|_| {
             self.with(h, |s| match s.state() {
                 State::Established => Poll::Ready(Ok(())),
-                State::SynSent | State::SynReceived => Poll::Pending,
+                State::SynSent | State::SynReceived if clock.now() < until => Poll::Pending,
+                State::SynSent | State::SynReceived => Poll::Ready(Err(true)),
                 // Closed after a RST, or anything else: the connection did not come up.
-                _ => Poll::Ready(Err(())),
+                _ => Poll::Ready(Err(false)),
             })
         })
         .await
@@ -69,7 +76,7 @@ impl<'a> Net<'a> {
     /// Closes `h` politely (FIN), waits up to `linger_ms` for the peer, then makes sure the socket is free (RST).
     pub async fn shut(&self, h: SocketHandle, clock: &Clock, linger_ms: u64) {
         self.with(h, |s| s.close());
-        let until = clock.now() + echoprobe_core::time::Duration::from_millis(linger_ms);
+        let until = clock.now() + Duration::from_millis(linger_ms);
         poll_fn(|_| {
             let done = self.with(h, |s| matches!(s.state(), State::Closed | State::TimeWait));
             if done || clock.now() >= until {

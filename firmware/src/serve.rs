@@ -7,7 +7,6 @@ use core::fmt::Write as _;
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
 use echoprobe_core::time::Instant;
 use echoprobe_core::wire::AeTitle;
-use embassy_futures::select::{select, Either};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State};
 
@@ -149,7 +148,6 @@ pub async fn scp(
             })
         })
         .await;
-        defmt::info!("scp: connection");
         let now = clock.now();
         let mut assoc = Association::new(Config::acceptor(ae), &mut bufs.rx, now);
         assoc.connected(now);
@@ -164,12 +162,11 @@ pub async fn scp(
             }
         };
         // A hard cap per association on top of the core's ARTIM/idle timers.
-        let cap = clock.sleep(echoprobe_core::time::Duration::from_secs(60));
-        let served = crate::net::drive(&mut assoc, net, h, clock, &mut bufs.tx, &mut on_event);
-        match select(served, cap).await {
-            Either::First(Ok(())) => defmt::info!("scp: association over"),
-            Either::First(Err(e)) => defmt::info!("scp: {}", e),
-            Either::Second(()) => defmt::warn!("scp: association cut at 60 s"),
+        assoc.set_deadline(Some(now + echoprobe_core::time::Duration::from_secs(60)));
+        if let Err(e) =
+            crate::net::drive(&mut assoc, net, h, clock, &mut bufs.tx, &mut on_event).await
+        {
+            defmt::info!("scp: {}", e);
         }
         net.shut(h, clock, 500).await;
     }

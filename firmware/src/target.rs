@@ -3,14 +3,12 @@
 //! is a future the probe loop polls.
 
 use core::cell::RefCell;
-use core::fmt::Write as _;
 
 use echoprobe_core::assoc::{Association, Config, Event};
 use echoprobe_core::check::Checker;
 use echoprobe_core::io;
 use echoprobe_core::time::{Duration, Instant};
 use echoprobe_core::wire::AeTitle;
-use embassy_futures::select::{select, Either};
 use smoltcp::iface::SocketHandle;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
@@ -74,59 +72,62 @@ pub async fn run(
     loop {
         let started = clock.now();
         seq = (seq + 1) % 1024;
-        let mut reason: heapless::String<64> = heapless::String::new();
-        let ok = match net.connect(handle, remote, base + seq) {
-            Err(_) => {
-                let _ = reason.push_str("cannot start a connection");
-                None
-            }
-            Ok(()) => {
-                let timeout = clock.sleep(Duration::from_millis(t.connect_timeout_ms.into()));
-                match select(net.established(handle), timeout).await {
-                    Either::Second(()) => {
-                        let _ = write!(reason, "TCP connect timeout ({} ms)", t.connect_timeout_ms);
-                        None
-                    }
-                    Either::First(Err(())) => {
-                        let _ = reason.push_str("TCP connection refused");
-                        None
-                    }
-                    Either::First(Ok(())) => {
-                        let now = clock.now();
-                        let mut assoc = Association::new(config, &mut bufs.rx, now);
-                        assoc.set_deadline(Some(now + cap));
-                        assoc.connected(now);
-                        let mut checker = Checker::new(1, false);
-                        let mut on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
-                            defmt::debug!("target {=usize}: {}", index, ev);
-                            checker.on_event(a, now, ev);
-                        };
-                        let r = crate::net::drive(
-                            &mut assoc,
-                            net,
-                            handle,
-                            clock,
-                            &mut bufs.tx,
-                            &mut on_event,
-                        )
-                        .await;
-                        Some(r.map(|()| checker.outcome()))
+        let result = match net.connect(handle, remote, base + seq) {
+            Err(_) => Err(Failure::NoSocket),
+            Ok(()) => match net
+                .established(
+                    handle,
+                    clock,
+                    Duration::from_millis(t.connect_timeout_ms.into()),
+                )
+                .await
+            {
+                Err(timed_out) => Err(Failure::Connect { timed_out }),
+                Ok(()) => {
+                    let now = clock.now();
+                    let mut assoc = Association::new(config, &mut bufs.rx, now);
+                    assoc.set_deadline(Some(now + cap));
+                    assoc.connected(now);
+                    let mut checker = Checker::new(1, false);
+                    let mut on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
+                        defmt::debug!("target {=usize}: {}", index, ev);
+                        checker.on_event(a, now, ev);
+                    };
+                    match crate::net::drive(
+                        &mut assoc,
+                        net,
+                        handle,
+                        clock,
+                        &mut bufs.tx,
+                        &mut on_event,
+                    )
+                    .await
+                    {
+                        Ok(()) => Ok(checker.outcome()),
+                        Err(e) => Err(Failure::Io(e)),
                     }
                 }
-            }
+            },
         };
         net.shut(handle, clock, 500).await;
 
         let elapsed_ms = (clock.now() - started).as_millis();
         let mut v = verdict.borrow_mut();
-        let changed = match ok {
-            Some(Ok(outcome)) if outcome.is_healthy() => v.good(t.rise),
-            Some(Ok(outcome)) => v.bad(t.fall, format_args!("{}", outcome)),
-            Some(Err(io::Error::Transport(e))) => {
-                v.bad(t.fall, format_args!("connection lost ({})", e))
+        let changed = match result {
+            Ok(outcome) if outcome.is_healthy() => v.good(t.rise),
+            Ok(outcome) => v.bad(t.fall, format_args!("{}", outcome)),
+            Err(Failure::NoSocket) => v.bad(t.fall, format_args!("cannot open a connection")),
+            Err(Failure::Connect { timed_out: true }) => v.bad(
+                t.fall,
+                format_args!("TCP connect timeout ({} ms)", t.connect_timeout_ms),
+            ),
+            Err(Failure::Connect { timed_out: false }) => {
+                v.bad(t.fall, format_args!("TCP connection refused"))
             }
-            Some(Err(e)) => v.bad(t.fall, format_args!("{}", e)),
-            None => v.bad(t.fall, format_args!("{}", reason.as_str())),
+            Err(Failure::Io(io::Error::Transport(e))) => {
+                v.bad(t.fall, format_args!("connection lost: {}", e))
+            }
+            Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, format_args!("{}", e)),
         };
         // Logged as text: the reason is formatted once, for the agent line, and the log reuses it.
         if v.last_good() {
@@ -152,4 +153,11 @@ pub async fn run(
             .sleep(Duration::from_millis(t.interval_ms.into()))
             .await;
     }
+}
+
+/// Why a check did not get to an outcome.
+enum Failure {
+    NoSocket,
+    Connect { timed_out: bool },
+    Io(io::Error<crate::net::IoError>),
 }

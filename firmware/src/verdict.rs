@@ -88,8 +88,13 @@ struct Truncating<'a, const N: usize>(&'a mut heapless::String<N>);
 
 impl<const N: usize> Write for Truncating<'_, N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            let c = if c.is_control() { ' ' } else { c };
+        // The core's texts are ASCII; anything else (or a control character) becomes '?'.
+        for b in s.bytes() {
+            let c = if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '?'
+            };
             if self.0.push(c).is_err() {
                 break;
             }
