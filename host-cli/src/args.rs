@@ -4,8 +4,9 @@
 //! clap cannot parse (it would read `-aet` as `-a -e -t`). [`translate`] therefore rewrites argv first: every known
 //! DCMTK token, short or long, becomes its long form, and an option's value is glued to it (`--aetitle=X`) so that a
 //! value starting with a dash is never mistaken for an option. Unknown dash or plus tokens are refused right there
-//! (DCMTK: "Unknown option"), TLS options and `-lc` are recognized and refused with a clear message. Then clap parses
-//! the long forms, and [`EchoOptions`] & co. hold the validated values.
+//! (DCMTK: "Unknown option"); `-lc` and the TLS options we do not implement yet are recognized and refused with a
+//! clear message. Then clap parses the long forms, and [`EchoOptions`] & co. hold the validated values (the TLS ones
+//! via [`crate::tls::TlsCli`]).
 //!
 //! Three modes: `echoprobe [options] peer port` (echoscu), `echoprobe scp [options] port` and `echoprobe demo`. The
 //! subcommand is recognized only as the very first argument, and not when the program runs as `echoscu` (there it is a
@@ -17,6 +18,7 @@ use core::time::Duration;
 use clap::{ArgAction, Parser};
 
 use crate::exit::{self, Failure};
+use crate::tls::{self, TlsCli, TlsOptions};
 
 /// How much to print. DCMTK's `-q`, `-v`, `-d` and `-ll LEVEL`; the last one given wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -143,6 +145,8 @@ pub(crate) struct EchoOptions {
     pub(crate) verbosity: Verbosity,
     /// `--arguments`: print the expanded and translated argument list first.
     pub(crate) show_arguments: bool,
+    /// TLS settings (None: plain TCP, `-tls`).
+    pub(crate) tls: Option<TlsOptions>,
 }
 
 /// `echoprobe scp [options] port`.
@@ -172,6 +176,8 @@ pub(crate) struct ScpOptions {
     pub(crate) exit_after: Option<u64>,
     /// How much to print.
     pub(crate) verbosity: Verbosity,
+    /// TLS settings (None: plain TCP).
+    pub(crate) tls: Option<TlsOptions>,
 }
 
 /// `echoprobe demo`.
@@ -209,8 +215,6 @@ pub(crate) enum Invocation {
 enum Kind {
     /// Passed on to clap in long form.
     Supported,
-    /// Recognized TLS option: refused.
-    Tls,
     /// Recognized, refused with its own message.
     Refused(&'static str),
 }
@@ -253,36 +257,63 @@ const OPTIONS: &[(&str, &str, usize, Kind)] = &[
     ("", "--max-associations", 1, Kind::Supported),
     ("", "--idle-timeout", 1, Kind::Supported),
     ("", "--exit-after", 1, Kind::Supported),
-    // TLS: plain TCP is the default and what we do, so -tls is fine; everything else is refused.
+    // TLS (see tls.rs for what each does with rustls)
     ("-tls", "--disable-tls", 0, Kind::Supported),
-    ("+tls", "--enable-tls", 2, Kind::Tls),
-    ("+tla", "--anonymous-tls", 0, Kind::Tls),
-    ("+ps", "--std-passwd", 0, Kind::Tls),
-    ("+pw", "--use-passwd", 1, Kind::Tls),
-    ("-pw", "--null-passwd", 0, Kind::Tls),
-    ("-pem", "--pem-keys", 0, Kind::Tls),
-    ("-der", "--der-keys", 0, Kind::Tls),
-    ("+cf", "--add-cert-file", 1, Kind::Tls),
-    ("+cd", "--add-cert-dir", 1, Kind::Tls),
-    ("+crl", "--add-crl-file", 1, Kind::Tls),
-    ("+crv", "--enable-crl-vfy", 0, Kind::Tls),
-    ("+cra", "--enable-crl-all", 0, Kind::Tls),
-    ("+py", "--profile-bcp195-nd", 0, Kind::Tls),
-    ("+px", "--profile-bcp195", 0, Kind::Tls),
-    ("+pz", "--profile-bcp195-ex", 0, Kind::Tls),
-    ("+pa", "--profile-aes", 0, Kind::Tls),
-    ("+pn", "--profile-null", 0, Kind::Tls),
-    ("+cc", "--list-ciphers", 0, Kind::Tls),
-    ("+cs", "--cipher", 1, Kind::Tls),
-    ("+dp", "--dhparam", 1, Kind::Tls),
-    ("+rs", "--seed", 1, Kind::Tls),
-    ("+ws", "--write-seed", 0, Kind::Tls),
-    ("+wf", "--write-seed-file", 1, Kind::Tls),
-    ("-rc", "--require-peer-cert", 0, Kind::Tls),
-    ("-vc", "--verify-peer-cert", 0, Kind::Tls),
-    ("-ic", "--ignore-peer-cert", 0, Kind::Tls),
-    ("+vc", "--verify-cert", 1, Kind::Tls),
-    ("+rc", "--is-root-cert", 1, Kind::Tls),
+    ("+tls", "--enable-tls", 2, Kind::Supported),
+    ("+tla", "--anonymous-tls", 0, Kind::Supported),
+    ("+ps", "--std-passwd", 0, Kind::Supported),
+    ("+pw", "--use-passwd", 1, Kind::Supported),
+    ("-pw", "--null-passwd", 0, Kind::Supported),
+    ("-pem", "--pem-keys", 0, Kind::Supported),
+    ("-der", "--der-keys", 0, Kind::Supported),
+    ("+cf", "--add-cert-file", 1, Kind::Supported),
+    ("+cd", "--add-cert-dir", 1, Kind::Supported),
+    ("+crl", "--add-crl-file", 1, Kind::Refused(CRL_REFUSAL)),
+    ("+crv", "--enable-crl-vfy", 0, Kind::Refused(CRL_REFUSAL)),
+    ("+cra", "--enable-crl-all", 0, Kind::Refused(CRL_REFUSAL)),
+    ("+py", "--profile-bcp195-nd", 0, Kind::Supported),
+    ("+px", "--profile-bcp195", 0, Kind::Supported),
+    ("+pz", "--profile-bcp195-ex", 0, Kind::Supported),
+    (
+        "+pa",
+        "--profile-aes",
+        0,
+        Kind::Refused(
+            "the retired AES TLS profile (+pa) needs RSA key exchange with AES-CBC suites, which rustls does not have \
+             (and which BCP 195 forbids): use +py (the default)",
+        ),
+    ),
+    (
+        "+pn",
+        "--profile-null",
+        0,
+        Kind::Refused(
+            "the retired authenticated-unencrypted profile (+pn) needs NULL cipher suites, which rustls does not have: \
+             use +py (the default)",
+        ),
+    ),
+    ("+cc", "--list-ciphers", 0, Kind::Supported),
+    ("+cs", "--cipher", 1, Kind::Supported),
+    ("+dp", "--dhparam", 1, Kind::Supported),
+    ("+rs", "--seed", 1, Kind::Supported),
+    ("+ws", "--write-seed", 0, Kind::Supported),
+    ("+wf", "--write-seed-file", 1, Kind::Supported),
+    ("-rc", "--require-peer-cert", 0, Kind::Supported),
+    ("-vc", "--verify-peer-cert", 0, Kind::Supported),
+    ("-ic", "--ignore-peer-cert", 0, Kind::Supported),
+    ("", "--verify-host-name", 0, Kind::Supported),
+    (
+        "+vc",
+        "--verify-cert",
+        1,
+        Kind::Refused("the offline certificate check +vc (--verify-cert) is not supported yet"),
+    ),
+    (
+        "+rc",
+        "--is-root-cert",
+        1,
+        Kind::Refused("the offline certificate check +rc (--is-root-cert) is not supported yet"),
+    ),
 ];
 
 fn lookup(token: &str) -> Option<(&'static str, usize, Kind)> {
@@ -292,17 +323,15 @@ fn lookup(token: &str) -> Option<(&'static str, usize, Kind)> {
         .map(|&(_, long, n, kind)| (long, n, kind))
 }
 
-fn tls_refusal(token: &str) -> Failure {
-    Failure::Unsupported(format!(
-        "TLS options are not supported yet ({token}): echoprobe speaks plain TCP only; \
-         put a TLS terminator in front of the peer or use DCMTK's echoscu for TLS"
-    ))
-}
+/// Why the CRL options are refused.
+const CRL_REFUSAL: &str =
+    "certificate revocation lists (+crl, +crv, +cra) are not supported yet: echoprobe cannot check revocation";
 
 /// Rewrites DCMTK-style argv (without the program name) into long options clap understands.
 ///
 /// `-aet X` and `--aetitle X` become `--aetitle=X`; flags become their long form; `--` and everything after it, and
-/// positional arguments, pass unchanged. Unknown options, missing values, TLS options and `-lc` are errors.
+/// positional arguments, pass unchanged. `+tls K C` becomes `--enable-tls K C` (two values). Unknown options, missing
+/// values, `-lc` and the refused TLS options are errors.
 pub(crate) fn translate(args: &[String]) -> Result<Vec<String>, Failure> {
     let mut out = Vec::with_capacity(args.len());
     let mut iter = args.iter();
@@ -324,14 +353,25 @@ pub(crate) fn translate(args: &[String]) -> Result<Vec<String>, Failure> {
         let Some((long, arity, kind)) = lookup(name) else {
             return Err(Failure::Usage(format!("unknown option {name}")));
         };
-        match kind {
-            Kind::Tls => return Err(tls_refusal(name)),
-            Kind::Refused(msg) => return Err(Failure::Unsupported(msg.to_string())),
-            Kind::Supported => {}
+        if let Kind::Refused(msg) = kind {
+            return Err(Failure::Unsupported(msg.to_string()));
         }
         match (arity, glued) {
             (0, None) => out.push(long.to_string()),
             (0, Some(_)) => return Err(Failure::Usage(format!("option {long} takes no value"))),
+            (2, first) => {
+                // Two values (only +tls KEY CERT): passed as separate words after the option.
+                out.push(long.to_string());
+                let first = first.map(str::to_string).or_else(|| iter.next().cloned());
+                match (first, iter.next()) {
+                    (Some(a), Some(b)) => out.extend([a, b.clone()]),
+                    _ => {
+                        return Err(Failure::Usage(format!(
+                            "missing value for option {long} (needs 2)"
+                        )))
+                    }
+                }
+            }
             (_, Some(value)) => out.push(format!("{long}={value}")),
             (_, None) => match iter.next() {
                 Some(value) => out.push(format!("{long}={value}")),
@@ -438,8 +478,8 @@ struct EchoCli {
     deadline: Option<Duration>,
     #[arg(long, action = ArgAction::SetTrue)]
     json: bool,
-    #[arg(long, action = ArgAction::SetTrue)]
-    disable_tls: bool,
+    #[command(flatten)]
+    tls: TlsCli,
     #[arg(value_name = "peer")]
     peer: Option<String>,
     #[arg(value_name = "port")]
@@ -483,8 +523,8 @@ struct ScpCli {
     max_pdu: Option<u32>,
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u64).range(1..))]
     exit_after: Option<u64>,
-    #[arg(long, action = ArgAction::SetTrue)]
-    disable_tls: bool,
+    #[command(flatten)]
+    tls: TlsCli,
     #[arg(value_name = "port")]
     port: Option<String>,
 }
@@ -683,6 +723,11 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
         return Ok(Invocation::Version(version(prog)));
     }
     let cli = EchoCli::try_parse_from(&translated).map_err(clap_failure)?;
+    let tls = match cli.tls.parse(tls::Role::Client)? {
+        tls::Parsed::ListCiphers(text) => return Ok(Invocation::Help(text)),
+        tls::Parsed::Off => None,
+        tls::Parsed::On(o) => Some(o),
+    };
     let peer = cli
         .peer
         .ok_or_else(|| Failure::Usage("missing parameter peer".to_string()))?;
@@ -729,6 +774,7 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
             Verbosity::Normal,
         ),
         show_arguments: cli.arguments,
+        tls,
     };
     Ok(Invocation::Echo(options, translated))
 }
@@ -742,6 +788,11 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         return Ok(Invocation::Version(version(prog)));
     }
     let cli = ScpCli::try_parse_from(&translated).map_err(clap_failure)?;
+    let tls = match cli.tls.parse(tls::Role::Server)? {
+        tls::Parsed::ListCiphers(text) => return Ok(Invocation::Help(text)),
+        tls::Parsed::Off => None,
+        tls::Parsed::On(o) => Some(o),
+    };
     Ok(Invocation::Scp(ScpOptions {
         port: parse_port(cli.port, true)?,
         bind: cli.bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
@@ -763,6 +814,7 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
             cli.log_level,
             Verbosity::Normal,
         ),
+        tls,
     }))
 }
 
@@ -803,7 +855,7 @@ pub(crate) fn version(prog: &str) -> String {
     format!(
         "{name}\n\
          DICOM verification (C-ECHO) SCU and SCP; command line compatible with DCMTK echoscu 3.6.x\n\
-         TLS: not supported (TLS options are refused with exit code 1)\n"
+         TLS: rustls 0.23 with the ring provider (TLS 1.2 and 1.3)\n"
     )
 }
 
@@ -879,11 +931,54 @@ echoprobe options:
           --json               print the result as one JSON object on stdout
   Timeouts take whole seconds like echoscu, or decimals (-to 0.5).
 transport layer security (TLS) options:
-  -tls    --disable-tls        use normal TCP/IP connection (default; accepted)
-  Every other TLS option of echoscu (+tls, +tla, +ps, +pw, -pw, -pem, -der, +cf,
-  +cd, +crl, +crv, +cra, +py, +px, +pz, +pa, +pn, +cc, +cs, +dp, +rs, +ws, +wf,
-  -rc, -vc, -ic, +vc, +rc and their long forms) is recognized and refused with
-  exit code 1: TLS is not supported yet. So is -lc (--log-config).
+  transport protocol stack:
+    -tls  --disable-tls        use normal TCP/IP connection (default)
+    +tls  --enable-tls         [p]rivate key file, [c]ertificate file: string
+                               use authenticated secure TLS connection
+    +tla  --anonymous-tls      use secure TLS connection without certificate
+  private key password (only with --enable-tls):
+    +ps   --std-passwd         prompt user to type password on stdin (default)
+    +pw   --use-passwd         [p]assword: string
+                               use specified password
+    -pw   --null-passwd        use empty string as password
+                               (encrypted keys are not supported yet: exit code
+                               84 says how to decrypt one with openssl)
+  key and certificate file format:
+    -pem  --pem-keys           read keys and certificates as PEM file (default)
+    -der  --der-keys           read keys and certificates as DER file
+  certification authority:
+    +cf   --add-cert-file      [f]ilename: string
+                               add certificate file to list of certificates
+    +cd   --add-cert-dir       [d]irectory: string
+                               add certificates in d to list of certificates
+    +crl, +crv, +cra           CRLs: not supported yet (exit code 1)
+  security profile:
+    +py   --profile-bcp195-nd  Non-downgrading BCP 195 TLS Profile (default):
+                               TLS 1.2 and 1.3, ECDHE with AES-GCM/ChaCha20
+    +px   --profile-bcp195     BCP 195 TLS Profile (same as +py with rustls)
+    +pz   --profile-bcp195-ex  Extended BCP 195 TLS Profile (TLS 1.2: the four
+                               ECDHE AES-GCM suites only)
+    +pa, +pn                   retired profiles: refused (rustls has no CBC or
+                               NULL suites)
+  ciphersuite:
+    +cc   --list-ciphers       show list of supported TLS ciphersuites and exit
+    +cs   --cipher             [c]iphersuite name: string (IANA or OpenSSL name)
+                               add ciphersuite to list of negotiated suites
+    +dp   --dhparam            [f]ilename: string (accepted, unused: no DHE)
+  pseudo random generator:
+    +rs   --seed               [f]ilename: string (accepted, unused: rustls
+    +ws   --write-seed         seeds from the OS; +ws/+wf write nothing)
+    +wf   --write-seed-file    [f]ilename: string
+  peer authentication:
+    -rc   --require-peer-cert  verify peer certificate, fail if absent (default)
+    -vc   --verify-peer-cert   verify peer certificate if present (= -rc here)
+    -ic   --ignore-peer-cert   don't verify peer certificate (DANGEROUS)
+          --verify-host-name   also check that the server certificate names the
+                               peer (DCMTK does not; exit code 83 if not)
+    +vc, +rc                   offline certificate checks: not supported yet
+  The chain and validity of the server certificate are checked against the +cf
+  and +cd certificates; the host name is not (as in DCMTK). -v prints what each
+  accepted-but-unused option means. -lc (--log-config) is not supported yet.
 
 output:
   healthy: one line on stdout, e.g.
@@ -939,6 +1034,20 @@ options:
                                max receive pdu (default: 16384)
           --exit-after         [n]umber: integer
                                exit after n associations (default: run until killed)
+
+TLS options (DCMTK storescp spelling):
+  -tls    --disable-tls        plain TCP (default)
+  +tls    --enable-tls         [p]rivate key file, [c]ertificate file: string
+                               accept TLS connections only
+  -pem/-der, +ps/+pw/-pw       key and certificate format, key password (as echoprobe -h)
+  +cf     --add-cert-file      [f]ilename: trusted certificates for client certificates
+  +cd     --add-cert-dir       [d]irectory: the same, every certificate file in d
+  -rc     --require-peer-cert  clients must send a certificate signed by a trusted
+                               CA (default; needs +cf or +cd)
+  -vc     --verify-peer-cert   verify a client certificate if one is sent
+  -ic     --ignore-peer-cert   do not ask clients for a certificate
+  +py/+px/+pz, +cs, +cc, +dp, +rs/+ws/+wf   as echoprobe -h
+  The TLS handshake is bounded by -ta; a failed handshake is logged with its cause.
 ",
         ae = defaults::SCP_AE,
         bind = defaults::SCP_BIND,
@@ -1116,72 +1225,145 @@ mod tests {
             Ok(Invocation::Version(_))
         ));
 
-        let tls: &[&[&str]] = &[
+        // TLS options: accepted with DCMTK's syntax (with +tls or +tla, which they need).
+        let base = ["+tla", "+cf", "ca.pem"];
+        let tls_accepted: &[&[&str]] = &[
             &["+tls", "key.pem", "cert.pem"],
             &["--enable-tls", "key.pem", "cert.pem"],
+            &["--enable-tls=key.pem", "cert.pem"],
             &["+tla"],
             &["--anonymous-tls"],
-            &["+ps"],
-            &["--std-passwd"],
-            &["+pw", "secret"],
-            &["--use-passwd", "secret"],
-            &["-pw"],
-            &["--null-passwd"],
             &["-pem"],
             &["--pem-keys"],
             &["-der"],
             &["--der-keys"],
-            &["+cf", "ca.pem"],
-            &["--add-cert-file", "ca.pem"],
+            &["+cf", "ca2.pem"],
+            &["--add-cert-file", "ca2.pem"],
             &["+cd", "/etc/ssl"],
             &["--add-cert-dir", "/etc/ssl"],
-            &["+crl", "x"],
-            &["--add-crl-file", "x"],
-            &["+crv"],
-            &["--enable-crl-vfy"],
-            &["+cra"],
-            &["--enable-crl-all"],
             &["+py"],
             &["--profile-bcp195-nd"],
             &["+px"],
             &["--profile-bcp195"],
             &["+pz"],
             &["--profile-bcp195-ex"],
-            &["+pa"],
-            &["--profile-aes"],
-            &["+pn"],
-            &["--profile-null"],
-            &["+cc"],
-            &["--list-ciphers"],
-            &["+cs", "X"],
-            &["--cipher", "X"],
+            &["+cs", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
+            &["--cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+            &["+cs", "TLS_AES_128_GCM_SHA256"],
             &["+dp", "dh.pem"],
             &["--dhparam", "dh.pem"],
             &["+rs", "seed"],
-            &["--seed", "seed"],
-            &["+ws"],
-            &["--write-seed"],
-            &["+wf", "f"],
-            &["--write-seed-file", "f"],
+            &["--seed", "seed", "+ws"],
+            &["+rs", "seed", "--write-seed"],
+            &["+rs", "seed", "+wf", "f"],
+            &["+rs", "seed", "--write-seed-file", "f"],
             &["-rc"],
             &["--require-peer-cert"],
             &["-vc"],
             &["--verify-peer-cert"],
             &["-ic"],
             &["--ignore-peer-cert"],
-            &["+vc", "f"],
-            &["--verify-cert", "f"],
-            &["+rc", "f"],
-            &["--is-root-cert", "f"],
+            &["--verify-host-name"],
         ];
-        for opts in tls {
-            let mut args = opts.to_vec();
+        for opts in tls_accepted {
+            let mut args = base.to_vec();
+            args.extend_from_slice(opts);
+            args.extend(["h", "104"]);
+            echo(&args);
+        }
+        for pw in [
+            &["+ps"][..],
+            &["--std-passwd"],
+            &["+pw", "secret"],
+            &["--use-passwd", "s"],
+            &["-pw"],
+            &["--null-passwd"],
+        ] {
+            let mut args = vec!["+tls", "k", "c", "+cf", "ca.pem"];
+            args.extend_from_slice(pw);
+            args.extend(["h", "104"]);
+            assert!(echo(&args).tls.is_some());
+        }
+        assert!(matches!(
+            parse("echoprobe", v(&["+cc"])),
+            Ok(Invocation::Help(t)) if t.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        ));
+        assert!(matches!(
+            parse("echoprobe", v(&["--list-ciphers"])),
+            Ok(Invocation::Help(_))
+        ));
+
+        // Recognized and refused, with a message saying why.
+        let tls_refused: &[(&[&str], &str)] = &[
+            (&["+crl", "x"], "revocation"),
+            (&["--add-crl-file", "x"], "revocation"),
+            (&["+crv"], "revocation"),
+            (&["--enable-crl-vfy"], "revocation"),
+            (&["+cra"], "revocation"),
+            (&["--enable-crl-all"], "revocation"),
+            (&["+pa"], "retired"),
+            (&["--profile-aes"], "retired"),
+            (&["+pn"], "retired"),
+            (&["--profile-null"], "retired"),
+            (&["+vc", "f"], "not supported yet"),
+            (&["--verify-cert", "f"], "not supported yet"),
+            (&["+rc", "f"], "not supported yet"),
+            (&["--is-root-cert", "f"], "not supported yet"),
+            (&["+cs", "TLS_RSA_WITH_AES_128_CBC_SHA"], "not supported"),
+            (&["+cs", "NOPE"], "not supported"),
+        ];
+        // TLS options need TLS on; a client needs something to trust unless -ic; the SCP needs +tls.
+        for (args, why) in [
+            (&["+cf", "ca.pem", "h", "1"][..], "only with +tls"),
+            (
+                &["+tla", "+cf", "ca.pem", "-tls", "h", "1"],
+                "only with +tls",
+            ),
+            (&["-ic", "h", "1"], "only with +tls"),
+            (&["+tla", "h", "1"], "+cf FILE or +cd DIR"),
+            (
+                &["+tla", "+pw", "x", "-ic", "h", "1"],
+                "+pw/-pw only with +tls",
+            ),
+            (
+                &["+tla", "-ic", "--verify-host-name", "h", "1"],
+                "--verify-host-name only",
+            ),
+            (&["h", "1", "+tls", "k"], "missing value"),
+            (
+                &[
+                    "+tla",
+                    "-ic",
+                    "+pz",
+                    "+cs",
+                    "TLS_AES_128_GCM_SHA256",
+                    "h",
+                    "1",
+                ],
+                "not with +pz",
+            ),
+            (&["+tla", "-ic", "+ws", "h", "1"], "only with +rs"),
+            (&["scp", "+tla", "-ic", "1"], "a TLS server needs +tls"),
+            (&["scp", "+tls", "k", "c", "1"], "+cf FILE or +cd DIR"),
+        ] {
+            let msg = usage_error(args);
+            assert!(msg.contains(why), "{args:?}: {msg}");
+        }
+        let Ok(Invocation::Scp(o)) = parse("echoprobe", v(&["scp", "+tls", "k", "c", "-ic", "1"]))
+        else {
+            panic!()
+        };
+        assert_eq!(
+            o.tls.map(|t| t.peer_cert),
+            Some(crate::tls::PeerCert::Ignore)
+        );
+
+        for (opts, why) in tls_refused {
+            let mut args = base.to_vec();
+            args.extend_from_slice(opts);
             args.extend(["h", "104"]);
             let msg = usage_error(&args);
-            assert!(
-                msg.starts_with("TLS options are not supported yet"),
-                "{args:?}: {msg}"
-            );
+            assert!(msg.contains(why), "{args:?}: {msg}");
         }
         for lc in ["-lc", "--log-config"] {
             let msg = usage_error(&[lc, "log.cfg", "h", "104"]);

@@ -49,6 +49,7 @@ pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
         max_pdu: defaults::MAX_PDU,
         exit_after: Some(1),
         verbosity: d.verbosity.min(Verbosity::Normal),
+        tls: None,
     };
     let scp_log = Log::new(prog, scp_options.verbosity).tagged("demo scp: ");
     let (done_tx, done_rx) = mpsc::channel();
@@ -87,6 +88,7 @@ pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
         json: d.json,
         verbosity: d.verbosity,
         show_arguments: false,
+        tls: None,
     };
     let code = echo::run(prog, &options, &[]);
     // Let the SCP write its line about the association (it ends when our side closed).

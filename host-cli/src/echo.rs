@@ -15,6 +15,7 @@ use crate::args::{EchoOptions, TRANSFER_SYNTAXES};
 use crate::exit::{self, Failure};
 use crate::log::{core_ms, json_str, ms, Log};
 use crate::net::{self, Clock, ConnectError, TcpTransport};
+use crate::tls::{self, ClientSetup, HandshakeError, Link, TlsTransport};
 
 /// What one check found.
 #[derive(Debug)]
@@ -120,6 +121,18 @@ fn check_inner(
     let called =
         AeTitle::new(&o.called).map_err(|e| Failure::Usage(format!("called AE title: {e}")))?;
 
+    // TLS files are read before any network traffic: a bad file is exit code 84 whatever the peer does.
+    let tls = match &o.tls {
+        Some(t) => {
+            let setup = ClientSetup::new(t)?;
+            for note in &setup.notes {
+                log.info(format_args!("TLS: {note}"));
+            }
+            Some(setup)
+        }
+        None => None,
+    };
+
     // Name lookup, bounded by the connect timeout and the deadline.
     let lookup_limit =
         Some(remaining().map_or(o.connect_timeout, |left| left.min(o.connect_timeout)));
@@ -212,22 +225,83 @@ fn check_inner(
     };
     let mut rx = vec![0u8; o.max_pdu as usize + 6];
     let mut tx = vec![0u8; tx_len(o)];
-    let mut transport = TcpTransport::new(stream, *clock, log.dump_prefix())
+    let tcp_dump = if tls.is_some() {
+        None
+    } else {
+        log.dump_prefix()
+    };
+    let tcp = TcpTransport::new(stream, *clock, tcp_dump)
         .map_err(|e| Failure::Local(format!("socket setup failed: {e}")))?;
+    let mut transport = match &tls {
+        None => Link::Tcp(tcp),
+        Some(setup) => Link::Tls(Box::new(handshake(clock, o, log, &peer, tcp, setup)?)),
+    };
     let mut progress = Progress::default();
     let report = blocking::check(&mut transport, config, options, &mut rx, &mut tx, |ev| {
         observe(log, &mut progress, ev);
     });
     transport.close();
     let report = report.map_err(|e| match e {
-        echoprobe_core::io::Error::Transport(e) => {
-            Failure::Local(format!("I/O error with {peer}: {e}"))
-        }
+        echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
         echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
     })?;
     r.stats = report.stats;
     r.negotiated = report.negotiated;
     verdict(report.outcome, &peer, o, &progress)
+}
+
+/// The TLS handshake over a connected `tcp`, bounded by the ACSE timeout and the overall deadline.
+fn handshake(
+    clock: &Clock,
+    o: &EchoOptions,
+    log: &Log,
+    peer: &str,
+    tcp: TcpTransport,
+    setup: &ClientSetup,
+) -> Result<TlsTransport, Failure> {
+    let started = clock.elapsed();
+    let mut t = TlsTransport::client(tcp, setup, &o.peer, log.dump_prefix())?;
+    let acse = tls::after(&t, o.acse_timeout);
+    let (limit, by_deadline) = match o.deadline.map(|d| clock.at(d)) {
+        Some(deadline) if deadline < acse => (deadline, true),
+        _ => (acse, false),
+    };
+    match t.handshake(limit) {
+        Ok(session) => {
+            log.info(format_args!(
+                "TLS handshake done in {}: {session}",
+                ms(clock.elapsed().saturating_sub(started))
+            ));
+            Ok(t)
+        }
+        Err(HandshakeError::TimedOut) if by_deadline => {
+            t.close();
+            Err(Failure::Deadline {
+                peer: peer.to_string(),
+                deadline: net::to_core(o.deadline.unwrap_or_default()),
+                phase: "during the TLS handshake",
+            })
+        }
+        Err(HandshakeError::TimedOut) => {
+            t.close();
+            Err(Failure::Tls {
+                peer: peer.to_string(),
+                error: exit::TlsError::Timeout,
+                detail: format!(
+                    "the TLS handshake did not complete within {} (ACSE timeout)",
+                    exit::Secs(net::to_core(o.acse_timeout))
+                ),
+            })
+        }
+        Err(HandshakeError::Failed(error, detail)) => {
+            t.close();
+            Err(Failure::Tls {
+                peer: peer.to_string(),
+                error,
+                detail,
+            })
+        }
+    }
 }
 
 /// Logs one event at -v / -d and keeps track of how far we got.

@@ -10,7 +10,7 @@ use echoprobe_core::time::Duration;
 
 /// Healthy: association accepted, every C-ECHO answered with status 0x0000.
 pub(crate) const HEALTHY: u8 = 0;
-/// Command line syntax error or bad option value (also: an option we recognize but refuse, like TLS).
+/// Command line syntax error or bad option value (also: an option we recognize but refuse, like `-lc`).
 pub(crate) const USAGE: u8 = 1;
 /// Local error: cannot resolve the peer name, cannot create a socket, local I/O error.
 pub(crate) const LOCAL: u8 = 60;
@@ -36,6 +36,61 @@ pub(crate) const ABORTED: u8 = 70;
 pub(crate) const CLOSED: u8 = 71;
 /// Overall deadline reached.
 pub(crate) const DEADLINE: u8 = 72;
+/// TLS handshake failed (protocol error, no common version or suite, alert from the peer, not TLS at all).
+pub(crate) const TLS_HANDSHAKE: u8 = 80;
+/// The peer's certificate is not trusted (unknown CA, bad signature, wrong usage, no certificate).
+pub(crate) const TLS_UNTRUSTED: u8 = 81;
+/// The peer's certificate is expired or not yet valid.
+pub(crate) const TLS_EXPIRED: u8 = 82;
+/// The peer's certificate is not valid for the peer name (only with `--verify-host-name`).
+pub(crate) const TLS_NAME_MISMATCH: u8 = 83;
+/// Our key, certificate or trusted certificate files are unreadable or unusable.
+pub(crate) const TLS_LOCAL_FILES: u8 = 84;
+/// The peer requires a client certificate that we did not send.
+pub(crate) const TLS_CERT_REQUIRED: u8 = 85;
+
+/// The TLS failures that have their own exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TlsError {
+    /// 80.
+    Handshake,
+    /// 81.
+    Untrusted,
+    /// 82.
+    Expired,
+    /// 83.
+    NameMismatch,
+    /// 85.
+    CertificateRequired,
+    /// The handshake did not finish within the ACSE timeout: 66, like a silent DICOM peer.
+    Timeout,
+}
+
+impl TlsError {
+    /// The exit code.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            TlsError::Handshake => TLS_HANDSHAKE,
+            TlsError::Untrusted => TLS_UNTRUSTED,
+            TlsError::Expired => TLS_EXPIRED,
+            TlsError::NameMismatch => TLS_NAME_MISMATCH,
+            TlsError::CertificateRequired => TLS_CERT_REQUIRED,
+            TlsError::Timeout => ACSE_TIMEOUT,
+        }
+    }
+
+    /// The `--json` result name.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            TlsError::Handshake => "tls-handshake-failed",
+            TlsError::Untrusted => "tls-peer-certificate-untrusted",
+            TlsError::Expired => "tls-peer-certificate-expired",
+            TlsError::NameMismatch => "tls-peer-certificate-name-mismatch",
+            TlsError::CertificateRequired => "tls-client-certificate-required",
+            TlsError::Timeout => "tls-handshake-timeout",
+        }
+    }
+}
 
 /// The exit code table as shown in the long help (keep in sync with the constants above and the README).
 pub(crate) const TABLE: &str = "\
@@ -44,7 +99,7 @@ exit codes:
       (a release answered by a close or an A-ABORT, or not answered in time,
       still counts, with a warning on stderr)
    1  command line syntax error, bad option value, or a recognized option that
-      is not supported yet (TLS, -lc)
+      is not supported yet (-lc, +crl, +vc ...)
   60  local error: cannot resolve the peer name, cannot create a socket, local I/O error
   61  association rejected by the peer (A-ASSOCIATE-RJ; result/source/reason printed)
   63  connection refused, host or network unreachable
@@ -57,7 +112,14 @@ exit codes:
   70  association aborted by the peer (A-ABORT before the echo completed)
   71  peer closed the connection before the echo completed
   72  overall deadline (--deadline) reached
-  80..89 reserved for TLS failures
+  80  TLS handshake failed (protocol error, alert from the peer, not TLS)
+  81  TLS: peer certificate not trusted (unknown CA, bad signature)
+  82  TLS: peer certificate expired or not yet valid
+  83  TLS: peer certificate not valid for the peer name (--verify-host-name)
+  84  TLS: our key, certificate or trusted certificate file unreadable or unusable
+      (missing, bad format, encrypted key, key does not match certificate)
+  85  TLS: the peer requires a client certificate we did not send
+  86..89 reserved for TLS failures
 ";
 
 /// The meaning of an exit code, from [`TABLE`] (first line of its entry).
@@ -108,6 +170,14 @@ pub(crate) enum Failure {
         deadline: Duration,
         phase: &'static str,
     },
+    /// A TLS failure with the peer (80..85, or 66 for a handshake timeout).
+    Tls {
+        peer: String,
+        error: TlsError,
+        detail: String,
+    },
+    /// Our own TLS files cannot be used (84).
+    TlsFiles(String),
 }
 
 impl Failure {
@@ -127,6 +197,8 @@ impl Failure {
             Failure::Aborted { .. } => ABORTED,
             Failure::ClosedByPeer { .. } => CLOSED,
             Failure::Deadline { .. } => DEADLINE,
+            Failure::Tls { error, .. } => error.code(),
+            Failure::TlsFiles(_) => TLS_LOCAL_FILES,
         }
     }
 
@@ -147,6 +219,8 @@ impl Failure {
             Failure::Aborted { .. } => "aborted-by-peer",
             Failure::ClosedByPeer { .. } => "closed-by-peer",
             Failure::Deadline { .. } => "deadline",
+            Failure::Tls { error, .. } => error.kind(),
+            Failure::TlsFiles(_) => "tls-local-files",
         }
     }
 }
@@ -206,6 +280,8 @@ impl fmt::Display for Failure {
             Failure::Deadline { peer, deadline, phase } => {
                 write!(f, "deadline of {} reached {phase} ({peer})", Secs(*deadline))
             }
+            Failure::Tls { peer, detail, .. } => write!(f, "TLS with {peer}: {detail}"),
+            Failure::TlsFiles(msg) => write!(f, "TLS: {msg}"),
         }
     }
 }
@@ -294,6 +370,55 @@ mod tests {
                     phase: "x",
                 },
                 72,
+            ),
+            (
+                Failure::Tls {
+                    peer: p(),
+                    error: TlsError::Handshake,
+                    detail: "x".into(),
+                },
+                80,
+            ),
+            (
+                Failure::Tls {
+                    peer: p(),
+                    error: TlsError::Untrusted,
+                    detail: "x".into(),
+                },
+                81,
+            ),
+            (
+                Failure::Tls {
+                    peer: p(),
+                    error: TlsError::Expired,
+                    detail: "x".into(),
+                },
+                82,
+            ),
+            (
+                Failure::Tls {
+                    peer: p(),
+                    error: TlsError::NameMismatch,
+                    detail: "x".into(),
+                },
+                83,
+            ),
+            (Failure::TlsFiles("x".into()), 84),
+            (
+                Failure::Tls {
+                    peer: p(),
+                    error: TlsError::CertificateRequired,
+                    detail: "x".into(),
+                },
+                85,
+            ),
+            (
+                Failure::Tls {
+                    peer: p(),
+                    error: TlsError::Timeout,
+                    detail: "x".into(),
+                },
+                66,
             ),
         ];
         for (failure, code) in all {

@@ -11,6 +11,7 @@ mod exit;
 mod log;
 mod net;
 mod scp;
+mod tls;
 #[cfg(test)]
 mod verdicts;
 

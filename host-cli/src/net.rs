@@ -142,11 +142,33 @@ pub(crate) struct TcpTransport {
     dump: Option<Dumps>,
 }
 
+/// PDU hex dumps of one connection, both directions (also used by the TLS transport, on the plaintext).
 #[derive(Debug)]
-struct Dumps {
+pub(crate) struct Dumps {
     prefix: String,
     sent: PduDump,
     received: PduDump,
+}
+
+impl Dumps {
+    /// Dumps with `prefix` on each line.
+    pub(crate) fn new(prefix: String) -> Self {
+        Dumps {
+            prefix,
+            sent: PduDump::new("sent"),
+            received: PduDump::new("received"),
+        }
+    }
+
+    /// Bytes we sent.
+    pub(crate) fn sent(&mut self, data: &[u8]) {
+        self.sent.feed(&self.prefix, data);
+    }
+
+    /// Bytes we received.
+    pub(crate) fn received(&mut self, data: &[u8]) {
+        self.received.feed(&self.prefix, data);
+    }
 }
 
 impl TcpTransport {
@@ -163,11 +185,7 @@ impl TcpTransport {
             clock,
             read_deadline: None,
             current_timeout: None,
-            dump: dump_prefix.map(|prefix| Dumps {
-                prefix,
-                sent: PduDump::new("sent"),
-                received: PduDump::new("received"),
-            }),
+            dump: dump_prefix.map(Dumps::new),
         })
     }
 
@@ -212,7 +230,7 @@ impl embedded_io::Read for TcpTransport {
                 Ok(n) => {
                     quickack(&self.stream);
                     if let (Some(d), Some(data)) = (self.dump.as_mut(), buf.get(..n)) {
-                        d.received.feed(&d.prefix, data);
+                        d.received(data);
                     }
                     return Ok(n);
                 }
@@ -238,7 +256,7 @@ impl embedded_io::Write for TcpTransport {
             match self.stream.write(buf) {
                 Ok(n) => {
                     if let (Some(d), Some(data)) = (self.dump.as_mut(), buf.get(..n)) {
-                        d.sent.feed(&d.prefix, data);
+                        d.sent(data);
                     }
                     return Ok(n);
                 }

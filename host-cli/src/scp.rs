@@ -19,6 +19,7 @@ use crate::args::ScpOptions;
 use crate::exit::Failure;
 use crate::log::{ms, Log};
 use crate::net::{self, Clock, TcpTransport};
+use crate::tls::{self, HandshakeError, Link, ServerSetup, TlsTransport};
 
 /// How long a busy connection may take to send its A-ASSOCIATE-RQ before we give up on it.
 const BUSY_ARTIM: Duration = Duration::from_secs(5);
@@ -33,6 +34,7 @@ const BUSY: AssociateRj = AssociateRj {
 
 struct Shared {
     options: ScpOptions,
+    tls: Option<ServerSetup>,
     ae: AeTitle,
     allowed: Vec<AeTitle>,
     log: Log,
@@ -98,14 +100,20 @@ pub(crate) fn serve_listener(
         .iter()
         .map(|a| AeTitle::new(a).map_err(|e| Failure::Usage(format!("--allow-calling {a}: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
+    // TLS files are read once, at start: a bad file is exit code 84 before serving anyone.
+    let tls = o.tls.as_ref().map(ServerSetup::new).transpose()?;
+    for note in tls.iter().flat_map(|t| &t.notes) {
+        log.info(format_args!("TLS: {note}"));
+    }
     let local = listener
         .local_addr()
         .map_err(|e| Failure::Local(format!("listener: {e}")))?;
     if log.verbosity > crate::args::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
-            "{}: {}listening on {local} as {ae} (status 0x{:04X}, at most {} association{})",
+            "{}: {}listening on {local}{} as {ae} (status 0x{:04X}, at most {} association{})",
             log.prog,
             log.tag,
+            if tls.is_some() { " (TLS)" } else { "" },
             o.status,
             o.max_associations,
             if o.max_associations == 1 { "" } else { "s" }
@@ -113,6 +121,7 @@ pub(crate) fn serve_listener(
     }
     let shared = Arc::new(Shared {
         options: o.clone(),
+        tls,
         ae,
         allowed,
         log: log.clone(),
@@ -264,13 +273,20 @@ impl Record {
 fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
     let o = &s.options;
     let started = s.clock.elapsed();
-    let mut transport = match TcpTransport::new(
-        stream,
-        s.clock,
-        s.log.dump_prefix().map(|p| format!("{p}{peer}: ")),
-    ) {
+    let mut transport = match open(s, stream, peer, o.acse_timeout) {
         Ok(t) => t,
-        Err(e) => return s.log.warn(format_args!("{peer}: socket setup failed: {e}")),
+        Err(why) => {
+            drop(permit);
+            if s.log.verbosity > crate::args::Verbosity::Quiet {
+                crate::log::stdout_line(format_args!(
+                    "{}: {}{peer} (no A-ASSOCIATE-RQ): {why} ({})",
+                    s.log.prog,
+                    s.log.tag,
+                    ms(s.clock.elapsed().saturating_sub(started))
+                ));
+            }
+            return;
+        }
     };
     let mut config = Config::acceptor(s.ae);
     config.echo_status = o.status;
@@ -303,14 +319,45 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
     }
 }
 
+/// The connection as a transport: plain, or TLS after a handshake bounded by `limit`. The error says why not.
+fn open(s: &Shared, stream: TcpStream, peer: &str, limit: Duration) -> Result<Link, String> {
+    let dump = s.log.dump_prefix().map(|p| format!("{p}{peer}: "));
+    let Some(setup) = &s.tls else {
+        return TcpTransport::new(stream, s.clock, dump)
+            .map(Link::Tcp)
+            .map_err(|e| format!("socket setup failed: {e}"));
+    };
+    let tcp = TcpTransport::new(stream, s.clock, None)
+        .map_err(|e| format!("socket setup failed: {e}"))?;
+    let mut t =
+        TlsTransport::server(tcp, setup, dump).map_err(|e| format!("TLS setup failed: {e}"))?;
+    let deadline = tls::after(&t, limit);
+    match t.handshake(deadline) {
+        Ok(session) => {
+            s.log
+                .info(format_args!("{peer}: TLS handshake done: {session}"));
+            Ok(Link::Tls(Box::new(t)))
+        }
+        Err(e) => {
+            t.close();
+            Err(match e {
+                HandshakeError::TimedOut => {
+                    format!("TLS handshake not completed within {}", ms(limit))
+                }
+                HandshakeError::Failed(_, detail) => format!("TLS handshake failed: {detail}"),
+            })
+        }
+    }
+}
+
 fn reject_busy(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
-    let mut transport = match TcpTransport::new(
-        stream,
-        s.clock,
-        s.log.dump_prefix().map(|p| format!("{p}{peer}: ")),
-    ) {
+    let limit = BUSY_ARTIM.min(s.options.acse_timeout);
+    let mut transport = match open(s, stream, peer, limit) {
         Ok(t) => t,
-        Err(_) => return,
+        Err(why) => {
+            drop(permit);
+            return s.log.warn(format_args!("{peer}: over the limit and {why}"));
+        }
     };
     let mut config = Config::acceptor(s.ae);
     config.artim_timeout = net::to_core(BUSY_ARTIM.min(s.options.acse_timeout));
@@ -366,6 +413,7 @@ mod tests {
             max_pdu: 16384,
             exit_after: Some(3),
             verbosity: Verbosity::Quiet,
+            tls: None,
         };
         let log = Log::new("echoprobe", Verbosity::Quiet);
         let server = std::thread::spawn(move || serve_listener(listener, &o, &log));

@@ -141,28 +141,77 @@ fn syntax_errors_exit_1_with_one_line_on_stderr() {
 }
 
 #[test]
-fn tls_options_are_refused_not_ignored() {
-    for args in [
-        &["+tls", "key.pem", "cert.pem", "host", "104"][..],
-        &["--enable-tls", "key.pem", "cert.pem", "host", "104"][..],
-        &["+tla", "host", "104"][..],
-        &["--anonymous-tls", "host", "104"][..],
-        &["+cf", "ca.pem", "host", "104"][..],
-        &["-ic", "host", "104"][..],
-        &["+cs", "TLS1_TXT_RSA_WITH_AES_128_SHA", "host", "104"][..],
-        &["+py", "host", "104"][..],
+fn tls_options_are_checked_not_ignored() {
+    // Options that need TLS without +tls/+tla, unsupported suites, retired profiles, CRLs: exit 1 with a reason.
+    for (args, why) in [
+        (&["+cf", "ca.pem", "host", "104"][..], "only with +tls"),
+        (&["-ic", "host", "104"][..], "only with +tls"),
+        (&["+tla", "host", "104"][..], "+cf FILE or +cd DIR"),
+        (
+            &[
+                "+tla",
+                "-ic",
+                "+cs",
+                "TLS1_TXT_RSA_WITH_AES_128_SHA",
+                "host",
+                "104",
+            ][..],
+            "ciphersuite 'TLS1_TXT_RSA_WITH_AES_128_SHA' is not supported",
+        ),
+        (&["+tla", "-ic", "+pa", "host", "104"][..], "retired"),
+        (
+            &["+tla", "-ic", "+crl", "x.pem", "host", "104"][..],
+            "revocation",
+        ),
     ] {
         let (code, out, err) = run(args);
-        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(code, 1, "{args:?}: {err}");
         assert!(out.is_empty());
-        assert!(
-            err.starts_with("echoprobe: TLS options are not supported yet ("),
-            "{args:?}: {err}"
-        );
+        assert!(err.starts_with("echoprobe: "), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: expected {why:?} in {err}");
     }
     let (code, _, err) = run(&["-lc", "logger.cfg", "host", "104"]);
     assert_eq!(code, 1);
     assert!(err.contains("log configuration files"), "{err}");
+}
+
+#[test]
+fn unreadable_tls_files_are_84_before_any_connection() {
+    // The files are read before the name lookup: "host.invalid" is never resolved.
+    let (code, out, err) = run(&[
+        "+tls",
+        "/nonexistent/key.pem",
+        "/nonexistent/cert.pem",
+        "+cf",
+        "/nonexistent/ca.pem",
+        "host.invalid",
+        "104",
+    ]);
+    assert_eq!(code, 84, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("echoprobe: TLS: cannot read certificate /nonexistent/cert.pem"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["+tla", "+cf", "/nonexistent/ca.pem", "host.invalid", "104"]);
+    assert_eq!(code, 84, "{err}");
+    assert!(
+        err.contains("cannot read trusted certificate file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_ciphers_exits_0() {
+    let (code, out, err) = run(&["+cc"]);
+    assert_eq!(code, 0, "{err}");
+    for suite in [
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+    ] {
+        assert!(out.contains(suite), "{out}");
+    }
 }
 
 #[test]
@@ -180,12 +229,9 @@ fn runs_as_echoscu_under_that_name() {
         "{out}"
     );
     assert!(out.contains("usage: echoscu [options] peer port"), "{out}");
-    let (code, _, err, _) = run_with(&link, &["+tls", "k", "c", "host", "104"]);
-    assert_eq!(code, 1);
-    assert!(
-        err.starts_with("echoscu: TLS options are not supported yet"),
-        "{err}"
-    );
+    let (code, _, err, _) = run_with(&link, &["+tls", "k", "c", "-ic", "host", "104"]);
+    assert_eq!(code, 84);
+    assert!(err.starts_with("echoscu: TLS: cannot read"), "{err}");
     // No subcommands under that name: "scp" is a host (which does not resolve here: a local error, 60).
     let (code, _, err, _) = run_with(
         &link,
