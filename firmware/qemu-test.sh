@@ -93,6 +93,7 @@ qemu-system-arm -M lm3s6965evb -cpu cortex-m3 -nographic -monitor none -serial n
   -semihosting-config enable=on,target=native -nic "$nic" -kernel "$elf" > "$work/qemu.defmt" 2> "$work/qemu.err" &
 qemu_pid=$!
 pids+=("$qemu_pid")
+qemu_t0=$(date +%s%N)
 
 agent() { # agent PORT -> the line, or nothing
   # -t 3: after our (empty) stdin ends, wait up to 3 s for the line (default 0.5 s can miss it).
@@ -155,9 +156,16 @@ else bad "storescp restarted: agent says '$line'"; fi
 if kill -0 "$qemu_pid" 2> /dev/null; then ok "firmware still running"; else bad "QEMU exited: $(cat "$work/qemu.err")"; fi
 
 kill "$qemu_pid" 2> /dev/null; wait "$qemu_pid" 2> /dev/null
+wall_ms=$((($(date +%s%N) - qemu_t0) / 1000000))
 if command -v defmt-print > /dev/null; then
   defmt-print -e "$elf" < "$work/qemu.defmt" > "$work/qemu.log" 2>&1
   echo "--- firmware log (last 15 lines; defmt decoded)"; tail -15 "$work/qemu.log"
+  # The SysTick clock runs at the real rate: the firmware reports its uptime every 2 s, so the last report lies
+  # within (wall - 2.5 s, wall] of the time QEMU ran. A wrong core clock (e.g. 2x) fails this.
+  last=$(grep -o 't=[0-9]*ms' "$work/qemu.log" | tail -1 | tr -dc 0-9)
+  if [ -n "$last" ] && [ "$last" -le "$wall_ms" ] && [ "$last" -gt $((wall_ms - 2500)) ]; then
+    ok "clock: firmware uptime ${last} ms after ${wall_ms} ms of QEMU"
+  else bad "clock: firmware uptime ${last:-unknown} ms after ${wall_ms} ms of QEMU"; fi
   # The RAM budget counts the reserved stack, so the stack must really stay inside it (with 1 KiB to spare).
   hw=$(grep -o 'stack high-water [0-9]*' "$work/qemu.log" | tail -1 | grep -o '[0-9]*$')
   reserved=$(($(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' memory.x) * 1024))
