@@ -217,6 +217,9 @@ fn check_inner(
     config.transfer_syntaxes = &ts;
     config.presentation_contexts = o.propose_pc;
     config.acse_timeout = net::to_core(o.acse_timeout);
+    // DCMTK's -ta is also its ARTIM: it bounds the wait for the peer to close after a
+    // release or reject, like every other association-control wait.
+    config.artim_timeout = net::to_core(o.acse_timeout);
     config.dimse_timeout = net::to_core(o.dimse_timeout);
     let options = CheckOptions {
         repeat: o.repeat,
