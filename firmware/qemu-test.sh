@@ -8,6 +8,7 @@
 #   - QEMU lm3s6965evb on the restricted user network 192.0.2.0/24 (never QEMU's default 10.0.2.0/24): the guest's
 #     connections to 192.0.2.100:11112 / 192.0.2.101:11113 are relayed by socat to those loopback ports (guestfwd), and
 #     the probe's agent ports (5555, 5556), HTTP (8080) and SCP (104 -> 10104) are forwarded to 127.0.0.1 (hostfwd).
+# A real HAProxy (agent-check only) follows the agent ports.
 # Asserts through the forwarded ports: target 0 `up` while storescp runs, `down` after it is stopped (within the fall
 # count), `up` again after a restart; target 1 `down` with the rejection as reason; GET /health/<n> 200/503/404;
 # DCMTK echoscu to the probe's SCP succeeds (and is rejected with a wrong called AE).
@@ -21,7 +22,7 @@ RAM_BUDGET=$((32 * 1024))
 DEADLINE=${QEMU_TEST_DEADLINE:-240}
 
 if [ "${1:-}" != "--inside" ]; then
-  for tool in qemu-system-arm socat /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu unshare ip curl; do
+  for tool in qemu-system-arm socat haproxy /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu unshare ip curl; do
     command -v "$tool" > /dev/null || { echo "qemu-test.sh: missing $tool (scripts/install-deps.sh installs it)"; exit 1; }
   done
   build_log=$(mktemp)
@@ -130,6 +131,42 @@ c=$(http_code /health/0); [ "$c" = 200 ] && ok "GET /health/0 -> 200" || bad "GE
 c=$(http_code /health/1); [ "$c" = 503 ] && ok "GET /health/1 -> 503" || bad "GET /health/1 -> $c"
 c=$(http_code /health/7); [ "$c" = 404 ] && ok "GET /health/7 -> 404" || bad "GET /health/7 -> $c"
 
+# 3b. a real load balancer reads the agent. t0: agent-check only, so its state comes from the probe alone (HAProxy
+#     shows "no check" for a server that is up without a health check of its own, "DOWN (agent)" when the agent
+#     says down). t1: HAProxy's own TCP check too - dcmqrscp accepts TCP, so only the agent can take it down.
+cat > "$work/haproxy.cfg" << CFG
+global
+  stats socket $work/haproxy.sock mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+listen dicom
+  bind 127.0.0.1:21112
+  server t0 127.0.0.1:11112 agent-check agent-port 5555 agent-inter 500ms
+  server t1 127.0.0.1:11113 check inter 500ms agent-check agent-port 5556 agent-inter 500ms
+CFG
+haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 &
+haproxy_pid=$!
+pids+=("$haproxy_pid")
+hastate() { # hastate SERVER -> HAProxy's status column (UP / DOWN / ...)
+  echo "show stat" | socat -t 2 - "UNIX-CONNECT:$work/haproxy.sock" 2> /dev/null |
+    awk -F, -v s="$1" '$1 == "dicom" && $2 == s { print $18 }'
+}
+wait_hastate() { # wait_hastate SERVER REGEX SECONDS
+  local t0=$SECONDS st=""
+  while [ $((SECONDS - t0)) -lt "$3" ]; do
+    st=$(hastate "$1")
+    [[ "$st" =~ $2 ]] && { echo "$st"; return 0; }
+    sleep 0.5
+  done
+  echo "${st:-(no state)}"
+  return 1
+}
+if st=$(wait_hastate t0 '^(UP|no check)$' 10); then ok "HAProxy: server t0 '$st' (agent up)"; else bad "HAProxy: server t0 '$st'"; fi
+if st=$(wait_hastate t1 '^DOWN \(agent\)' 10); then ok "HAProxy: server t1 $st (agent down, TCP fine)"; else bad "HAProxy: server t1 '$st'"; fi
+
 # 4. the probe's own SCP, checked by DCMTK echoscu
 if timeout 20 /usr/bin/echoscu -to 5 -ta 5 -td 5 -aec ECHOPROBE -aet DCMTK 127.0.0.1 10104 > "$work/echoscu.log" 2>&1; then
   ok "echoscu -> probe SCP (AE ECHOPROBE) succeeds"
@@ -139,18 +176,24 @@ if timeout 20 /usr/bin/echoscu -to 5 -ta 5 -td 5 -aec WRONG -aet DCMTK 127.0.0.1
 elif grep -qi "reject" "$work/echoscu2.log"; then ok "echoscu -> probe SCP with wrong called AE is rejected"
 else bad "echoscu wrong AE: $(tail -2 "$work/echoscu2.log" | tr '\n' ' ')"; fi
 
-# 5. stop storescp: down within fall (2) checks; each check of a dead peer ends at once (the relay closes)
+# 5. stop storescp: down within the fall count. probe.toml: fall 2, interval 1 s, and a check of a dead peer ends at
+#    once (the relay closes; at worst connect + ACSE timeouts, 4 s): 2 x (1 + 4) s + 2 s of polling = 12 s.
 kill "$storescp_pid"; wait "$storescp_pid" 2> /dev/null
 t0=$SECONDS
-if line=$(wait_agent 5555 '^down #' 20); then ok "storescp stopped: agent says '$line' after $((SECONDS - t0)) s"
+if line=$(wait_agent 5555 '^down #' 12); then ok "storescp stopped: agent says '$line' after $((SECONDS - t0)) s"
 else bad "storescp stopped: agent says '$line'"; fi
 c=$(http_code /health/0); [ "$c" = 503 ] && ok "GET /health/0 -> 503 while down" || bad "GET /health/0 -> $c while down"
+if st=$(wait_hastate t0 '^DOWN \(agent\)' 10); then ok "HAProxy: server t0 $st after storescp stopped"
+else bad "HAProxy: server t0 '$st' after storescp stopped"; fi
 
-# 6. restart: up again
+# 6. restart: up again within rise (2) good checks: 2 x (1 s + a check) + 2 s of polling.
 start_storescp
 t0=$SECONDS
-if line=$(wait_agent 5555 '^up$' 20); then ok "storescp restarted: agent says '$line' after $((SECONDS - t0)) s"
+if line=$(wait_agent 5555 '^up$' 8); then ok "storescp restarted: agent says '$line' after $((SECONDS - t0)) s"
 else bad "storescp restarted: agent says '$line'"; fi
+
+if st=$(wait_hastate t0 '^(UP|no check)$' 10); then ok "HAProxy: server t0 '$st' again"
+else bad "HAProxy: server t0 '$st' after restart"; fi
 
 # 7. the firmware is still running (no fault, no exit)
 if kill -0 "$qemu_pid" 2> /dev/null; then ok "firmware still running"; else bad "QEMU exited: $(cat "$work/qemu.err")"; fi
