@@ -175,7 +175,7 @@ pub fn command(data: &[u8]) {
 /// Receive buffer sizes the script header picks from (PDU header included).
 pub const RX_SIZES: [usize; 8] = [16_384 + 6, 0, 5, 6, 7, 64, 200, 1_024];
 /// The buffer `poll_transmit` gets in the drain loop.
-const TX_BUF: usize = 1 << 17;
+const TX_BUF: usize = 1 << 15;
 /// Bound on the drain loop (transmits + events between two inputs).
 const MAX_DRAIN: usize = 4_096;
 
