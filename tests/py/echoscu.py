@@ -16,7 +16,8 @@ import argparse
 import sys
 import time
 
-from pynetdicom import AE
+from pynetdicom import AE, evt
+from pynetdicom.pdu import A_ASSOCIATE_RJ
 from pynetdicom.sop_class import Verification
 
 
@@ -37,10 +38,21 @@ def main() -> int:
     ae.dimse_timeout = args.timeout
     ae.network_timeout = args.timeout
     ae.add_requested_context(Verification)
-    assoc = ae.associate(args.host, args.port, ae_title=args.aec)
-    if assoc.is_rejected:
-        rj = assoc.acceptor.primitive
-        print(f"rejected result={rj.result} source={rj.result_source} reason={rj.diagnostic}")
+    # pynetdicom 3.0.4 races when a peer rejects fast: its DUL thread can take the A-ASSOCIATE-RJ
+    # and close the socket before the requesting thread checks the connection, which then
+    # reports an abort (is_rejected stays False). Record the RJ PDU as the DUL decodes it.
+    seen_rj = []
+
+    def on_pdu(event):
+        if isinstance(event.pdu, A_ASSOCIATE_RJ):
+            seen_rj.append((event.pdu.result, event.pdu.source, event.pdu.reason_diagnostic))
+
+    assoc = ae.associate(
+        args.host, args.port, ae_title=args.aec, evt_handlers=[(evt.EVT_PDU_RECV, on_pdu)]
+    )
+    if assoc.is_rejected or seen_rj:
+        result, source, reason = seen_rj[0]
+        print(f"rejected result={result} source={source} reason={reason}")
         return 2
     if not assoc.is_established:
         print("not established (aborted or no response)")
