@@ -11,20 +11,27 @@
 # A real HAProxy (agent-check only) follows the agent ports.
 # Asserts through the forwarded ports: target 0 `up` while storescp runs, `down` after it is stopped (within the fall
 # count), `up` again after a restart; target 1 `down` with the rejection as reason; GET /health/<n> 200/503/404;
-# DCMTK echoscu to the probe's SCP succeeds (and is rejected with a wrong called AE).
+# DCMTK echoscu to the probe's SCP succeeds (and is rejected with a wrong called AE). Before all that,
+# tests/config-test.sh: bad probe.toml files fail the build with a message naming the key.
 # Every wait is bounded; QEMU and the peers are killed by PID; the namespace part has a hard deadline.
 # Prints `N passed, M failed`, then `flash=N ram=M` as the last line; fails above the budget
 # (flash = .text + .rodata + .data <= 48 KiB, ram = .data + .bss + reserved stack <= 32 KiB).
 set -u
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 FLASH_BUDGET=$((48 * 1024))
 RAM_BUDGET=$((32 * 1024))
 DEADLINE=${QEMU_TEST_DEADLINE:-240}
 
 if [ "${1:-}" != "--inside" ]; then
+  # Root (CI) gets a plain network namespace; others a user namespace with one.
+  ns=(unshare -n)
+  [ "$(id -u)" -eq 0 ] || ns=(unshare -r -n)
   for tool in qemu-system-arm socat haproxy /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu unshare ip curl; do
     command -v "$tool" > /dev/null || { echo "qemu-test.sh: missing $tool (scripts/install-deps.sh installs it)"; exit 1; }
   done
+  # Bad configurations fail the build with a clear message (runs the build several times; the good one last).
+  config_rc=0
+  tests/config-test.sh || config_rc=1
   build_log=$(mktemp)
   if ! ./build.sh > "$build_log" 2>&1; then
     cat "$build_log"; rm -f "$build_log"; echo "qemu-test.sh: build failed"; exit 1
@@ -33,9 +40,10 @@ if [ "${1:-}" != "--inside" ]; then
   grep -E '^vector_table=' "$build_log"
   rm -f "$build_log"
   work=$(mktemp -d)
-  timeout -k 5 "$DEADLINE" unshare -n "$0" --inside "$work"
+  timeout -k 5 "$DEADLINE" "${ns[@]}" "$0" --inside "$work"
   rc=$?
   [ $rc -eq 124 ] && echo "qemu-test.sh: FAIL: hard deadline of ${DEADLINE}s reached"
+  [ $config_rc -eq 0 ] || { echo "qemu-test.sh: FAIL: tests/config-test.sh"; rc=1; }
   flash=$(sed -n 's/^flash=\([0-9]*\) .*/\1/p' <<< "$sizes")
   ram=$(sed -n 's/.* ram=\([0-9]*\)$/\1/p' <<< "$sizes")
   if [ -z "$flash" ] || [ -z "$ram" ]; then echo "qemu-test.sh: no sizes from build.sh"; rc=1; fi
@@ -127,9 +135,12 @@ if line=$(wait_agent 5556 '^down #association rejected' 15); then ok "wrong call
 else bad "wrong called AE: agent says '$line'"; fi
 
 # 3. HTTP health
-c=$(http_code /health/0); [ "$c" = 200 ] && ok "GET /health/0 -> 200" || bad "GET /health/0 -> $c"
-c=$(http_code /health/1); [ "$c" = 503 ] && ok "GET /health/1 -> 503" || bad "GET /health/1 -> $c"
-c=$(http_code /health/7); [ "$c" = 404 ] && ok "GET /health/7 -> 404" || bad "GET /health/7 -> $c"
+c=$(http_code /health/0)
+if [ "$c" = 200 ]; then ok "GET /health/0 -> 200"; else bad "GET /health/0 -> $c"; fi
+c=$(http_code /health/1)
+if [ "$c" = 503 ]; then ok "GET /health/1 -> 503"; else bad "GET /health/1 -> $c"; fi
+c=$(http_code /health/7)
+if [ "$c" = 404 ]; then ok "GET /health/7 -> 404"; else bad "GET /health/7 -> $c"; fi
 
 # 3b. a real load balancer reads the agent. t0: agent-check only, so its state comes from the probe alone (HAProxy
 #     shows "no check" for a server that is up without a health check of its own, "DOWN (agent)" when the agent
@@ -182,7 +193,8 @@ kill "$storescp_pid"; wait "$storescp_pid" 2> /dev/null
 t0=$SECONDS
 if line=$(wait_agent 5555 '^down #' 12); then ok "storescp stopped: agent says '$line' after $((SECONDS - t0)) s"
 else bad "storescp stopped: agent says '$line'"; fi
-c=$(http_code /health/0); [ "$c" = 503 ] && ok "GET /health/0 -> 503 while down" || bad "GET /health/0 -> $c while down"
+c=$(http_code /health/0)
+if [ "$c" = 503 ]; then ok "GET /health/0 -> 503 while down"; else bad "GET /health/0 -> $c while down"; fi
 if st=$(wait_hastate t0 '^DOWN \(agent\)' 10); then ok "HAProxy: server t0 $st after storescp stopped"
 else bad "HAProxy: server t0 '$st' after storescp stopped"; fi
 

@@ -1,8 +1,10 @@
 #!/bin/bash
+# The expected messages quote keys in backticks, literally.
+# shellcheck disable=SC2016
 # Bad probe configurations must fail the build with a message naming the key. Runs the real build (build.sh).
 # Prints `N passed, M failed` last.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
