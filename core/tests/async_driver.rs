@@ -1,0 +1,157 @@
+//! The async driver runs the same exchange as the blocking one: an async requestor against a
+//! blocking acceptor over a real socket pair, polled by a minimal executor (no runtime).
+//! Built only with the `async` feature: scripts/test.sh runs `cargo test -p echoprobe-core
+//! --features async`.
+#![cfg(feature = "async")]
+#![allow(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
+
+use std::future::Future;
+use std::io::{Read as _, Write as _};
+use std::os::unix::net::UnixStream;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use echoprobe_core::assoc::{AcceptPolicy, Config};
+use echoprobe_core::check::{CheckOptions, Outcome, Release};
+use echoprobe_core::io::{asynch, blocking};
+use echoprobe_core::time::Instant;
+use echoprobe_core::wire::AeTitle;
+
+struct Noop;
+impl Wake for Noop {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Polls `f` to completion; the futures here never park (reads block with a timeout).
+fn block_on<F: Future>(f: F) -> F::Output {
+    let waker = Waker::from(Arc::new(Noop));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    for _ in 0..1_000_000 {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+    panic!("future did not complete");
+}
+
+struct Sock {
+    s: UnixStream,
+    origin: std::time::Instant,
+}
+
+impl Sock {
+    fn now(&self) -> Instant {
+        Instant::from_micros(self.origin.elapsed().as_micros() as u64)
+    }
+}
+
+impl embedded_io::ErrorType for Sock {
+    type Error = std::io::Error;
+}
+
+impl embedded_io_async::Read for Sock {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.s.read(buf)
+    }
+}
+
+impl embedded_io_async::Write for Sock {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.s.write(buf)
+    }
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        self.s.flush()
+    }
+}
+
+impl embedded_io::Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.s.read(buf)
+    }
+}
+
+impl embedded_io::Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.s.write(buf)
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.s.flush()
+    }
+}
+
+impl blocking::Transport for Sock {
+    fn now(&self) -> Instant {
+        Sock::now(self)
+    }
+    fn set_read_deadline(&mut self, deadline: Option<Instant>) -> Result<(), Self::Error> {
+        let left = deadline.map(|d| d.saturating_since(self.now()).as_micros().max(1));
+        self.s
+            .set_read_timeout(left.map(std::time::Duration::from_micros))
+    }
+}
+
+struct Clock(std::time::Instant);
+
+impl asynch::Clock for Clock {
+    fn now(&self) -> Instant {
+        Instant::from_micros(self.0.elapsed().as_micros() as u64)
+    }
+    async fn sleep_until(&self, at: Instant) {
+        while self.now() < at {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+#[test]
+fn async_requestor_against_blocking_acceptor() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let origin = std::time::Instant::now();
+    let scp_ae = AeTitle::new("LB-SCP").unwrap();
+    let server = std::thread::spawn(move || {
+        let mut t = Sock { s: b, origin };
+        let mut rx = [0u8; 16390];
+        let mut tx = [0u8; 4096];
+        blocking::serve(
+            &mut t,
+            Config::acceptor(scp_ae),
+            &AcceptPolicy::open(scp_ae),
+            &mut rx,
+            &mut tx,
+            |_| {},
+        )
+        .unwrap()
+    });
+    let mut t = Sock { s: a, origin };
+    t.s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let clock = Clock(origin);
+    let mut rx = [0u8; 16390];
+    let mut tx = [0u8; 4096];
+    let mut seen = 0;
+    let config = Config::requestor(AeTitle::new("LOADBALANCER").unwrap(), scp_ae);
+    let options = CheckOptions {
+        repeat: 3,
+        ..CheckOptions::default()
+    };
+    let report = block_on(asynch::check(
+        &mut t,
+        &clock,
+        config,
+        options,
+        &mut rx,
+        &mut tx,
+        |_| seen += 1,
+    ))
+    .unwrap();
+    drop(t);
+    assert!(server.join().unwrap().is_some());
+    assert_eq!(report.outcome, Outcome::Healthy(Release::Released));
+    assert_eq!(report.stats.ok, 3);
+    assert!(
+        seen >= 5,
+        "accepted, three responses, released: {seen} events"
+    );
+}
