@@ -1,0 +1,429 @@
+//! DICOM over TLS against real DCMTK (Debian's dcmtk is built with OpenSSL), both directions, and every TLS exit code
+//! we can provoke with real peers. Certificates are made here with rcgen (ECDSA P-256); no key is committed.
+//!
+//! Like every interop test these start servers, so they run inside the loopback-only namespace of scripts/test.sh
+//! ([`setup`] fails the test otherwise).
+
+use core::time::Duration;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use echoprobe_tests::env::dcmtk;
+use echoprobe_tests::net::wait_listening;
+use echoprobe_tests::peers::START_TIMEOUT;
+use echoprobe_tests::process::TempDir;
+use echoprobe_tests::{free_port, run, setup, Outcome, Peer, CALLING_AE};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+
+/// Hard limit for one command, and what a healthy check or a quick failure must meet.
+const HARD: Duration = Duration::from_secs(30);
+const QUICK: Duration = Duration::from_secs(5);
+
+fn echoprobe(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));
+    cmd.args(args);
+    cmd
+}
+
+/// A test PKI in a temporary directory: `ca.pem` (trusted), `other-ca.pem` (not), and leaf certificates.
+struct Pki {
+    dir: TempDir,
+    ca: Issuer<'static, KeyPair>,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = TempDir::new("tls-pki");
+        let ca = make_ca(dir.path(), "ca", "echoprobe test CA");
+        // A second CA nobody trusts (its key is thrown away).
+        make_ca(dir.path(), "other-ca", "echoprobe untrusted CA");
+        Pki { dir, ca }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// `NAME.key` and `NAME.pem` issued by `issuer` (default: the trusted CA), for `sans`, valid `from..until`
+    /// (years; default: a year ago to a year ahead). Returns (key path, cert path).
+    fn leaf(&self, name: &str, sans: &[&str], years: Option<(i32, i32)>) -> (String, String) {
+        let key = KeyPair::generate().expect("leaf key");
+        let mut params =
+            CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .expect("leaf params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let (from, until) = years.unwrap_or_else(|| {
+            let now = current_year();
+            (now - 1, now + 1)
+        });
+        params.not_before = rcgen::date_time_ymd(from, 1, 1);
+        params.not_after = rcgen::date_time_ymd(until, 1, 1);
+        let cert = params.signed_by(&key, &self.ca).expect("sign leaf");
+        let (k, c) = (
+            self.dir.path().join(format!("{name}.key")),
+            self.dir.path().join(format!("{name}.pem")),
+        );
+        std::fs::write(&k, key.serialize_pem()).expect("write key");
+        std::fs::write(&c, cert.pem()).expect("write cert");
+        (k.display().to_string(), c.display().to_string())
+    }
+}
+
+fn current_year() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    // Good enough for "a year ago / a year ahead".
+    1970 + i32::try_from(secs / 31_556_952).expect("year fits")
+}
+
+fn make_ca(dir: &Path, name: &str, cn: &str) -> Issuer<'static, KeyPair> {
+    let key = KeyPair::generate().expect("CA key");
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    params.distinguished_name.push(DnType::CommonName, cn);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let now = current_year();
+    params.not_before = rcgen::date_time_ymd(now - 30, 1, 1);
+    params.not_after = rcgen::date_time_ymd(now + 10, 1, 1);
+    let cert = params.self_signed(&key).expect("self-sign CA");
+    std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).expect("write CA");
+    Issuer::new(params, key)
+}
+
+/// A started server and its port.
+struct Server {
+    peer: Peer,
+    port: u16,
+    _out: TempDir,
+}
+
+impl Server {
+    fn port_arg(&self) -> String {
+        self.port.to_string()
+    }
+}
+
+/// DCMTK `storescp -d --aetitle STORESCP [args] PORT`.
+fn storescp(args: &[&str]) -> Server {
+    setup();
+    let port = free_port();
+    let out = TempDir::new("tls-storescp-out");
+    let mut cmd = Command::new(dcmtk("storescp"));
+    cmd.args(["-d", "--aetitle", "STORESCP", "--output-directory"])
+        .arg(out.path())
+        .args(args)
+        .arg(port.to_string());
+    let mut peer = Peer::spawn("storescp", &mut cmd);
+    wait_listening(&mut peer, port, START_TIMEOUT);
+    Server {
+        peer,
+        port,
+        _out: out,
+    }
+}
+
+/// `echoprobe scp -v --bind 127.0.0.1 -aet PROBESCP [args] PORT`.
+fn echoprobe_scp(args: &[&str]) -> Server {
+    setup();
+    let port = free_port();
+    let out = TempDir::new("tls-scp");
+    let mut cmd = echoprobe(&["scp", "-v", "--bind", "127.0.0.1", "-aet", "PROBESCP"]);
+    cmd.args(args).arg(port.to_string());
+    let mut peer = Peer::spawn("echoprobe-scp", &mut cmd);
+    wait_listening(&mut peer, port, START_TIMEOUT);
+    Server {
+        peer,
+        port,
+        _out: out,
+    }
+}
+
+/// An echoprobe check of `port` with `args` (TLS options) in front.
+fn check(args: &[&str], called: &str, port: &str) -> Outcome {
+    let mut full = vec!["-aet", CALLING_AE, "-aec", called];
+    full.extend_from_slice(args);
+    full.extend(["127.0.0.1", port]);
+    run(&mut echoprobe(&full), HARD)
+}
+
+fn dcmtk_echoscu(args: &[&str], called: &str, port: u16) -> Command {
+    let mut cmd = Command::new(dcmtk("echoscu"));
+    cmd.args(["-aet", "DCMTKSCU", "-aec", called])
+        .args(args)
+        .args(["127.0.0.1", &port.to_string()]);
+    cmd
+}
+
+#[test]
+fn echoprobe_tls_to_storescp_tls() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost", "127.0.0.1"], None);
+    let (ckey, ccert) = pki.leaf("client", &["client"], None);
+    let ca = pki.path("ca.pem");
+    let scp = storescp(&["+tls", &skey, &scert, "+cf", &ca]);
+    check(
+        &["-v", "+tls", &ckey, &ccert, "+cf", &ca],
+        "STORESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(0)
+    .assert_within(QUICK)
+    .assert_mentions("TLS handshake done");
+    let log = scp.peer.wait_log("Received Echo Request", QUICK);
+    assert!(log.contains(CALLING_AE), "storescp log:\n{log}");
+}
+
+#[test]
+fn echoprobe_anonymous_tls_both_ways() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let ca = pki.path("ca.pem");
+    // storescp -ic does not ask for a client certificate: +tla works.
+    let scp = storescp(&["+tls", &skey, &scert, "-ic"]);
+    check(&["+tla", "+cf", &ca], "STORESCP", &scp.port_arg())
+        .assert_code(0)
+        .assert_within(QUICK);
+    // And DCMTK's echoscu +tla against echoprobe scp -ic.
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "-ic"]);
+    run(
+        &mut dcmtk_echoscu(&["+tla", "+cf", &ca], "PROBESCP", scp.port),
+        HARD,
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    scp.peer
+        .wait_log("PROBESCP <- DCMTKSCU: accepted, 1 echo, released", QUICK);
+}
+
+#[test]
+fn dcmtk_echoscu_tls_to_echoprobe_scp_tls() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost", "127.0.0.1"], None);
+    let (ckey, ccert) = pki.leaf("client", &["client"], None);
+    let ca = pki.path("ca.pem");
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "+cf", &ca, "--require-peer-cert"]);
+    run(
+        &mut dcmtk_echoscu(
+            &["+tls", &ckey, &ccert, "+cf", &ca, "--repeat", "3"],
+            "PROBESCP",
+            scp.port,
+        ),
+        HARD,
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    let log = scp.peer.wait_log("PROBESCP <- DCMTKSCU: accepted", QUICK);
+    assert!(log.contains("3 echoes, released"), "scp log:\n{log}");
+    assert!(log.contains("TLS handshake done"), "scp log:\n{log}");
+}
+
+#[test]
+fn client_certificate_required_and_missing() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let ca = pki.path("ca.pem");
+    // storescp requires a client certificate by default (-rc): echoprobe +tla gets 85, fast.
+    let scp = storescp(&["+tls", &skey, &scert, "+cf", &ca]);
+    check(&["+tla", "+cf", &ca], "STORESCP", &scp.port_arg())
+        .assert_code(85)
+        .assert_within(QUICK)
+        .assert_mentions("client certificate");
+    // echoprobe scp requires one too (-rc, the default): DCMTK's echoscu +tla fails, the SCP says why.
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "+cf", &ca]);
+    let out = run(
+        &mut dcmtk_echoscu(&["+tla", "+cf", &ca], "PROBESCP", scp.port),
+        HARD,
+    );
+    assert!(out.code != Some(0) && !out.timed_out, "{out}");
+    scp.peer
+        .wait_log("TLS handshake failed: the peer sent no certificate", QUICK);
+    // And echoprobe +tla against it: 85 as well.
+    check(&["+tla", "+cf", &ca], "PROBESCP", &scp.port_arg())
+        .assert_code(85)
+        .assert_within(QUICK);
+}
+
+#[test]
+fn untrusted_ca_is_81() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let scp = storescp(&["+tls", &skey, &scert, "-ic"]);
+    check(
+        &["+tla", "+cf", &pki.path("other-ca.pem")],
+        "STORESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(81)
+    .assert_within(QUICK)
+    .assert_mentions("not trusted");
+    // The same server is fine for a client that trusts its CA, and for -ic (no verification).
+    check(
+        &["+tla", "+cf", &pki.path("ca.pem")],
+        "STORESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(0);
+    check(&["+tla", "-ic"], "STORESCP", &scp.port_arg()).assert_code(0);
+}
+
+#[test]
+fn expired_and_not_yet_valid_certificates_are_82() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let now = current_year();
+    let (ekey, ecert) = pki.leaf("expired", &["localhost"], Some((now - 3, now - 1)));
+    let scp = storescp(&["+tls", &ekey, &ecert, "-ic"]);
+    check(&["+tla", "+cf", &ca], "STORESCP", &scp.port_arg())
+        .assert_code(82)
+        .assert_within(QUICK)
+        .assert_mentions("expired");
+    let (fkey, fcert) = pki.leaf("future", &["localhost"], Some((now + 1, now + 3)));
+    let scp = echoprobe_scp(&["+tls", &fkey, &fcert, "-ic"]);
+    check(&["+tla", "+cf", &ca], "PROBESCP", &scp.port_arg())
+        .assert_code(82)
+        .assert_within(QUICK)
+        .assert_mentions("not yet valid");
+}
+
+#[test]
+fn host_name_is_checked_only_on_request() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (key, cert) = pki.leaf("pacs", &["pacs.example.org"], None);
+    let scp = echoprobe_scp(&["+tls", &key, &cert, "-ic"]);
+    // Like DCMTK: chain and validity only.
+    check(&["+tla", "+cf", &ca], "PROBESCP", &scp.port_arg()).assert_code(0);
+    check(
+        &["+tla", "+cf", &ca, "--verify-host-name"],
+        "PROBESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(83)
+    .assert_within(QUICK)
+    .assert_mentions("name");
+}
+
+#[test]
+fn plain_client_against_tls_servers_fails_fast() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    // storescp +tls closes the connection on our plaintext A-ASSOCIATE-RQ: 71.
+    let scp = storescp(&["+tls", &skey, &scert, "-ic"]);
+    check(&[], "STORESCP", &scp.port_arg())
+        .assert_code(71)
+        .assert_within(QUICK);
+    // echoprobe scp +tls (rustls) answers with a TLS alert, which is no PDU: 69 (protocol violation).
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "-ic"]);
+    check(&[], "PROBESCP", &scp.port_arg())
+        .assert_code(69)
+        .assert_within(QUICK)
+        .assert_mentions("0x15");
+}
+
+#[test]
+fn tls_client_against_plain_servers_is_80_fast() {
+    let scp = storescp(&[]);
+    check(&["+tla", "-ic"], "STORESCP", &scp.port_arg())
+        .assert_code(80)
+        .assert_within(QUICK)
+        .assert_mentions("does it speak TLS");
+    let scp = echoprobe_scp(&[]);
+    check(&["+tla", "-ic"], "PROBESCP", &scp.port_arg())
+        .assert_code(80)
+        .assert_within(QUICK);
+}
+
+#[test]
+fn mismatched_key_and_certificate_are_84() {
+    let pki = Pki::new();
+    let (key_a, _) = pki.leaf("a", &["a"], None);
+    let (_, cert_b) = pki.leaf("b", &["b"], None);
+    let scp = echoprobe_scp(&[]);
+    check(
+        &["+tls", &key_a, &cert_b, "+cf", &pki.path("ca.pem")],
+        "PROBESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(84)
+    .assert_mentions("cannot be used together");
+    // Nothing reached the SCP: the files are checked before connecting.
+    std::thread::sleep(Duration::from_millis(100));
+    let log = scp.peer.log();
+    assert_eq!(
+        log.lines().count(),
+        1,
+        "only the listening line expected:\n{log}"
+    );
+}
+
+/// The TLS handshake's cost per check, echoprobe and DCMTK's echoscu in the same run against the same echoprobe SCPs
+/// (one plain, one TLS): median wall time of whole processes. Printed (see `--nocapture`); each check must pass.
+#[test]
+fn tls_overhead_per_check() {
+    const N: usize = 15;
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let (ckey, ccert) = pki.leaf("client", &["client"], None);
+    let ca = pki.path("ca.pem");
+    let plain = echoprobe_scp(&["-q"]);
+    let tls = echoprobe_scp(&["-q", "+tls", &skey, &scert, "+cf", &ca]);
+    let tls_args = ["+tls", ckey.as_str(), ccert.as_str(), "+cf", ca.as_str()];
+    let median = |mut cmd: Box<dyn FnMut() -> Command>| {
+        let mut times: Vec<Duration> = (0..N)
+            .map(|_| {
+                let start = Instant::now();
+                let out = run(&mut cmd(), HARD);
+                let took = start.elapsed();
+                out.assert_code(0);
+                took
+            })
+            .collect();
+        times.sort();
+        times[N / 2]
+    };
+    let (pp, tp) = (plain.port, tls.port);
+    let tls_v: Vec<String> = tls_args.iter().map(|s| s.to_string()).collect();
+    let t2 = tls_v.clone();
+    let probe_plain = median(Box::new(move || {
+        let mut c = echoprobe(&["-q", "-aec", "PROBESCP", "127.0.0.1"]);
+        c.arg(pp.to_string());
+        c
+    }));
+    let probe_tls = median(Box::new(move || {
+        let mut c = echoprobe(&["-q", "-aec", "PROBESCP"]);
+        c.args(&tls_v).args(["127.0.0.1", &tp.to_string()]);
+        c
+    }));
+    let scu_plain = median(Box::new(move || dcmtk_echoscu(&[], "PROBESCP", pp)));
+    let scu_tls = median(Box::new(move || {
+        let a: Vec<&str> = t2.iter().map(String::as_str).collect();
+        dcmtk_echoscu(&a, "PROBESCP", tp)
+    }));
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    eprintln!(
+        "TLS overhead per check (median of {N} whole runs, same machine, same run):\n  \
+         echoprobe: plain {:.1} ms, TLS {:.1} ms, overhead {:.1} ms\n  \
+         echoscu:   plain {:.1} ms, TLS {:.1} ms, overhead {:.1} ms",
+        ms(probe_plain),
+        ms(probe_tls),
+        ms(probe_tls) - ms(probe_plain),
+        ms(scu_plain),
+        ms(scu_tls),
+        ms(scu_tls) - ms(scu_plain),
+    );
+}
