@@ -11,7 +11,7 @@
 # crates), then re-runs itself inside `unshare -n` (`unshare -rn` as non-root), starts storescp
 # on 127.0.0.1:11112 and measures, per tool:
 #   - wall time per check: hyperfine (--shell=none, 3 warm-up runs, N runs) when installed,
-#     else a bounded loop timed with `date +%s%N`;
+#     else (or with BENCH_LOOP=1) a bounded loop timed with `date +%s%N`;
 #   - peak RSS: the largest "Maximum resident set size" of 5 runs under /usr/bin/time -v.
 # Then it prints both and the ratios (echoscu / echoprobe). Every check must exit 0, or the
 # benchmark stops.
@@ -30,7 +30,7 @@ if [ -z "${ECHOPROBE_BENCH_NETNS:-}" ]; then
     cargo build --release -p echoprobe --bin echoprobe
     ns=(-n)
     [ "$(id -u)" -eq 0 ] || ns=(-r -n)
-    exec unshare "${ns[@]}" -- env ECHOPROBE_BENCH_NETNS=1 bash "$0" "$N"
+    exec unshare "${ns[@]}" -- env ECHOPROBE_BENCH_NETNS=1 BENCH_LOOP="${BENCH_LOOP:-}" bash "$0" "$N"
 fi
 
 # --- inside the namespace -----------------------------------------------------------------------
@@ -78,7 +78,7 @@ echo "  dcmtk:     $DCMTK_CMD   ($($ECHOSCU --version | head -1 | tr -d '$'))"
 echo "  echoprobe: $PROBE_CMD   ($("$PROBE" --version | head -1))"
 
 # Mean wall time per check in microseconds, for each of the two commands.
-if command -v hyperfine >/dev/null; then
+if [ -z "${BENCH_LOOP:-}" ] && command -v hyperfine >/dev/null; then
     echo "timing: hyperfine --shell=none --warmup 3 --runs $N"
     hyperfine --shell=none --warmup 3 --runs "$N" --style basic --export-json "$work/h.json" \
         -n echoscu "$DCMTK_CMD" -n echoprobe "$PROBE_CMD"
@@ -88,7 +88,7 @@ r = json.load(open(sys.argv[1]))["results"]
 print(" ".join(str(round(x["mean"] * 1e6)) for x in r))
 ' "$work/h.json")
 else
-    echo "timing: hyperfine not installed, bounded loop with date +%s%N"
+    echo "timing: bounded loop of $N runs with date +%s%N"
     loop_us() {
         local t0 t1 i
         t0=$(date +%s%N)
