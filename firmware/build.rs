@@ -1,4 +1,4 @@
-//! Build script: puts memory.x where the linker finds it, and compiles the probe configuration (probe.toml, or the file
+//! Build script: puts the board's memory map where the linker finds it, and compiles the probe configuration (probe.toml, or the file
 //! named by ECHOPROBE_CONFIG) into `$OUT_DIR/probe_config.rs`, a `Probe` constant. Every value is checked here: a bad
 //! configuration fails the build with a message naming the file, the key and what is wrong.
 
@@ -17,7 +17,14 @@ const MAX_TARGETS: usize = 4;
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
+    // The board's memory map: memory.x (LM3S6965, the default) or memory-<board>.x.
+    let memory = if env::var_os("CARGO_FEATURE_STM32F429").is_some() {
+        "memory-stm32f429.x"
+    } else {
+        "memory.x"
+    };
+    fs::copy(memory, out.join("memory.x")).expect("copy the memory map");
+    println!("cargo:rerun-if-changed={memory}");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=build.rs");

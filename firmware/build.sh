@@ -3,16 +3,24 @@
 # Last line: `flash=N ram=M` in bytes.
 #   flash = .text + .rodata + .data (its load image lives in flash); the 1 KiB .vector_table is shown apart
 #   ram   = .data + .bss + .uninit + the stack reserved in memory.x (_stack_size)
-# Env: CARGO (default /usr/bin/cargo), RUSTC (default /usr/bin/rustc); extra args go to cargo build.
+# Env: BOARD = lm3s6965 (default; QEMU) or stm32f429 (NUCLEO-F429ZI); CARGO (default /usr/bin/cargo), RUSTC (default
+# /usr/bin/rustc); extra args go to cargo build.
 set -eu
 cd "$(dirname "$0")"
 : "${CARGO:=/usr/bin/cargo}"
 : "${RUSTC:=/usr/bin/rustc}"
 export RUSTC
 export RUSTC_BOOTSTRAP=1
-"$CARGO" build --release "$@"
+case "${BOARD:=lm3s6965}" in
+  lm3s6965) target=thumbv7m-none-eabi; memory="memory.x"; board_args=() ;;
+  stm32f429)
+    target=thumbv7em-none-eabihf; memory="memory-stm32f429.x"
+    board_args=(--target "$target" --no-default-features --features stm32f429) ;;
+  *) echo "build.sh: unknown BOARD=$BOARD (lm3s6965, stm32f429)" >&2; exit 1 ;;
+esac
+"$CARGO" build --release "${board_args[@]}" "$@"
 
-elf=target/thumbv7m-none-eabi/release/echoprobe-firmware
+elf=target/$target/release/echoprobe-firmware
 # Section name and size (hex) from the section headers; `[ 1]` vs `[12]` is normalised away first.
 sizes=$(readelf -SW "$elf" | sed -n 's/^ *\[ *[0-9]*\] *//p' | awk '{ print $1, $5 }')
 sec() {
@@ -20,8 +28,8 @@ sec() {
   printf '%d' "0x${h:-0}"
 }
 vt=$(sec .vector_table); text=$(sec .text); ro=$(sec .rodata); data=$(sec .data); bss=$(sec .bss); un=$(sec .uninit)
-stack_k=$(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' memory.x)
-[ -n "$stack_k" ] || { echo "build.sh: no _stack_size in memory.x" >&2; exit 1; }
+stack_k=$(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' "$memory")
+[ -n "$stack_k" ] || { echo "build.sh: no _stack_size in $memory" >&2; exit 1; }
 stack=$((stack_k * 1024))
-echo "vector_table=$vt text=$text rodata=$ro data=$data bss=$bss uninit=$un stack=$stack"
+echo "board=$BOARD vector_table=$vt text=$text rodata=$ro data=$data bss=$bss uninit=$un stack=$stack"
 echo "flash=$((text + ro + data)) ram=$((data + bss + un + stack))"

@@ -6,12 +6,13 @@
 //! the next millisecond tick once per round.
 #![no_std]
 #![no_main]
-#![deny(unsafe_code)] // only the board's `regs` module may opt out (MMIO)
+#![deny(unsafe_code)] // only `rt` and the board's `regs` module opt out
 
 mod board;
 mod clock;
 mod config;
 mod net;
+mod rt;
 mod serve;
 mod target;
 mod verdict;
@@ -20,8 +21,6 @@ use core::cell::RefCell;
 use core::pin::pin;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::debug;
-use defmt_semihosting as _;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet, SocketStorage};
 use smoltcp::socket::tcp;
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address};
@@ -70,9 +69,7 @@ fn main() -> ! {
     let cp = cortex_m::Peripherals::take().unwrap_or_else(|| fatal("core peripherals taken"));
     let clock = clock::Clock::start(cp.SYST, board::CORE_HZ);
 
-    static NIC: static_cell::StaticCell<board::Nic> = static_cell::StaticCell::new();
-    let nic = NIC.init_with(board::Nic::new);
-    let mac = nic.mac_address();
+    let (nic, mac) = board::init_nic();
     let mem = MEM.take();
     // Not all-zero (so not in MEM): filled at run time, still in .bss.
     static STORAGE: static_cell::StaticCell<[SocketStorage<'static>; SOCKETS]> =
@@ -131,11 +128,11 @@ fn main() -> ! {
             if now_ms >= next_report {
                 next_report = now_ms + 2_000;
                 defmt::info!(
-                    "t={=u64}ms stack high-water {=usize} B, nic {}",
+                    "t={=u64}ms stack high-water {=usize} B",
                     now_ms,
-                    board::stack_high_water(),
-                    net.nic.borrow().stats()
+                    rt::stack_high_water()
                 );
+                board::log_nic(&net.nic.borrow());
             }
             cortex_m::asm::wfi(); // until the next SysTick (1 ms)
             embassy_futures::yield_now().await;
@@ -151,19 +148,13 @@ fn main() -> ! {
         PROBE.scp_ae,
         &mut mem.scp_assoc
     ));
-    defmt::info!(
-        "stack before the loop: {=usize} B",
-        board::stack_high_water()
-    );
+    defmt::info!("stack before the loop: {=usize} B", rt::stack_high_water());
     include!(concat!(env!("OUT_DIR"), "/probe_tasks.rs"));
     fatal("probe loop ended")
 }
 
-/// Logs and leaves QEMU with a failure status (on hardware: stops at a breakpoint).
+/// Logs and ends the run the board's way (QEMU: exit with failure; hardware: reset or breakpoint).
 fn fatal(msg: &str) -> ! {
     defmt::error!("fatal: {=str}", msg);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::bkpt();
-    }
+    board::exit(false)
 }

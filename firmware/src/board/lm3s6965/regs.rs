@@ -4,9 +4,6 @@
 //! checked against QEMU's `hw/net/stellaris_enet.c` for the Ethernet MAC). `Reg` cannot be built outside this module,
 //! so the volatile accesses below only ever touch those addresses: aligned, 32-bit, device memory that always exists
 //! on this chip. Register side effects (FIFO pops on a DATA read) are the callers' business, not memory safety.
-//!
-//! Also here, for the same reason: the stack high-water reader and the HardFault handler (cortex-m-rt requires it to
-//! be an `unsafe fn`).
 #![allow(unsafe_code)]
 
 /// One 32-bit memory-mapped register.
@@ -85,43 +82,4 @@ pub(crate) mod enet {
     pub(crate) const TCTL_DUPLEX: u32 = 0x08;
 
     pub(crate) const TR_NEWTX: u32 = 0x01;
-}
-
-/// Bytes of the stack ever used: cortex-m-rt (feature `paint-stack`) fills the stack area with 0xCCCC_CCCC at reset;
-/// the deepest word no longer holding it marks the high-water line.
-pub fn stack_high_water() -> usize {
-    extern "C" {
-        // Linker symbols from cortex-m-rt's link.x: the stack occupies [_stack_end, _stack_start).
-        static _stack_end: u32;
-        static _stack_start: u32;
-    }
-    // Only the symbols' addresses are taken, never their values.
-    let (lo, hi) = (
-        core::ptr::addr_of!(_stack_end) as usize,
-        core::ptr::addr_of!(_stack_start) as usize,
-    );
-    let mut addr = lo;
-    while addr < hi {
-        // SAFETY: [lo, hi) is RAM reserved for the stack, word aligned (link.x asserts it); reading a painted word
-        // below the current stack pointer has no side effect.
-        if unsafe { core::ptr::read_volatile(addr as *const u32) } != 0xCCCC_CCCC {
-            break;
-        }
-        addr += 4;
-    }
-    hi - addr
-}
-
-/// A fault (or a panic: panics trap at once, see .cargo/config.toml) ends the run: log, leave QEMU with a failure.
-#[cortex_m_rt::exception]
-unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    defmt::error!(
-        "hard fault at pc={=u32:#x} lr={=u32:#x}",
-        frame.pc(),
-        frame.lr()
-    );
-    cortex_m_semihosting::debug::exit(cortex_m_semihosting::debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::bkpt();
-    }
 }

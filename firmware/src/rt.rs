@@ -1,0 +1,39 @@
+//! Runtime pieces every board shares that need `unsafe`: reading the painted stack, and the HardFault handler
+//! (cortex-m-rt requires it to be an `unsafe fn`). With the board's `regs`, the only `unsafe` in the firmware.
+#![allow(unsafe_code)]
+
+/// Bytes of the stack ever used: cortex-m-rt (feature `paint-stack`) fills the stack area with 0xCCCC_CCCC at reset;
+/// the deepest word no longer holding it marks the high-water line.
+pub fn stack_high_water() -> usize {
+    extern "C" {
+        // Linker symbols from cortex-m-rt's link.x: the stack occupies [_stack_end, _stack_start).
+        static _stack_end: u32;
+        static _stack_start: u32;
+    }
+    // Only the symbols' addresses are taken, never their values.
+    let (lo, hi) = (
+        core::ptr::addr_of!(_stack_end) as usize,
+        core::ptr::addr_of!(_stack_start) as usize,
+    );
+    let mut addr = lo;
+    while addr < hi {
+        // SAFETY: [lo, hi) is RAM reserved for the stack, word aligned (link.x asserts it); reading a painted word
+        // below the current stack pointer has no side effect.
+        if unsafe { core::ptr::read_volatile(addr as *const u32) } != 0xCCCC_CCCC {
+            break;
+        }
+        addr += 4;
+    }
+    hi - addr
+}
+
+/// A fault (or a panic: panics trap at once, see .cargo/config.toml) ends the run: log, then the board's exit.
+#[cortex_m_rt::exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    defmt::error!(
+        "hard fault at pc={=u32:#x} lr={=u32:#x}",
+        frame.pc(),
+        frame.lr()
+    );
+    crate::board::exit(false)
+}
