@@ -21,7 +21,7 @@ use echoprobe_core::wire::{
     uid, Abort, AbortReason, AbortSource, AeTitle, AssociateAc, AssociateRj, AssociateRq, List,
     PData, PcAc, PcResult, PcRq, Pdu, Pdv, RejectResult, RejectSource, UserInfo,
 };
-use echoprobe_tests::{echoprobe, free_port, run, setup, Outcome, CALLING_AE};
+use echoprobe_tests::{echoprobe, echoprobe_bin, free_port, run, setup, Outcome, CALLING_AE};
 
 // Exit codes (binding table).
 const HEALTHY: i32 = 0;
@@ -203,6 +203,8 @@ where
     F: FnOnce(&mut Conn) -> Vec<u8> + Send + 'static,
 {
     setup();
+    // Build (once) before the peer's wait for echoprobe's connection starts.
+    echoprobe_bin();
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     let port = listener.local_addr().unwrap().port();
     let thread = thread::spawn(move || {
