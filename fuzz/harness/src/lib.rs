@@ -23,7 +23,7 @@ use echoprobe_core::time::{Duration, Instant};
 use echoprobe_core::wire::{
     self, AeTitle, AssociateRj, PduType, RejectResult, RejectSource, Status, HEADER_LEN,
 };
-use echoprobe_core::{Association, Config, Event};
+use echoprobe_core::{Association, Checker, Config, Event, Outcome};
 
 pub use echoprobe_core::Role;
 
@@ -172,6 +172,9 @@ pub fn command(data: &[u8]) {
     }
 }
 
+/// Echoes the checker mode asks for.
+const CHECK_REPEAT: u32 = 2;
+
 /// Receive buffer sizes the script header picks from (PDU header included).
 pub const RX_SIZES: [usize; 8] = [16_384 + 6, 0, 5, 6, 7, 64, 200, 1_024];
 /// The buffer `poll_transmit` gets in the drain loop.
@@ -198,6 +201,12 @@ struct Driver<'a> {
     requested: bool,
     /// A terminal event (rejected, aborted, violation, timeout, closed) was reported.
     ended: bool,
+    /// Requestor in checker mode: the health check drives the machine.
+    checker: Option<Checker>,
+    /// The MessageID the next C-ECHO-RQ must carry (they count up from 1).
+    next_id: u16,
+    /// Statuses of every C-ECHO-RSP, in order.
+    statuses: Vec<u16>,
     summary: Summary,
 }
 
@@ -210,6 +219,8 @@ pub struct Summary {
     pub sent: Vec<PduType>,
     /// The machine ended closed with nothing left to send.
     pub closed: bool,
+    /// Checker mode: the health check's verdict.
+    pub verdict: Option<Outcome>,
 }
 
 /// Runs one association of `role` through the script in `data`.
@@ -234,7 +245,7 @@ pub fn machine(role: Role, data: &[u8]) -> Summary {
         Role::Requestor => Config::requestor(ae("FUZZSCU"), ae("FUZZSCP")),
         Role::Acceptor => Config::acceptor(ae("FUZZSCP")),
     };
-    config.presentation_contexts = script.contexts;
+    config.presentation_contexts = script.contexts & !script::CHECKER;
     if script.flags & script::FLAG_ALL_SYNTAXES != 0 {
         config.transfer_syntaxes = echoprobe_core::assoc::ACCEPTABLE_TRANSFER_SYNTAXES;
     }
@@ -262,6 +273,10 @@ pub fn machine(role: Role, data: &[u8]) -> Summary {
         responses: 0,
         requested: false,
         ended: false,
+        checker: (role == Role::Requestor && script.contexts & script::CHECKER != 0)
+            .then(|| Checker::new(CHECK_REPEAT, script.flags & script::FLAG_FAIL_STATUS != 0)),
+        next_id: 1,
+        statuses: Vec::new(),
         summary: Summary::default(),
     };
     if script.flags & script::FLAG_DEADLINE != 0 {
@@ -274,6 +289,7 @@ pub fn machine(role: Role, data: &[u8]) -> Summary {
         d.check_timers();
     }
     d.summary.closed = d.a.should_close();
+    d.summary.verdict = d.checker.as_ref().map(Checker::outcome);
     d.summary
 }
 
@@ -379,6 +395,15 @@ impl Driver<'_> {
 
     fn user(&mut self, u: User) {
         let now = self.now;
+        if self.checker.is_some()
+            && matches!(
+                u,
+                User::SendEcho | User::Release | User::Accept | User::Reject
+            )
+        {
+            // The checker makes these calls; a second driver would make its verdict moot.
+            return;
+        }
         match u {
             User::Connected => self.a.connected(now),
             User::SendEcho => {
@@ -407,6 +432,8 @@ impl Driver<'_> {
     fn sent_echo(&mut self, id: u16) {
         assert_eq!(self.role, Role::Requestor, "an acceptor sent a C-ECHO-RQ");
         assert!(self.outstanding.is_none(), "two C-ECHO-RQs outstanding");
+        assert_eq!(id, self.next_id, "MessageIDs do not count up from 1");
+        self.next_id = self.next_id.wrapping_add(1);
         self.outstanding = Some(id);
     }
 
@@ -550,13 +577,19 @@ impl Driver<'_> {
                     self.user(User::SendEcho);
                 }
             }
-            (Role::Requestor, Event::EchoResponse { message_id, .. }) => {
+            (
+                Role::Requestor,
+                Event::EchoResponse {
+                    message_id, status, ..
+                },
+            ) => {
                 assert_eq!(
                     self.outstanding.take(),
                     Some(message_id),
                     "EchoResponse for a request not outstanding"
                 );
                 self.responses += 1;
+                self.statuses.push(status);
                 if self.auto {
                     if self.responses < 2 {
                         self.user(User::SendEcho);
@@ -574,6 +607,44 @@ impl Driver<'_> {
             }
             _ => {}
         }
+        self.check_verdict(&ev);
+    }
+
+    /// Checker mode: feed the event to the health check and hold its verdict to what the
+    /// machine reported. Above all: "healthy" only after every echo answered with 0x0000.
+    fn check_verdict(&mut self, ev: &Event) {
+        let Some(mut checker) = self.checker.take() else {
+            return;
+        };
+        let sent_before = checker.stats().sent;
+        checker.on_event(&mut self.a, self.now, ev);
+        if checker.stats().sent > sent_before {
+            let id = self.next_id;
+            self.sent_echo(id);
+        }
+        let ok = self.statuses.iter().filter(|&&s| s == 0).count();
+        match checker.outcome() {
+            o if o.is_healthy() => assert!(
+                ok == CHECK_REPEAT as usize && ok == self.statuses.len(),
+                "verdict {o:?} after responses {:04x?}",
+                self.statuses
+            ),
+            Outcome::FailureStatus { status, .. } => assert!(
+                status != 0 && self.statuses.contains(&status),
+                "verdict 0x{status:04x} after responses {:04x?}",
+                self.statuses
+            ),
+            Outcome::Rejected(_) => assert!(
+                self.summary
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, Event::Rejected(_))),
+                "rejected without an A-ASSOCIATE-RJ"
+            ),
+            _ => {}
+        }
+        assert_eq!(checker.stats().ok as usize, ok, "checker miscounted");
+        self.checker = Some(checker);
     }
 
     /// A machine waiting for its peer must have a timer, and an expired timer must fire.

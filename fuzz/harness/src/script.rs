@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! flags (1 byte)     bits 0-2: receive buffer size (index into RX_SIZES), then FLAG_*
-//! contexts (1 byte)  requestor: presentation contexts to propose (the core clamps to 1..=128)
+//! contexts (1 byte)  requestor: bit 7 CHECKER, bits 0-6 presentation contexts to propose
+//!                    (the core clamps to 1..=128)
 //! ops...             op byte (low 3 bits) and its arguments:
 //!   0 Feed           u16 BE length, bytes     stream bytes, handed over until all are taken
 //!   1 FeedSmall      u8 length, bytes         the same with a short chunk
@@ -25,8 +26,11 @@ pub const FLAG_DEADLINE: u8 = 0x10;
 pub const FLAG_ALL_SYNTAXES: u8 = 0x20;
 /// All timeouts zero.
 pub const FLAG_ZERO_TIMEOUTS: u8 = 0x40;
-/// The acceptor answers C-ECHO with 0x0110.
+/// The acceptor answers C-ECHO with 0x0110; a requestor in checker mode ends with A-ABORT.
 pub const FLAG_FAIL_STATUS: u8 = 0x80;
+/// In the contexts byte: a requestor is driven by `check::Checker` (two echoes) and its verdict
+/// is checked; the low 7 bits are the contexts to propose.
+pub const CHECKER: u8 = 0x80;
 
 /// A user call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,9 @@
 //! core's emitters, and scripted conversations for the state-machine targets.
 
 use crate::golden::{self, hex};
-use crate::script::{Op, Script, User, FLAG_ALL_SYNTAXES, FLAG_AUTO, FLAG_DEADLINE};
+use crate::script::{
+    Op, Script, User, CHECKER, FLAG_ALL_SYNTAXES, FLAG_AUTO, FLAG_DEADLINE, FLAG_FAIL_STATUS,
+};
 use echoprobe_core::dimse::Command;
 use echoprobe_core::wire::{Abort, PData, Pdu, Pdv};
 
@@ -228,6 +230,54 @@ pub fn all() -> Vec<Seed> {
         req,
         "explicit-vr-declined",
         &script(auto, vec![Op::Feed(&explicit), Op::Expire]),
+    );
+
+    // Requestor driven by the health check (contexts byte with CHECKER).
+    let checked = |flags: u8, ops: Vec<Op<'_>>| {
+        Script {
+            flags,
+            contexts: CHECKER | 1,
+            ops,
+        }
+        .encode()
+    };
+    s.add(
+        req,
+        "checker-healthy",
+        &checked(
+            0,
+            vec![
+                Op::Feed(&ac),
+                Op::Feed(&rsp1),
+                Op::Feed(&rsp2),
+                Op::Feed(&release_rp),
+                Op::Close,
+            ],
+        ),
+    );
+    s.add(
+        req,
+        "checker-failure-status",
+        &checked(
+            0,
+            vec![Op::Feed(&ac), Op::Feed(&rsp1_fail), Op::Feed(&release_rp)],
+        ),
+    );
+    s.add(
+        req,
+        "checker-abort-at-end",
+        &checked(
+            FLAG_FAIL_STATUS,
+            vec![Op::Feed(&ac), Op::Feed(&rsp1_pdus), Op::Feed(&rsp2)],
+        ),
+    );
+    s.add(
+        req,
+        "checker-release-closed",
+        &checked(
+            FLAG_DEADLINE,
+            vec![Op::Feed(&ac), Op::Feed(&rsp1), Op::Feed(&rsp2), Op::Close],
+        ),
     );
 
     // Acceptor conversations.

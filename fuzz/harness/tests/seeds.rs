@@ -82,6 +82,29 @@ fn requestor_seeds_reach_their_states() {
 }
 
 #[test]
+fn checker_seeds_reach_their_verdicts() {
+    use echoprobe_core::check::Release;
+    use echoprobe_core::Outcome;
+    let verdict = |name| run("requestor", name).unwrap().verdict.unwrap();
+    assert_eq!(
+        verdict("checker-healthy"),
+        Outcome::Healthy(Release::Released)
+    );
+    assert!(matches!(
+        verdict("checker-failure-status"),
+        Outcome::FailureStatus { status: 0x0110, .. }
+    ));
+    assert_eq!(
+        verdict("checker-abort-at-end"),
+        Outcome::Healthy(Release::AbortedByUs)
+    );
+    assert_eq!(
+        verdict("checker-release-closed"),
+        Outcome::Healthy(Release::ClosedByPeer)
+    );
+}
+
+#[test]
 fn acceptor_seeds_reach_their_states() {
     let s = run("acceptor", "auto-echo-release").unwrap();
     assert!(
