@@ -18,7 +18,9 @@ case "${BOARD:=lm3s6965}" in
     board_args=(--target "$target" --no-default-features --features stm32f429) ;;
   *) echo "build.sh: unknown BOARD=$BOARD (lm3s6965, stm32f429)" >&2; exit 1 ;;
 esac
-"$CARGO" build --release "${board_args[@]}" "$@"
+locked=()
+[ "${CI:-}" = true ] && locked=(--locked) # CI builds exactly the committed Cargo.lock
+"$CARGO" build --release "${locked[@]}" "${board_args[@]}" "$@"
 
 elf=target/$target/release/echoprobe-firmware
 # Section name and size (hex) from the section headers; `[ 1]` vs `[12]` is normalised away first.

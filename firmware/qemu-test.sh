@@ -26,9 +26,19 @@ if [ "${1:-}" != "--inside" ]; then
   # Root (CI) gets a plain network namespace; others a user namespace with one.
   ns=(unshare -n)
   [ "$(id -u)" -eq 0 ] || ns=(unshare -r -n)
-  for tool in qemu-system-arm socat haproxy /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu unshare ip curl; do
+  for tool in /usr/bin/cargo-clippy qemu-system-arm socat haproxy /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu unshare ip curl; do
     command -v "$tool" > /dev/null || { echo "qemu-test.sh: missing $tool (scripts/install-deps.sh installs it)"; exit 1; }
   done
+  # Lints: the firmware is outside the host workspace, so its clippy runs here (Debian's rust-web-clippy), both boards.
+  lint_rc=0
+  for board_args in "" "--target thumbv7em-none-eabihf --no-default-features --features stm32f429"; do
+    # shellcheck disable=SC2086 # word splitting of the board arguments is intended
+    # PATH: Debian's cargo-clippy and clippy-driver first (rustup's shims would pick rustup's toolchain).
+    if ! out=$(PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo clippy --release $board_args -- -D warnings 2>&1); then
+      echo "$out" | tail -30; echo "qemu-test.sh: FAIL: clippy ${board_args:-(lm3s6965)}"; lint_rc=1
+    fi
+  done
+  [ $lint_rc -eq 0 ] && echo "clippy: clean (both boards)"
   # Bad configurations fail the build with a clear message (runs the build several times; the good one last).
   config_rc=0
   tests/config-test.sh || config_rc=1
@@ -52,6 +62,7 @@ if [ "${1:-}" != "--inside" ]; then
   [ $rc -eq 124 ] && echo "qemu-test.sh: FAIL: hard deadline of ${DEADLINE}s reached"
   [ $config_rc -eq 0 ] || { echo "qemu-test.sh: FAIL: tests/config-test.sh"; rc=1; }
   [ $stm32_rc -eq 0 ] || rc=1
+  [ $lint_rc -eq 0 ] || rc=1
   flash=$(sed -n 's/^flash=\([0-9]*\) .*/\1/p' <<< "$sizes")
   ram=$(sed -n 's/.* ram=\([0-9]*\)$/\1/p' <<< "$sizes")
   if [ -z "$flash" ] || [ -z "$ram" ]; then echo "qemu-test.sh: no sizes from build.sh"; rc=1; fi

@@ -5,7 +5,7 @@
 use core::cell::RefCell;
 
 use echoprobe_core::assoc::{Association, Config, Event};
-use echoprobe_core::check::Checker;
+use echoprobe_core::check::{Checker, Outcome};
 use echoprobe_core::io;
 use echoprobe_core::time::{Duration, Instant};
 use echoprobe_core::wire::AeTitle;
@@ -112,46 +112,55 @@ pub async fn run(
         net.shut(handle, clock, 500).await;
 
         let elapsed_ms = (clock.now() - started).as_millis();
-        let mut v = verdict.borrow_mut();
-        let changed = match result {
-            Ok(outcome) if outcome.is_healthy() => v.good(t.rise),
-            Ok(outcome) => v.bad(t.fall, format_args!("{}", outcome)),
-            Err(Failure::NoSocket) => v.bad(t.fall, format_args!("cannot open a connection")),
-            Err(Failure::Connect { timed_out: true }) => v.bad(
-                t.fall,
-                format_args!("TCP connect timeout ({} ms)", t.connect_timeout_ms),
-            ),
-            Err(Failure::Connect { timed_out: false }) => {
-                v.bad(t.fall, format_args!("TCP connection refused"))
-            }
-            Err(Failure::Io(io::Error::Transport(e))) => {
-                v.bad(t.fall, format_args!("connection lost: {}", e))
-            }
-            Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, format_args!("{}", e)),
-        };
-        // Logged as text: the reason is formatted once, for the agent line, and the log reuses it.
-        if v.last_good() {
-            defmt::info!(
-                "target {=usize} {=str}: echo ok in {=u64} ms",
-                index,
-                t.name,
-                elapsed_ms
-            );
-        } else {
-            defmt::info!("target {=usize} {=str}: {=str}", index, t.name, v.reason());
-        }
-        if changed {
-            defmt::warn!(
-                "target {=usize} {=str} is now {=str}",
-                index,
-                t.name,
-                if v.is_up() { "UP" } else { "DOWN" }
-            );
-        }
-        drop(v);
+        record(&mut verdict.borrow_mut(), t, index, result, elapsed_ms);
         clock
             .sleep(Duration::from_millis(t.interval_ms.into()))
             .await;
+    }
+}
+
+/// Folds one check's result into the verdict, and logs it.
+fn record(
+    v: &mut Verdict,
+    t: &Target,
+    index: usize,
+    result: Result<Outcome, Failure>,
+    elapsed_ms: u64,
+) {
+    let changed = match result {
+        Ok(outcome) if outcome.is_healthy() => v.good(t.rise),
+        Ok(outcome) => v.bad(t.fall, format_args!("{}", outcome)),
+        Err(Failure::NoSocket) => v.bad(t.fall, format_args!("cannot open a connection")),
+        Err(Failure::Connect { timed_out: true }) => v.bad(
+            t.fall,
+            format_args!("TCP connect timeout ({} ms)", t.connect_timeout_ms),
+        ),
+        Err(Failure::Connect { timed_out: false }) => {
+            v.bad(t.fall, format_args!("TCP connection refused"))
+        }
+        Err(Failure::Io(io::Error::Transport(e))) => {
+            v.bad(t.fall, format_args!("connection lost: {}", e))
+        }
+        Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, format_args!("{}", e)),
+    };
+    // Logged as text: the reason is formatted once, for the agent line, and the log reuses it.
+    if v.last_good() {
+        defmt::info!(
+            "target {=usize} {=str}: echo ok in {=u64} ms",
+            index,
+            t.name,
+            elapsed_ms
+        );
+    } else {
+        defmt::info!("target {=usize} {=str}: {=str}", index, t.name, v.reason());
+    }
+    if changed {
+        defmt::warn!(
+            "target {=usize} {=str} is now {=str}",
+            index,
+            t.name,
+            if v.is_up() { "UP" } else { "DOWN" }
+        );
     }
 }
 

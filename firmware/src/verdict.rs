@@ -78,7 +78,7 @@ impl Verdict {
         if self.up {
             w.write_str("up\n")
         } else {
-            write!(w, "down #{}\n", self.reason)
+            writeln!(w, "down #{}", self.reason)
         }
     }
 }

@@ -44,7 +44,7 @@ pub(crate) mod enet {
     use super::Reg;
     const BASE: usize = 0x4004_8000;
     /// Raw interrupt status (read) / interrupt acknowledge (write 1 to clear).
-    pub(crate) const RIS_IACK: Reg = Reg::at(BASE + 0x00);
+    pub(crate) const RIS_IACK: Reg = Reg::at(BASE);
     /// Interrupt mask (1 = enabled).
     pub(crate) const IM: Reg = Reg::at(BASE + 0x04);
     /// Receive control.
