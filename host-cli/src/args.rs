@@ -941,8 +941,8 @@ transport layer security (TLS) options:
     +pw   --use-passwd         [p]assword: string
                                use specified password
     -pw   --null-passwd        use empty string as password
-                               (encrypted keys are not supported yet: exit code
-                               84 says how to decrypt one with openssl)
+                               (PKCS#8 and OpenSSL's legacy encrypted PEM;
+                               wrong or missing password: exit code 84)
   key and certificate file format:
     -pem  --pem-keys           read keys and certificates as PEM file (default)
     -der  --der-keys           read keys and certificates as DER file

@@ -464,27 +464,78 @@ fn load_certs(
     Ok(certs)
 }
 
-fn decrypt_hint(path: &Path, format: Format) -> String {
-    let inform = if format == Format::Der {
-        " -inform DER"
-    } else {
-        ""
-    };
-    format!(
-        "private key {} is encrypted, and echoprobe cannot decrypt keys yet (+ps/+pw/-pw): decrypt it once with \
-         `openssl pkey{inform} -in {} -out key-plain.pem` (then protect that file with chmod 600) and pass that",
-        path.display(),
+/// The password for an encrypted key: `+pw`/`-pw`, else (`+ps`, the default) one line from stdin, as DCMTK prompts
+/// for it. A closed or empty stdin is an error that says how to pass the password.
+fn password_for(path: &Path, given: &Option<String>) -> Result<String, Failure> {
+    if let Some(p) = given {
+        return Ok(p.clone());
+    }
+    crate::log::stderr_line(format_args!(
+        "Enter PEM pass phrase for {}:",
         path.display()
-    )
+    ));
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(n) if n > 0 => Ok(line.trim_end_matches(['\r', '\n']).to_string()),
+        _ => Err(files_failure(format!(
+            "private key {} is encrypted and no password was given: use +pw PASSWORD (or -pw for an empty \
+             one); +ps (the default) reads it from stdin, which was empty",
+            path.display()
+        ))),
+    }
 }
 
-fn load_key(path: &Path, format: Format) -> Result<PrivateKeyDer<'static>, Failure> {
+fn wrong_password(path: &Path, e: impl core::fmt::Display) -> Failure {
+    files_failure(format!(
+        "cannot decrypt private key {} (wrong password?): {e}",
+        path.display()
+    ))
+}
+
+/// The one PEM block of `text` with `label`, whole (BEGIN and END lines included).
+fn pem_block<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = text.find(&begin)?;
+    let stop = text.get(start..)?.find(&end)? + start + end.len();
+    text.get(start..stop)
+}
+
+fn decrypt_pkcs8(
+    der: &[u8],
+    path: &Path,
+    given: &Option<String>,
+) -> Result<PrivateKeyDer<'static>, Failure> {
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|e| {
+        files_failure(format!(
+            "private key {}: bad encrypted PKCS#8: {e}",
+            path.display()
+        ))
+    })?;
+    let password = password_for(path, given)?;
+    let plain = info
+        .decrypt(password)
+        .map_err(|e| wrong_password(path, e))?;
+    Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
+}
+
+fn load_key(
+    path: &Path,
+    format: Format,
+    given: &Option<String>,
+) -> Result<PrivateKeyDer<'static>, Failure> {
     let bytes = read(path, "private key")?;
     match format {
         Format::Pem => {
             let text = String::from_utf8_lossy(&bytes);
-            if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED") {
-                return Err(files_failure(decrypt_hint(path, format)));
+            if let Some(block) = pem_block(&text, "ENCRYPTED PRIVATE KEY") {
+                let (_, doc) = pkcs8::SecretDocument::from_pem(block).map_err(|e| {
+                    files_failure(format!("private key {}: bad PEM: {e}", path.display()))
+                })?;
+                return decrypt_pkcs8(doc.as_bytes(), path, given);
+            }
+            if text.contains("Proc-Type: 4,ENCRYPTED") {
+                return legacy::decrypt(&text, path, given);
             }
             PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
                 files_failure(format!(
@@ -493,13 +544,130 @@ fn load_key(path: &Path, format: Format) -> Result<PrivateKeyDer<'static>, Failu
                 ))
             })
         }
-        Format::Der => PrivateKeyDer::try_from(bytes).map_err(|e| {
-            files_failure(format!(
-                "private key {}: not a DER PKCS#8, PKCS#1 or SEC1 key ({e}); if it is encrypted: {}",
-                path.display(),
-                decrypt_hint(path, format)
-            ))
-        }),
+        Format::Der => {
+            // An EncryptedPrivateKeyInfo starts with a SEQUENCE (the algorithm), a plain key with an INTEGER.
+            if pkcs8::EncryptedPrivateKeyInfo::try_from(bytes.as_slice()).is_ok() {
+                return decrypt_pkcs8(&bytes, path, given);
+            }
+            PrivateKeyDer::try_from(bytes).map_err(|e| {
+                files_failure(format!(
+                    "private key {}: not a DER PKCS#8, PKCS#1 or SEC1 key ({e})",
+                    path.display()
+                ))
+            })
+        }
+    }
+}
+
+/// OpenSSL's legacy encrypted PEM (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: CIPHER,IV`), as `openssl genrsa -aes256`
+/// and `openssl ec -aes256` write it: the key is EVP_BytesToKey(MD5, password, salt = first 8 bytes of the IV,
+/// 1 round), the body is CBC with PKCS#7 padding. AES-128/192/256-CBC and DES-EDE3-CBC are supported.
+mod legacy {
+    use std::path::Path;
+
+    use aes::cipher::block_padding::Pkcs7;
+    use aes::cipher::{BlockDecryptMut, KeyIvInit};
+    use base64ct::{Base64, Encoding};
+    use md5::{Digest, Md5};
+    use rustls::pki_types::PrivateKeyDer;
+
+    use super::{files_failure, password_for, wrong_password};
+    use crate::exit::Failure;
+
+    /// EVP_BytesToKey with MD5 and one round: D_1 = MD5(pass || salt), D_i = MD5(D_{i-1} || pass || salt).
+    pub(super) fn bytes_to_key(password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
+        let mut key = Vec::with_capacity(len + 16);
+        let mut prev: Vec<u8> = Vec::new();
+        while key.len() < len {
+            let mut h = Md5::new();
+            h.update(&prev);
+            h.update(password);
+            h.update(salt);
+            prev = h.finalize().to_vec();
+            key.extend_from_slice(&prev);
+        }
+        key.truncate(len);
+        key
+    }
+
+    fn cbc<C>(key: &[u8], iv: &[u8], data: &mut [u8]) -> Option<usize>
+    where
+        cbc::Decryptor<C>: KeyIvInit + BlockDecryptMut,
+        C: aes::cipher::BlockCipher + aes::cipher::BlockDecryptMut,
+    {
+        let d = <cbc::Decryptor<C> as KeyIvInit>::new_from_slices(key, iv).ok()?;
+        d.decrypt_padded_mut::<Pkcs7>(data).ok().map(<[u8]>::len)
+    }
+
+    fn hex(s: &str) -> Option<Vec<u8>> {
+        if s.len() % 2 != 0 {
+            return None;
+        }
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+            .collect()
+    }
+
+    /// Decrypts the first legacy-encrypted private key block of `text`.
+    pub(super) fn decrypt(
+        text: &str,
+        path: &Path,
+        given: &Option<String>,
+    ) -> Result<PrivateKeyDer<'static>, Failure> {
+        let bad = |why: &str| files_failure(format!("private key {}: {why}", path.display()));
+        let mut lines = text.lines().map(str::trim);
+        let label = lines
+            .by_ref()
+            .find_map(|l| l.strip_prefix("-----BEGIN ")?.strip_suffix("-----"))
+            .ok_or_else(|| bad("no PEM block"))?
+            .to_string();
+        let mut dek = None;
+        let mut body = String::new();
+        for line in lines.by_ref() {
+            if line.starts_with("-----END ") {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("DEK-Info:") {
+                dek = Some(v.trim().to_string());
+            } else if !line.contains(':') {
+                body.push_str(line);
+            }
+        }
+        let dek = dek.ok_or_else(|| bad("encrypted PEM without DEK-Info"))?;
+        let (cipher, iv_hex) = dek.split_once(',').ok_or_else(|| bad("bad DEK-Info"))?;
+        let iv = hex(iv_hex.trim()).ok_or_else(|| bad("bad IV in DEK-Info"))?;
+        let key_len = match cipher {
+            "AES-128-CBC" => 16,
+            "AES-192-CBC" => 24,
+            "AES-256-CBC" => 32,
+            "DES-EDE3-CBC" => 24,
+            other => {
+                return Err(bad(&format!(
+                    "cipher {other} is not supported (AES-128/192/256-CBC, DES-EDE3-CBC are); convert the key with \
+                     `openssl pkey -in KEY -out key.pem -aes256`"
+                )))
+            }
+        };
+        let salt = iv.get(..8).ok_or_else(|| bad("IV shorter than 8 bytes"))?;
+        let mut data = Base64::decode_vec(&body).map_err(|_| bad("bad base64"))?;
+        let password = password_for(path, given)?;
+        let key = bytes_to_key(password.as_bytes(), salt, key_len);
+        let n = match cipher {
+            "AES-128-CBC" => cbc::<aes::Aes128>(&key, &iv, &mut data),
+            "AES-192-CBC" => cbc::<aes::Aes192>(&key, &iv, &mut data),
+            "AES-256-CBC" => cbc::<aes::Aes256>(&key, &iv, &mut data),
+            _ => cbc::<des::TdesEde3>(&key, &iv, &mut data),
+        }
+        .ok_or_else(|| wrong_password(path, "bad padding after decryption"))?;
+        data.truncate(n);
+        let key = match label.as_str() {
+            "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(data.into()),
+            "EC PRIVATE KEY" => PrivateKeyDer::Sec1(data.into()),
+            "PRIVATE KEY" => PrivateKeyDer::Pkcs8(data.into()),
+            other => return Err(bad(&format!("unexpected PEM label {other}"))),
+        };
+        Ok(key)
     }
 }
 
@@ -515,7 +683,7 @@ fn load_identity(
     p: &CryptoProvider,
 ) -> Result<Arc<CertifiedKey>, Failure> {
     let certs = load_certs(cert, o.format, "certificate")?;
-    let key_der = load_key(key, o.format)?;
+    let key_der = load_key(key, o.format, &o.password)?;
     CertifiedKey::from_der(certs, key_der, p)
         .map(Arc::new)
         .map_err(|e| {

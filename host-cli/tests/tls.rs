@@ -427,3 +427,162 @@ fn tls_overhead_per_check() {
         ms(scu_tls) - ms(scu_plain),
     );
 }
+
+// ------------------------------------------------------------------------------------------------------------------
+// Encrypted private keys. The files are written here in both of OpenSSL's forms; DCMTK's storescp (OpenSSL) reading
+// them with +pw is the proof that they are what OpenSSL writes, echoprobe reading them is the test.
+
+const PASSWORD: &str = "s3cret pass";
+
+/// PKCS#8 `ENCRYPTED PRIVATE KEY` (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC: what `openssl pkcs8 -topk8` writes).
+fn encrypted_pkcs8(key_pem_path: &str) -> (String, Vec<u8>) {
+    use pkcs8::der::pem::LineEnding;
+    let pem = std::fs::read_to_string(key_pem_path).expect("read key");
+    let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).expect("plain PKCS#8 PEM");
+    let info = pkcs8::PrivateKeyInfo::try_from(doc.as_bytes()).expect("PKCS#8");
+    let params =
+        pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, b"saltsalt", &[7u8; 16])
+            .expect("pbes2 params");
+    let enc = info.encrypt_with_params(params, PASSWORD).expect("encrypt");
+    (
+        enc.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+            .expect("pem")
+            .to_string(),
+        enc.as_bytes().to_vec(),
+    )
+}
+
+/// The legacy form `openssl pkey -aes256 -traditional` writes: PEM headers, EVP_BytesToKey(MD5), AES-256-CBC.
+fn encrypted_legacy(key_pem_path: &str) -> String {
+    use aes::cipher::block_padding::Pkcs7;
+    use aes::cipher::{BlockEncryptMut, KeyIvInit};
+    use base64ct::{Base64, Encoding};
+    use md5::{Digest, Md5};
+    let pem = std::fs::read_to_string(key_pem_path).expect("read key");
+    let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).expect("plain PKCS#8 PEM");
+    let iv: [u8; 16] = *b"0123456789abcdef";
+    let mut key = Vec::new();
+    let mut prev = Vec::new();
+    while key.len() < 32 {
+        let mut h = Md5::new();
+        h.update(&prev);
+        h.update(PASSWORD.as_bytes());
+        h.update(&iv[..8]);
+        prev = h.finalize().to_vec();
+        key.extend_from_slice(&prev);
+    }
+    let plain = doc.as_bytes();
+    let mut buf = plain.to_vec();
+    buf.resize(plain.len() + 16, 0);
+    let enc = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key[..32], &iv)
+        .expect("key/iv")
+        .encrypt_padded_mut::<Pkcs7>(&mut buf, plain.len())
+        .expect("encrypt")
+        .to_vec();
+    let b64 = Base64::encode_string(&enc);
+    let mut out =
+        String::from("-----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,");
+    out.extend(iv.iter().map(|b| format!("{b:02X}")));
+    out.push_str("\n\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(core::str::from_utf8(chunk).expect("ascii"));
+        out.push('\n');
+    }
+    out.push_str("-----END PRIVATE KEY-----\n");
+    out
+}
+
+#[test]
+fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let (ckey, ccert) = pki.leaf("client", &["client"], None);
+    let ca = pki.path("ca.pem");
+    let (pkcs8_pem, _) = encrypted_pkcs8(&skey);
+    let spkcs8 = pki.path("server-pkcs8-enc.pem");
+    std::fs::write(&spkcs8, pkcs8_pem).expect("write");
+    let slegacy = pki.path("server-legacy-enc.pem");
+    std::fs::write(&slegacy, encrypted_legacy(&skey)).expect("write");
+    let (cpkcs8_pem, cpkcs8_der) = encrypted_pkcs8(&ckey);
+    let cpkcs8 = pki.path("client-pkcs8-enc.pem");
+    std::fs::write(&cpkcs8, cpkcs8_pem).expect("write");
+    let clegacy = pki.path("client-legacy-enc.pem");
+    std::fs::write(&clegacy, encrypted_legacy(&ckey)).expect("write");
+
+    // storescp (OpenSSL) reads both forms with +pw: the files are standard.
+    for server_key in [&spkcs8, &slegacy] {
+        let scp = storescp(&["+tls", server_key, &scert, "+pw", PASSWORD, "+cf", &ca]);
+        // echoprobe with its own encrypted client key, both forms.
+        for client_key in [&cpkcs8, &clegacy] {
+            check(
+                &["+tls", client_key, &ccert, "+pw", PASSWORD, "+cf", &ca],
+                "STORESCP",
+                &scp.port_arg(),
+            )
+            .assert_code(0)
+            .assert_within(QUICK);
+        }
+        // Wrong password, empty password, no password (stdin is empty): 84, before connecting.
+        check(
+            &["+tls", &cpkcs8, &ccert, "+pw", "wrong", "+cf", &ca],
+            "STORESCP",
+            &scp.port_arg(),
+        )
+        .assert_code(84)
+        .assert_mentions("wrong password");
+        check(
+            &["+tls", &clegacy, &ccert, "-pw", "+cf", &ca],
+            "STORESCP",
+            &scp.port_arg(),
+        )
+        .assert_code(84);
+        check(
+            &["+tls", &cpkcs8, &ccert, "+cf", &ca],
+            "STORESCP",
+            &scp.port_arg(),
+        )
+        .assert_code(84)
+        .assert_mentions("no password was given");
+    }
+
+    // echoprobe scp with an encrypted key, DCMTK's echoscu as the client.
+    for server_key in [&spkcs8, &slegacy] {
+        let scp = echoprobe_scp(&["+tls", server_key, &scert, "+pw", PASSWORD, "+cf", &ca]);
+        run(
+            &mut dcmtk_echoscu(&["+tls", &ckey, &ccert, "+cf", &ca], "PROBESCP", scp.port),
+            HARD,
+        )
+        .assert_code(0)
+        .assert_within(QUICK);
+    }
+
+    // -der: encrypted PKCS#8 DER key, DER certificates (+cf too, as in DCMTK).
+    let der_dir = TempDir::new("tls-der");
+    let p = |n: &str| der_dir.path().join(n).display().to_string();
+    std::fs::write(p("client.key.der"), cpkcs8_der).expect("write");
+    let pem_to_der = |path: &str| {
+        use rustls_pki_types::pem::PemObject;
+        rustls_pki_types::CertificateDer::from_pem_file(path)
+            .expect("PEM certificate")
+            .to_vec()
+    };
+    std::fs::write(p("client.der"), pem_to_der(&ccert)).expect("write");
+    std::fs::write(p("ca.der"), pem_to_der(&ca)).expect("write");
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "+cf", &ca]);
+    check(
+        &[
+            "-der",
+            "+tls",
+            &p("client.key.der"),
+            &p("client.der"),
+            "+pw",
+            PASSWORD,
+            "+cf",
+            &p("ca.der"),
+        ],
+        "PROBESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+}
