@@ -18,7 +18,7 @@ use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
 
@@ -123,8 +123,24 @@ fn dcmtk_echo(port: u16) -> echoprobe_tests::Outcome {
     run(&mut cmd, Duration::from_secs(10))
 }
 
+/// One attack at a time: each holds hundreds of sockets and its own SCP.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The whole attack of the module documentation.
 #[test]
 fn scp_keeps_answering_under_attack() {
+    attack(IDLE);
+}
+
+/// The same without the idle flood: malformed, slow and half-closed clients alone must not
+/// cost a single echo, and a header claiming 4 GiB is answered (A-ABORT and close) at once.
+#[test]
+fn scp_sheds_malformed_slow_and_half_closed_clients() {
+    attack(0);
+}
+
+fn attack(idle_conns: usize) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     setup();
     raise_nofile();
     let mut scp = echoprobe_scp(&["-aet", "ATTACKED", "-ta", "5", "--idle-timeout", "5"]);
@@ -143,7 +159,8 @@ fn scp_keeps_answering_under_attack() {
     let idle = {
         let stop = Arc::clone(&stop);
         thread::spawn(move || {
-            let mut conns: Vec<Option<TcpStream>> = (0..IDLE).map(|_| connect(addr)).collect();
+            let mut conns: Vec<Option<TcpStream>> =
+                (0..idle_conns).map(|_| connect(addr)).collect();
             let mut reopened = 0usize;
             let start = Instant::now();
             while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
@@ -163,9 +180,25 @@ fn scp_keeps_answering_under_attack() {
     // Headers claiming a 4 GiB A-ASSOCIATE-RQ; half-closed partial RQs.
     let rq = associate_rq();
     let mut held: Vec<TcpStream> = Vec::new();
-    for _ in 0..HUGE {
+    let mut huge_slow = Vec::new();
+    for n in 0..HUGE {
         if let Some(mut s) = connect(addr) {
+            let sent = Instant::now();
             let _ = s.write_all(&[0x01, 0, 0xff, 0xff, 0xff, 0xff]);
+            if idle_conns == 0 {
+                // Judged from the header alone: an A-ABORT (or nothing) and the close, at once.
+                let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+                let mut got = Vec::new();
+                let end = (&s).take(64).read_to_end(&mut got);
+                if end.is_err() || sent.elapsed() > Duration::from_secs(1) {
+                    huge_slow.push(format!(
+                        "4 GiB header {n}: {end:?} after {:?}, got {got:02x?}",
+                        sent.elapsed()
+                    ));
+                } else if !got.is_empty() && got[0] != 0x07 {
+                    huge_slow.push(format!("4 GiB header {n}: answered {got:02x?}"));
+                }
+            }
             held.push(s);
         }
     }
@@ -240,6 +273,11 @@ fn scp_keeps_answering_under_attack() {
         !log.contains("panicked"),
         "the SCP panicked:\n{}",
         tail(&log)
+    );
+    assert!(
+        huge_slow.is_empty(),
+        "4 GiB headers not refused at once:\n{}",
+        huge_slow.join("\n")
     );
     assert!(
         failures.is_empty(),
