@@ -268,9 +268,9 @@ const OPTIONS: &[(&str, &str, usize, Kind)] = &[
     ("-der", "--der-keys", 0, Kind::Supported),
     ("+cf", "--add-cert-file", 1, Kind::Supported),
     ("+cd", "--add-cert-dir", 1, Kind::Supported),
-    ("+crl", "--add-crl-file", 1, Kind::Refused(CRL_REFUSAL)),
-    ("+crv", "--enable-crl-vfy", 0, Kind::Refused(CRL_REFUSAL)),
-    ("+cra", "--enable-crl-all", 0, Kind::Refused(CRL_REFUSAL)),
+    ("+crl", "--add-crl-file", 1, Kind::Supported),
+    ("+crv", "--enable-crl-vfy", 0, Kind::Supported),
+    ("+cra", "--enable-crl-all", 0, Kind::Supported),
     ("+py", "--profile-bcp195-nd", 0, Kind::Supported),
     ("+px", "--profile-bcp195", 0, Kind::Supported),
     ("+pz", "--profile-bcp195-ex", 0, Kind::Supported),
@@ -322,10 +322,6 @@ fn lookup(token: &str) -> Option<(&'static str, usize, Kind)> {
         .find(|(short, long, _, _)| (!short.is_empty() && *short == token) || *long == token)
         .map(|&(_, long, n, kind)| (long, n, kind))
 }
-
-/// Why the CRL options are refused.
-const CRL_REFUSAL: &str =
-    "certificate revocation lists (+crl, +crv, +cra) are not supported yet: echoprobe cannot check revocation";
 
 /// Rewrites DCMTK-style argv (without the program name) into long options clap understands.
 ///
@@ -951,7 +947,13 @@ transport layer security (TLS) options:
                                add certificate file to list of certificates
     +cd   --add-cert-dir       [d]irectory: string
                                add certificates in d to list of certificates
-    +crl, +crv, +cra           CRLs: not supported yet (exit code 1)
+    +crl  --add-crl-file       [f]ilename: string
+                               add certificate revocation list file
+                               (implies --enable-crl-vfy)
+    +crv  --enable-crl-vfy     enable leaf CRL verification
+    +cra  --enable-crl-all     enable full chain CRL verification
+                               (a revoked peer certificate is exit code 81; an
+                               expired CRL fails like in OpenSSL)
   security profile:
     +py   --profile-bcp195-nd  Non-downgrading BCP 195 TLS Profile (default):
                                TLS 1.2 and 1.3, ECDHE with AES-GCM/ChaCha20
@@ -1264,6 +1266,12 @@ mod tests {
             &["-ic"],
             &["--ignore-peer-cert"],
             &["--verify-host-name"],
+            &["+crl", "crl.pem"],
+            &["--add-crl-file", "crl.pem"],
+            &["+crv"],
+            &["--enable-crl-vfy"],
+            &["+cra"],
+            &["--enable-crl-all"],
         ];
         for opts in tls_accepted {
             let mut args = base.to_vec();
@@ -1295,12 +1303,6 @@ mod tests {
 
         // Recognized and refused, with a message saying why.
         let tls_refused: &[(&[&str], &str)] = &[
-            (&["+crl", "x"], "revocation"),
-            (&["--add-crl-file", "x"], "revocation"),
-            (&["+crv"], "revocation"),
-            (&["--enable-crl-vfy"], "revocation"),
-            (&["+cra"], "revocation"),
-            (&["--enable-crl-all"], "revocation"),
             (&["+pa"], "retired"),
             (&["--profile-aes"], "retired"),
             (&["+pn"], "retired"),
@@ -1343,6 +1345,11 @@ mod tests {
                 "not with +pz",
             ),
             (&["+tla", "-ic", "+ws", "h", "1"], "only with +rs"),
+            (
+                &["+tla", "-ic", "+crv", "h", "1"],
+                "which -ic does not verify",
+            ),
+            (&["+crl", "x", "h", "1"], "only with +tls"),
             (&["scp", "+tla", "-ic", "1"], "a TLS server needs +tls"),
             (&["scp", "+tls", "k", "c", "1"], "+cf FILE or +cd DIR"),
         ] {

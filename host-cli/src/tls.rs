@@ -26,11 +26,13 @@ use clap::{ArgAction, Args};
 use echoprobe_core::io::blocking::Transport;
 use echoprobe_core::time::Instant;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{ResolvesClientCert, Resumption};
+use rustls::client::{ResolvesClientCert, Resumption, WebPkiServerVerifier};
 use rustls::crypto::{ring, CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::server::{NoServerSessionStorage, ParsedCertificate, WebPkiClientVerifier};
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
+use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{
     AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore,
@@ -67,6 +69,12 @@ pub(crate) struct TlsCli {
     add_cert_file: Vec<PathBuf>,
     #[arg(long, value_name = "dir", action = ArgAction::Append)]
     add_cert_dir: Vec<PathBuf>,
+    #[arg(long, value_name = "file", action = ArgAction::Append)]
+    add_crl_file: Vec<PathBuf>,
+    #[arg(long, action = ArgAction::SetTrue)]
+    enable_crl_vfy: bool,
+    #[arg(long, action = ArgAction::SetTrue)]
+    enable_crl_all: bool,
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["profile_bcp195", "profile_bcp195_ex"])]
     profile_bcp195_nd: bool,
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["profile_bcp195_nd", "profile_bcp195_ex"])]
@@ -135,6 +143,17 @@ pub(crate) enum Profile {
     Bcp195Ex,
 }
 
+/// Revocation checking with CRLs (`+crl`, `+crv`, `+cra`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Revocation {
+    /// No CRL checks (default).
+    Off,
+    /// The peer's own certificate (`+crv`, implied by `+crl`).
+    Leaf,
+    /// Every certificate of the chain but the root (`+cra`).
+    Chain,
+}
+
 /// How to read our key and certificate files (`-pem`, `-der`); also used for `+cf` files as DCMTK does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -151,6 +170,9 @@ pub(crate) struct TlsOptions {
     pub(crate) password: Option<String>,
     pub(crate) ca_files: Vec<PathBuf>,
     pub(crate) ca_dirs: Vec<PathBuf>,
+    /// `+crl` files (CRLs in `+cd` directories are used too).
+    pub(crate) crl_files: Vec<PathBuf>,
+    pub(crate) revocation: Revocation,
     pub(crate) peer_cert: PeerCert,
     pub(crate) profile: Profile,
     /// Suites named by `+cs`, as rustls suites.
@@ -209,6 +231,9 @@ impl TlsCli {
                 (self.der_keys, "-der"),
                 (!self.add_cert_file.is_empty(), "+cf"),
                 (!self.add_cert_dir.is_empty(), "+cd"),
+                (!self.add_crl_file.is_empty(), "+crl"),
+                (self.enable_crl_vfy, "+crv"),
+                (self.enable_crl_all, "+cra"),
                 (self.profile_bcp195, "+px"),
                 (self.profile_bcp195_ex, "+pz"),
                 (!self.cipher.is_empty(), "+cs"),
@@ -320,6 +345,18 @@ impl TlsCli {
         if peer_cert == PeerCert::Ignore && trusted {
             notes.push("-ic: the trusted certificates (+cf/+cd) are not used".to_string());
         }
+        let revocation = if self.enable_crl_all {
+            Revocation::Chain
+        } else if self.enable_crl_vfy || !self.add_crl_file.is_empty() {
+            Revocation::Leaf
+        } else {
+            Revocation::Off
+        };
+        if revocation != Revocation::Off && peer_cert == PeerCert::Ignore {
+            return Err(usage(
+                "+crl/+crv/+cra check the peer certificate, which -ic does not verify",
+            ));
+        }
         Ok(Parsed::On(TlsOptions {
             identity,
             format: if self.der_keys {
@@ -330,6 +367,8 @@ impl TlsCli {
             password,
             ca_files: self.add_cert_file,
             ca_dirs: self.add_cert_dir,
+            crl_files: self.add_crl_file,
+            revocation,
             peer_cert,
             profile,
             ciphers,
@@ -747,15 +786,55 @@ fn load_roots(o: &TlsOptions) -> Result<(RootCertStore, Option<String>), Failure
     Ok((roots, note))
 }
 
+/// The CRLs of `+crl` files and of `+cd` directories (PEM `X509 CRL` blocks), when revocation checks are on.
+fn load_crls(o: &TlsOptions) -> Result<Vec<CertificateRevocationListDer<'static>>, Failure> {
+    if o.revocation == Revocation::Off {
+        return Ok(Vec::new());
+    }
+    let mut crls = Vec::new();
+    for f in &o.crl_files {
+        let bytes = read(f, "CRL file")?;
+        let found = match o.format {
+            Format::Der => vec![CertificateRevocationListDer::from(bytes)],
+            Format::Pem => CertificateRevocationListDer::pem_slice_iter(&bytes)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| files_failure(format!("CRL file {}: bad PEM: {e}", f.display())))?,
+        };
+        if found.is_empty() {
+            return Err(files_failure(format!(
+                "CRL file {}: no PEM CRL in it (a DER file needs -der)",
+                f.display()
+            )));
+        }
+        crls.extend(found);
+    }
+    for dir in &o.ca_dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue; // load_roots reports it
+        };
+        for e in entries.flatten() {
+            if let Ok(bytes) = std::fs::read(e.path()) {
+                crls.extend(CertificateRevocationListDer::pem_slice_iter(&bytes).flatten());
+            }
+        }
+    }
+    if crls.is_empty() {
+        return Err(files_failure(
+            "+crv/+cra: no CRL found (give one with +crl FILE, or put PEM CRLs in a +cd directory)"
+                .to_string(),
+        ));
+    }
+    Ok(crls)
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // verifiers
 
-/// Verifies the server's chain and validity period against the trusted certificates; the name only on request
-/// (DCMTK does not check it).
+/// rustls's WebPKI verifier (chain, validity, CRLs) without its host name check unless asked for: DCMTK does not
+/// check the name. WebPKI checks the chain before the name, so a name error means everything else passed.
 #[derive(Debug)]
 struct ChainVerifier {
-    roots: Arc<RootCertStore>,
-    algs: WebPkiSupportedAlgorithms,
+    inner: Arc<WebPkiServerVerifier>,
     check_name: bool,
 }
 
@@ -765,21 +844,21 @@ impl ServerCertVerifier for ChainVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
+        match self.inner.verify_server_cert(
+            end_entity,
             intermediates,
+            server_name,
+            ocsp_response,
             now,
-            self.algs.all,
-        )?;
-        if self.check_name {
-            rustls::client::verify_server_name(&cert, server_name)?;
+        ) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            other => other,
         }
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -788,7 +867,7 @@ impl ServerCertVerifier for ChainVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
+        self.inner.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -797,11 +876,11 @@ impl ServerCertVerifier for ChainVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
+        self.inner.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
+        self.inner.supported_verify_schemes()
     }
 }
 
@@ -899,9 +978,20 @@ impl ClientSetup {
         } else {
             let (roots, note) = load_roots(o)?;
             notes.extend(note);
+            let crls = load_crls(o)?;
+            let mut builder =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), p.clone());
+            if !crls.is_empty() {
+                builder = builder.with_crls(crls).enforce_revocation_expiration();
+                if o.revocation == Revocation::Leaf {
+                    builder = builder.only_check_end_entity_revocation();
+                }
+            }
+            let inner = builder
+                .build()
+                .map_err(|e| files_failure(format!("server certificate verifier: {e}")))?;
             Arc::new(ChainVerifier {
-                roots: Arc::new(roots),
-                algs,
+                inner,
                 check_name: o.verify_host_name,
             })
         };
@@ -953,8 +1043,15 @@ impl ServerSetup {
             PeerCert::Require | PeerCert::Verify => {
                 let (roots, note) = load_roots(o)?;
                 notes.extend(note);
-                let builder =
+                let crls = load_crls(o)?;
+                let mut builder =
                     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), p.clone());
+                if !crls.is_empty() {
+                    builder = builder.with_crls(crls).enforce_revocation_expiration();
+                    if o.revocation == Revocation::Leaf {
+                        builder = builder.only_check_end_entity_revocation();
+                    }
+                }
                 let builder = if o.peer_cert == PeerCert::Verify {
                     builder.allow_unauthenticated()
                 } else {

@@ -161,7 +161,7 @@ fn tls_options_are_checked_not_ignored() {
         (&["+tla", "-ic", "+pa", "host", "104"][..], "retired"),
         (
             &["+tla", "-ic", "+crl", "x.pem", "host", "104"][..],
-            "revocation",
+            "-ic does not verify",
         ),
     ] {
         let (code, out, err) = run(args);

@@ -51,11 +51,22 @@ impl Pki {
     /// `NAME.key` and `NAME.pem` issued by `issuer` (default: the trusted CA), for `sans`, valid `from..until`
     /// (years; default: a year ago to a year ahead). Returns (key path, cert path).
     fn leaf(&self, name: &str, sans: &[&str], years: Option<(i32, i32)>) -> (String, String) {
+        self.leaf_with_serial(name, sans, years, None)
+    }
+
+    fn leaf_with_serial(
+        &self,
+        name: &str,
+        sans: &[&str],
+        years: Option<(i32, i32)>,
+        serial: Option<u64>,
+    ) -> (String, String) {
         let key = KeyPair::generate().expect("leaf key");
         let mut params =
             CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .expect("leaf params");
         params.distinguished_name.push(DnType::CommonName, name);
+        params.serial_number = serial.map(rcgen::SerialNumber::from);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![
             ExtendedKeyUsagePurpose::ServerAuth,
@@ -75,6 +86,34 @@ impl Pki {
         std::fs::write(&k, key.serialize_pem()).expect("write key");
         std::fs::write(&c, cert.pem()).expect("write cert");
         (k.display().to_string(), c.display().to_string())
+    }
+}
+
+impl Pki {
+    /// `NAME.crl.pem`, issued by the trusted CA, revoking `serials`; valid until next year (or, `stale`, until
+    /// last year). Returns its path.
+    fn crl(&self, name: &str, serials: &[u64], stale: bool) -> String {
+        let now = current_year();
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(now - 2, 1, 1),
+            next_update: rcgen::date_time_ymd(if stale { now - 1 } else { now + 1 }, 1, 1),
+            crl_number: rcgen::SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from(*s),
+                    revocation_time: rcgen::date_time_ymd(now - 1, 6, 1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        let crl = params.signed_by(&self.ca).expect("sign CRL");
+        let path = self.dir.path().join(format!("{name}.crl.pem"));
+        std::fs::write(&path, crl.pem().expect("CRL PEM")).expect("write CRL");
+        path.display().to_string()
     }
 }
 
@@ -585,4 +624,81 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
     )
     .assert_code(0)
     .assert_within(QUICK);
+}
+
+#[test]
+fn revoked_certificates_with_crls() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (rkey, rcert) = pki.leaf_with_serial("revoked", &["localhost"], None, Some(4242));
+    let (gkey, gcert) = pki.leaf_with_serial("good", &["localhost"], None, Some(4343));
+    let crl = pki.crl("current", &[4242], false);
+    let stale = pki.crl("stale", &[], true);
+
+    let revoked = storescp(&["+tls", &rkey, &rcert, "-ic"]);
+    // No CRL check unless asked for (as DCMTK).
+    check(&["+tla", "+cf", &ca], "STORESCP", &revoked.port_arg()).assert_code(0);
+    check(
+        &["+tla", "+cf", &ca, "+crl", &crl],
+        "STORESCP",
+        &revoked.port_arg(),
+    )
+    .assert_code(81)
+    .assert_within(QUICK)
+    .assert_mentions("Revoked");
+    // DCMTK's echoscu reads the same CRL and refuses the same server.
+    let out = run(
+        &mut dcmtk_echoscu(
+            &["+tla", "+cf", &ca, "+crl", &crl],
+            "STORESCP",
+            revoked.port,
+        ),
+        HARD,
+    );
+    assert!(out.code != Some(0) && !out.timed_out, "{out}");
+
+    let good = storescp(&["+tls", &gkey, &gcert, "-ic"]);
+    check(
+        &["+tla", "+cf", &ca, "+crl", &crl],
+        "STORESCP",
+        &good.port_arg(),
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    check(
+        &["+tla", "+cf", &ca, "+cra", "+crl", &crl],
+        "STORESCP",
+        &good.port_arg(),
+    )
+    .assert_code(0);
+    run(
+        &mut dcmtk_echoscu(&["+tla", "+cf", &ca, "+crl", &crl], "STORESCP", good.port),
+        HARD,
+    )
+    .assert_code(0);
+    // An expired CRL fails the check (as in OpenSSL); +crv without any CRL is our configuration error.
+    check(
+        &["+tla", "+cf", &ca, "+crl", &stale],
+        "STORESCP",
+        &good.port_arg(),
+    )
+    .assert_code(81)
+    .assert_mentions("revocation list expired");
+    check(&["+tla", "+cf", &ca, "+crv"], "STORESCP", &good.port_arg())
+        .assert_code(84)
+        .assert_mentions("no CRL found");
+
+    // echoprobe scp with a CRL: DCMTK's echoscu with the revoked client certificate is refused, and the SCP says why.
+    let scp = echoprobe_scp(&["+tls", &gkey, &gcert, "+cf", &ca, "+crl", &crl]);
+    let out = run(
+        &mut dcmtk_echoscu(&["+tls", &rkey, &rcert, "+cf", &ca], "PROBESCP", scp.port),
+        HARD,
+    );
+    assert!(out.code != Some(0) && !out.timed_out, "{out}");
+    scp.peer.wait_log("Revoked", QUICK);
+    run(
+        &mut dcmtk_echoscu(&["+tls", &gkey, &gcert, "+cf", &ca], "PROBESCP", scp.port),
+        HARD,
+    )
+    .assert_code(0);
 }
