@@ -607,16 +607,9 @@ impl<'a> Association<'a> {
         let rx = core::mem::take(&mut self.rx);
         match Pdu::parse(rx.get(..len).unwrap_or(&[])) {
             Ok(pdu) => self.dispatch(pdu, now),
-            Err(e) => {
-                if self.state == State::AwaitingClose {
-                    self.tx.push(Tx::Abort(abort(
-                        AbortSource::ServiceProvider,
-                        AbortReason::InvalidParameter,
-                    )));
-                } else {
-                    self.violation(Violation::Malformed(e), now);
-                }
-            }
+            // Everywhere, Sta13 included (AA-7), an invalid PDU is answered with A-ABORT; we
+            // then close rather than wait for more from a peer that already broke the protocol.
+            Err(e) => self.violation(Violation::Malformed(e), now),
         }
         self.rx = rx;
     }

@@ -20,12 +20,14 @@ impl<'a> Uid<'a> {
         Uid(b)
     }
 
-    /// Lenient receive: the item value with at most one trailing NUL stripped.
+    /// Lenient receive: the item value with its trailing NUL padding stripped (UIDs in items
+    /// carry none, but some peers pad). All of it, so `parse(emit(parse(x))) == parse(x)`.
     pub fn from_item(b: &'a [u8]) -> Self {
-        match b {
-            [rest @ .., 0] => Uid(rest),
-            _ => Uid(b),
+        let mut v = b;
+        while let [rest @ .., 0] = v {
+            v = rest;
         }
+        Uid(v)
     }
 
     /// An empty UID (what a receiver gets for an absent item).
@@ -160,9 +162,9 @@ mod tests {
     }
 
     #[test]
-    fn test_from_item_strips_one_nul() {
+    fn test_from_item_strips_nul_padding() {
         assert_eq!(Uid::from_item(b"1.2\0").as_bytes(), b"1.2");
-        assert_eq!(Uid::from_item(b"1.2\0\0").as_bytes(), b"1.2\0");
+        assert_eq!(Uid::from_item(b"1.2\0\0").as_bytes(), b"1.2");
         assert_eq!(Uid::from_item(b"").as_bytes(), b"");
         assert_eq!(Uid::from_item(b"\0").as_bytes(), b"");
     }

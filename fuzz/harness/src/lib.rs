@@ -29,27 +29,6 @@ pub use echoprobe_core::Role;
 
 use script::{Op, Script, User};
 
-/// Findings reported to the core and tolerated by the targets until they are fixed, so that
-/// fuzzing keeps looking for new ones. Each has a failing regression test in
-/// `tests/regressions.rs` that asserts the correct behaviour; delete the tolerance with the fix.
-pub mod known {
-    use echoprobe_core::wire::Pdu;
-
-    /// F1: `Uid::from_item` strips at most one trailing NUL, so a UID item ending in two NULs
-    /// parses to a UID ending in one, which emits as-is and re-parses without it: `parse(emit(
-    /// parse(x))) != parse(x)`. True if `p` and `q` differ only in trailing NULs of UIDs.
-    pub fn f1_uid_nul_padding(p: &Pdu<'_>, q: &Pdu<'_>) -> bool {
-        fn norm(s: String) -> String {
-            let mut s = s;
-            while s.contains("\\x00\"") {
-                s = s.replace("\\x00\"", "\"");
-            }
-            s
-        }
-        norm(format!("{p:?}")) == norm(format!("{q:?}"))
-    }
-}
-
 /// The maxima [`frame`] is tried with.
 const FRAME_MAXIMA: [u32; 6] = [0, 1, 4, 16_378, 0x7fff_ffff, u32::MAX];
 
@@ -119,7 +98,7 @@ fn check_emit(p: &wire::Pdu<'_>) {
     assert_eq!(n, len, "emit wrote {n} bytes, buffer_len() said {len}");
     let q = wire::Pdu::parse(&buf)
         .unwrap_or_else(|e| panic!("re-parse of emitted {p:?} failed: {e:?}\n{buf:02x?}"));
-    if *p != q && !known::f1_uid_nul_padding(p, &q) {
+    if *p != q {
         panic!("re-parse differs:\n  parsed {p:?}\nre-parsed {q:?}");
     }
     assert_eq!(
