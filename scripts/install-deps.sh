@@ -24,7 +24,10 @@ APT_PACKAGES=(
     cargo-web       # the matching cargo
     rust-web-src    # library sources for -Zbuild-std=core (/usr/lib/rustlib/src/rust)
     rust-web-llvm   # llvm tools for rustc-web
+    rust-web-clippy # clippy for the firmware (built by Debian's toolchain, outside the workspace)
     lld-22          # linker for the embedded target
+    socat           # firmware/qemu-test.sh: relays QEMU guestfwd connections to loopback peers
+    curl            # firmware/qemu-test.sh: the probe's HTTP health endpoint
     iproute2        # ip: bring up lo inside the test namespace
     util-linux      # unshare
     python3-pip     # pip for Debian's python (pyenv pythons bring their own)
@@ -95,7 +98,8 @@ fi
 
 # --- sanity: the binaries the tests call by absolute path -----------------------------------
 for bin in /usr/bin/storescp /usr/bin/echoscu /usr/bin/dcmqrscp /usr/sbin/haproxy \
-    /usr/bin/qemu-system-arm /usr/bin/rustc /usr/bin/cargo /usr/bin/unshare /usr/bin/time; do
+    /usr/bin/qemu-system-arm /usr/bin/rustc /usr/bin/cargo /usr/bin/cargo-clippy /usr/bin/unshare \
+    /usr/bin/time /usr/bin/socat /usr/bin/curl; do
     [ -x "$bin" ] || { log "missing after install: $bin"; exit 1; }
 done
 [ -d /usr/lib/rustlib/src/rust/library/core ] || { log "missing: rust-web-src library sources"; exit 1; }

@@ -17,8 +17,9 @@
 #   hooks      optional scripts added by later work, run when present, reported either way:
 #                firmware/qemu-test.sh   firmware on QEMU (must isolate its own networking)
 #                fuzz/smoke.sh           short fuzz runs of every target
-#              A hook that is absent is listed as ABSENT in the summary (not a failure); a hook
-#              that exists but is not executable is a failure.
+#              Each runs by absolute path from the repo root, with the network available (it
+#              must isolate what it starts itself). A hook that is absent is listed as ABSENT in
+#              the summary (not a failure); one that exists but is not executable is a failure.
 #
 # Environment: CI=true adds --locked to cargo. ECHOPROBE_TEST_TIMEOUT (seconds, default 1800)
 # bounds the namespaced test run. As non-root the namespace is made with `unshare -r -n`.
@@ -117,7 +118,7 @@ fi
 # Hooks for later work. Each is reported, present or not.
 for hook in firmware/qemu-test.sh fuzz/smoke.sh; do
     if [ -x "$hook" ]; then
-        step "hook $hook" "$hook"
+        step "hook $hook" "$PWD/$hook"
     elif [ -e "$hook" ]; then
         not_run "hook $hook" "exists but is not executable"
     else
