@@ -208,6 +208,8 @@ pub(crate) enum Invocation {
     Scp(ScpOptions),
     /// Demo mode.
     Demo(DemoOptions),
+    /// `+vc FILE` / `+rc FILE`: an offline certificate check.
+    Offline(tls::Offline),
 }
 
 /// The DCMTK option table: `(short, long, number of values, what we do with it)`.
@@ -302,18 +304,8 @@ const OPTIONS: &[(&str, &str, usize, Kind)] = &[
     ("-vc", "--verify-peer-cert", 0, Kind::Supported),
     ("-ic", "--ignore-peer-cert", 0, Kind::Supported),
     ("", "--verify-host-name", 0, Kind::Supported),
-    (
-        "+vc",
-        "--verify-cert",
-        1,
-        Kind::Refused("the offline certificate check +vc (--verify-cert) is not supported yet"),
-    ),
-    (
-        "+rc",
-        "--is-root-cert",
-        1,
-        Kind::Refused("the offline certificate check +rc (--is-root-cert) is not supported yet"),
-    ),
+    ("+vc", "--verify-cert", 1, Kind::Supported),
+    ("+rc", "--is-root-cert", 1, Kind::Supported),
 ];
 
 fn lookup(token: &str) -> Option<(&'static str, usize, Kind)> {
@@ -721,6 +713,7 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
     let cli = EchoCli::try_parse_from(&translated).map_err(clap_failure)?;
     let tls = match cli.tls.parse(tls::Role::Client)? {
         tls::Parsed::ListCiphers(text) => return Ok(Invocation::Help(text)),
+        tls::Parsed::Offline(check) => return Ok(Invocation::Offline(check)),
         tls::Parsed::Off => None,
         tls::Parsed::On(o) => Some(o),
     };
@@ -786,6 +779,7 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
     let cli = ScpCli::try_parse_from(&translated).map_err(clap_failure)?;
     let tls = match cli.tls.parse(tls::Role::Server)? {
         tls::Parsed::ListCiphers(text) => return Ok(Invocation::Help(text)),
+        tls::Parsed::Offline(check) => return Ok(Invocation::Offline(check)),
         tls::Parsed::Off => None,
         tls::Parsed::On(o) => Some(o),
     };
@@ -977,7 +971,13 @@ transport layer security (TLS) options:
     -ic   --ignore-peer-cert   don't verify peer certificate (DANGEROUS)
           --verify-host-name   also check that the server certificate names the
                                peer (DCMTK does not; exit code 83 if not)
-    +vc, +rc                   offline certificate checks: not supported yet
+  offline certificate verification:
+    +vc   --verify-cert        [f]ilename: string
+                               verify certificate against CA settings (+cf, +cd,
+                               +crl; needs +tla or +tls) and exit
+    +rc   --is-root-cert       [f]ilename: string
+                               check if certificate is self-signed root CA and exit
+                               (exit 0 if so; else 81/82/84 where DCMTK says 22)
   The chain and validity of the server certificate are checked against the +cf
   and +cd certificates; the host name is not (as in DCMTK). -v prints what each
   accepted-but-unused option means. -lc (--log-config) is not supported yet.
@@ -1300,6 +1300,26 @@ mod tests {
             parse("echoprobe", v(&["--list-ciphers"])),
             Ok(Invocation::Help(_))
         ));
+        for args in [
+            &["+tla", "+cf", "ca.pem", "+vc", "x.pem"][..],
+            &[
+                "+tla",
+                "+cf",
+                "ca.pem",
+                "--verify-cert",
+                "x.pem",
+                "h",
+                "104",
+            ],
+            &["+rc", "ca.pem"],
+            &["--is-root-cert", "ca.pem", "h", "104"],
+        ] {
+            assert!(
+                matches!(parse("echoprobe", v(args)), Ok(Invocation::Offline(_))),
+                "{args:?}"
+            );
+        }
+        assert!(usage_error(&["+vc", "x.pem"]).contains("needs trusted certificates"));
 
         // Recognized and refused, with a message saying why.
         let tls_refused: &[(&[&str], &str)] = &[
@@ -1307,10 +1327,6 @@ mod tests {
             (&["--profile-aes"], "retired"),
             (&["+pn"], "retired"),
             (&["--profile-null"], "retired"),
-            (&["+vc", "f"], "not supported yet"),
-            (&["--verify-cert", "f"], "not supported yet"),
-            (&["+rc", "f"], "not supported yet"),
-            (&["--is-root-cert", "f"], "not supported yet"),
             (&["+cs", "TLS_RSA_WITH_AES_128_CBC_SHA"], "not supported"),
             (&["+cs", "NOPE"], "not supported"),
         ];

@@ -99,7 +99,7 @@ exit codes:
       (a release answered by a close or an A-ABORT, or not answered in time,
       still counts, with a warning on stderr)
    1  command line syntax error, bad option value, or a recognized option that
-      is not supported yet (-lc, +vc, +rc)
+      is not supported yet (-lc)
   60  local error: cannot resolve the peer name, cannot create a socket, local I/O error
   61  association rejected by the peer (A-ASSOCIATE-RJ; result/source/reason printed)
   63  connection refused, host or network unreachable

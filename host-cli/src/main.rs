@@ -60,6 +60,7 @@ fn main() -> ExitCode {
         Ok(Invocation::Echo(options, translated)) => echo::run(prog, &options, &translated),
         Ok(Invocation::Scp(options)) => scp::run(prog, &options),
         Ok(Invocation::Demo(options)) => demo::run(prog, &options),
+        Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
         Err(failure) => {
             report(prog, &failure);
             failure.code()

@@ -101,6 +101,10 @@ pub(crate) struct TlsCli {
     ignore_peer_cert: bool,
     #[arg(long, action = ArgAction::SetTrue)]
     verify_host_name: bool,
+    #[arg(long, value_name = "file")]
+    verify_cert: Option<PathBuf>,
+    #[arg(long, value_name = "file")]
+    is_root_cert: Option<PathBuf>,
 }
 
 /// Which side of the connection we are.
@@ -192,6 +196,18 @@ pub(crate) enum Parsed {
     On(TlsOptions),
     /// `+cc`: print this list and exit 0.
     ListCiphers(String),
+    /// `+vc` or `+rc`: an offline certificate check, then exit.
+    Offline(Offline),
+}
+
+/// DCMTK's offline certificate checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Offline {
+    /// `+vc FILE`: verify FILE (and the intermediates after it in the file) against the trusted certificates and
+    /// CRLs of these options.
+    VerifyCert(PathBuf, Box<TlsOptions>),
+    /// `+rc FILE`: is FILE a valid, self-signed root CA certificate?
+    IsRootCert(PathBuf, Format),
 }
 
 fn usage(msg: impl Into<String>) -> Failure {
@@ -204,6 +220,14 @@ impl TlsCli {
     pub(crate) fn parse(self, role: Role) -> Result<Parsed, Failure> {
         if self.list_ciphers {
             return Ok(Parsed::ListCiphers(cipher_list()));
+        }
+        if let Some(file) = self.is_root_cert {
+            let format = if self.der_keys {
+                Format::Der
+            } else {
+                Format::Pem
+            };
+            return Ok(Parsed::Offline(Offline::IsRootCert(file, format)));
         }
         let identity = match (self.enable_tls, self.anonymous_tls) {
             (Some(files), _) => {
@@ -224,6 +248,11 @@ impl TlsCli {
             (None, false) => None,
         };
         let Some(identity) = identity else {
+            if self.verify_cert.is_some() {
+                return Err(usage(
+                    "+vc (--verify-cert) needs trusted certificates: +tla +cf FILE (or +cd DIR)",
+                ));
+            }
             let given: Vec<&str> = [
                 (self.use_passwd.is_some(), "+pw"),
                 (self.null_passwd, "-pw"),
@@ -357,7 +386,7 @@ impl TlsCli {
                 "+crl/+crv/+cra check the peer certificate, which -ic does not verify",
             ));
         }
-        Ok(Parsed::On(TlsOptions {
+        let options = TlsOptions {
             identity,
             format: if self.der_keys {
                 Format::Der
@@ -374,7 +403,11 @@ impl TlsCli {
             ciphers,
             verify_host_name: self.verify_host_name,
             notes,
-        }))
+        };
+        Ok(match self.verify_cert {
+            Some(file) => Parsed::Offline(Offline::VerifyCert(file, Box::new(options))),
+            None => Parsed::On(options),
+        })
     }
 }
 
@@ -884,6 +917,29 @@ impl ServerCertVerifier for ChainVerifier {
     }
 }
 
+/// The client's verifier of server certificates (chain, validity, CRLs; the name with `--verify-host-name`).
+fn chain_verifier(
+    o: &TlsOptions,
+    p: &Arc<CryptoProvider>,
+    roots: RootCertStore,
+) -> Result<ChainVerifier, Failure> {
+    let crls = load_crls(o)?;
+    let mut builder = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), p.clone());
+    if !crls.is_empty() {
+        builder = builder.with_crls(crls).enforce_revocation_expiration();
+        if o.revocation == Revocation::Leaf {
+            builder = builder.only_check_end_entity_revocation();
+        }
+    }
+    let inner = builder
+        .build()
+        .map_err(|e| files_failure(format!("server certificate verifier: {e}")))?;
+    Ok(ChainVerifier {
+        inner,
+        check_name: o.verify_host_name,
+    })
+}
+
 /// DANGEROUS, for `-ic` only: accepts any server certificate without looking at it. The handshake signature is still
 /// verified (so the session keys are bound to the certificate the server sent), but nothing says who the server is.
 #[derive(Debug)]
@@ -978,22 +1034,7 @@ impl ClientSetup {
         } else {
             let (roots, note) = load_roots(o)?;
             notes.extend(note);
-            let crls = load_crls(o)?;
-            let mut builder =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), p.clone());
-            if !crls.is_empty() {
-                builder = builder.with_crls(crls).enforce_revocation_expiration();
-                if o.revocation == Revocation::Leaf {
-                    builder = builder.only_check_end_entity_revocation();
-                }
-            }
-            let inner = builder
-                .build()
-                .map_err(|e| files_failure(format!("server certificate verifier: {e}")))?;
-            Arc::new(ChainVerifier {
-                inner,
-                check_name: o.verify_host_name,
-            })
+            Arc::new(chain_verifier(o, &p, roots)?)
         };
         let cert = Arc::new(ClientCert {
             key,
@@ -1483,4 +1524,115 @@ impl Transport for Link {
 /// `d` from now on the transport's clock.
 pub(crate) fn after(t: &impl Transport, d: Duration) -> Instant {
     t.now() + crate::net::to_core(d)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// offline checks
+
+/// Runs `+vc` or `+rc` like DCMTK: one line on stdout saying passed/failed (the reason on stderr). Exit code 0 when
+/// it passed; else 81 (untrusted, not a root), 82 (expired, not yet valid) or 84 (file unreadable). DCMTK exits 22
+/// for every failure.
+pub(crate) fn run_offline(prog: &str, check: &Offline) -> u8 {
+    let (file, result) = match check {
+        Offline::VerifyCert(file, o) => (file, verify_offline(file, o)),
+        Offline::IsRootCert(file, format) => (file, root_offline(file, *format)),
+    };
+    let what = match check {
+        Offline::VerifyCert(..) => ("Verification of certificate", "passed.", "failed."),
+        Offline::IsRootCert(..) => (
+            "Certificate",
+            "is a valid, self-signed root CA.",
+            "is not a valid, self-signed root CA.",
+        ),
+    };
+    match result {
+        Ok(()) => {
+            crate::log::stdout_line(format_args!("{} '{}' {}", what.0, file.display(), what.1));
+            crate::exit::HEALTHY
+        }
+        Err((code, why)) => {
+            crate::log::stderr_line(format_args!("{prog}: {why}"));
+            crate::log::stdout_line(format_args!("{} '{}' {}", what.0, file.display(), what.2));
+            code
+        }
+    }
+}
+
+fn verify_offline(file: &Path, o: &TlsOptions) -> Result<(), (u8, String)> {
+    let local = |f: Failure| (f.code(), f.to_string());
+    let certs = load_certs(file, o.format, "certificate").map_err(local)?;
+    let (ee, intermediates) = certs
+        .split_first()
+        .ok_or((84, "no certificate".to_string()))?;
+    let p = provider(o.profile);
+    let (roots, _) = load_roots(o).map_err(local)?;
+    let server = chain_verifier(o, &p, roots.clone()).map_err(local)?;
+    let name = ServerName::IpAddress(core::net::Ipv4Addr::UNSPECIFIED.into());
+    let now = UnixTime::now();
+    let tls_failure = |e: &rustls::Error| {
+        let (kind, detail) = classify_rustls(e, false);
+        (
+            kind.code(),
+            detail.replace("peer certificate", "certificate"),
+        )
+    };
+    match server.verify_server_cert(ee, intermediates, &name, &[], now) {
+        Ok(_) => Ok(()),
+        // A client certificate (no serverAuth usage) is fine too.
+        Err(rustls::Error::InvalidCertificate(
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. },
+        )) => {
+            let crls = load_crls(o).map_err(local)?;
+            let mut builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), p);
+            if !crls.is_empty() {
+                builder = builder.with_crls(crls).enforce_revocation_expiration();
+            }
+            let client = builder
+                .build()
+                .map_err(|e| (84, format!("client certificate verifier: {e}")))?;
+            client
+                .verify_client_cert(ee, intermediates, now)
+                .map(|_| ())
+                .map_err(|e| tls_failure(&e))
+        }
+        Err(e) => Err(tls_failure(&e)),
+    }
+}
+
+fn root_offline(file: &Path, format: Format) -> Result<(), (u8, String)> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let certs = load_certs(file, format, "certificate").map_err(|f| (f.code(), f.to_string()))?;
+    let der = certs.first().ok_or((84, "no certificate".to_string()))?;
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| {
+        (
+            84,
+            format!("certificate {}: cannot parse: {e}", file.display()),
+        )
+    })?;
+    let untrusted = crate::exit::TLS_UNTRUSTED;
+    if cert.issuer() != cert.subject() {
+        return Err((
+            untrusted,
+            "not self-issued: issuer differs from subject".to_string(),
+        ));
+    }
+    cert.verify_signature(None)
+        .map_err(|e| (untrusted, format!("not self-signed: {e}")))?;
+    if !cert.is_ca() {
+        return Err((
+            untrusted,
+            "not a CA: no basicConstraints CA:TRUE".to_string(),
+        ));
+    }
+    if !cert.validity().is_valid() {
+        return Err((
+            crate::exit::TLS_EXPIRED,
+            format!(
+                "outside its validity period ({} to {})",
+                cert.validity().not_before,
+                cert.validity().not_after
+            ),
+        ));
+    }
+    Ok(())
 }

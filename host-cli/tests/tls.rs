@@ -702,3 +702,46 @@ fn revoked_certificates_with_crls() {
     )
     .assert_code(0);
 }
+
+#[test]
+fn offline_certificate_checks_vc_and_rc() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (_, server) = pki.leaf("server", &["localhost"], None);
+    let (_, client) = pki.leaf("client", &["client"], None);
+    let now = current_year();
+    let (_, expired) = pki.leaf("expired", &["localhost"], Some((now - 3, now - 1)));
+    let offline = |args: &[&str]| run(&mut echoprobe(args), HARD);
+    for cert in [&server, &client] {
+        offline(&["+tla", "+cf", &ca, "+vc", cert])
+            .assert_code(0)
+            .assert_mentions(&format!("Verification of certificate '{cert}' passed."));
+    }
+    offline(&["+tla", "+cf", &pki.path("other-ca.pem"), "+vc", &server])
+        .assert_code(81)
+        .assert_mentions("failed.");
+    offline(&["+tla", "+cf", &ca, "+vc", &expired])
+        .assert_code(82)
+        .assert_mentions("failed.");
+    offline(&["+tla", "+cf", &ca, "+vc", "/nonexistent.pem"]).assert_code(84);
+    offline(&["+rc", &ca])
+        .assert_code(0)
+        .assert_mentions("is a valid, self-signed root CA.");
+    offline(&["+rc", &server])
+        .assert_code(81)
+        .assert_mentions("is not a valid, self-signed root CA.");
+    // DCMTK agrees on the same files.
+    let dcmtk_rc = |file: &str| {
+        run(
+            Command::new(dcmtk("echoscu")).args(["+tla", "+rc", file]),
+            HARD,
+        )
+    };
+    dcmtk_rc(&ca).assert_code(0);
+    dcmtk_rc(&server).assert_code(22);
+    run(
+        Command::new(dcmtk("echoscu")).args(["+tla", "+cf", &ca, "+vc", &server]),
+        HARD,
+    )
+    .assert_code(0);
+}
