@@ -546,16 +546,35 @@ fn password_for(path: &Path, given: &Option<String>) -> Result<String, Failure> 
         "Enter PEM pass phrase for {}:",
         path.display()
     ));
-    let mut line = String::new();
-    match std::io::stdin().read_line(&mut line) {
-        Ok(n) if n > 0 => Ok(line.trim_end_matches(['\r', '\n']).to_string()),
-        _ => Err(files_failure(format!(
-            "private key {} is encrypted and no password was given: use +pw PASSWORD (or -pw for an empty \
-             one); +ps (the default) reads it from stdin, which was empty",
-            path.display()
-        ))),
-    }
+    // Read on a helper thread so that a stdin that stays open and silent cannot hold a health check forever.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("password".into())
+        .spawn(move || {
+            let mut line = String::new();
+            let got = std::io::stdin()
+                .read_line(&mut line)
+                .ok()
+                .filter(|n| *n > 0);
+            let _ = tx.send(got.map(|_| line));
+        });
+    let line = match spawned {
+        Ok(_) => rx.recv_timeout(PASSWORD_WAIT).ok().flatten(),
+        Err(_) => None,
+    };
+    line.map(|l| l.trim_end_matches(['\r', '\n']).to_string())
+        .ok_or_else(|| {
+            files_failure(format!(
+                "private key {} is encrypted and no password was given: use +pw PASSWORD (or -pw for an \
+                 empty one); +ps (the default) reads one line from stdin, which was empty or silent for {} s",
+                path.display(),
+                PASSWORD_WAIT.as_secs()
+            ))
+        })
 }
+
+/// How long `+ps` waits for the password on stdin.
+const PASSWORD_WAIT: Duration = Duration::from_secs(30);
 
 fn wrong_password(path: &Path, e: impl core::fmt::Display) -> Failure {
     files_failure(format!(

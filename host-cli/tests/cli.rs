@@ -303,3 +303,32 @@ fn demo_is_healthy_and_shows_other_verdicts() {
     assert_eq!(code, 0);
     assert!(out.contains("\"echoes_sent\":3,\"echoes_ok\":3"), "{out}");
 }
+
+#[test]
+fn accepted_tls_options_without_effect_are_explained_at_v() {
+    // Nobody listens on 127.0.0.1:1: the check fails (63) after the options were explained.
+    let (code, _, err) = run(&[
+        "-v",
+        "+tla",
+        "-ic",
+        "+px",
+        "+dp",
+        "dh.pem",
+        "+rs",
+        "seed",
+        "+ws",
+        "-to",
+        "2",
+        "127.0.0.1",
+        "1",
+    ]);
+    assert_eq!(code, 63, "{err}");
+    for needle in [
+        "I: TLS: +px (BCP 195)",
+        "I: TLS: +dp dh.pem: DH parameters are not used",
+        "I: TLS: +rs seed: not read",
+        "I: TLS: -ic: the server certificate is NOT verified",
+    ] {
+        assert!(err.contains(needle), "{needle:?} missing from:\n{err}");
+    }
+}

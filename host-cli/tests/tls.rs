@@ -582,6 +582,17 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
         )
         .assert_code(84)
         .assert_mentions("no password was given");
+        // +ps (the default): one line from stdin.
+        let port = scp.port_arg();
+        let mut piped = Command::new("sh");
+        piped
+            .args(["-c", r#"printf '%s\n' "$0" | "$@""#, PASSWORD])
+            .arg(env!("CARGO_BIN_EXE_echoprobe"))
+            .args(["-aec", "STORESCP", "+tls", &clegacy, &ccert, "+cf", &ca])
+            .args(["127.0.0.1", &port]);
+        run(&mut piped, HARD)
+            .assert_code(0)
+            .assert_mentions("Enter PEM pass phrase");
     }
 
     // echoprobe scp with an encrypted key, DCMTK's echoscu as the client.
@@ -744,4 +755,20 @@ fn offline_certificate_checks_vc_and_rc() {
         HARD,
     )
     .assert_code(0);
+}
+
+#[test]
+fn silent_peer_bounds_the_tls_handshake() {
+    let silent = echoprobe_tests::peers::SilentPeer::start();
+    let port = silent.port.to_string();
+    // The handshake is part of association setup: -ta bounds it (66), --deadline bounds everything (72).
+    check(&["+tla", "-ic", "-ta", "0.5"], "SILENT", &port)
+        .assert_code(66)
+        .assert_within(Duration::from_secs(3))
+        .assert_mentions("TLS handshake did not complete");
+    check(&["+tla", "-ic", "--deadline", "0.5"], "SILENT", &port)
+        .assert_code(72)
+        .assert_within(Duration::from_secs(3))
+        .assert_mentions("during the TLS handshake");
+    assert!(silent.accepted() >= 2);
 }
