@@ -17,7 +17,8 @@
 # Prints `N passed, M failed`, then `flash=N ram=M` as the last line; fails above the budget
 # (flash = .text + .rodata + .data <= 48 KiB, ram = .data + .bss + reserved stack <= 32 KiB).
 set -u
-cd "$(dirname "$0")" || exit 1
+self=$(readlink -f "$0")
+cd "$(dirname "$self")" || exit 1
 FLASH_BUDGET=$((48 * 1024))
 RAM_BUDGET=$((32 * 1024))
 DEADLINE=${QEMU_TEST_DEADLINE:-240}
@@ -57,7 +58,7 @@ if [ "${1:-}" != "--inside" ]; then
   fi
   rm -f "$build_log"
   work=$(mktemp -d)
-  timeout -k 5 "$DEADLINE" "${ns[@]}" "$0" --inside "$work"
+  timeout -k 5 "$DEADLINE" "${ns[@]}" "$self" --inside "$work"
   rc=$?
   [ $rc -eq 124 ] && echo "qemu-test.sh: FAIL: hard deadline of ${DEADLINE}s reached"
   [ $config_rc -eq 0 ] || { echo "qemu-test.sh: FAIL: tests/config-test.sh"; rc=1; }

@@ -97,9 +97,27 @@ else
 fi
 
 # --- sanity: the binaries the tests call by absolute path -----------------------------------
+# Cargo-installed tools: defmt-print decodes the firmware's log in firmware/qemu-test.sh,
+# cargo-fuzz runs fuzz/ (with rustup's nightly toolchain, which the machine image provides).
+cargo_tool() {
+    local bin=$1 crate=$2 version=$3
+    if "$bin" --version 2>/dev/null | grep -q "$version"; then
+        log "cargo: $crate $version present"
+    else
+        log "cargo: installing $crate $version"
+        cargo install --locked --quiet "$crate" --version "$version"
+    fi
+}
+cargo_tool defmt-print defmt-print 1.2.0
+cargo_tool cargo-fuzz cargo-fuzz 0.13.2
+rustup toolchain list | grep -q '^nightly' || {
+    log "rustup: installing the nightly toolchain for cargo fuzz"
+    rustup toolchain install nightly --profile minimal
+}
+
 for bin in /usr/bin/storescp /usr/bin/echoscu /usr/bin/dcmqrscp /usr/sbin/haproxy \
     /usr/bin/qemu-system-arm /usr/bin/rustc /usr/bin/cargo /usr/bin/cargo-clippy /usr/bin/unshare \
-    /usr/bin/time /usr/bin/socat /usr/bin/curl; do
+    /usr/bin/time /usr/bin/socat /usr/bin/curl /usr/bin/prlimit; do
     [ -x "$bin" ] || { log "missing after install: $bin"; exit 1; }
 done
 [ -d /usr/lib/rustlib/src/rust/library/core ] || { log "missing: rust-web-src library sources"; exit 1; }

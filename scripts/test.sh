@@ -11,6 +11,7 @@
 #   build      cargo test --workspace --no-run, cargo build --workspace --bins (needs the network
 #              for crates; everything later runs offline)
 #   thumbv7m   scripts/build-thumbv7m.sh (core for Cortex-M3, no alloc)
+#   core-async cargo test -p echoprobe-core --features async (the async driver's test)
 #   test       cargo test --workspace --offline inside a fresh network namespace that only has
 #              loopback (unshare -n), so DCMTK, pynetdicom, HAProxy and our own servers can only
 #              listen on and talk to 127.0.0.0/8 and ::1. Not run if `build` failed.
@@ -108,6 +109,8 @@ step lint shellcheck scripts/*.sh .ci/run
 step clippy cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings
 step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
 step thumbv7m scripts/build-thumbv7m.sh
+# The async driver's test only exists with the feature (no network: a socket pair).
+step core-async cargo test -p echoprobe-core --features async "${LOCKED[@]}"
 
 if [ "${RESULT[build]}" = pass ]; then
     step test netns_tests
