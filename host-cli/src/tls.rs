@@ -1429,9 +1429,10 @@ impl embedded_io::Read for TlsTransport {
                 let _ = self.flush_tls();
                 return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
-            if n == 0 && self.conn.wants_read() {
-                // EOF; the next reader().read() reports it.
-                continue;
+            if n == 0 {
+                // TCP EOF, with or without close_notify: no more plaintext can come (any that came with the
+                // last bytes was returned above before we read again).
+                return Ok(0);
             }
         }
     }
