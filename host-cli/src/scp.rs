@@ -1,18 +1,22 @@
-//! `echoprobe scp`: a C-ECHO SCP. One thread per association, at most `--max-associations` at once.
+//! `echoprobe scp`: a C-ECHO SCP. One thread per connection; at most `--max-associations` associations at once.
 //!
-//! Over the limit, a connection still gets a polite answer: A-ASSOCIATE-RJ 2/3/2 (rejected-transient,
-//! service-provider presentation, local-limit-exceeded) from a second, equally bounded pool of short-lived threads
-//! (5 s to send its A-ASSOCIATE-RQ). Past that pool too the connection is simply closed. Every association is logged
-//! in one line: peer address, AE titles, result, echoes, duration.
+//! An association slot is taken only when the A-ASSOCIATE-RQ has arrived, so connections that say nothing cannot
+//! starve real ones. Over the limit, an RQ gets a polite A-ASSOCIATE-RJ 2/3/2 (rejected-transient, service-provider
+//! presentation, local-limit-exceeded). Connections still waiting for their RQ (bounded by `-ta`, the ARTIM) are
+//! kept in a pool of [`MAX_PENDING`]; when it is full, the oldest is shut down to make room, so a flood of idle
+//! connections costs the flooder its oldest ones, never a real check. Every association is logged in one line:
+//! peer address, AE titles, result, echoes, duration.
 
 use core::net::SocketAddr;
 use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
 use echoprobe_core::io::blocking;
+use echoprobe_core::time::Instant;
 use echoprobe_core::wire::{AeTitle, AssociateRj, RejectResult, RejectSource};
 
 use crate::args::ScpOptions;
@@ -21,8 +25,10 @@ use crate::log::{ms, Log};
 use crate::net::{self, Clock, TcpTransport};
 use crate::tls::{self, HandshakeError, Link, ServerSetup, TlsTransport};
 
-/// How long a busy connection may take to send its A-ASSOCIATE-RQ before we give up on it.
-const BUSY_ARTIM: Duration = Duration::from_secs(5);
+/// Connections waiting for their A-ASSOCIATE-RQ; past this the oldest is shut down.
+const MAX_PENDING: usize = 1024;
+/// Stack of a connection thread (the machine needs a few KiB; buffers are on the heap).
+const THREAD_STACK: usize = 256 * 1024;
 /// Write timeout on accepted connections: a peer that stops reading cannot hold a thread.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A-ASSOCIATE-RJ for a connection over the limit.
@@ -40,7 +46,36 @@ struct Shared {
     log: Log,
     clock: Clock,
     active: Arc<AtomicU32>,
-    busy: Arc<AtomicU32>,
+    pending: Pending,
+}
+
+/// Connections that have not sent their A-ASSOCIATE-RQ yet, oldest first.
+#[derive(Default)]
+struct Pending(Mutex<VecDeque<(u64, TcpStream)>>);
+
+impl Pending {
+    /// Registers connection `id`; returns how many older ones were shut down to make room.
+    fn admit(&self, id: u64, stream: &TcpStream) -> usize {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut evicted = 0;
+        while q.len() >= MAX_PENDING {
+            if let Some((_, old)) = q.pop_front() {
+                // Its thread sees EOF at once and ends; the slot it never had stays free.
+                let _ = old.shutdown(Shutdown::Both);
+                evicted += 1;
+            }
+        }
+        if let Ok(clone) = stream.try_clone() {
+            q.push_back((id, clone));
+        }
+        evicted
+    }
+
+    /// Connection `id` sent its RQ, or ended.
+    fn leave(&self, id: u64) {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        q.retain(|(i, _)| *i != id);
+    }
 }
 
 /// A slot of a counting semaphore, given back when dropped.
@@ -59,12 +94,6 @@ fn try_acquire(counter: &Arc<AtomicU32>, max: u32) -> Option<Permit> {
         })
         .ok()?;
     Some(Permit(Arc::clone(counter)))
-}
-
-/// What a new connection gets, decided in the accept loop (so in accept order).
-enum Slot {
-    Serve(Permit),
-    Busy(Permit),
 }
 
 /// Runs `echoprobe scp`: binds, prints where it listens, serves. Returns the exit code.
@@ -127,7 +156,7 @@ pub(crate) fn serve_listener(
         log: log.clone(),
         clock: Clock::start(),
         active: Arc::new(AtomicU32::new(0)),
-        busy: Arc::new(AtomicU32::new(0)),
+        pending: Pending::default(),
     });
     let mut handles: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut connections: u64 = 0;
@@ -146,27 +175,28 @@ pub(crate) fn serve_listener(
         let peer = stream
             .peer_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
-        let slot = if let Some(p) = try_acquire(&shared.active, o.max_associations) {
-            Slot::Serve(p)
-        } else if let Some(p) = try_acquire(&shared.busy, o.max_associations) {
-            Slot::Busy(p)
-        } else {
+        let evicted = shared.pending.admit(connections, &stream);
+        if evicted > 0 {
             log.warn(format_args!(
-                "{peer}: too many connections, closed without answer"
+                "{MAX_PENDING} connections without an A-ASSOCIATE-RQ: shut down the oldest to admit {peer}"
             ));
-            drop(stream);
-            if o.exit_after.is_some_and(|n| connections >= n) {
-                break;
-            }
-            continue;
-        };
+        }
         let s = Arc::clone(&shared);
+        let id = connections;
         let spawned = std::thread::Builder::new()
             .name(format!("assoc {peer}"))
-            .spawn(move || handle_connection(&s, stream, &peer, slot));
+            .stack_size(THREAD_STACK)
+            .spawn(move || {
+                let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+                serve_one(&s, stream, &peer, id);
+                s.pending.leave(id);
+            });
         match spawned {
             Ok(h) => handles.push(h),
-            Err(e) => log.warn(format_args!("cannot start a thread for a connection: {e}")),
+            Err(e) => {
+                shared.pending.leave(id);
+                log.warn(format_args!("cannot start a thread for a connection: {e}"));
+            }
         }
         if o.exit_after.is_some_and(|n| connections >= n) {
             break;
@@ -176,14 +206,6 @@ pub(crate) fn serve_listener(
         let _ = h.join();
     }
     Ok(())
-}
-
-fn handle_connection(s: &Shared, stream: TcpStream, peer: &str, slot: Slot) {
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    match slot {
-        Slot::Serve(permit) => serve_one(s, stream, peer, permit),
-        Slot::Busy(permit) => reject_busy(s, stream, peer, permit),
-    }
 }
 
 /// What happened in one association, for its log line.
@@ -198,12 +220,11 @@ struct Record {
 }
 
 impl Record {
-    fn on(&mut self, ev: &Event, policy: &AcceptPolicy<'_>, log: &Log, peer: &str) {
+    fn on(&mut self, ev: &Event, log: &Log, peer: &str) {
         match ev {
             Event::AssociationRequested { called, calling } => {
                 self.called = Some(*called);
                 self.calling = Some(*calling);
-                self.rejected = policy.decide(called, calling).err();
                 log.info(format_args!(
                     "{peer}: A-ASSOCIATE-RQ, called {called}, calling {calling}"
                 ));
@@ -268,15 +289,23 @@ impl Record {
     }
 }
 
-/// Serves one association; the slot is given back before the connection is closed, so a peer that sees the close
-/// can count on the slot being free.
-fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
+/// Serves one connection: waits for its A-ASSOCIATE-RQ (ARTIM = `-ta`), takes an association slot (or answers
+/// 2/3/2), then serves the association. The slot is given back before the connection is closed, so a peer that sees
+/// the close can count on the slot being free.
+fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     let o = &s.options;
     let started = s.clock.elapsed();
-    let mut transport = match open(s, stream, peer, o.acse_timeout) {
+    // Wait for the first byte before allocating anything: a connection that says nothing costs a
+    // parked thread, not buffers. ARTIM (`-ta`) bounds the wait for the whole A-ASSOCIATE-RQ.
+    let first = first_byte(&stream, o.acse_timeout);
+    let artim_left = o
+        .acse_timeout
+        .saturating_sub(s.clock.elapsed().saturating_sub(started));
+    let opened =
+        first.and_then(|()| open(s, stream, peer, artim_left.max(Duration::from_millis(1))));
+    let mut transport = match opened {
         Ok(t) => t,
         Err(why) => {
-            drop(permit);
             if s.log.verbosity > crate::args::Verbosity::Quiet {
                 crate::log::stdout_line(format_args!(
                     "{}: {}{peer} (no A-ASSOCIATE-RQ): {why} ({})",
@@ -288,10 +317,13 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
             return;
         }
     };
+    let artim_left = o
+        .acse_timeout
+        .saturating_sub(s.clock.elapsed().saturating_sub(started));
     let mut config = Config::acceptor(s.ae);
     config.echo_status = o.status;
     config.dimse_timeout = net::to_core(o.idle_timeout);
-    config.artim_timeout = net::to_core(o.acse_timeout);
+    config.artim_timeout = net::to_core(artim_left.max(Duration::from_millis(1)));
     config.acse_timeout = net::to_core(o.acse_timeout);
     let policy = AcceptPolicy {
         ae: s.ae,
@@ -301,8 +333,24 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
     let mut rx = vec![0u8; o.max_pdu as usize + 6];
     let mut tx = vec![0u8; 16 * 1024];
     let mut record = Record::default();
-    let result = blocking::serve(&mut transport, config, &policy, &mut rx, &mut tx, |ev| {
-        record.on(ev, &policy, &s.log, peer);
+    let mut permit: Option<Permit> = None;
+    let now = blocking::Transport::now(&transport);
+    let mut assoc = Association::new(config, &mut rx, now);
+    assoc.connected(now);
+    let result = blocking::drive(&mut assoc, &mut transport, &mut tx, |assoc, now, ev| {
+        record.on(ev, &s.log, peer);
+        if let Event::AssociationRequested { called, calling } = ev {
+            s.pending.leave(id);
+            answer(
+                s,
+                assoc,
+                now,
+                &policy,
+                (called, calling),
+                &mut permit,
+                &mut record,
+            );
+        }
     });
     drop(permit);
     transport.close();
@@ -316,6 +364,59 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
             s.log.tag,
             record.line(peer, s.clock.elapsed().saturating_sub(started))
         ));
+    }
+}
+
+/// Waits up to `limit` for the connection's first byte (without reading it). The error says why not.
+fn first_byte(stream: &TcpStream, limit: Duration) -> Result<(), String> {
+    stream
+        .set_read_timeout(Some(limit.max(Duration::from_millis(1))))
+        .map_err(|e| format!("socket setup failed: {e}"))?;
+    let result = match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => Err("closed by peer".to_string()),
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            Err(format!("nothing received within {} (ARTIM)", ms(limit)))
+        }
+        Err(e) => Err(format!("{e}")),
+    };
+    let _ = stream.set_read_timeout(None);
+    result
+}
+
+/// Answers an A-ASSOCIATE-RQ: 2/3/2 when every slot is taken, else what the policy says.
+fn answer(
+    s: &Shared,
+    assoc: &mut Association<'_>,
+    now: Instant,
+    policy: &AcceptPolicy<'_>,
+    (called, calling): (&AeTitle, &AeTitle),
+    permit: &mut Option<Permit>,
+    record: &mut Record,
+) {
+    let Some(p) = try_acquire(&s.active, s.options.max_associations) else {
+        s.log.warn(format_args!(
+            "{} associations active, answering A-ASSOCIATE-RJ {BUSY}",
+            s.options.max_associations
+        ));
+        record.rejected = Some(BUSY);
+        let _ = assoc.reject(now, BUSY);
+        return;
+    };
+    *permit = Some(p);
+    match policy.decide(called, calling) {
+        Ok(()) => {
+            let _ = assoc.accept(now);
+        }
+        Err(rj) => {
+            record.rejected = Some(rj);
+            let _ = assoc.reject(now, rj);
+        }
     }
 }
 
@@ -350,35 +451,6 @@ fn open(s: &Shared, stream: TcpStream, peer: &str, limit: Duration) -> Result<Li
     }
 }
 
-fn reject_busy(s: &Shared, stream: TcpStream, peer: &str, permit: Permit) {
-    let limit = BUSY_ARTIM.min(s.options.acse_timeout);
-    let mut transport = match open(s, stream, peer, limit) {
-        Ok(t) => t,
-        Err(why) => {
-            drop(permit);
-            return s.log.warn(format_args!("{peer}: over the limit and {why}"));
-        }
-    };
-    let mut config = Config::acceptor(s.ae);
-    config.artim_timeout = net::to_core(BUSY_ARTIM.min(s.options.acse_timeout));
-    let mut rx = vec![0u8; s.options.max_pdu as usize + 6];
-    let mut tx = vec![0u8; 1024];
-    let now = blocking::Transport::now(&transport);
-    let mut assoc = Association::new(config, &mut rx, now);
-    assoc.connected(now);
-    let _ = blocking::drive(&mut assoc, &mut transport, &mut tx, |assoc, now, ev| {
-        if let Event::AssociationRequested { .. } = ev {
-            let _ = assoc.reject(now, BUSY);
-        }
-    });
-    drop(permit);
-    transport.close();
-    s.log.warn(format_args!(
-        "{peer}: {} associations active, answered A-ASSOCIATE-RJ {BUSY}",
-        s.options.max_associations
-    ));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,7 +483,7 @@ mod tests {
             idle_timeout: Duration::from_secs(2),
             acse_timeout: Duration::from_millis(500),
             max_pdu: 16384,
-            exit_after: Some(3),
+            exit_after: Some(5),
             verbosity: Verbosity::Quiet,
             tls: None,
         };
@@ -438,21 +510,39 @@ mod tests {
                 &Log::new("echoprobe", Verbosity::Quiet),
             )
         };
-        // The first connection takes the only slot and says nothing (ARTIM ends it after 0.5 s).
+        // A connection that says nothing takes no slot.
         let silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        assert_eq!(check().code(), 0);
+        // An association that is accepted and then idles takes the only slot: 2/3/2 for others.
+        let mut held = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut rx = [0u8; 4096];
+        let config = Config::requestor(
+            AeTitle::new("HOLDER").unwrap(),
+            AeTitle::new("ECHOPROBE").unwrap(),
+        );
+        let mut assoc = Association::new(config, &mut rx, Instant::ZERO);
+        assoc.connected(Instant::ZERO);
+        let mut pdu = [0u8; 1024];
+        let n = assoc
+            .poll_transmit(Instant::ZERO, &mut pdu)
+            .unwrap()
+            .unwrap();
+        std::io::Write::write_all(&mut held, &pdu[..n]).unwrap();
+        let mut ac = [0u8; 6];
+        std::io::Read::read_exact(&mut held, &mut ac).unwrap();
+        assert_eq!(ac[0], 0x02, "the holder is accepted");
         let r = check();
         assert_eq!(r.code(), 61, "{r:?}");
         assert!(
             matches!(&r.verdict, Err(Failure::Rejected { detail, .. }) if detail.ends_with("(2/3/2)")),
             "{r:?}"
         );
-        // Once ARTIM has closed the silent one, the slot is free again.
-        let mut buf = [0u8; 64];
-        silent
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let _ = std::io::Read::read(&mut &silent, &mut buf);
+        // Once the idle timeout has ended the holder, the slot is free again.
+        let mut buf = [0u8; 512];
+        held.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        while std::io::Read::read(&mut held, &mut buf).is_ok_and(|n| n > 0) {}
         assert_eq!(check().code(), 0);
+        drop(silent);
         server.join().unwrap().unwrap();
     }
 
