@@ -952,8 +952,8 @@ transport layer security (TLS) options:
     +py   --profile-bcp195-nd  Non-downgrading BCP 195 TLS Profile (default):
                                TLS 1.2 and 1.3, ECDHE with AES-GCM/ChaCha20
     +px   --profile-bcp195     BCP 195 TLS Profile (same as +py with rustls)
-    +pz   --profile-bcp195-ex  Extended BCP 195 TLS Profile (TLS 1.2: the four
-                               ECDHE AES-GCM suites only)
+    +pz   --profile-bcp195-ex  Extended BCP 195 TLS Profile (TLS 1.2 only, the
+                               four ECDHE AES-GCM suites, as DCMTK)
     +pa, +pn                   retired profiles: refused (rustls has no CBC or
                                NULL suites)
   ciphersuite:

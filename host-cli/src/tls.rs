@@ -143,7 +143,8 @@ pub(crate) enum Profile {
     Bcp195Nd,
     /// BCP 195: the same in rustls (it cannot downgrade below TLS 1.2 nor do DHE/CBC suites).
     Bcp195,
-    /// Extended BCP 195: TLS 1.2 limited to the four ECDHE AES-GCM suites of RFC 7525 4.2; TLS 1.3 as always.
+    /// Extended BCP 195: TLS 1.2 only, with the four ECDHE AES-GCM suites of RFC 7525 4.2 (what DCMTK 3.6.7's
+    /// `+pz` negotiates: TLS 1.2, e.g. TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384).
     Bcp195Ex,
 }
 
@@ -493,15 +494,25 @@ const BCP195_EX_TLS12: [&str; 4] = [
 fn provider(profile: Profile) -> Arc<CryptoProvider> {
     let mut p = ring::default_provider();
     if profile == Profile::Bcp195Ex {
-        p.cipher_suites.retain(|s| {
-            s.version() == &rustls::version::TLS13 || BCP195_EX_TLS12.contains(&suite_name(*s))
-        });
+        p.cipher_suites
+            .retain(|s| BCP195_EX_TLS12.contains(&suite_name(*s)));
     }
     Arc::new(p)
 }
 
+/// TLS 1.3 and 1.2.
 const VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
+/// TLS 1.2 only (+pz).
+const TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+
+/// The protocol versions of a profile.
+fn versions(profile: Profile) -> &'static [&'static rustls::SupportedProtocolVersion] {
+    match profile {
+        Profile::Bcp195Ex => TLS12_ONLY,
+        Profile::Bcp195Nd | Profile::Bcp195 => VERSIONS,
+    }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // files
@@ -1060,7 +1071,7 @@ impl ClientSetup {
             asked: AtomicBool::new(false),
         });
         let mut config = ClientConfig::builder_with_provider(p)
-            .with_protocol_versions(VERSIONS)
+            .with_protocol_versions(versions(o.profile))
             .map_err(|e| files_failure(format!("TLS configuration: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
@@ -1123,7 +1134,7 @@ impl ServerSetup {
             }
         };
         let mut config = ServerConfig::builder_with_provider(p)
-            .with_protocol_versions(VERSIONS)
+            .with_protocol_versions(versions(o.profile))
             .map_err(|e| files_failure(format!("TLS configuration: {e}")))?
             .with_client_cert_verifier(verifier)
             .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(identity)));
@@ -1310,19 +1321,22 @@ impl TlsTransport {
                         | io::ErrorKind::BrokenPipe
                 ) =>
             {
-                (
-                    TlsError::Handshake,
-                    if asked && !have_cert {
-                        "the peer closed the connection during the TLS handshake after asking for a client certificate \
-                     we do not have (+tla)"
-                        .to_string()
-                    } else {
-                        format!(
-                        "the peer closed the connection during the TLS handshake ({e}); does it speak TLS on \
-                         this port?"
+                if asked && !have_cert {
+                    (
+                        TlsError::CertificateRequired,
+                        "the peer asked for a client certificate, we have none (+tla), and it closed the \
+                         connection during the TLS handshake; use +tls KEY CERT"
+                            .to_string(),
                     )
-                    },
-                )
+                } else {
+                    (
+                        TlsError::Handshake,
+                        format!(
+                            "the peer closed the connection during the TLS handshake ({e}); does it speak TLS \
+                             on this port?"
+                        ),
+                    )
+                }
             }
             None => (TlsError::Handshake, format!("TLS I/O error: {e}")),
         }

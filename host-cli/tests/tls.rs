@@ -772,3 +772,45 @@ fn silent_peer_bounds_the_tls_handshake() {
         .assert_mentions("during the TLS handshake");
     assert!(silent.accepted() >= 2);
 }
+
+/// `+pz` is TLS 1.2 only in DCMTK 3.6.7 and here: the TLS 1.2 paths (including a missing client certificate, which
+/// TLS 1.2 reports with a generic handshake_failure alert) against real DCMTK.
+#[test]
+fn tls_1_2_with_the_extended_profile() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let (ckey, ccert) = pki.leaf("client", &["client"], None);
+    let ca = pki.path("ca.pem");
+    let scp = storescp(&["+tls", &skey, &scert, "+cf", &ca, "+pz"]);
+    for profile in ["+pz", "+py"] {
+        check(
+            &["-v", profile, "+tls", &ckey, &ccert, "+cf", &ca],
+            "STORESCP",
+            &scp.port_arg(),
+        )
+        .assert_code(0)
+        .assert_within(QUICK)
+        .assert_mentions("TLS handshake done")
+        .assert_mentions("TLS 1.2, TLS_ECDHE_ECDSA_WITH_AES_");
+    }
+    check(&["+pz", "+tla", "+cf", &ca], "STORESCP", &scp.port_arg())
+        .assert_code(85)
+        .assert_within(QUICK)
+        .assert_mentions("asked for a client certificate");
+
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "+cf", &ca, "+pz"]);
+    run(
+        &mut dcmtk_echoscu(
+            &["+tls", &ckey, &ccert, "+cf", &ca, "+pz"],
+            "PROBESCP",
+            scp.port,
+        ),
+        HARD,
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    scp.peer.wait_log("TLS handshake done: TLS 1.2", QUICK);
+    check(&["+tla", "+cf", &ca], "PROBESCP", &scp.port_arg())
+        .assert_code(85)
+        .assert_within(QUICK);
+}
