@@ -1,0 +1,430 @@
+//! The load-balancer external check `examples/lb-health-check/dicom-c-echo.sh`, run for real: with echoprobe
+//! installed as `echoscu` first on PATH against echoprobe's SCP, DCMTK's storescp and stopped ports, and driven
+//! by a real HAProxy (`option external-check`) that must mark a healthy server UP and a stopped one DOWN.
+
+use core::time::Duration;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::Instant;
+
+use echoprobe_tests::env::dcmtk;
+use echoprobe_tests::peers::{echoprobe_scp, haproxy, storescp};
+use echoprobe_tests::process::TempDir;
+use echoprobe_tests::{echoprobe, echoprobe_bin, free_port, run, setup, Outcome, CALLING_AE};
+
+/// Hard limit for one command (killed after this), and what a check of a local peer must meet.
+const HARD: Duration = Duration::from_secs(30);
+const QUICK: Duration = Duration::from_secs(5);
+/// How long HAProxy may take to reach a verdict (inter 1s, rise/fall 2: about 2 s when idle).
+const LB_VERDICT: Duration = Duration::from_secs(20);
+
+/// The script under test, by absolute path.
+fn script() -> PathBuf {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lb-health-check/dicom-c-echo.sh");
+    path.canonicalize()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A directory holding `echoscu` -> the echoprobe binary, to put first on PATH.
+fn echoscu_dir() -> TempDir {
+    let dir = TempDir::new("echoscu-on-path");
+    std::os::unix::fs::symlink(echoprobe_bin(), dir.path().join("echoscu"))
+        .expect("symlink echoscu -> echoprobe");
+    dir
+}
+
+/// PATH with `dir` first, then the system directories only (no pyenv shims: pynetdicom has an `echoscu` too).
+fn path_with(dir: &Path) -> String {
+    format!("{}:/usr/bin:/bin", dir.display())
+}
+
+/// Run the script with `args` and an environment of only PATH (`dir` first) and `env`, as a load balancer would.
+fn lb_check(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let mut cmd = Command::new(script());
+    cmd.env_clear()
+        .env("PATH", path_with(dir))
+        .envs(env.iter().copied())
+        .args(args);
+    run(&mut cmd, HARD)
+}
+
+#[test]
+fn healthy_echoprobe_scp_is_0_then_stopped_is_63() {
+    setup();
+    let bin = echoscu_dir();
+    let mut scp = echoprobe_scp(&[
+        "-aet",
+        "LB-SCP",
+        "--require-called-aet",
+        "--allow-calling",
+        CALLING_AE,
+    ]);
+    let port = scp.port_arg();
+    lb_check(bin.path(), &["192.0.2.10", "104", "127.0.0.1", &port], &[])
+        .assert_code(0)
+        .assert_within(QUICK);
+    // The script's AE titles reached the SCP (it rejects any other called or calling title).
+    scp.peer
+        .wait_log(&format!("LB-SCP <- {CALLING_AE}: accepted"), QUICK);
+
+    scp.peer.kill();
+    lb_check(bin.path(), &["192.0.2.10", "104", "127.0.0.1", &port], &[])
+        .assert_code(63)
+        .assert_mentions("refused")
+        .assert_within(QUICK);
+}
+
+#[test]
+fn dcmtk_storescp_is_0() {
+    setup();
+    let bin = echoscu_dir();
+    let scp = storescp("LB-SCP");
+    lb_check(
+        bin.path(),
+        &["192.0.2.10", "104", "127.0.0.1", &scp.port_arg()],
+        &[],
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    let log = scp.peer.wait_log("Received Echo Request", QUICK);
+    assert!(
+        log.contains(CALLING_AE),
+        "storescp did not see the script's calling AE:\n{log}"
+    );
+}
+
+/// The reason to swap echoscu: a C-ECHO-RSP with a failure status. DCMTK's echoscu calls it healthy (0), the
+/// same script with echoprobe as `echoscu` says 68.
+#[test]
+fn failure_status_is_68_where_dcmtk_echoscu_says_0() {
+    setup();
+    let bin = echoscu_dir();
+    let scp = echoprobe_scp(&["-aet", "LB-SCP", "--status", "0x0110"]);
+    let args = ["192.0.2.10", "104", "127.0.0.1", &scp.port_arg()];
+    lb_check(bin.path(), &args, &[])
+        .assert_code(68)
+        .assert_mentions("0x0110")
+        .assert_within(QUICK);
+
+    // The same script with DCMTK's echoscu (ECHOSCU overrides the PATH lookup).
+    let echoscu = dcmtk("echoscu");
+    let echoscu = echoscu.to_str().expect("utf-8 path");
+    lb_check(bin.path(), &args, &[("ECHOSCU", echoscu)])
+        .assert_code(0)
+        .assert_within(HARD);
+    let log = scp.peer.wait_log("LB-SCP <- ", QUICK);
+    assert_eq!(
+        log.matches("LB-SCP <- ").count(),
+        2,
+        "both checks must have reached the SCP:\n{log}"
+    );
+}
+
+#[test]
+fn rport_0_means_vport() {
+    setup();
+    let bin = echoscu_dir();
+    let scp = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let live = scp.port_arg();
+    let dead = free_port().to_string();
+    // RPORT 0: the virtual port is the real one.
+    lb_check(bin.path(), &["192.0.2.10", &live, "127.0.0.1", "0"], &[])
+        .assert_code(0)
+        .assert_within(QUICK);
+    lb_check(bin.path(), &["192.0.2.10", &dead, "127.0.0.1", "0"], &[])
+        .assert_code(63)
+        .assert_within(QUICK);
+    // A real port wins over the virtual one.
+    lb_check(bin.path(), &["192.0.2.10", &dead, "127.0.0.1", &live], &[])
+        .assert_code(0)
+        .assert_within(QUICK);
+    // RPORT 0 with no virtual port (an HAProxy backend passes NOT_USED) is an error, not a check of port 0.
+    lb_check(bin.path(), &["NOT_USED", "NOT_USED", "127.0.0.1", "0"], &[])
+        .assert_code(1)
+        .assert_mentions("usage:")
+        .assert_within(QUICK);
+}
+
+#[test]
+fn ae_titles_from_the_environment() {
+    setup();
+    let bin = echoscu_dir();
+    let scp = echoprobe_scp(&[
+        "-aet",
+        "PACS-1",
+        "--require-called-aet",
+        "--allow-calling",
+        "HAPROBE",
+    ]);
+    let args = ["192.0.2.10", "104", "127.0.0.1", &scp.port_arg()];
+    // The defaults (LOADBALANCER -> LB-SCP) are rejected: called AE title not recognized.
+    lb_check(bin.path(), &args, &[])
+        .assert_code(61)
+        .assert_mentions("1/1/7")
+        .assert_within(QUICK);
+    lb_check(
+        bin.path(),
+        &args,
+        &[("DICOM_AEC", "PACS-1"), ("DICOM_AET", "HAPROBE")],
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    scp.peer.wait_log("PACS-1 <- HAPROBE: accepted", QUICK);
+}
+
+/// HAProxy's convention: NOT_USED for the proxy address and port of a backend, the server in HAPROXY_SERVER_*.
+#[test]
+fn haproxy_calling_convention() {
+    setup();
+    let bin = echoscu_dir();
+    let scp = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let port = scp.port_arg();
+    let env = [
+        ("HAPROXY_SERVER_ADDR", "127.0.0.1"),
+        ("HAPROXY_SERVER_PORT", port.as_str()),
+        ("HAPROXY_PROXY_ADDR", ""),
+        ("HAPROXY_PROXY_PORT", ""),
+    ];
+    lb_check(
+        bin.path(),
+        &["NOT_USED", "NOT_USED", "127.0.0.1", &port],
+        &env,
+    )
+    .assert_code(0)
+    .assert_within(QUICK);
+    // No arguments at all: the environment alone says which server.
+    lb_check(bin.path(), &[], &env)
+        .assert_code(0)
+        .assert_within(QUICK);
+    // Outside HAProxy, no arguments is a usage error.
+    lb_check(bin.path(), &[], &[])
+        .assert_code(1)
+        .assert_mentions("usage:")
+        .assert_within(QUICK);
+}
+
+#[test]
+fn bad_arguments_are_1_with_usage() {
+    setup();
+    let bin = echoscu_dir();
+    let bad: &[&[&str]] = &[
+        &[],
+        &["192.0.2.10", "104", "127.0.0.1"],
+        &["192.0.2.10", "104", "127.0.0.1", "104", "extra"],
+        &["192.0.2.10", "104", "127.0.0.1", "dicom"],
+        &["192.0.2.10", "104", "127.0.0.1", "65536"],
+        &["192.0.2.10", "104", "127.0.0.1", "-1"],
+        &["192.0.2.10", "104", "127.0.0.1", ""],
+        &["192.0.2.10", "104", "", "104"],
+        &["192.0.2.10", "104", "-aet", "104"],
+        &["192.0.2.10", "0", "127.0.0.1", "0"],
+        &["192.0.2.10", "x", "127.0.0.1", "0"],
+    ];
+    for args in bad {
+        let out = lb_check(bin.path(), args, &[]);
+        out.assert_code(1)
+            .assert_mentions("usage:")
+            .assert_within(QUICK);
+        assert!(
+            out.stdout.is_empty(),
+            "usage goes to stderr, stdout stays empty\n{out}"
+        );
+    }
+}
+
+#[test]
+fn missing_echoscu_is_not_healthy() {
+    setup();
+    let empty = TempDir::new("no-echoscu");
+    let mut cmd = Command::new(script());
+    cmd.env_clear()
+        .env("PATH", empty.path())
+        .args(["192.0.2.10", "104", "127.0.0.1", "104"]);
+    run(&mut cmd, HARD)
+        .assert_code(127)
+        .assert_mentions("echoscu")
+        .assert_within(QUICK);
+}
+
+// ---- HAProxy ----------------------------------------------------------------------------------------------
+
+/// One server line of HAProxy's `show stat`, by column name.
+type ServerStat = HashMap<String, String>;
+
+/// `show stat` over the admin socket: the rows of proxy `px`, keyed by server name.
+fn show_stat(sock: &Path, px: &str) -> Result<HashMap<String, ServerStat>, String> {
+    let mut conn =
+        UnixStream::connect(sock).map_err(|e| format!("connect {}: {e}", sock.display()))?;
+    conn.set_read_timeout(Some(QUICK))
+        .map_err(|e| e.to_string())?;
+    conn.set_write_timeout(Some(QUICK))
+        .map_err(|e| e.to_string())?;
+    conn.write_all(b"show stat\n").map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    conn.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .and_then(|h| h.strip_prefix("# "))
+        .ok_or_else(|| format!("no CSV header in {text:?}"))?;
+    let columns: Vec<&str> = header.split(',').collect();
+    let mut rows = HashMap::new();
+    for line in lines.filter(|l| !l.is_empty()) {
+        let row: ServerStat = columns
+            .iter()
+            .zip(line.split(','))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if row.get("pxname").map(String::as_str) == Some(px) {
+            if let Some(sv) = row.get("svname") {
+                rows.insert(sv.clone(), row.clone());
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// A server's state as `status check_status check_code` (e.g. `DOWN PROCERR 63`); `* ` marks a check in progress.
+fn verdict(stat: &ServerStat) -> String {
+    let field = |k: &str| stat.get(k).map(String::as_str).unwrap_or("?");
+    format!(
+        "{} {} {}",
+        field("status"),
+        field("check_status").trim_start_matches("* "),
+        field("check_code")
+    )
+}
+
+/// Poll `show stat` until every `(server, verdict)` in `want` holds at once, at most `limit`.
+#[track_caller]
+fn wait_verdicts(
+    sock: &Path,
+    px: &str,
+    want: &[(&str, &str)],
+    limit: Duration,
+    log: &dyn Fn() -> String,
+) {
+    let start = Instant::now();
+    let mut last;
+    loop {
+        match show_stat(sock, px) {
+            Ok(rows) => {
+                let seen: Vec<(String, String)> = want
+                    .iter()
+                    .map(|(sv, _)| {
+                        (
+                            sv.to_string(),
+                            rows.get(*sv).map(verdict).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                if seen.iter().zip(want).all(|((_, got), (_, exp))| got == exp) {
+                    return;
+                }
+                last = format!("{seen:?}");
+            }
+            Err(e) => last = e,
+        }
+        assert!(
+            start.elapsed() < limit,
+            "HAProxy did not reach {want:?} within {limit:?}; last seen {last}\nhaproxy log:\n{}",
+            log()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
+    setup();
+    let start = Instant::now();
+    let bin = echoscu_dir();
+    let admin = TempDir::new("haproxy-admin");
+    let sock = admin.path().join("admin.sock");
+    let mut pacs1 = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let stopped = free_port();
+    let front = free_port();
+    // A `listen` section: HAProxy passes its bind address and port as VIP VPORT. The check process gets `inter`
+    // to finish (no `timeout check`), and runs with PATH = `external-check path` and no other environment.
+    let config = format!(
+        "global\n    log stdout format raw local0\n    external-check\n    insecure-fork-wanted\n    \
+         stats socket {sock} mode 600 level admin\n\
+         defaults\n    mode tcp\n    log global\n    \
+         timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\
+         listen dicom\n    bind 127.0.0.1:{front}\n    balance roundrobin\n    \
+         option external-check\n    external-check path \"{path}\"\n    external-check command {script}\n    \
+         default-server check inter 1s rise 2 fall 2\n    \
+         server pacs1 127.0.0.1:{pacs1}\n    server pacs2 127.0.0.1:{stopped}\n",
+        sock = sock.display(),
+        path = path_with(bin.path()),
+        script = script().display(),
+        pacs1 = pacs1.port,
+    );
+    let lb = haproxy(&config, front);
+    let lb_log = || lb.log();
+
+    // pacs1 passes its checks (exit 0), pacs2 fails them with echoprobe's "connection refused" (63).
+    wait_verdicts(
+        &sock,
+        "dicom",
+        &[("pacs1", "UP PROCOK 0"), ("pacs2", "DOWN PROCERR 63")],
+        LB_VERDICT,
+        &lb_log,
+    );
+    // DICOM through the load balancer reaches the healthy server only (3 in a row: round robin would have tried
+    // pacs2 if HAProxy still considered it).
+    for _ in 0..3 {
+        run(
+            &mut echoprobe([
+                "-aet",
+                CALLING_AE,
+                "-aec",
+                "LB-SCP",
+                "127.0.0.1",
+                &front.to_string(),
+            ]),
+            HARD,
+        )
+        .assert_code(0)
+        .assert_within(QUICK);
+    }
+
+    // Stop pacs1: HAProxy must see it fail (63) and take it out.
+    pacs1.peer.kill();
+    wait_verdicts(
+        &sock,
+        "dicom",
+        &[("pacs1", "DOWN PROCERR 63"), ("pacs2", "DOWN PROCERR 63")],
+        LB_VERDICT,
+        &lb_log,
+    );
+    // No server left: HAProxy accepts and closes, which echoprobe reports as a close before the echo (71).
+    run(
+        &mut echoprobe([
+            "-aet",
+            CALLING_AE,
+            "-aec",
+            "LB-SCP",
+            "127.0.0.1",
+            &front.to_string(),
+        ]),
+        HARD,
+    )
+    .assert_code(71)
+    .assert_within(QUICK);
+    let log = lb.log();
+    assert!(
+        log.contains("dicom/pacs1") && log.contains("is DOWN"),
+        "HAProxy should log the state change:\n{log}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        start.elapsed()
+    );
+}
