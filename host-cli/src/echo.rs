@@ -30,6 +30,8 @@ pub(crate) struct CheckResult {
     pub(crate) stats: EchoStats,
     /// What the association settled on, if it got that far.
     pub(crate) negotiated: Option<Negotiated>,
+    /// The TLS session, for a check over TLS that got through the handshake.
+    pub(crate) tls: Option<tls::Session>,
     /// From start to verdict.
     pub(crate) total: Duration,
 }
@@ -95,6 +97,7 @@ pub(crate) fn check(clock: &Clock, o: &EchoOptions, log: &Log) -> CheckResult {
         verdict: Err(Failure::Local(String::new())),
         stats: EchoStats::default(),
         negotiated: None,
+        tls: None,
         total: Duration::ZERO,
     };
     result.verdict = check_inner(clock, o, log, &mut result);
@@ -237,7 +240,11 @@ fn check_inner(
         .map_err(|e| Failure::Local(format!("socket setup failed: {e}")))?;
     let mut transport = match &tls {
         None => Link::Tcp(tcp),
-        Some(setup) => Link::Tls(Box::new(handshake(clock, o, log, &peer, tcp, setup)?)),
+        Some(setup) => {
+            let (t, session) = handshake(clock, o, log, &peer, tcp, setup)?;
+            r.tls = Some(session);
+            Link::Tls(Box::new(t))
+        }
     };
     let mut progress = Progress::default();
     let report = blocking::check(&mut transport, config, options, &mut rx, &mut tx, |ev| {
@@ -261,7 +268,7 @@ fn handshake(
     peer: &str,
     tcp: TcpTransport,
     setup: &ClientSetup,
-) -> Result<TlsTransport, Failure> {
+) -> Result<(TlsTransport, tls::Session), Failure> {
     let started = clock.elapsed();
     let mut t = TlsTransport::client(tcp, setup, &o.peer, log.dump_prefix())?;
     let acse = tls::after(&t, o.acse_timeout);
@@ -275,7 +282,7 @@ fn handshake(
                 "TLS handshake done in {}: {session}",
                 ms(clock.elapsed().saturating_sub(started))
             ));
-            Ok(t)
+            Ok((t, session))
         }
         Err(HandshakeError::TimedOut) if by_deadline => {
             t.close();
@@ -461,8 +468,12 @@ fn summary(o: &EchoOptions, r: &CheckResult) -> String {
     let pdu = r
         .negotiated
         .map_or_else(|| "?".to_string(), |n| max_pdu_text(n.peer_max_pdu));
+    let tls = r
+        .tls
+        .as_ref()
+        .map_or_else(String::new, |t| format!(", {}", t.version));
     format!(
-        "{} {} <- {}: healthy, {echoes}, {}, max PDU {pdu} (total {})",
+        "{} {} <- {}: healthy, {echoes}, {}, max PDU {pdu}{tls} (total {})",
         r.peer,
         o.called,
         o.calling,
@@ -490,7 +501,7 @@ fn json(o: &EchoOptions, r: &CheckResult) -> String {
         "{{\"peer\":{},\"address\":{},\"called\":{},\"calling\":{},\"healthy\":{},\"exit_code\":{},\"result\":{},\
          \"message\":{},\"warning\":{},\"echoes_sent\":{},\"echoes_ok\":{},\"rtt_ms\":{{\"min\":{},\"avg\":{},\"max\":{}}},\
          \"peer_max_pdu\":{},\"transfer_syntax\":{},\"peer_implementation_class_uid\":{},\
-         \"peer_implementation_version\":{},\"total_ms\":{}}}",
+         \"peer_implementation_version\":{},\"tls\":{},\"total_ms\":{}}}",
         json_str(&r.peer),
         r.address.map_or_else(|| "null".to_string(), |a| json_str(&a.to_string())),
         json_str(&o.called),
@@ -509,6 +520,15 @@ fn json(o: &EchoOptions, r: &CheckResult) -> String {
         n.map_or_else(|| "null".to_string(), |n| json_str(&n.transfer_syntax.to_string())),
         n.map_or_else(|| "null".to_string(), |n| json_str(&n.peer_implementation_class.to_string())),
         n.map_or_else(|| "null".to_string(), |n| json_str(&n.peer_implementation_version.to_string())),
+        r.tls.as_ref().map_or_else(
+            || "null".to_string(),
+            |t| format!(
+                "{{\"version\":{},\"cipher_suite\":{},\"peer_certificates\":{}}}",
+                json_str(&t.version),
+                json_str(&t.suite),
+                t.peer_certificates
+            )
+        ),
         millis(u64::try_from(r.total.as_micros()).unwrap_or(u64::MAX)),
     )
 }

@@ -225,6 +225,24 @@ fn echoprobe_tls_to_storescp_tls() {
     .assert_mentions("TLS handshake done");
     let log = scp.peer.wait_log("Received Echo Request", QUICK);
     assert!(log.contains(CALLING_AE), "storescp log:\n{log}");
+    // The summary line and --json say it was TLS.
+    check(
+        &["+tls", &ckey, &ccert, "+cf", &ca],
+        "STORESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(0)
+    .assert_mentions("max PDU 16384, TLS 1.3 (total ");
+    check(
+        &["--json", "+tls", &ckey, &ccert, "+cf", &ca],
+        "STORESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(0)
+    .assert_mentions(
+        // storescp sends its certificate and the +cf CA.
+        "\"tls\":{\"version\":\"TLS 1.3\",\"cipher_suite\":\"TLS13_AES_256_GCM_SHA384\",\"peer_certificates\":2}",
+    );
 }
 
 #[test]
