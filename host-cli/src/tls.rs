@@ -1670,3 +1670,117 @@ fn root_offline(file: &Path, format: Format) -> Result<(), (u8, String)> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evp_bytes_to_key_matches_openssl() {
+        // `openssl enc -aes-256-cbc -k s3cret -S 0102030405060708 -P -md md5`
+        let key = legacy::bytes_to_key(b"s3cret", &[1, 2, 3, 4, 5, 6, 7, 8], 32);
+        let hex: String = key.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(
+            hex,
+            "04D7471BA4A9314395A3FE2D5788E5B5CB8BA23A1DFD5F1D1DD4D950C54E7194"
+        );
+    }
+
+    #[test]
+    fn suites_by_every_name() {
+        for name in [
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "TLS_AES_128_GCM_SHA256",
+            "TLS13_AES_128_GCM_SHA256",
+            "ECDHE-ECDSA-CHACHA20-POLY1305",
+        ] {
+            assert!(find_suite(name).is_some(), "{name}");
+        }
+        for name in [
+            "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS1_TXT_RSA_WITH_AES_128_SHA",
+            "",
+        ] {
+            assert!(find_suite(name).is_none(), "{name}");
+        }
+        let list = cipher_list();
+        assert_eq!(list.lines().count(), 1 + ring::ALL_CIPHER_SUITES.len());
+        assert!(list.contains("TLS_AES_256_GCM_SHA384"), "{list}");
+    }
+
+    #[test]
+    fn extended_profile_is_tls12_with_four_suites() {
+        let p = provider(Profile::Bcp195Ex);
+        let names: Vec<&str> = p.cipher_suites.iter().map(|s| suite_name(*s)).collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(names.iter().all(|n| BCP195_EX_TLS12.contains(n)));
+        assert_eq!(versions(Profile::Bcp195Ex).len(), 1);
+        assert_eq!(versions(Profile::Bcp195Nd).len(), 2);
+        assert_eq!(provider(Profile::Bcp195Nd).cipher_suites.len(), 9);
+    }
+
+    #[test]
+    fn errors_map_to_exit_codes() {
+        use rustls::Error as E;
+        let cases = [
+            (
+                E::InvalidCertificate(CertificateError::UnknownIssuer),
+                false,
+                81,
+            ),
+            (
+                E::InvalidCertificate(CertificateError::BadSignature),
+                false,
+                81,
+            ),
+            (E::InvalidCertificate(CertificateError::Revoked), false, 81),
+            (E::InvalidCertificate(CertificateError::Expired), false, 82),
+            (
+                E::InvalidCertificate(CertificateError::NotValidYet),
+                false,
+                82,
+            ),
+            (
+                E::InvalidCertificate(CertificateError::NotValidForName),
+                false,
+                83,
+            ),
+            (
+                E::AlertReceived(AlertDescription::CertificateRequired),
+                false,
+                85,
+            ),
+            (
+                E::AlertReceived(AlertDescription::HandshakeFailure),
+                true,
+                85,
+            ),
+            (
+                E::AlertReceived(AlertDescription::HandshakeFailure),
+                false,
+                80,
+            ),
+            (E::AlertReceived(AlertDescription::UnknownCA), false, 80),
+            (E::NoCertificatesPresented, false, 81),
+            (E::DecryptError, false, 80),
+        ];
+        for (err, no_cert_sent, code) in cases {
+            let (kind, text) = classify_rustls(&err, no_cert_sent);
+            assert_eq!(kind.code(), code, "{err:?}: {text}");
+        }
+        let (_, text) = classify_rustls(&E::AlertReceived(AlertDescription::UnknownCA), false);
+        assert!(text.contains("rejected our certificate"), "{text}");
+    }
+
+    #[test]
+    fn pem_blocks() {
+        let text = "junk\n-----BEGIN A-----\nxx\n-----END A-----\n-----BEGIN B-----\nyy\n-----END B-----\n";
+        assert_eq!(
+            pem_block(text, "B"),
+            Some("-----BEGIN B-----\nyy\n-----END B-----")
+        );
+        assert_eq!(pem_block(text, "C"), None);
+    }
+}
