@@ -428,3 +428,18 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
         start.elapsed()
     );
 }
+
+/// The shipped `examples/haproxy/haproxy.cfg` parses (`haproxy -c`; its addresses are never contacted).
+#[test]
+fn example_haproxy_cfg_is_valid() {
+    setup();
+    let haproxy =
+        std::env::var_os("ECHOPROBE_HAPROXY").unwrap_or_else(|| "/usr/sbin/haproxy".into());
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/haproxy/haproxy.cfg");
+    let mut cmd = Command::new(haproxy);
+    cmd.arg("-c").arg("-f").arg(&cfg);
+    run(&mut cmd, HARD)
+        .assert_code(0)
+        .assert_mentions("Configuration file is valid")
+        .assert_within(QUICK);
+}
