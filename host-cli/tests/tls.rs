@@ -832,3 +832,36 @@ fn tls_1_2_with_the_extended_profile() {
         .assert_code(85)
         .assert_within(QUICK);
 }
+
+/// `+cd DIR`: every certificate file of the directory is trusted (OpenSSL's hashed names or any other), files that
+/// hold no certificate are skipped (and said at -v), CRL files in it count for `+crv`.
+#[test]
+fn trusted_certificate_directory() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let dir = TempDir::new("tls-cadir");
+    std::fs::copy(pki.path("ca.pem"), dir.path().join("5d8c2a1f.0")).expect("copy CA");
+    std::fs::copy(pki.path("other-ca.pem"), dir.path().join("other.pem")).expect("copy CA");
+    std::fs::write(dir.path().join("README"), "not a certificate\n").expect("write");
+    let d = dir.path().display().to_string();
+    let scp = storescp(&["+tls", &skey, &scert, "-ic"]);
+    check(&["-v", "+tla", "+cd", &d], "STORESCP", &scp.port_arg())
+        .assert_code(0)
+        .assert_within(QUICK)
+        .assert_mentions("+cd: skipped 1 file(s) that hold no certificate");
+    // +crv with a CRL in the directory.
+    let crl = pki.crl("dir", &[], false);
+    std::fs::copy(&crl, dir.path().join("5d8c2a1f.r0")).expect("copy CRL");
+    check(&["+tla", "+cd", &d, "+crv"], "STORESCP", &scp.port_arg())
+        .assert_code(0)
+        .assert_within(QUICK);
+    // A directory with only the untrusted CA: 81.
+    let other = TempDir::new("tls-cadir-other");
+    std::fs::copy(pki.path("other-ca.pem"), other.path().join("x.pem")).expect("copy CA");
+    check(
+        &["+tla", "+cd", &other.path().display().to_string()],
+        "STORESCP",
+        &scp.port_arg(),
+    )
+    .assert_code(81);
+}
