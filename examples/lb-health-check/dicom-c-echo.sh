@@ -14,6 +14,7 @@
 #
 #   ldirectord, keepalived, appliances:   dicom-c-echo.sh VIP VPORT RIP RPORT
 #       RPORT 0 means "the real server listens on the virtual port" (ldirectord passes 0 for a `real=` without a port).
+#       An IPv6 RIP may come in brackets ([2001:db8::1], ldirectord's real6=); they are removed.
 #
 #   HAProxy `external-check command`:     dicom-c-echo.sh <proxy_address> <proxy_port> <server_address> <server_port>
 #       In a `backend` section HAProxy passes NOT_USED for the proxy address and port; a server without a port gets
@@ -68,6 +69,10 @@ if [ -n "${HAPROXY_SERVER_ADDR:-}" ]; then
     case $vport in '' | NOT_USED) vport=${HAPROXY_PROXY_PORT:-} ;; esac
 fi
 
+# ldirectord writes IPv6 addresses in brackets ([2001:db8::1]); echoscu wants them bare.
+case $rip in
+    \[*\]) rip=${rip#\[} && rip=${rip%\]} ;;
+esac
 case $rip in
     '') usage "RIP is empty" ;;
     -*) usage "RIP must not start with '-': $rip" ;;

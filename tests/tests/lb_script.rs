@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Instant;
 
 use echoprobe_tests::env::dcmtk;
-use echoprobe_tests::peers::{echoprobe_scp, haproxy, storescp};
+use echoprobe_tests::peers::{echoprobe_scp, echoprobe_scp_on, haproxy, storescp};
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::{echoprobe, echoprobe_bin, free_port, run, setup, Outcome, CALLING_AE};
 
@@ -148,6 +148,20 @@ fn rport_0_means_vport() {
         .assert_code(1)
         .assert_mentions("usage:")
         .assert_within(QUICK);
+}
+
+/// IPv6 real servers, bare (HAProxy, keepalived) or in brackets (ldirectord's `real6=[::1]:104`).
+#[test]
+fn ipv6_real_server() {
+    setup();
+    let bin = echoscu_dir();
+    let scp = echoprobe_scp_on("::1", &["-aet", "LB-SCP", "--require-called-aet"]);
+    for rip in ["::1", "[::1]"] {
+        lb_check(bin.path(), &["::", "104", rip, &scp.port_arg()], &[])
+            .assert_code(0)
+            .assert_within(QUICK);
+    }
+    scp.peer.wait_log("LB-SCP <- ", QUICK);
 }
 
 #[test]
