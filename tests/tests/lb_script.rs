@@ -457,3 +457,54 @@ fn example_haproxy_cfg_is_valid() {
         .assert_mentions("Configuration file is valid")
         .assert_within(QUICK);
 }
+
+/// The readiness probe's command in `examples/kubernetes/pacs-readiness.yaml`: the `- item` lines after
+/// `command:`, with comments and quotes removed.
+fn k8s_probe_command() -> Vec<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/kubernetes/pacs-readiness.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let argv: Vec<String> = text
+        .lines()
+        .skip_while(|l| l.trim() != "command:")
+        .skip(1)
+        .map_while(|l| l.trim().strip_prefix("- "))
+        .map(|item| {
+            let item = item.split(" #").next().unwrap_or(item).trim();
+            item.trim_matches('"').to_string()
+        })
+        .collect();
+    assert!(
+        argv.len() > 2,
+        "no readiness command in {}: {argv:?}",
+        path.display()
+    );
+    argv
+}
+
+/// The Kubernetes example's probe, as written (binary and port swapped for the ones under test), against an
+/// SCP that accepts only its AE titles: 0 while it runs, 63 once it is stopped.
+#[test]
+fn kubernetes_readiness_command_works() {
+    setup();
+    let argv = k8s_probe_command();
+    assert_eq!(argv[0], "/usr/local/bin/echoprobe", "{argv:?}");
+    assert_eq!(argv[argv.len() - 2..], ["127.0.0.1", "104"], "{argv:?}");
+    let mut scp = echoprobe_scp(&[
+        "-aet",
+        "PACS",
+        "--require-called-aet",
+        "--allow-calling",
+        "K8S-READINESS",
+    ]);
+    let port = scp.port_arg();
+    let probe = |port: &str| {
+        let mut args: Vec<&str> = argv[1..argv.len() - 1].iter().map(String::as_str).collect();
+        args.push(port);
+        run(&mut echoprobe(args), HARD)
+    };
+    probe(&port).assert_code(0).assert_within(QUICK);
+    scp.peer.wait_log("PACS <- K8S-READINESS: accepted", QUICK);
+    scp.peer.kill();
+    probe(&port).assert_code(63).assert_within(QUICK);
+}
