@@ -17,8 +17,9 @@
 #       An IPv6 RIP may come in brackets ([2001:db8::1], ldirectord's real6=); they are removed.
 #
 #   HAProxy `external-check command`:     dicom-c-echo.sh <proxy_address> <proxy_port> <server_address> <server_port>
-#       In a `backend` section HAProxy passes NOT_USED for the proxy address and port; a server without a port gets
-#       port 0, which then needs a `listen` section with a `bind` to take the port from. HAProxy also sets
+#       In a `backend` section HAProxy passes NOT_USED for the proxy address and port. A server without a port gets
+#       port 0 (even with a `port` check port, which external checks never see), which then needs a `listen`
+#       section with a `bind` to take the port from: give each server its port. HAProxy also sets
 #       HAPROXY_SERVER_ADDR / HAPROXY_SERVER_PORT / HAPROXY_PROXY_PORT; when HAPROXY_SERVER_ADDR is set they are
 #       used where the arguments are empty or NOT_USED, and the script may then be called with no arguments at all.
 #       HAProxy runs the check with an empty environment and PATH taken from `external-check path` (default

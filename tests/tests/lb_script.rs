@@ -251,6 +251,31 @@ fn bad_arguments_are_1_with_usage() {
     }
 }
 
+/// The script is POSIX sh: it runs the same under dash (Debian's /bin/sh) and `bash --posix`.
+#[test]
+fn runs_under_dash_and_bash_posix() {
+    setup();
+    let bin = echoscu_dir();
+    let scp = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let port = scp.port_arg();
+    let cases: [(&[&str], i32); 3] = [
+        (&["192.0.2.10", "104", "[127.0.0.1]", &port], 0),
+        (&["192.0.2.10", &port, "127.0.0.1", "0"], 0),
+        (&["192.0.2.10", "104", "127.0.0.1", "70000"], 1),
+    ];
+    for shell in [&["/bin/dash"][..], &["/bin/bash", "--posix"]] {
+        for (args, code) in &cases {
+            let mut cmd = Command::new(shell[0]);
+            cmd.env_clear()
+                .env("PATH", path_with(bin.path()))
+                .args(&shell[1..])
+                .arg(script())
+                .args(*args);
+            run(&mut cmd, HARD).assert_code(*code).assert_within(QUICK);
+        }
+    }
+}
+
 #[test]
 fn missing_echoscu_is_not_healthy() {
     setup();
@@ -363,7 +388,9 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
     let mut pacs1 = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
     let stopped = free_port();
     let front = free_port();
-    // A `listen` section: HAProxy passes its bind address and port as VIP VPORT. The check process gets `inter`
+    // A `listen` section: HAProxy passes its bind address and port as VIP VPORT. In a `backend` it passes NOT_USED,
+    // and for a server without a port it passes 0 even when `port` sets a check port (here pacs1's): the script
+    // has no port to check and says so (1), so that server stays DOWN. The check process gets `inter`
     // to finish (no `timeout check`), and runs with PATH = `external-check path` and no other environment.
     let config = format!(
         "global\n    log stdout format raw local0\n    external-check\n    insecure-fork-wanted\n    \
@@ -373,7 +400,10 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
          listen dicom\n    bind 127.0.0.1:{front}\n    balance roundrobin\n    \
          option external-check\n    external-check path \"{path}\"\n    external-check command {script}\n    \
          default-server check inter 1s rise 2 fall 2\n    \
-         server pacs1 127.0.0.1:{pacs1}\n    server pacs2 127.0.0.1:{stopped}\n",
+         server pacs1 127.0.0.1:{pacs1}\n    server pacs2 127.0.0.1:{stopped}\n\
+         backend pool\n    option external-check\n    external-check path \"{path}\"\n    \
+         external-check command {script}\n    default-server check inter 1s rise 2 fall 2\n    \
+         server pacs1 127.0.0.1:{pacs1}\n    server noport 127.0.0.1 port {pacs1}\n",
         sock = sock.display(),
         path = path_with(bin.path()),
         script = script().display(),
@@ -387,6 +417,13 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
         &sock,
         "dicom",
         &[("pacs1", "UP PROCOK 0"), ("pacs2", "DOWN PROCERR 63")],
+        LB_VERDICT,
+        &lb_log,
+    );
+    wait_verdicts(
+        &sock,
+        "pool",
+        &[("pacs1", "UP PROCOK 0"), ("noport", "DOWN PROCERR 1")],
         LB_VERDICT,
         &lb_log,
     );
@@ -414,6 +451,13 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
         &sock,
         "dicom",
         &[("pacs1", "DOWN PROCERR 63"), ("pacs2", "DOWN PROCERR 63")],
+        LB_VERDICT,
+        &lb_log,
+    );
+    wait_verdicts(
+        &sock,
+        "pool",
+        &[("pacs1", "DOWN PROCERR 63"), ("noport", "DOWN PROCERR 1")],
         LB_VERDICT,
         &lb_log,
     );
