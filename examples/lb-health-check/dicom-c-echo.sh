@@ -31,7 +31,8 @@
 #   DICOM_AEC      called AE title, the PACS node's            [LB-SCP]
 #   ECHOSCU        the echoscu program (name or path)          [echoscu, from PATH]
 #   ECHOSCU_OPTS   extra options, split on blanks, placed before the peer, e.g. "-to 5 -ta 5 -td 5" (DCMTK's echoscu
-#                  waits forever for a C-ECHO-RSP by default; echoprobe bounds every phase by default)
+#                  waits forever for a C-ECHO-RSP by default; echoprobe bounds every phase by default), or TLS:
+#                  "+tls key.pem cert.pem +cf ca.pem" (file names without blanks)
 #
 # Exit status: echoscu's; 1 with a usage line on stderr for bad arguments; 126/127 if echoscu cannot be run.
 # Uses shell built-ins only (HAProxy's default PATH is empty).
@@ -42,8 +43,8 @@ echoscu=${ECHOSCU:-echoscu}
 
 # usage REASON: say what is wrong and how to call the script, exit 1.
 usage() {
-    echo "${0##*/}: $1" >&2
-    echo "usage: $0 VIP VPORT RIP RPORT   (RPORT 0: use VPORT; HAProxy: see the header)" >&2
+    printf '%s: %s\n' "${0##*/}" "$1" >&2
+    printf 'usage: %s VIP VPORT RIP RPORT   (RPORT 0: use VPORT; HAProxy: see the header)\n' "$0" >&2
     exit 1
 }
 
