@@ -14,7 +14,13 @@
 //! name check (exit code 83). `-ic` accepts any server certificate (handshake signatures are still checked, so the
 //! connection is encrypted, but not authenticated). A TLS server always presents a certificate, so `-vc` is `-rc`
 //! for the client. Server side (`echoprobe scp`): `-rc` (default) requires a client certificate signed by a trusted
-//! CA, `-vc` verifies one if the client sends it, `-ic` does not ask for one.
+//! CA, `-vc` verifies one if the client sends it, `-ic` does not ask for one. CRLs (`+crl`, or PEM CRLs in a `+cd`
+//! directory) are checked for the peer's certificate (`+crv`, implied by `+crl`) or the whole chain (`+cra`).
+//!
+//! Files: PEM through `rustls-pki-types` (`-der`: DER); encrypted private keys in both of OpenSSL's forms, PKCS#8
+//! (`ENCRYPTED PRIVATE KEY`, through RustCrypto's `pkcs8`) and the legacy `Proc-Type: 4,ENCRYPTED` PEM (a small
+//! decoder below), with `+pw`, `-pw` or `+ps` (one line from stdin). Every file is read before any connection, so a
+//! bad file is exit code 84 whatever the peer does. `+vc`/`+rc` are DCMTK's offline certificate checks.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
