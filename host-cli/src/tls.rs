@@ -593,6 +593,12 @@ fn password_for(path: &Path, given: &Option<String>) -> Result<String, Failure> 
 /// How long `+ps` waits for the password on stdin.
 const PASSWORD_WAIT: Duration = Duration::from_secs(30);
 
+/// Said when an encrypted PKCS#8 key cannot be parsed: the old PBES1 schemes (`openssl pkcs8 -v1 ...`) are not
+/// supported, only PBES2.
+const PBES1_HINT: &str = ": only PBES2 encryption (PBKDF2 or scrypt, with AES or 3DES) is supported; re-encrypt an \
+                          old PBES1 key (openssl pkcs8 -v1) with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out \
+                          NEWKEY`";
+
 fn wrong_password(path: &Path, e: impl core::fmt::Display) -> Failure {
     files_failure(format!(
         "cannot decrypt private key {} (wrong password?): {e}",
@@ -616,7 +622,7 @@ fn decrypt_pkcs8(
 ) -> Result<PrivateKeyDer<'static>, Failure> {
     let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|e| {
         files_failure(format!(
-            "private key {}: bad encrypted PKCS#8: {e}",
+            "private key {}: unsupported or bad encrypted PKCS#8 ({e}){PBES1_HINT}",
             path.display()
         ))
     })?;
@@ -659,7 +665,7 @@ fn load_key(
             }
             PrivateKeyDer::try_from(bytes).map_err(|e| {
                 files_failure(format!(
-                    "private key {}: not a DER PKCS#8, PKCS#1 or SEC1 key ({e})",
+                    "private key {}: not a DER PKCS#8, PKCS#1 or SEC1 key ({e}); if it is encrypted{PBES1_HINT}",
                     path.display()
                 ))
             })
