@@ -18,6 +18,7 @@ use core::time::Duration;
 use clap::{ArgAction, Parser};
 
 use crate::exit::{self, Failure};
+use crate::logcfg::LogConfig;
 use crate::tls::{self, TlsCli, TlsOptions};
 
 /// How much to print. DCMTK's `-q`, `-v`, `-d` and `-ll LEVEL`; the last one given wins.
@@ -147,6 +148,21 @@ pub(crate) struct EchoOptions {
     pub(crate) show_arguments: bool,
     /// TLS settings (None: plain TCP, `-tls`).
     pub(crate) tls: Option<TlsOptions>,
+    /// `-lc FILE`: where log lines go (None: stderr, by `verbosity`).
+    pub(crate) log_config: Option<LogConfig>,
+    /// `-i4`/`-i6`/`-i0`: which addresses of the peer name to use.
+    pub(crate) family: Family,
+}
+
+/// Which address family name resolution may return (DCMTK 3.6.8's `-i4`, `-i6`, `-i0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// `-i0 --ip-auto` (our default): every address the resolver returns, in its order.
+    Any,
+    /// `-i4 --ipv4` (DCMTK's default): IPv4 addresses only.
+    V4,
+    /// `-i6 --ipv6`: IPv6 addresses only.
+    V6,
 }
 
 /// `echoprobe scp [options] port`.
@@ -230,12 +246,7 @@ const OPTIONS: &[(&str, &str, usize, Kind)] = &[
     ("-v", "--verbose", 0, Kind::Supported),
     ("-d", "--debug", 0, Kind::Supported),
     ("-ll", "--log-level", 1, Kind::Supported),
-    (
-        "-lc",
-        "--log-config",
-        1,
-        Kind::Refused("log configuration files (-lc, --log-config) are not supported: use -q, -v, -d or -ll LEVEL"),
-    ),
+    ("-lc", "--log-config", 1, Kind::Supported),
     // network options
     ("-aet", "--aetitle", 1, Kind::Supported),
     ("-aec", "--call", 1, Kind::Supported),
@@ -248,6 +259,10 @@ const OPTIONS: &[(&str, &str, usize, Kind)] = &[
     ("-pdu", "--max-pdu", 1, Kind::Supported),
     ("", "--repeat", 1, Kind::Supported),
     ("", "--abort", 0, Kind::Supported),
+    // IP protocol version (DCMTK 3.6.8)
+    ("-i4", "--ipv4", 0, Kind::Supported),
+    ("-i6", "--ipv6", 0, Kind::Supported),
+    ("-i0", "--ip-auto", 0, Kind::Supported),
     // echoprobe options
     ("", "--deadline", 1, Kind::Supported),
     ("", "--json", 0, Kind::Supported),
@@ -440,6 +455,8 @@ struct EchoCli {
     debug: bool,
     #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
     log_level: Option<Verbosity>,
+    #[arg(long, value_name = "filename")]
+    log_config: Option<String>,
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
     aetitle: Option<String>,
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
@@ -462,6 +479,12 @@ struct EchoCli {
     repeat: Option<u32>,
     #[arg(long, action = ArgAction::SetTrue)]
     abort: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["ipv6", "ip_auto"])]
+    ipv4: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["ipv4", "ip_auto"])]
+    ipv6: bool,
+    #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["ipv4", "ipv6"])]
+    ip_auto: bool,
     #[arg(long, value_name = "seconds", value_parser = parse_seconds_or_zero)]
     deadline: Option<Duration>,
     #[arg(long, action = ArgAction::SetTrue)]
@@ -729,6 +752,24 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
         return Err(Failure::Usage("empty peer name".to_string()));
     }
     let port = parse_port(cli.port, false)?;
+    let log_config = match &cli.log_config {
+        None => None,
+        Some(_) if cli.quiet || cli.verbose || cli.debug || cli.log_level.is_some() => {
+            // DCMTK: "--log-config not allowed with --verbose, --debug or --quiet" (and --log-level).
+            return Err(Failure::Usage(
+                "--log-config not allowed with --verbose, --debug, --quiet or --log-level"
+                    .to_string(),
+            ));
+        }
+        Some(path) => Some(crate::logcfg::load(path, prog)?),
+    };
+    let family = if cli.ipv4 {
+        Family::V4
+    } else if cli.ipv6 {
+        Family::V6
+    } else {
+        Family::Any
+    };
     let options = EchoOptions {
         peer,
         port,
@@ -755,15 +796,20 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
             Some(d) => Some(d),
         },
         json: cli.json,
-        verbosity: verbosity(
-            cli.quiet,
-            cli.verbose,
-            cli.debug,
-            cli.log_level,
-            Verbosity::Normal,
-        ),
+        verbosity: match &log_config {
+            Some(c) => c.level,
+            None => verbosity(
+                cli.quiet,
+                cli.verbose,
+                cli.debug,
+                cli.log_level,
+                Verbosity::Normal,
+            ),
+        },
         show_arguments: cli.arguments,
         tls,
+        log_config,
+        family,
     };
     Ok(Invocation::Echo(options, translated))
 }
@@ -887,7 +933,18 @@ general options:
                                (fatal, error, warn, info, debug, trace)
                                fatal/error = -q, warn = default, info = -v,
                                debug/trace = -d
+  -lc     --log-config         [f]ilename: string
+                               use config file f for the logger (DCMTK's
+                               log4cplus format: root level, console and file
+                               appenders; not with -q/-v/-d/-ll; see below)
 network options:
+  IP protocol version:
+    -i4   --ipv4               use IPv4 addresses of the peer name only
+                               (DCMTK's default)
+    -i6   --ipv6               use IPv6 addresses of the peer name only
+    -i0   --ip-auto            use every address the name resolves to (default)
+                               (if one is refused or unreachable, the next is
+                               tried, all within -to)
   application entity titles:
     -aet  --aetitle            [a]etitle: string
                                set my calling AE title (default: {calling})
@@ -980,7 +1037,18 @@ transport layer security (TLS) options:
                                (exit 0 if so; else 81/82/84 where DCMTK says 22)
   The chain and validity of the server certificate are checked against the +cf
   and +cd certificates; the host name is not (as in DCMTK). -v prints what each
-  accepted-but-unused option means. -lc (--log-config) is not supported yet.
+  accepted-but-unused option means.
+
+log configuration (-lc):
+  The root logger's level works like -ll (OFF = -q). A ConsoleAppender prints
+  progress and warnings on stderr with logToStderr = true, else stdout; one
+  FileAppender or RollingFileAppender gets progress, debug lines, PDU dumps,
+  warnings and errors (File, Append, CreateDirs; a rolling file is rotated at
+  start when over MaxFileSize). Errors are always printed on stderr too; the
+  summary line and --json stay on stdout. Threshold per appender is honoured;
+  layouts, ImmediateFlush and named DCMTK loggers are ignored (-v says so);
+  syslog, socket and daily appenders, filters and unknown keys are refused
+  (exit code 1, naming the key). DCMTK's /etc/dcmtk/logger.cfg works as is.
 
 output:
   healthy: one line on stdout, e.g.
@@ -1389,8 +1457,29 @@ mod tests {
             assert!(msg.contains(why), "{args:?}: {msg}");
         }
         for lc in ["-lc", "--log-config"] {
-            let msg = usage_error(&[lc, "log.cfg", "h", "104"]);
-            assert!(msg.contains("log configuration files"), "{msg}");
+            let msg = usage_error(&[lc, "/nonexistent/log.cfg", "h", "104"]);
+            assert!(msg.contains("cannot read --log-config file"), "{msg}");
+            for other in [&["-v"][..], &["-q"], &["-d"], &["-ll", "info"]] {
+                let mut args = other.to_vec();
+                args.extend([lc, "/nonexistent/log.cfg", "h", "104"]);
+                let msg = usage_error(&args);
+                assert!(msg.contains("--log-config not allowed with"), "{msg}");
+            }
+        }
+        assert_eq!(echo(&["h", "1"]).family, Family::Any);
+        for (flags, family) in [
+            (&["-i4"][..], Family::V4),
+            (&["--ipv4"], Family::V4),
+            (&["-i6"], Family::V6),
+            (&["--ipv6"], Family::V6),
+            (&["-i0"], Family::Any),
+            (&["--ip-auto"], Family::Any),
+            (&["-i4", "-i6"], Family::V6),
+            (&["-i6", "-i0"], Family::Any),
+        ] {
+            let mut args = flags.to_vec();
+            args.extend(["h", "1"]);
+            assert_eq!(echo(&args).family, family, "{flags:?}");
         }
     }
 

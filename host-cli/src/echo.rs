@@ -49,6 +49,32 @@ impl CheckResult {
 /// Runs the echoscu mode and prints the result; returns the exit code.
 pub(crate) fn run(prog: &str, o: &EchoOptions, translated: &[String]) -> u8 {
     let log = Log::new(prog, o.verbosity);
+    if let Some(config) = &o.log_config {
+        if let Err(e) = crate::log::install(config) {
+            log.error(format_args!(
+                "--log-config {}: {e}",
+                config.source.display()
+            ));
+            return exit::USAGE;
+        }
+        let name = crate::logcfg::level_name;
+        log.info(format_args!(
+            "log configuration {}: level {}, console {}, file {}",
+            config.source.display(),
+            name(config.level),
+            config.console.map_or_else(
+                || "none".to_string(),
+                |(s, l)| format!("{} from {}", format!("{s:?}").to_lowercase(), name(l))
+            ),
+            config.file.as_ref().map_or_else(
+                || "none".to_string(),
+                |f| format!("{} from {}", f.path.display(), name(f.level))
+            ),
+        ));
+        for note in &config.notes {
+            log.info(format_args!("log configuration: {note}"));
+        }
+    }
     if o.show_arguments {
         let list: Vec<String> = translated.iter().map(|a| format!("'{a}'")).collect();
         crate::log::stderr_line(format_args!(
@@ -139,8 +165,8 @@ fn check_inner(
     // Name lookup, bounded by the connect timeout and the deadline.
     let lookup_limit =
         Some(remaining().map_or(o.connect_timeout, |left| left.min(o.connect_timeout)));
-    let addr = match net::resolve(&o.peer, o.port, lookup_limit) {
-        Ok(addr) => addr,
+    let addrs = match net::resolve(&o.peer, o.port, o.family, lookup_limit) {
+        Ok(addrs) => addrs,
         Err(ConnectError::ResolveTimeout) if remaining().is_some_and(|l| l.is_zero()) => {
             return Err(deadline_failure("while resolving the peer name"))
         }
@@ -160,7 +186,11 @@ fn check_inner(
             )))
         }
     };
-    r.address = Some(addr);
+    r.address = addrs.first().copied();
+    if addrs.len() > 1 {
+        let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        log.debug(format_args!("{} resolves to {}", o.peer, list.join(", ")));
+    }
 
     let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
         .iter()
@@ -168,7 +198,7 @@ fn check_inner(
         .map(|t| Uid::new_unchecked(t.as_bytes()))
         .collect();
     log.info(format_args!(
-        "Requesting Association with {addr}: called {called}, calling {calling}, {} presentation context{} \
+        "Requesting Association with {peer}: called {called}, calling {calling}, {} presentation context{} \
          (Verification) with {} transfer syntax{}, max PDU {}",
         o.propose_pc,
         if o.propose_pc == 1 { "" } else { "s" },
@@ -189,7 +219,16 @@ fn check_inner(
         return Err(deadline_failure("before connecting"));
     }
     let started = clock.elapsed();
-    let stream = match net::connect(addr, timeout, o.socket_timeout) {
+    let connected = net::connect_any(&addrs, timeout, o.socket_timeout, |a, e| {
+        log.info(format_args!(
+            "Cannot connect to {a} ({}), trying the next address",
+            match e {
+                ConnectError::Unreachable(e) | ConnectError::Local(e) => e.to_string(),
+                other => format!("{other:?}"),
+            }
+        ));
+    });
+    let (stream, addr) = match connected {
         Ok(s) => s,
         Err(ConnectError::Timeout) if by_deadline => {
             return Err(deadline_failure("while connecting"))
@@ -206,11 +245,18 @@ fn check_inner(
                 detail: e.to_string(),
             })
         }
+        Err(ConnectError::Reset) => {
+            return Err(Failure::ClosedByPeer {
+                peer,
+                phase: "right after accepting it (connection reset)",
+            })
+        }
         Err(ConnectError::Local(e)) => {
             return Err(Failure::Local(format!("cannot connect to {peer}: {e}")))
         }
         Err(e) => return Err(Failure::Local(format!("cannot connect to {peer}: {e:?}"))),
     };
+    r.address = Some(addr);
     log.info(format_args!(
         "Connected to {addr} in {}",
         ms(clock.elapsed().saturating_sub(started))

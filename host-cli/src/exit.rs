@@ -10,7 +10,7 @@ use echoprobe_core::time::Duration;
 
 /// Healthy: association accepted, every C-ECHO answered with status 0x0000.
 pub(crate) const HEALTHY: u8 = 0;
-/// Command line syntax error or bad option value (also: an option we recognize but refuse, like `-lc`).
+/// Command line syntax error or bad option value (also: an option we recognize but refuse, like `+pa`).
 pub(crate) const USAGE: u8 = 1;
 /// Local error: cannot resolve the peer name, cannot create a socket, local I/O error.
 pub(crate) const LOCAL: u8 = 60;
@@ -99,7 +99,7 @@ exit codes:
       (a release answered by a close or an A-ABORT, or not answered in time,
       still counts, with a warning on stderr)
    1  command line syntax error, bad option value, or a recognized option that
-      is not supported yet (-lc)
+      cannot be honoured (+pa, +pn, a -lc file asking for syslog, ...)
   60  local error: cannot resolve the peer name, cannot create a socket, local I/O error
   61  association rejected by the peer (A-ASSOCIATE-RJ; result/source/reason printed)
   63  connection refused, host or network unreachable

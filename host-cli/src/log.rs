@@ -1,10 +1,123 @@
 //! Printing by verbosity. Progress and diagnostics go to stderr with DCMTK's level letters (`I:`, `D:`), so stdout
 //! carries only the result (summary line or JSON); warnings and errors are prefixed by the program name.
+//!
+//! With `-lc FILE` ([`install`]), progress, debug lines, PDU dumps and warnings go where the file says instead: a
+//! console stream and/or one log file, each from its own level. Errors are always printed on stderr (and also
+//! written to the log file): the error line of a failed check is its result, not log output.
 
 use core::fmt::Display;
 use std::io::Write as _;
+use std::sync::{Mutex, OnceLock};
 
 use crate::args::Verbosity;
+use crate::logcfg::{LogConfig, Stream};
+
+/// Where log lines go when a log configuration file was given.
+#[derive(Debug)]
+struct Sinks {
+    console: Option<(Stream, Verbosity)>,
+    file: Option<(Mutex<std::fs::File>, Verbosity)>,
+}
+
+static SINKS: OnceLock<Sinks> = OnceLock::new();
+
+/// Opens what `config` asks for and sends every later log line there. Once per process; an error is a message
+/// for exit code 1 (the log file cannot be opened).
+pub(crate) fn install(config: &LogConfig) -> Result<(), String> {
+    let file = match &config.file {
+        None => None,
+        Some(f) => {
+            if f.create_dirs {
+                if let Some(dir) = f.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        format!("cannot create the log directory {}: {e}", dir.display())
+                    })?;
+                }
+            }
+            if let Some((max, backups)) = f.rolling {
+                roll(&f.path, max, backups);
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true);
+            if f.append {
+                options.append(true);
+            } else {
+                options.write(true).truncate(true);
+            }
+            let handle = options
+                .open(&f.path)
+                .map_err(|e| format!("cannot open the log file {}: {e}", f.path.display()))?;
+            Some((Mutex::new(handle), f.level))
+        }
+    };
+    SINKS
+        .set(Sinks {
+            console: config.console,
+            file,
+        })
+        .map_err(|_| "the log configuration was already installed".to_string())
+}
+
+/// A RollingFileAppender's rotation, done once when the run starts: `path` over `max` bytes becomes `path.1`
+/// (`path.1` becomes `path.2`, ... up to `backups`; with 0 backups it is truncated by the caller instead).
+fn roll(path: &std::path::Path, max: u64, backups: u32) {
+    let too_big = std::fs::metadata(path).is_ok_and(|m| m.len() >= max);
+    if !too_big {
+        return;
+    }
+    let numbered = |i: u32| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(format!(".{i}"));
+        std::path::PathBuf::from(p)
+    };
+    if backups == 0 {
+        let _ = std::fs::remove_file(path);
+        return;
+    }
+    let _ = std::fs::remove_file(numbered(backups));
+    for i in (1..backups).rev() {
+        let _ = std::fs::rename(numbered(i), numbered(i + 1));
+    }
+    let _ = std::fs::rename(path, numbered(1));
+}
+
+/// Writes `text` (whole lines) at message `level` to the configured places, or to stderr without `-lc`.
+fn emit(level: Verbosity, text: &str) {
+    let Some(sinks) = SINKS.get() else {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        return;
+    };
+    if let Some((stream, at)) = sinks.console {
+        if level <= at {
+            match stream {
+                Stream::Stderr => {
+                    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+                }
+                Stream::Stdout => {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(text.as_bytes());
+                    let _ = out.flush();
+                }
+            }
+        }
+    }
+    to_file(sinks, level, text);
+}
+
+fn to_file(sinks: &Sinks, level: Verbosity, text: &str) {
+    if let Some((file, at)) = &sinks.file {
+        if level <= *at {
+            if let Ok(mut f) = file.lock() {
+                let _ = f.write_all(text.as_bytes());
+            }
+        }
+    }
+}
+
+/// A block of debug lines (PDU dumps), at `-d` level.
+pub(crate) fn debug_block(text: &str) {
+    emit(Verbosity::Debug, text);
+}
 
 /// Where and how much to print.
 #[derive(Debug, Clone)]
@@ -48,27 +161,34 @@ impl Log {
     /// A progress line (`-v`).
     pub(crate) fn info(&self, msg: impl Display) {
         if self.verbose() {
-            stderr_line(format_args!("{}I: {msg}", self.tag));
+            emit(Verbosity::Verbose, &format!("{}I: {msg}\n", self.tag));
         }
     }
 
     /// A debug line (`-d`).
     pub(crate) fn debug(&self, msg: impl Display) {
         if self.debug_on() {
-            stderr_line(format_args!("{}D: {msg}", self.tag));
+            emit(Verbosity::Debug, &format!("{}D: {msg}\n", self.tag));
         }
     }
 
     /// A warning (not with `-q`).
     pub(crate) fn warn(&self, msg: impl Display) {
         if self.verbosity >= Verbosity::Normal {
-            stderr_line(format_args!("{}: {}warning: {msg}", self.prog, self.tag));
+            emit(
+                Verbosity::Normal,
+                &format!("{}: {}warning: {msg}\n", self.prog, self.tag),
+            );
         }
     }
 
     /// An error: always printed, even with `-q` (as DCMTK prints fatal errors with `-q`).
     pub(crate) fn error(&self, msg: impl Display) {
-        stderr_line(format_args!("{}: {}{msg}", self.prog, self.tag));
+        let line = format!("{}: {}{msg}\n", self.prog, self.tag);
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        if let Some(sinks) = SINKS.get() {
+            to_file(sinks, Verbosity::Quiet, &line);
+        }
     }
 
     /// The prefix for PDU dumps, if `-d` is on.

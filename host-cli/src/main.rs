@@ -9,6 +9,7 @@ mod demo;
 mod echo;
 mod exit;
 mod log;
+mod logcfg;
 mod net;
 mod scp;
 mod tls;

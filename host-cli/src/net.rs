@@ -13,6 +13,8 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 
 use echoprobe_core::io::blocking::Transport;
+
+use crate::args::Family;
 use echoprobe_core::time::Instant;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
@@ -60,21 +62,42 @@ pub(crate) enum ConnectError {
     ResolveTimeout,
     /// Refused, or host/network unreachable.
     Unreachable(io::Error),
+    /// The peer accepted the connection and reset it before the connect call returned (a RST in answer to the SYN
+    /// is ECONNREFUSED, not this): the peer is there and closed, like a reset a moment later.
+    Reset,
     /// No answer within the time we had.
     Timeout,
     /// Anything else (socket creation, bad address, ...).
     Local(io::Error),
 }
 
-/// Resolves `host` to its first address. An IP literal is used as is; a name is looked up on a helper thread so that
-/// a hanging resolver cannot hold us past `limit` (the thread is left to finish on its own).
+/// Whether `addr` is of the family `-i4`/`-i6`/`-i0` allows.
+fn family_allows(family: Family, addr: &SocketAddr) -> bool {
+    match family {
+        Family::Any => true,
+        Family::V4 => addr.is_ipv4(),
+        Family::V6 => addr.is_ipv6(),
+    }
+}
+
+/// Resolves `host` to its addresses of `family`, in the resolver's order, without duplicates. An IP literal is used
+/// as is; a name is looked up on a helper thread so that a hanging resolver cannot hold us past `limit` (the thread
+/// is left to finish on its own).
 pub(crate) fn resolve(
     host: &str,
     port: u16,
+    family: Family,
     limit: Option<Duration>,
-) -> Result<SocketAddr, ConnectError> {
+) -> Result<Vec<SocketAddr>, ConnectError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, port));
+        let addr = SocketAddr::new(ip, port);
+        if !family_allows(family, &addr) {
+            return Err(ConnectError::Resolve(format!(
+                "{ip} is not an {} address",
+                family_name(family)
+            )));
+        }
+        return Ok(vec![addr]);
     }
     let (tx, rx) = mpsc::channel();
     let name = host.to_string();
@@ -83,7 +106,7 @@ pub(crate) fn resolve(
         .spawn(move || {
             let result = (name.as_str(), port)
                 .to_socket_addrs()
-                .map(|mut addrs| addrs.next());
+                .map(|addrs| addrs.collect::<Vec<_>>());
             let _ = tx.send(result);
         });
     if let Err(e) = spawned {
@@ -97,11 +120,58 @@ pub(crate) fn resolve(
             .recv()
             .map_err(|_| ConnectError::Resolve("resolver thread failed".into()))?,
     };
-    match answer {
-        Ok(Some(addr)) => Ok(addr),
-        Ok(None) => Err(ConnectError::Resolve("no address".into())),
-        Err(e) => Err(ConnectError::Resolve(e.to_string())),
+    let all = answer.map_err(|e| ConnectError::Resolve(e.to_string()))?;
+    let mut addrs: Vec<SocketAddr> = Vec::with_capacity(all.len());
+    for a in all.iter().filter(|a| family_allows(family, a)) {
+        if !addrs.contains(a) {
+            addrs.push(*a);
+        }
     }
+    if addrs.is_empty() {
+        return Err(ConnectError::Resolve(match (family, all.is_empty()) {
+            (_, true) => "no address".to_string(),
+            (f, false) => format!("no {} address", family_name(f)),
+        }));
+    }
+    Ok(addrs)
+}
+
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::Any => "IP",
+        Family::V4 => "IPv4 (-i4)",
+        Family::V6 => "IPv6 (-i6)",
+    }
+}
+
+/// Connects to the first of `addrs` that answers, all within `timeout` together: when a connect is refused or the
+/// address unreachable (or its socket cannot be made, e.g. no IPv6), the next address is tried with the time left.
+/// `on_retry` hears about each address given up on. The error is the last address's.
+pub(crate) fn connect_any(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    write_timeout: Option<Duration>,
+    mut on_retry: impl FnMut(SocketAddr, &ConnectError),
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
+    let start = std::time::Instant::now();
+    let mut last = ConnectError::Resolve("no address".into());
+    for (i, addr) in addrs.iter().enumerate() {
+        let left = timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Err(ConnectError::Timeout);
+        }
+        match connect(*addr, left, write_timeout) {
+            Ok(s) => return Ok((s, *addr)),
+            Err(e @ (ConnectError::Unreachable(_) | ConnectError::Local(_))) => {
+                if i + 1 < addrs.len() {
+                    on_retry(*addr, &e);
+                }
+                last = e;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
 }
 
 /// Opens a TCP connection to `addr` within `timeout`, with TCP_NODELAY and the write timeout set.
@@ -120,8 +190,10 @@ pub(crate) fn connect(
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ConnectError::Timeout,
                 io::ErrorKind::ConnectionRefused
                 | io::ErrorKind::HostUnreachable
-                | io::ErrorKind::NetworkUnreachable
-                | io::ErrorKind::ConnectionReset => ConnectError::Unreachable(e),
+                | io::ErrorKind::NetworkUnreachable => ConnectError::Unreachable(e),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+                    ConnectError::Reset
+                }
                 _ => ConnectError::Local(e),
             })
         }
@@ -327,7 +399,7 @@ impl PduDump {
             self.pending.clear();
         }
         if !out.is_empty() {
-            let _ = std::io::stderr().lock().write_all(out.as_bytes());
+            crate::log::debug_block(&out);
         }
     }
 }
@@ -401,17 +473,46 @@ mod tests {
     #[test]
     fn resolve_literals_and_names() {
         assert_eq!(
-            resolve("127.0.0.1", 104, None).unwrap(),
-            "127.0.0.1:104".parse().unwrap()
+            resolve("127.0.0.1", 104, Family::Any, None).unwrap(),
+            vec!["127.0.0.1:104".parse().unwrap()]
         );
         assert_eq!(
-            resolve("::1", 104, None).unwrap(),
-            "[::1]:104".parse().unwrap()
+            resolve("::1", 104, Family::V6, None).unwrap(),
+            vec!["[::1]:104".parse().unwrap()]
         );
-        let a = resolve("localhost", 11112, Some(Duration::from_secs(5))).unwrap();
-        assert!(a.ip().is_loopback());
+        for (literal, family) in [("::1", Family::V4), ("127.0.0.1", Family::V6)] {
+            assert!(
+                matches!(resolve(literal, 1, family, None), Err(ConnectError::Resolve(m)) if m.contains("is not an")),
+                "{literal}"
+            );
+        }
+        let limit = Some(Duration::from_secs(5));
+        let a = resolve("localhost", 11112, Family::Any, limit).unwrap();
+        assert!(a.iter().all(|a| a.ip().is_loopback()), "{a:?}");
+        // What the system's resolver says localhost is, by family (/etc/hosts may or may not list ::1).
+        let system: Vec<SocketAddr> = ("localhost", 11112).to_socket_addrs().unwrap().collect();
+        for family in [Family::V4, Family::V6] {
+            let want: Vec<SocketAddr> = system
+                .iter()
+                .filter(|a| family_allows(family, a))
+                .copied()
+                .collect();
+            match resolve("localhost", 11112, family, limit) {
+                Ok(got) => {
+                    assert!(
+                        !got.is_empty() && got.iter().all(|a| want.contains(a)),
+                        "{got:?}"
+                    );
+                }
+                Err(ConnectError::Resolve(m)) => {
+                    assert!(want.is_empty(), "{family:?}: {m}");
+                    assert!(m.starts_with("no IPv"), "{m}");
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
         assert!(matches!(
-            resolve("no-such-host.invalid", 1, Some(Duration::from_secs(5))),
+            resolve("no-such-host.invalid", 1, Family::Any, limit),
             Err(ConnectError::Resolve(_))
         ));
     }
@@ -427,6 +528,31 @@ mod tests {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         assert!(matches!(
             connect(addr, Duration::from_secs(2), None),
+            Err(ConnectError::Unreachable(_))
+        ));
+    }
+
+    #[test]
+    fn the_next_address_is_tried_after_a_refusal() {
+        let refused = SocketAddr::from((
+            [127, 0, 0, 1],
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port(),
+        ));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let mut retried = Vec::new();
+        let (_, used) = connect_any(&[refused, open], Duration::from_secs(2), None, |a, _| {
+            retried.push(a)
+        })
+        .unwrap();
+        assert_eq!((used, retried), (open, vec![refused]));
+        // All refused: the last error, unreachable (63).
+        assert!(matches!(
+            connect_any(&[refused, refused], Duration::from_secs(2), None, |_, _| {}),
             Err(ConnectError::Unreachable(_))
         ));
     }

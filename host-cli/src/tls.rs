@@ -1506,7 +1506,10 @@ impl Link {
         }
     }
 
-    /// A transport error as a failure: TLS errors get their TLS exit code, the rest is a local I/O error (60).
+    /// A transport error as a failure: TLS errors get their TLS exit code; a reset, abort, broken pipe or EOF is the
+    /// peer closing the connection (71) and an unreachable host or network is 63, whichever layer reports it (the
+    /// core's drivers turn these into a close when they see the kind; this keeps the verdict right if one arrives
+    /// wrapped or from a call they do not classify); the rest is a local I/O error (60).
     pub(crate) fn failure(&self, peer: &str, e: &io::Error) -> Failure {
         match self {
             Link::Tls(t) if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
@@ -1517,8 +1520,29 @@ impl Link {
                     detail,
                 }
             }
-            _ => Failure::Local(format!("I/O error with {peer}: {e}")),
+            _ => transport_failure(peer, e),
         }
+    }
+}
+
+/// A non-TLS transport error as a failure (see [`Link::failure`]).
+pub(crate) fn transport_failure(peer: &str, e: &io::Error) -> Failure {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::NotConnected
+        | io::ErrorKind::UnexpectedEof => Failure::ClosedByPeer {
+            peer: peer.to_string(),
+            phase: "before the echo completed (connection reset)",
+        },
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            Failure::Unreachable {
+                peer: peer.to_string(),
+                detail: e.to_string(),
+            }
+        }
+        _ => Failure::Local(format!("I/O error with {peer}: {e}")),
     }
 }
 
@@ -1731,6 +1755,25 @@ mod tests {
         assert_eq!(versions(Profile::Bcp195Ex).len(), 1);
         assert_eq!(versions(Profile::Bcp195Nd).len(), 2);
         assert_eq!(provider(Profile::Bcp195Nd).cipher_suites.len(), 9);
+    }
+
+    #[test]
+    fn transport_errors_map_to_exit_codes() {
+        use std::io::ErrorKind as K;
+        for (kind, code) in [
+            (K::ConnectionReset, 71),
+            (K::ConnectionAborted, 71),
+            (K::BrokenPipe, 71),
+            (K::NotConnected, 71),
+            (K::UnexpectedEof, 71),
+            (K::HostUnreachable, 63),
+            (K::NetworkUnreachable, 63),
+            (K::PermissionDenied, 60),
+            (K::OutOfMemory, 60),
+        ] {
+            let f = transport_failure("h:1", &io::Error::from(kind));
+            assert_eq!(f.code(), code, "{kind:?}: {f}");
+        }
     }
 
     #[test]

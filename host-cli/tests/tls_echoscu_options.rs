@@ -3,8 +3,9 @@
 //! and either run with it or refuse it with a documented reason. Nothing is an "unknown option".
 //!
 //! Each option is tried in a command line that DCMTK would accept too (TLS options after `+tla +cf CA`, password
-//! options after `+tls KEY CERT`, `+ws` after `+rs`), against 127.0.0.1 port 1 where nobody listens: a run that got
-//! past the command line ends with exit code 63 (connection refused), within a second.
+//! options after `+tls KEY CERT`, `+ws` after `+rs`, `-lc` with DCMTK's own logger.cfg), against 127.0.0.1 port 1
+//! (::1 for `-i6`) where nobody listens: a run that got past the command line ends with exit code 63 (connection
+//! refused), within a second. DCMTK 3.6.8's IP protocol version options (`-i4`, `-i6`, `-i0`) are checked too.
 
 use core::time::Duration;
 use std::collections::BTreeMap;
@@ -53,6 +54,14 @@ const ECHOSCU_360: &[(&str, &str, usize)] = &[
     ("-rc", "--require-peer-cert", 0),
     ("-vc", "--verify-peer-cert", 0),
     ("-ic", "--ignore-peer-cert", 0),
+];
+
+/// What DCMTK 3.6.8's `echoscu --help` adds to 3.6.7's (its "IP protocol version" group under network options):
+/// (short, long, number of values).
+const ECHOSCU_368_ADDED: &[(&str, &str, usize)] = &[
+    ("-i4", "--ipv4", 0),
+    ("-i6", "--ipv6", 0),
+    ("-i0", "--ip-auto", 0),
 ];
 
 /// Options of the installed DCMTK's `echoscu --help`: long form -> (short form, number of values). A row is
@@ -138,7 +147,15 @@ fn files() -> Files {
     std::fs::write(p("ca.pem"), ca_cert.pem()).expect("write");
     std::fs::write(p("crl.pem"), crl.pem().expect("pem")).expect("write");
     std::fs::write(p("seed"), [0u8; 64]).expect("write");
-    std::fs::write(p("log.cfg"), "log4cplus.rootLogger = INFO, console\n").expect("write");
+    // DCMTK's sample logger configuration as Debian ships it, with its log file (${appname}.log) in our temp dir.
+    let shipped = std::fs::read_to_string("/etc/dcmtk/logger.cfg")
+        .expect("/etc/dcmtk/logger.cfg (install dcmtk: scripts/install-deps.sh)");
+    let log_file = p("echoprobe.log");
+    std::fs::write(
+        p("log.cfg"),
+        shipped.replace("= ${appname}.log", &format!("= {log_file}")),
+    )
+    .expect("write");
     std::fs::create_dir_all(p("certs")).expect("mkdir");
     std::fs::write(p("certs/ca.pem"), ca_cert.pem()).expect("write");
     Files {
@@ -162,7 +179,7 @@ fn case(long: &str, f: &Files) -> (Vec<String>, Vec<String>, Expect) {
         "--log-config" => (
             vec![],
             v(&[&f.ca.replace("ca.pem", "log.cfg")]),
-            Expect::Refused("log configuration files"),
+            Expect::Runs,
         ),
         "--aetitle" | "--call" => (vec![], v(&["LB"]), Expect::Runs),
         "--propose-ts" | "--propose-pc" | "--repeat" => (vec![], v(&["2"]), Expect::Runs),
@@ -239,7 +256,8 @@ fn try_option(name: &str, long: &str, arity: usize, f: &Files) {
     args.extend(before);
     args.push(name.to_string());
     args.extend(values);
-    args.extend(["127.0.0.1".to_string(), "1".to_string()]);
+    let peer = if long == "--ipv6" { "::1" } else { "127.0.0.1" };
+    args.extend([peer.to_string(), "1".to_string()]);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));
     cmd.args(&args);
     let out = run(&mut cmd, Duration::from_secs(15));
@@ -265,6 +283,16 @@ fn every_option_of_echoscu_3_6_0() {
     let f = files();
     for (short, long, arity) in ECHOSCU_360 {
         for name in [*short, *long].into_iter().filter(|n| !n.is_empty()) {
+            try_option(name, long, *arity, &f);
+        }
+    }
+}
+
+#[test]
+fn the_ip_protocol_version_options_of_echoscu_3_6_8() {
+    let f = files();
+    for (short, long, arity) in ECHOSCU_368_ADDED {
+        for name in [*short, *long] {
             try_option(name, long, *arity, &f);
         }
     }
