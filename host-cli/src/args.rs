@@ -226,6 +226,8 @@ pub(crate) enum Invocation {
     Demo(DemoOptions),
     /// `+vc FILE` / `+rc FILE`: an offline certificate check.
     Offline(tls::Offline),
+    /// `generate man|bash|zsh|fish|elvish|powershell [DIR]`: write the man pages or a completion script.
+    Generate(crate::generate::Kind, std::path::PathBuf),
 }
 
 /// The DCMTK option table: `(short, long, number of values, what we do with it)`.
@@ -445,54 +447,100 @@ fn split_words(text: &str) -> Result<Vec<String>, &'static str> {
     override_usage = "echoprobe [options] peer port"
 )]
 struct EchoCli {
+    /// print the expanded and translated command line arguments first
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue)]
     arguments: bool,
+    /// [-q] quiet mode: no summary, no warnings (errors still go to stderr; the exit code tells the rest)
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["verbose", "debug", "log_level"])]
     quiet: bool,
+    /// [-v] verbose mode: print the negotiation and each echo on stderr
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "debug", "log_level"])]
     verbose: bool,
+    /// [-d] debug mode: -v and a hex dump of every PDU sent and received
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "verbose", "log_level"])]
     debug: bool,
+    /// [-ll] log level: fatal or error = -q, warn = default, info = -v, debug or trace = -d
+    #[arg(help_heading = "general options")]
     #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
     log_level: Option<Verbosity>,
+    /// [-lc] read DCMTK's log4cplus-style logger configuration file: root level, one console and one file appender, Threshold, RollingFileAppender size limit; layouts ignored; syslog, socket, daily appenders, filters and unknown keys refused (exit 1); not with -q/-v/-d/-ll
+    #[arg(help_heading = "general options")]
     #[arg(long, value_name = "filename")]
     log_config: Option<String>,
+    /// [-aet] set my calling AE title (default: ECHOSCU; 1 to 16 printable characters, no backslash)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
     aetitle: Option<String>,
+    /// [-aec] set the called AE title of the peer (default: ANY-SCP)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
     call: Option<String>,
+    /// [-pts] propose n transfer syntaxes (1..38)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u8).range(1..=38))]
     propose_ts: Option<u8>,
+    /// [-ppc] propose n presentation contexts (1..128)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u8).range(1..=128))]
     propose_pc: Option<u8>,
+    /// [-to] timeout for connection requests, seconds, decimals allowed (default: 10; echoscu: unlimited)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
     timeout: Option<Duration>,
+    /// [-ts] timeout for each socket write, seconds (default: 60, 0 for none)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "seconds", value_parser = parse_seconds_or_zero)]
     socket_timeout: Option<Duration>,
+    /// [-ta] timeout for ACSE messages (A-ASSOCIATE-AC/RJ, A-RELEASE-RP) and the TLS handshake, seconds (default: 30)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
     acse_timeout: Option<Duration>,
+    /// [-td] timeout for each C-ECHO-RSP, seconds (default: 10; echoscu: unlimited)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
     dimse_timeout: Option<Duration>,
+    /// [-pdu] set max receive PDU to n bytes (4096..131072, default: 16384)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u32).range(i64::from(defaults::MIN_PDU)..=i64::from(defaults::MAX_MAX_PDU)))]
     max_pdu: Option<u32>,
+    /// send n C-ECHO-RQs on the association (default: 1)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "n", value_parser = parse_count)]
     repeat: Option<u32>,
+    /// abort the association instead of releasing it
+    #[arg(help_heading = "network options")]
     #[arg(long, action = ArgAction::SetTrue)]
     abort: bool,
+    /// [-i4] use IPv4 addresses of the peer name only (DCMTK 3.6.8's default)
+    #[arg(help_heading = "network options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["ipv6", "ip_auto"])]
     ipv4: bool,
+    /// [-i6] use IPv6 addresses of the peer name only
+    #[arg(help_heading = "network options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["ipv4", "ip_auto"])]
     ipv6: bool,
+    /// [-i0] use every address the peer name resolves to, the next after a refusal, all within -to (default)
+    #[arg(help_heading = "network options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["ipv4", "ipv6"])]
     ip_auto: bool,
+    /// overall limit for the whole check: name lookup, connect, association, echoes, release; seconds (default: 30, 0 for none; exit code 72)
+    #[arg(help_heading = "echoprobe options")]
     #[arg(long, value_name = "seconds", value_parser = parse_seconds_or_zero)]
     deadline: Option<Duration>,
+    /// print the result as one JSON object on stdout
+    #[arg(help_heading = "echoprobe options")]
     #[arg(long, action = ArgAction::SetTrue)]
     json: bool,
     #[command(flatten)]
     tls: TlsCli,
+    /// host name or IP address of the DICOM peer (IPv6 in brackets allowed)
     #[arg(value_name = "peer")]
     peer: Option<String>,
+    /// TCP port of the peer
     #[arg(value_name = "port")]
     port: Option<String>,
 }
@@ -506,36 +554,65 @@ struct EchoCli {
     override_usage = "echoprobe scp [options] port"
 )]
 struct ScpCli {
+    /// [-q] print errors only
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["verbose", "debug", "log_level"])]
     quiet: bool,
+    /// [-v] also print each A-ASSOCIATE-RQ, the negotiation and each C-ECHO-RQ
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "debug", "log_level"])]
     verbose: bool,
+    /// [-d] debug mode: -v and a hex dump of every PDU sent and received
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "verbose", "log_level"])]
     debug: bool,
+    /// [-ll] log level: fatal or error = -q, warn = default, info = -v, debug or trace = -d
+    #[arg(help_heading = "general options")]
     #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
     log_level: Option<Verbosity>,
+    /// [-aet] my AE title (default: ECHOPROBE)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
     aetitle: Option<String>,
+    /// reject associations whose called AE title is not mine (A-ASSOCIATE-RJ 1/1/7)
+    #[arg(help_heading = "network options")]
     #[arg(long, action = ArgAction::SetTrue)]
     require_called_aet: bool,
+    /// accept only this calling AE title (repeatable); others get A-ASSOCIATE-RJ 1/1/3 (default: any)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title, action = ArgAction::Append)]
     allow_calling: Vec<String>,
+    /// the status of every C-ECHO-RSP, 0xNNNN or decimal (default: 0x0000), to test checkers
+    #[arg(help_heading = "echoprobe options")]
     #[arg(long, value_name = "status", value_parser = parse_status)]
     status: Option<u16>,
+    /// the address to listen on (default: 0.0.0.0, every interface, like storescp)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "address")]
     bind: Option<IpAddr>,
+    /// concurrent associations; above it A-ASSOCIATE-RJ 2/3/2 (default: 32)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u32).range(1..=4096))]
     max_associations: Option<u32>,
+    /// close an association idle for this many seconds (default: 30)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
     idle_timeout: Option<Duration>,
+    /// [-ta] wait this many seconds for the A-ASSOCIATE-RQ (default: 30)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "seconds", value_parser = parse_timeout)]
     acse_timeout: Option<Duration>,
+    /// [-pdu] max receive PDU in bytes (4096..131072, default: 16384)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u32).range(i64::from(defaults::MIN_PDU)..=i64::from(defaults::MAX_MAX_PDU)))]
     max_pdu: Option<u32>,
+    /// exit after n associations (default: run until killed)
+    #[arg(help_heading = "echoprobe options")]
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u64).range(1..))]
     exit_after: Option<u64>,
     #[command(flatten)]
     tls: TlsCli,
+    /// TCP port to listen on (0: any free port, printed at start)
     #[arg(value_name = "port")]
     port: Option<String>,
 }
@@ -549,20 +626,36 @@ struct ScpCli {
     override_usage = "echoprobe demo [options]"
 )]
 struct DemoCli {
+    /// [-q] print errors only (the exit code says the rest)
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["verbose", "debug", "log_level"])]
     quiet: bool,
+    /// [-v] print the negotiation and each echo (the demo's default)
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "debug", "log_level"])]
     verbose: bool,
+    /// [-d] debug mode: -v and a hex dump of every PDU sent and received
+    #[arg(help_heading = "general options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["quiet", "verbose", "log_level"])]
     debug: bool,
+    /// [-ll] log level: fatal or error = -q, warn = default, info = -v, debug or trace = -d
+    #[arg(help_heading = "general options")]
     #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
     log_level: Option<Verbosity>,
+    /// send n C-ECHO-RQs (default: 1)
+    #[arg(help_heading = "echoprobe options")]
     #[arg(long, value_name = "n", value_parser = parse_count)]
     repeat: Option<u32>,
+    /// the demo SCP answers with this status (default: 0x0000; 0x0110 shows exit code 68)
+    #[arg(help_heading = "echoprobe options")]
     #[arg(long, value_name = "status", value_parser = parse_status)]
     status: Option<u16>,
+    /// [-aec] the called AE title the check uses (default: ECHOPROBE; another one shows exit code 61)
+    #[arg(help_heading = "network options")]
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
     call: Option<String>,
+    /// print the result as JSON
+    #[arg(help_heading = "echoprobe options")]
     #[arg(long, action = ArgAction::SetTrue)]
     json: bool,
 }
@@ -717,6 +810,9 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
     match args.first().map(String::as_str) {
         Some("scp") if !as_echoscu => return parse_scp(prog, args.get(1..).unwrap_or_default()),
         Some("demo") if !as_echoscu => return parse_demo(prog, args.get(1..).unwrap_or_default()),
+        Some("generate") if !as_echoscu => {
+            return crate::generate::parse(args.get(1..).unwrap_or_default())
+        }
         _ => {}
     }
     if args.is_empty() {
@@ -876,6 +972,44 @@ fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         called: cli.call.unwrap_or_else(|| defaults::SCP_AE.to_string()),
         json: cli.json,
     }))
+}
+
+/// The clap definition of all three modes as one command, for the man pages and shell completions. Every option is
+/// there in its long form, its help string naming echoscu's short form (`[-aet]`); the hand-written `-h` texts below
+/// group them like echoscu's help.
+pub(crate) fn clap_command() -> clap::Command {
+    use clap::CommandFactory as _;
+    EchoCli::command()
+        .name("echoprobe")
+        .bin_name("echoprobe")
+        .no_binary_name(false)
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("a truthful, bounded DICOM C-ECHO health checker, command line compatible with DCMTK echoscu")
+        .long_about(
+            "echoprobe checks that a DICOM peer answers: it connects, requests an association for the \
+             Verification SOP class, sends C-ECHO-RQs, checks every C-ECHO-RSP status, and releases. It takes \
+             DCMTK echoscu's command line (-aet, -aec, -to, -ta, -td, +tls ...; installed or linked as echoscu it \
+             is a drop-in), gives a distinct exit code for every way a check can fail (see EXIT STATUS), and \
+             bounds every phase by default (--deadline). Each option below is shown in its long form; the form \
+             in brackets is echoscu's, which works the same (-aet X = --aetitle X = --aetitle=X).",
+        )
+        .override_usage("echoprobe [options] peer port\n       echoprobe scp [options] port\n       echoprobe demo [options]")
+        .disable_help_subcommand(true)
+        .args_conflicts_with_subcommands(true)
+        .subcommand(
+            ScpCli::command()
+                .name("scp")
+                .no_binary_name(false)
+                .about("a DICOM C-ECHO SCP (storescp's option spelling), with TLS and association limits")
+                .override_usage("echoprobe scp [options] port"),
+        )
+        .subcommand(
+            DemoCli::command()
+                .name("demo")
+                .no_binary_name(false)
+                .about("start a C-ECHO SCP on 127.0.0.1 and check it, verbosely")
+                .override_usage("echoprobe demo [options]"),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ mod args;
 mod demo;
 mod echo;
 mod exit;
+mod generate;
 mod log;
 mod logcfg;
 mod net;
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Ok(Invocation::Scp(options)) => scp::run(prog, &options),
         Ok(Invocation::Demo(options)) => demo::run(prog, &options),
         Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
+        Ok(Invocation::Generate(kind, dir)) => generate::run(prog, kind, &dir),
         Err(failure) => {
             report(prog, &failure);
             failure.code()

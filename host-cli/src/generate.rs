@@ -1,0 +1,160 @@
+//! `echoprobe generate man|bash|zsh|fish|elvish|powershell [DIR]`: the man pages (`echoprobe.1`,
+//! `echoprobe-scp.1`, `echoprobe-demo.1`, with clap_mangen) or a shell completion script (clap_complete), made from the
+//! clap definition ([`crate::args::clap_command`]) and written into DIR (default: the current directory, created if
+//! missing). Not listed in `-h`: it is for installing, documented in the README and the man page.
+
+use std::path::{Path, PathBuf};
+
+use clap_complete::Shell;
+
+use crate::exit::{self, Failure};
+
+/// What to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The man pages.
+    Man,
+    /// A completion script for this shell.
+    Completion(Shell),
+}
+
+const USAGE: &str =
+    "usage: echoprobe generate man|bash|zsh|fish|elvish|powershell [DIR] (default DIR: .)";
+
+/// Parses the words after `generate`.
+pub(crate) fn parse(args: &[String]) -> Result<crate::args::Invocation, Failure> {
+    let (kind, dir) = match args {
+        [kind] => (kind, PathBuf::from(".")),
+        [kind, dir] => (kind, PathBuf::from(dir)),
+        _ => return Err(Failure::Usage(USAGE.to_string())),
+    };
+    let kind = match kind.as_str() {
+        "man" => Kind::Man,
+        "bash" => Kind::Completion(Shell::Bash),
+        "zsh" => Kind::Completion(Shell::Zsh),
+        "fish" => Kind::Completion(Shell::Fish),
+        "elvish" => Kind::Completion(Shell::Elvish),
+        "powershell" => Kind::Completion(Shell::PowerShell),
+        "-h" | "--help" => return Ok(crate::args::Invocation::Help(format!("{USAGE}\n"))),
+        other => return Err(Failure::Usage(format!("unknown kind '{other}': {USAGE}"))),
+    };
+    Ok(crate::args::Invocation::Generate(kind, dir))
+}
+
+/// Writes the files and prints their paths on stdout; returns the exit code.
+pub(crate) fn run(prog: &str, kind: Kind, dir: &Path) -> u8 {
+    match write(kind, dir) {
+        Ok(paths) => {
+            for p in paths {
+                crate::log::stdout_line(format_args!("{}", p.display()));
+            }
+            exit::HEALTHY
+        }
+        Err(e) => {
+            let f = Failure::Local(format!("cannot write into {}: {e}", dir.display()));
+            crate::log::stderr_line(format_args!("{prog}: {f}"));
+            f.code()
+        }
+    }
+}
+
+fn write(kind: Kind, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut cmd = crate::args::clap_command();
+    match kind {
+        Kind::Completion(shell) => {
+            let path = clap_complete::generate_to(shell, &mut cmd, "echoprobe", dir)?;
+            Ok(vec![path])
+        }
+        Kind::Man => {
+            cmd.build();
+            let mut paths = Vec::new();
+            let subcommands: Vec<clap::Command> = cmd.get_subcommands().cloned().collect();
+            for sub in subcommands {
+                let man = clap_mangen::Man::new(sub);
+                let path = dir.join(man.get_filename());
+                let mut text = Vec::new();
+                man.render(&mut text)?;
+                text.extend_from_slice(SEE_ALSO.as_bytes());
+                std::fs::write(&path, text)?;
+                paths.push(path);
+            }
+            let man = clap_mangen::Man::new(cmd);
+            let path = dir.join(man.get_filename());
+            let mut text = Vec::new();
+            man.render(&mut text)?;
+            text.extend_from_slice(extra_sections().as_bytes());
+            std::fs::write(&path, text)?;
+            paths.insert(0, path);
+            Ok(paths)
+        }
+    }
+}
+
+const SEE_ALSO: &str = ".SH \"SEE ALSO\"\n\\fBechoprobe\\fR(1)\n";
+
+/// Lines as they are (no filling), for roff: a leading `.` or `'` escaped, backslashes doubled, `-` as `\-`.
+fn verbatim(text: &str) -> String {
+    let mut out = String::from(".nf\n");
+    for line in text.lines() {
+        let line = line.replace('\\', "\\e").replace('-', "\\-");
+        if line.starts_with('.') || line.starts_with('\'') {
+            out.push_str("\\&");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(".fi\n");
+    out
+}
+
+/// EXIT STATUS, the echoscu syntax and how to install these pages, after clap_mangen's sections.
+fn extra_sections() -> String {
+    let table = exit::TABLE
+        .strip_prefix("exit codes:\n")
+        .unwrap_or(exit::TABLE);
+    format!(
+        ".SH \"ECHOSCU SYNTAX\"\n\
+         Every option also takes DCMTK echoscu's spelling, shown in brackets before its help: \
+         single\\-dash multi\\-letter (\\fB\\-aet\\fR X, \\fB\\-to\\fR 5) and plus options (\\fB+tls\\fR KEY CERT, \
+         \\fB+cf\\fR FILE). Arguments of the form @file are replaced by the words in file. Installed or linked as \
+         \\fBechoscu\\fR, echoprobe is a drop\\-in: \\fBechoscu scp 104\\fR then checks a host named scp.\n\
+         .SH \"EXIT STATUS\"\n{}\
+         .SH FILES\n\
+         The man pages and shell completions are made by the binary itself: \
+         \\fBechoprobe generate man\\fR|\\fBbash\\fR|\\fBzsh\\fR|\\fBfish\\fR [DIR].\n\
+         .SH \"SEE ALSO\"\n\\fBechoscu\\fR(1), \\fBstorescp\\fR(1)\n",
+        verbatim(table)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clap_definition_is_consistent_and_documents_every_option() {
+        let mut cmd = crate::args::clap_command();
+        cmd.build();
+        cmd.clone().debug_assert();
+        let mut count = 0;
+        for c in core::iter::once(&cmd).chain(cmd.get_subcommands()) {
+            for arg in c.get_arguments() {
+                count += 1;
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                assert!(
+                    help.len() > 10,
+                    "{} --{:?} has no help string",
+                    c.get_name(),
+                    arg.get_long()
+                );
+            }
+        }
+        assert!(count > 60, "{count}");
+    }
+
+    #[test]
+    fn verbatim_escapes() {
+        assert_eq!(verbatim(".x\n-y \\z\n"), ".nf\n\\&.x\n\\-y \\ez\n.fi\n");
+    }
+}
