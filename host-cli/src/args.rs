@@ -194,6 +194,8 @@ pub(crate) struct ScpOptions {
     pub(crate) verbosity: Verbosity,
     /// TLS settings (None: plain TCP).
     pub(crate) tls: Option<TlsOptions>,
+    /// `-lc FILE`: where log lines go (None: stderr, by `verbosity`).
+    pub(crate) log_config: Option<LogConfig>,
 }
 
 /// `echoprobe demo`.
@@ -570,6 +572,10 @@ struct ScpCli {
     #[arg(help_heading = "general options")]
     #[arg(long, value_name = "level", value_parser = parse_level, overrides_with_all = ["quiet", "verbose", "debug"])]
     log_level: Option<Verbosity>,
+    /// [-lc] read DCMTK's log4cplus-style logger configuration file (as in echoprobe -h); not with -q/-v/-d/-ll
+    #[arg(help_heading = "general options")]
+    #[arg(long, value_name = "filename")]
+    log_config: Option<String>,
     /// [-aet] my AE title (default: ECHOPROBE)
     #[arg(help_heading = "network options")]
     #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
@@ -925,6 +931,16 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         tls::Parsed::Off => None,
         tls::Parsed::On(o) => Some(o),
     };
+    let log_config = match &cli.log_config {
+        None => None,
+        Some(_) if cli.quiet || cli.verbose || cli.debug || cli.log_level.is_some() => {
+            return Err(Failure::Usage(
+                "--log-config not allowed with --verbose, --debug, --quiet or --log-level"
+                    .to_string(),
+            ));
+        }
+        Some(path) => Some(crate::logcfg::load(path, prog)?),
+    };
     Ok(Invocation::Scp(ScpOptions {
         port: parse_port(cli.port, true)?,
         bind: cli.bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
@@ -939,14 +955,18 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         acse_timeout: cli.acse_timeout.unwrap_or(defaults::ACSE_TIMEOUT),
         max_pdu: cli.max_pdu.unwrap_or(defaults::MAX_PDU),
         exit_after: cli.exit_after,
-        verbosity: verbosity(
-            cli.quiet,
-            cli.verbose,
-            cli.debug,
-            cli.log_level,
-            Verbosity::Normal,
-        ),
+        verbosity: match &log_config {
+            Some(c) => c.level,
+            None => verbosity(
+                cli.quiet,
+                cli.verbose,
+                cli.debug,
+                cli.log_level,
+                Verbosity::Normal,
+            ),
+        },
         tls,
+        log_config,
     }))
 }
 
@@ -1215,6 +1235,8 @@ options:
                                and one line per association on stdout)
   -d      --debug              also hex dump every PDU
   -ll     --log-level          [l]evel: fatal, error, warn, info, debug, trace
+  -lc     --log-config         [f]ilename: DCMTK logger configuration file (as
+                               echoprobe -h describes; not with -q/-v/-d/-ll)
   -aet    --aetitle            [a]etitle: string
                                my AE title (default: {ae})
           --require-called-aet reject associations whose called AE title is not

@@ -50,6 +50,7 @@ pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
         exit_after: Some(1),
         verbosity: d.verbosity.min(Verbosity::Normal),
         tls: None,
+        log_config: None,
     };
     let scp_log = Log::new(prog, scp_options.verbosity).tagged("demo scp: ");
     let (done_tx, done_rx) = mpsc::channel();

@@ -50,29 +50,8 @@ impl CheckResult {
 pub(crate) fn run(prog: &str, o: &EchoOptions, translated: &[String]) -> u8 {
     let log = Log::new(prog, o.verbosity);
     if let Some(config) = &o.log_config {
-        if let Err(e) = crate::log::install(config) {
-            log.error(format_args!(
-                "--log-config {}: {e}",
-                config.source.display()
-            ));
+        if !crate::log::configure(&log, config) {
             return exit::USAGE;
-        }
-        let name = crate::logcfg::level_name;
-        log.info(format_args!(
-            "log configuration {}: level {}, console {}, file {}",
-            config.source.display(),
-            name(config.level),
-            config.console.map_or_else(
-                || "none".to_string(),
-                |(s, l)| format!("{} from {}", format!("{s:?}").to_lowercase(), name(l))
-            ),
-            config.file.as_ref().map_or_else(
-                || "none".to_string(),
-                |f| format!("{} from {}", f.path.display(), name(f.level))
-            ),
-        ));
-        for note in &config.notes {
-            log.info(format_args!("log configuration: {note}"));
         }
     }
     if o.show_arguments {

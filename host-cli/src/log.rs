@@ -58,6 +58,36 @@ pub(crate) fn install(config: &LogConfig) -> Result<(), String> {
         .map_err(|_| "the log configuration was already installed".to_string())
 }
 
+/// Installs `config` ([`install`]) and prints what it does and ignores at `-v`; false (after printing the error)
+/// if its log file cannot be opened.
+pub(crate) fn configure(log: &Log, config: &LogConfig) -> bool {
+    if let Err(e) = install(config) {
+        log.error(format_args!(
+            "--log-config {}: {e}",
+            config.source.display()
+        ));
+        return false;
+    }
+    let name = crate::logcfg::level_name;
+    log.info(format_args!(
+        "log configuration {}: level {}, console {}, file {}",
+        config.source.display(),
+        name(config.level),
+        config.console.map_or_else(
+            || "none".to_string(),
+            |(s, l)| format!("{} from {}", format!("{s:?}").to_lowercase(), name(l))
+        ),
+        config.file.as_ref().map_or_else(
+            || "none".to_string(),
+            |f| format!("{} from {}", f.path.display(), name(f.level))
+        ),
+    ));
+    for note in &config.notes {
+        log.info(format_args!("log configuration: {note}"));
+    }
+    true
+}
+
 /// A RollingFileAppender's rotation, done once when the run starts: `path` over `max` bytes becomes `path.1`
 /// (`path.1` becomes `path.2`, ... up to `backups`; with 0 backups it is truncated by the caller instead).
 fn roll(path: &std::path::Path, max: u64, backups: u32) {

@@ -99,6 +99,11 @@ fn try_acquire(counter: &Arc<AtomicU32>, max: u32) -> Option<Permit> {
 /// Runs `echoprobe scp`: binds, prints where it listens, serves. Returns the exit code.
 pub(crate) fn run(prog: &str, o: &ScpOptions) -> u8 {
     let log = Log::new(prog, o.verbosity);
+    if let Some(config) = &o.log_config {
+        if !crate::log::configure(&log, config) {
+            return crate::exit::USAGE;
+        }
+    }
     let addr = SocketAddr::new(o.bind, o.port);
     let listener = match TcpListener::bind(addr) {
         Ok(l) => l,
@@ -486,6 +491,7 @@ mod tests {
             exit_after: Some(5),
             verbosity: Verbosity::Quiet,
             tls: None,
+            log_config: None,
         };
         let log = Log::new("echoprobe", Verbosity::Quiet);
         let server = std::thread::spawn(move || serve_listener(listener, &o, &log));

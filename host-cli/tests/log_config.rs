@@ -243,3 +243,46 @@ fn what_cannot_be_honoured_is_refused_naming_the_key() {
         .assert_code(1)
         .assert_mentions("cannot open the log file /nonexistent/dir/x.log");
 }
+
+#[test]
+fn the_scp_takes_a_log_config_too() {
+    let dir = TempDir::new("lc-scp");
+    let cfg = write_cfg(
+        &dir,
+        "log4cplus.rootLogger = INFO, f\n\
+         log4cplus.appender.f = log4cplus::FileAppender\n\
+         log4cplus.appender.f.File = ${appname}-scp.log\n",
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));
+    cmd.current_dir(dir.path()).args([
+        "scp",
+        "-lc",
+        &cfg,
+        "--bind",
+        "127.0.0.1",
+        "--exit-after",
+        "1",
+        "0",
+    ]);
+    let mut scp = Peer::spawn("echoprobe-scp-lc", &mut cmd);
+    let log = scp.wait_log("listening on 127.0.0.1:", Duration::from_secs(10));
+    let port = log
+        .split("listening on 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no port in: {log}"))
+        .to_string();
+    echoprobe(dir.path(), &["127.0.0.1", &port]).assert_code(0);
+    assert!(
+        scp.wait_exit(Duration::from_secs(10)).success(),
+        "{}",
+        scp.log()
+    );
+    let file = read(&dir.path().join("echoprobe-scp.log"));
+    assert!(file.contains("I: "), "{file}");
+    assert!(
+        !scp.log().contains("I: "),
+        "progress went to the console:\n{}",
+        scp.log()
+    );
+}
