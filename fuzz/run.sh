@@ -7,11 +7,10 @@
 # fuzz/artifacts/<target>/; turn each one into a test in harness/tests/regressions.rs.
 set -u
 secs="${1:-30}"
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 2
 targets="${TARGETS:-frame pdu command requestor acceptor}"
-flags="-O -a"
 
-cargo +nightly fuzz build $flags || { echo "fuzz build failed" >&2; exit 2; }
+cargo +nightly fuzz build -O -a || { echo "fuzz build failed" >&2; exit 2; }
 [ -d corpus ] || ./seed.sh corpus
 
 mkdir -p artifacts
@@ -21,13 +20,13 @@ for t in $targets; do
     mkdir -p "corpus/$t" "artifacts/$t"
     log="artifacts/$t.log"
     echo "=== $t: ${secs}s" >&2
-    timeout -k 10 $((secs + 120)) cargo +nightly fuzz run $flags "$t" "corpus/$t" -- \
+    timeout -k 10 $((secs + 120)) cargo +nightly fuzz run -O -a "$t" "corpus/$t" -- \
         -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=1024 \
         -max_len=8192 >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
-    units=$(ls "corpus/$t" | wc -l)
+    units=$(find "corpus/$t" -type f | wc -l)
     line=$(printf '%-10s rc=%-3s execs=%-10s cov=%-6s corpus=%s' "$t" "$rc" "${execs:-?}" "${cov:-?}" "$units")
     summary="$summary$line
 "

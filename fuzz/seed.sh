@@ -8,5 +8,5 @@ cd "$(dirname "$0")"
 out="${1:-corpus}"
 cargo run --quiet -p echoprobe-fuzz-harness --bin seeds -- "$out"
 for t in "$out"/*/; do
-    printf '%-10s %3d seeds\n' "$(basename "$t")" "$(ls "$t" | wc -l)"
+    printf '%-10s %3d seeds\n' "$(basename "$t")" "$(find "$t" -type f | wc -l)"
 done

@@ -105,7 +105,7 @@ fi
 echo "toolchain: $(rustc -V); $(cargo -V); python: $(command -v "${ECHOPROBE_PYTHON:-python3}")"
 
 step fmt cargo fmt --all --check
-step lint bash -c 'shellcheck scripts/*.sh firmware/*.sh .ci/run && shellcheck -s sh examples/lb-health-check/dicom-c-echo.sh'
+step lint bash -c 'shellcheck scripts/*.sh firmware/*.sh fuzz/*.sh .ci/run && shellcheck -s sh examples/lb-health-check/dicom-c-echo.sh'
 step clippy cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings
 step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
 step thumbv7m scripts/build-thumbv7m.sh
