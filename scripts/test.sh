@@ -5,9 +5,12 @@
 #
 # Steps, in order (each timed; a failed step does not stop the independent ones after it):
 #   deps       scripts/install-deps.sh (apt/pip/rustup, quick when all is present)
-#   fmt        cargo fmt --all --check
+#   msrv       the rust-version each Cargo.toml claims is the toolchain CI builds it with
+#              (workspace: rustup's stable; firmware: Debian's /usr/bin/rustc)
+#   fmt        cargo fmt --all --check, for the workspace, firmware/ and fuzz/
 #   lint       shellcheck on scripts/*.sh and .ci/run
-#   clippy     cargo clippy --workspace --all-targets -- -D warnings
+#   clippy     cargo clippy --workspace --all-targets -- -D warnings, and core with its
+#              async feature
 #   build      cargo test --workspace --no-run, cargo build --workspace --bins (needs the network
 #              for crates; everything later runs offline)
 #   thumbv7m   scripts/build-thumbv7m.sh (core for Cortex-M3, no alloc)
@@ -15,12 +18,12 @@
 #   test       cargo test --workspace --offline inside a fresh network namespace that only has
 #              loopback (unshare -n), so DCMTK, pynetdicom, HAProxy and our own servers can only
 #              listen on and talk to 127.0.0.0/8 and ::1. Not run if `build` failed.
-#   hooks      optional scripts added by later work, run when present, reported either way:
+#   suites     the suites that live in their own scripts; each must exist and be executable:
 #                firmware/qemu-test.sh   firmware on QEMU (must isolate its own networking)
 #                fuzz/smoke.sh           short fuzz runs of every target
 #              Each runs by absolute path from the repo root, with the network available (it
-#              must isolate what it starts itself). A hook that is absent is listed as ABSENT in
-#              the summary (not a failure); one that exists but is not executable is a failure.
+#              must isolate what it starts itself). One that is missing or not executable is a
+#              failure: CI cannot quietly lose a suite.
 #
 # Environment: CI=true adds --locked to cargo. ECHOPROBE_TEST_TIMEOUT (seconds, default 1800)
 # bounds the namespaced test run. As non-root the namespace is made with `unshare -r -n`.
@@ -104,9 +107,19 @@ if [ "${RESULT[deps]}" != pass ]; then
 fi
 echo "toolchain: $(rustc -V); $(cargo -V); python: $(command -v "${ECHOPROBE_PYTHON:-python3}")"
 
-step fmt cargo fmt --all --check
+# msrv_matches TOML RUSTC: the rust-version TOML claims is RUSTC's major.minor.
+msrv_matches() {
+    local claimed have
+    claimed=$(sed -n 's/^rust-version = "\([0-9]*\.[0-9]*\).*"/\1/p' "$1")
+    have=$("$2" -V | sed -n 's/^rustc \([0-9]*\.[0-9]*\).*/\1/p')
+    echo "$1: rust-version ${claimed:-none}, built in CI by $2 $have"
+    [ -n "$claimed" ] && [ "$claimed" = "$have" ]
+}
+step msrv bash -c "$(declare -f msrv_matches); msrv_matches Cargo.toml rustc && msrv_matches firmware/Cargo.toml /usr/bin/rustc"
+step fmt bash -c 'cargo fmt --all --check && (cd firmware && cargo fmt --all --check) && (cd fuzz && cargo fmt --all --check)'
 step lint bash -c 'shellcheck scripts/*.sh firmware/*.sh fuzz/*.sh .ci/run && shellcheck -s sh examples/lb-health-check/dicom-c-echo.sh'
-step clippy cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings
+step clippy bash -c 'cargo clippy --workspace --all-targets "$@" -- -D warnings &&
+    cargo clippy -p echoprobe-core --features async --all-targets "$@" -- -D warnings' clippy "${LOCKED[@]}"
 step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
 step thumbv7m scripts/build-thumbv7m.sh
 # The async driver's test only exists with the feature (no network: a socket pair).
@@ -118,15 +131,14 @@ else
     not_run test "the build step failed"
 fi
 
-# Hooks for later work. Each is reported, present or not.
-for hook in firmware/qemu-test.sh fuzz/smoke.sh; do
-    if [ -x "$hook" ]; then
-        step "hook $hook" "$PWD/$hook"
-    elif [ -e "$hook" ]; then
-        not_run "hook $hook" "exists but is not executable"
+# The suites in their own scripts. A missing one fails: CI cannot quietly lose a suite.
+for suite in firmware/qemu-test.sh fuzz/smoke.sh; do
+    if [ -x "$suite" ]; then
+        step "suite $suite" "$PWD/$suite"
+    elif [ -e "$suite" ]; then
+        not_run "suite $suite" "exists but is not executable"
     else
-        SUMMARY+=("$(printf 'ABSENT  %5s   hook %s (not written yet, nothing ran)' "-" "$hook")")
-        printf '\n==> [%s] hook %s: ABSENT, nothing ran\n' "$(ts)" "$hook"
+        not_run "suite $suite" "missing"
     fi
 done
 
