@@ -1,5 +1,5 @@
 #!/bin/bash
-# End-to-end test of the probe firmware in QEMU against real DCMTK peers (issue 3, section 2).
+# End-to-end test of the probe firmware in QEMU against real DCMTK peers.
 #
 # Builds the firmware (build.sh), then, inside a fresh network namespace that has only loopback (`unshare -n`):
 #   - DCMTK storescp (AE STORESCP) on 127.0.0.1:11112 - target 0;

@@ -15,8 +15,8 @@ use echoprobe_tests::env::dcmtk;
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::run;
 
-/// The option table of DCMTK 3.6.0's `echoscu --help`, as quoted in the load balancer vendor's page that issue 5
-/// refers to: (short, long, number of values).
+/// The option table of DCMTK 3.6.0's `echoscu --help`, as the published load-balancer article
+/// that echoprobe answers quotes it: (short, long, number of values).
 const ECHOSCU_360: &[(&str, &str, usize)] = &[
     ("-h", "--help", 0),
     ("", "--version", 0),

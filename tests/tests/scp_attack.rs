@@ -1,4 +1,4 @@
-//! `echoprobe scp` under attack (issue 4, section 3), bounded to about a minute:
+//! `echoprobe scp` under attack, bounded to about a minute:
 //!
 //! * 1,000 idle connections held open (re-opened as soon as the SCP drops one, as an attacker
 //!   would), 20 connections whose first PDU header claims 4 GiB, 20 that dribble an
