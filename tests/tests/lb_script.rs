@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Instant;
 
 use echoprobe_tests::env::dcmtk;
-use echoprobe_tests::peers::{echoprobe_scp, echoprobe_scp_on, haproxy, storescp};
+use echoprobe_tests::peers::{echoprobe_scp, echoprobe_scp_on, haproxy, storescp, SilentPeer};
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::{echoprobe, echoprobe_bin, free_port, run, setup, Outcome, CALLING_AE};
 
@@ -220,6 +220,137 @@ fn haproxy_calling_convention() {
         .assert_code(1)
         .assert_mentions("usage:")
         .assert_within(QUICK);
+}
+
+/// Per-node called AE titles from the map file: by HAProxy's server name first, then `RIP:RPORT`, then RIP; keys
+/// are whole strings (no prefixes, no patterns), odd names included; no match or no file: DICOM_AEC.
+#[test]
+fn called_ae_titles_from_the_map_file() {
+    setup();
+    let bin = echoscu_dir();
+    let one = echoprobe_scp(&["-aet", "PACS-ONE", "--require-called-aet"]);
+    let two = echoprobe_scp(&["-aet", "PACS-TWO", "--require-called-aet"]);
+    let (p1, p2) = (one.port_arg(), two.port_arg());
+    let map = bin.path().join("dicom-aec.map");
+    std::fs::write(
+        &map,
+        format!(
+            "# server name or address, called AE title\n\
+             pacs1 PACS-ONE\n\
+             pacs1.x WRONG\n\
+             p*     WRONG\n\
+             odd-name.$(x)`y` PACS-TWO\n\
+             127.0.0.1:{p2} PACS-TWO\n\
+             127.0.0.2 PACS-ONE\n\
+             127.0.0.1 LB-SCP\n\
+             ::1 PACS-ONE"
+        ),
+    )
+    .expect("write map");
+    let map_s = map.display().to_string();
+    let with_map = |extra: &[(&'static str, &str)]| {
+        let mut env = vec![("DICOM_AEC_MAP", map_s.clone())];
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        env
+    };
+    let check = |args: &[&str], env: &[(&str, String)]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        lb_check(bin.path(), args, &env)
+    };
+    // HAProxy: the server name picks the title, whatever the address says.
+    for (name, port) in [("pacs1", &p1), ("odd-name.$(x)`y`", &p2)] {
+        let env = with_map(&[
+            ("HAPROXY_SERVER_NAME", name),
+            ("HAPROXY_SERVER_ADDR", "127.0.0.1"),
+            ("HAPROXY_SERVER_PORT", port),
+        ]);
+        check(&["NOT_USED", "NOT_USED", "127.0.0.1", port], &env)
+            .assert_code(0)
+            .assert_within(QUICK);
+    }
+    // A name that is only a prefix, or matches a `p*` key as a pattern, does not count: RIP:RPORT / RIP decide.
+    let env = with_map(&[("HAPROXY_SERVER_NAME", "pacs")]);
+    check(&["NOT_USED", "NOT_USED", "127.0.0.1", &p2], &env)
+        .assert_code(0)
+        .assert_within(QUICK);
+    check(&["NOT_USED", "NOT_USED", "127.0.0.1", &p1], &env)
+        .assert_code(61)
+        .assert_mentions("1/1/7")
+        .assert_within(QUICK);
+    // The 4-argument form of other load balancers: by RIP:RPORT, else by RIP (127.0.0.1 maps to LB-SCP: rejected).
+    check(&["192.0.2.10", "104", "127.0.0.1", &p2], &with_map(&[]))
+        .assert_code(0)
+        .assert_within(QUICK);
+    check(&["192.0.2.10", "104", "127.0.0.1", &p1], &with_map(&[]))
+        .assert_code(61)
+        .assert_within(QUICK);
+    // IPv6 by address, bracketed or not.
+    let six = echoprobe_scp_on("::1", &["-aet", "PACS-ONE", "--require-called-aet"]);
+    for rip in ["::1", "[::1]"] {
+        check(&["::", "104", rip, &six.port_arg()], &with_map(&[]))
+            .assert_code(0)
+            .assert_within(QUICK);
+    }
+    // No map file: DICOM_AEC, as before.
+    let none = [
+        ("DICOM_AEC_MAP", format!("{map_s}.missing")),
+        ("DICOM_AEC", "PACS-ONE".to_string()),
+    ];
+    check(&["192.0.2.10", "104", "127.0.0.1", &p1], &none)
+        .assert_code(0)
+        .assert_within(QUICK);
+    one.peer.wait_log("PACS-ONE <- ", QUICK);
+    two.peer.wait_log("PACS-TWO <- ", QUICK);
+}
+
+/// A healthy check prints nothing (load balancers put the check's output in their log); a failed one prints one
+/// line on stderr with the reason; DICOM_VERBOSE=1 brings the summary line back.
+#[test]
+fn quiet_when_healthy_one_line_when_not() {
+    setup();
+    let bin = echoscu_dir();
+    let mut scp = echoprobe_scp(&["-aet", "LB-SCP"]);
+    let port = scp.port_arg();
+    let args = ["192.0.2.10", "104", "127.0.0.1", &port];
+    let out = lb_check(bin.path(), &args, &[]);
+    out.assert_code(0).assert_within(QUICK);
+    assert!(out.output().is_empty(), "healthy and quiet\n{out}");
+    lb_check(bin.path(), &args, &[("DICOM_VERBOSE", "1")])
+        .assert_code(0)
+        .assert_mentions("healthy");
+    scp.peer.kill();
+    let out = lb_check(bin.path(), &args, &[]);
+    out.assert_code(63).assert_within(QUICK);
+    assert!(out.stdout.is_empty(), "nothing on stdout\n{out}");
+    assert_eq!(
+        out.stderr.lines().collect::<Vec<_>>(),
+        [format!(
+            "echoscu: cannot connect to 127.0.0.1:{port}: Connection refused (os error 111)"
+        )],
+        "one line with the reason\n{out}"
+    );
+}
+
+/// A node that accepts the connection and never answers: the script's default deadline (4 s) ends the check
+/// with echoprobe's 72 before a load balancer's 5 s interval would kill it; DICOM_DEADLINE changes it.
+#[test]
+fn silent_node_hits_the_default_deadline() {
+    setup();
+    let bin = echoscu_dir();
+    let silent = SilentPeer::start();
+    let port = silent.port.to_string();
+    let args = ["192.0.2.10", "104", "127.0.0.1", &port];
+    let out = lb_check(bin.path(), &args, &[]);
+    out.assert_code(72)
+        .assert_within(Duration::from_millis(4900));
+    assert!(
+        out.elapsed >= Duration::from_millis(3900),
+        "the deadline is 4 s\n{out}"
+    );
+    lb_check(bin.path(), &args, &[("DICOM_DEADLINE", "1")])
+        .assert_code(72)
+        .assert_within(Duration::from_millis(1900));
+    assert!(silent.accepted() >= 2, "both checks reached the node");
 }
 
 #[test]
