@@ -683,3 +683,196 @@ fn kubernetes_readiness_command_works() {
     scp.peer.kill();
     probe(&port).assert_code(63).assert_within(QUICK);
 }
+
+// ---- Debian's stock haproxy.cfg with the example merged as examples/haproxy/README.md says ----------------
+
+/// Where Debian's haproxy package installs its configuration.
+const DEBIAN_CFG: &str = "/etc/haproxy/haproxy.cfg";
+/// The README's steps, run as written with DEBIAN_CFG swapped for a copy (from the repository's top directory).
+const STEP_CHROOT: &str = "sed -i 's/^[[:space:]]*chroot[[:space:]]/#&/' /etc/haproxy/haproxy.cfg";
+const STEP_APPEND: &str = "cat examples/haproxy/haproxy.cfg >> /etc/haproxy/haproxy.cfg";
+
+/// The first word of `cmd`'s stdout lines, for `md5sum` and `dpkg-query`.
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = run(cmd, HARD);
+    out.assert_code(0);
+    out.stdout
+}
+
+/// Debian's stock haproxy.cfg, exactly as the package installed it: its MD5 must equal the conffile hash dpkg
+/// recorded (a locally edited file would not test what a new user starts from).
+fn debian_stock_cfg() -> String {
+    let conffiles =
+        stdout_of(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}", "haproxy"]));
+    let want = conffiles
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(DEBIAN_CFG))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("dpkg knows no conffile {DEBIAN_CFG}:\n{conffiles}"))
+        .to_string();
+    let got = stdout_of(Command::new("md5sum").arg(DEBIAN_CFG));
+    let got = got.split_whitespace().next().unwrap_or_default();
+    assert_eq!(
+        got, want,
+        "{DEBIAN_CFG} is not Debian's stock file (md5 {got}, package {want}): \
+         reinstall it with `apt-get install --reinstall -o Dpkg::Options::=--force-confask haproxy`"
+    );
+    std::fs::read_to_string(DEBIAN_CFG).unwrap_or_else(|e| panic!("{DEBIAN_CFG}: {e}"))
+}
+
+/// Debian's stock haproxy.cfg, the README's `sed` and `cat` run on a copy, and the example's `listen dicom` pointed
+/// at a live node (pacs1, its own AE title from the map file) and a silent one (pacs2). Swapped for the test and
+/// nothing else: addresses, ports, the stats socket, `external-check path`/`command` (a wrapper naming the map
+/// file), a log target the test reads (`log stdout`), and `user`/`group` only where setuid is impossible (a user
+/// namespace). HAProxy must mark pacs1 UP (0) and pacs2 DOWN with echoprobe's deadline (72, in its log: the
+/// script ends before HAProxy's `inter 5s` would kill it), pass C-ECHO through the frontend to pacs1 (`mode tcp`
+/// despite Debian's `mode http` defaults), print nothing for healthy checks, and log 63 once pacs1 stops.
+#[test]
+fn haproxy_debian_stock_config_with_the_example_merged() {
+    setup();
+    let stock = debian_stock_cfg();
+    assert!(stock.contains("chroot /var/lib/haproxy") && stock.contains("mode\thttp"));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(repo.join("examples/haproxy/README.md")).expect("README");
+    for step in [STEP_CHROOT, STEP_APPEND] {
+        assert!(
+            readme.contains(step),
+            "examples/haproxy/README.md no longer says `{step}`"
+        );
+    }
+    let bin = echoscu_dir();
+    let work = TempDir::new("haproxy-debian");
+    let cfg = work.path().join("haproxy.cfg");
+    std::fs::write(&cfg, &stock).expect("copy haproxy.cfg");
+    let steps =
+        [STEP_CHROOT, STEP_APPEND].map(|s| s.replace(DEBIAN_CFG, &cfg.display().to_string()));
+    let mut sh = Command::new("/bin/sh");
+    sh.current_dir(&repo).arg("-ec").arg(steps.join("\n"));
+    run(&mut sh, HARD).assert_code(0);
+    let merged = std::fs::read_to_string(&cfg).expect("merged haproxy.cfg");
+    assert!(!merged.contains("\n\tchroot"), "chroot still on:\n{merged}");
+
+    let mut pacs1 = echoprobe_scp(&["-aet", "PACS-ONE", "--require-called-aet"]);
+    let pacs2 = SilentPeer::start();
+    let (front, probe_front) = (free_port(), free_port());
+    let map = bin.path().join("dicom-aec.map");
+    std::fs::write(&map, "pacs1 PACS-ONE\npacs2 PACS-TWO\n").expect("write map");
+    let wrapper = bin.path().join("dicom-c-echo-wrapper.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nDICOM_AEC_MAP={} exec {} \"$@\"\n",
+            map.display(),
+            script().display()
+        ),
+    )
+    .expect("write wrapper");
+    let mut perm = std::fs::metadata(&wrapper).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&wrapper, perm).expect("chmod");
+    let sock = work.path().join("admin.sock");
+    let swaps = [
+        (
+            "/run/haproxy/admin.sock".to_string(),
+            sock.display().to_string(),
+        ),
+        ("bind :104\n".into(), format!("bind 127.0.0.1:{front}\n")),
+        (
+            "bind :11112\n".into(),
+            format!("bind 127.0.0.1:{probe_front}\n"),
+        ),
+        ("192.0.2.21:104".into(), format!("127.0.0.1:{}", pacs1.port)),
+        ("192.0.2.22:104".into(), format!("127.0.0.1:{}", pacs2.port)),
+        (
+            "agent-addr 192.0.2.15".into(),
+            "agent-addr 127.0.0.1".into(),
+        ),
+        (
+            "external-check path \"/usr/local/bin:/usr/bin:/bin\"".into(),
+            format!("external-check path \"{}\"", path_with(bin.path())),
+        ),
+        (
+            "external-check command /usr/local/lib/echoprobe/dicom-c-echo.sh".into(),
+            format!("external-check command {}", wrapper.display()),
+        ),
+    ];
+    let mut config = merged.clone();
+    for (from, to) in &swaps {
+        assert!(config.contains(from.as_str()), "{from:?} not in:\n{config}");
+        config = config.replace(from.as_str(), to);
+    }
+    // setuid to `haproxy` needs real root; in `unshare -r` (test.sh as non-root) only uid 0 is mapped.
+    let uid_map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+    if uid_map.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"] {
+        config = config
+            .replace("\tuser haproxy\n", "")
+            .replace("\tgroup haproxy\n", "");
+    }
+    // In the first `global`: a proxy's `log global` copies the loggers declared before it.
+    config = config.replacen("global\n", "global\n\tlog stdout format raw local0\n", 1);
+    let lb = haproxy(&config, front);
+    let lb_log = || lb.log();
+
+    wait_verdicts(
+        &sock,
+        "dicom",
+        &[("pacs1", "UP PROCOK 0"), ("pacs2", "DOWN PROCERR 72")],
+        Duration::from_secs(40),
+        &lb_log,
+    );
+    let log = lb.log();
+    assert!(
+        log.lines()
+            .any(|l| l
+                .starts_with("Server dicom/pacs2 is DOWN, reason: External check error, code: 72")),
+        "HAProxy logs the script's code:\n{log}"
+    );
+    assert!(!log.contains("External check timeout"), "{log}");
+    // DICOM through HAProxy's frontend, answered by pacs1 (leastconn; pacs2 is DOWN).
+    for _ in 0..2 {
+        run(
+            &mut echoprobe([
+                "-aet",
+                CALLING_AE,
+                "-aec",
+                "PACS-ONE",
+                "127.0.0.1",
+                &front.to_string(),
+            ]),
+            HARD,
+        )
+        .assert_code(0)
+        .assert_within(QUICK);
+    }
+    pacs1
+        .peer
+        .wait_log(&format!("PACS-ONE <- {CALLING_AE}: accepted"), QUICK);
+    // Healthy checks print nothing; each failed one prints one line with the reason.
+    let log = lb.log();
+    let check_lines: Vec<&str> = log.lines().filter(|l| l.starts_with("echoscu:")).collect();
+    assert!(
+        !check_lines.is_empty()
+            && check_lines.iter().all(|l| l.contains(&format!(
+                "127.0.0.1:{}",
+                pacs2.port
+            )) && l.contains("deadline")),
+        "only pacs2's failures, one line each:\n{log}"
+    );
+
+    pacs1.peer.kill();
+    wait_verdicts(
+        &sock,
+        "dicom",
+        &[("pacs1", "DOWN PROCERR 63"), ("pacs2", "DOWN PROCERR 72")],
+        Duration::from_secs(40),
+        &lb_log,
+    );
+    let log = lb.log();
+    assert!(
+        log.lines()
+            .any(|l| l
+                .starts_with("Server dicom/pacs1 is DOWN, reason: External check error, code: 63")),
+        "{log}"
+    );
+    println!("haproxy printed:\n{log}");
+}
