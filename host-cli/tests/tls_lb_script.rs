@@ -39,8 +39,10 @@ fn lb_check(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
 /// The TLS wrapper from examples/lb-health-check/README.md, written to `dir` with the README's key, certificate
 /// and CA file names replaced by `c`'s and the installed script's path by the one under test.
 fn documented_wrapper(dir: &Path, c: &Certs) -> PathBuf {
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lb-health-check/README.md");
-    let text = std::fs::read_to_string(&readme).unwrap_or_else(|e| panic!("{}: {e}", readme.display()));
+    let readme =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lb-health-check/README.md");
+    let text =
+        std::fs::read_to_string(&readme).unwrap_or_else(|e| panic!("{}: {e}", readme.display()));
     let start = text
         .find("#!/bin/sh\nECHOSCU_OPTS=\"+tls ")
         .unwrap_or_else(|| panic!("no TLS wrapper in {}", readme.display()));
@@ -52,7 +54,10 @@ fn documented_wrapper(dir: &Path, c: &Certs) -> PathBuf {
         "/etc/echoprobe/pacs-ca.pem",
         "/usr/local/lib/echoprobe/dicom-c-echo.sh",
     ] {
-        assert!(block.contains(documented), "{documented} not in the wrapper:\n{block}");
+        assert!(
+            block.contains(documented),
+            "{documented} not in the wrapper:\n{block}"
+        );
     }
     let wrapper = block
         .replace("/etc/echoprobe/lb.key", &c.client.0)
