@@ -1,6 +1,7 @@
 //! The load balancer's external check (examples/lb-health-check/dicom-c-echo.sh) over TLS: the same script, the TLS
 //! options in ECHOSCU_OPTS, with echoprobe installed as `echoscu` first on PATH, and with DCMTK's echoscu for
-//! comparison, against DCMTK's storescp +tls and echoprobe scp +tls, healthy and stopped.
+//! comparison, against DCMTK's storescp +tls and echoprobe scp +tls, healthy and stopped; and the TLS wrapper as
+//! examples/lb-health-check/README.md shows it (its file names swapped for the test's).
 
 use core::time::Duration;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,56 @@ fn lb_check(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    run(&mut cmd, HARD)
+}
+
+/// The TLS wrapper from examples/lb-health-check/README.md, written to `dir` with the README's key, certificate
+/// and CA file names replaced by `c`'s and the installed script's path by the one under test.
+fn documented_wrapper(dir: &Path, c: &Certs) -> PathBuf {
+    let readme =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lb-health-check/README.md");
+    let text =
+        std::fs::read_to_string(&readme).unwrap_or_else(|e| panic!("{}: {e}", readme.display()));
+    let start = text
+        .find("#!/bin/sh\nECHOSCU_OPTS=\"+tls ")
+        .unwrap_or_else(|| panic!("no TLS wrapper in {}", readme.display()));
+    let block = &text[start..];
+    let block = &block[..block.find("```").expect("end of the wrapper's code block")];
+    for documented in [
+        "/etc/echoprobe/lb.key",
+        "/etc/echoprobe/lb.pem",
+        "/etc/echoprobe/pacs-ca.pem",
+        "/usr/local/lib/echoprobe/dicom-c-echo.sh",
+    ] {
+        assert!(
+            block.contains(documented),
+            "{documented} not in the wrapper:\n{block}"
+        );
+    }
+    let wrapper = block
+        .replace("/etc/echoprobe/lb.key", &c.client.0)
+        .replace("/etc/echoprobe/lb.pem", &c.client.1)
+        .replace("/etc/echoprobe/pacs-ca.pem", &c.ca)
+        .replace(
+            "/usr/local/lib/echoprobe/dicom-c-echo.sh",
+            &script().display().to_string(),
+        );
+    let path = dir.join("dicom-c-echo-tls.sh");
+    std::fs::write(&path, wrapper).expect("write wrapper");
+    let mut perm = std::fs::metadata(&path).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&path, perm).expect("chmod");
+    path
+}
+
+/// Run `wrapper args` as a load balancer would: only PATH and `env`.
+fn lb_wrapper(wrapper: &Path, bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg(wrapper)
+        .args(args)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .envs(env.iter().copied());
     run(&mut cmd, HARD)
 }
 
@@ -91,7 +142,13 @@ fn lb_script_over_tls_healthy_then_stopped() {
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_echoprobe"), bin.path().join("echoscu"))
         .expect("symlink");
     let opts = format!("-to 5 +tls {} {} +cf {}", c.client.0, c.client.1, c.ca);
-    let env = [("ECHOSCU_OPTS", opts.as_str()), ("DICOM_AEC", "LB-SCP")];
+    // DICOM_VERBOSE: the healthy summary line says which TLS version was used (the script is quiet otherwise).
+    let env = [
+        ("ECHOSCU_OPTS", opts.as_str()),
+        ("DICOM_AEC", "LB-SCP"),
+        ("DICOM_VERBOSE", "1"),
+    ];
+    let wrapper = documented_wrapper(bin.path(), &c);
 
     // DCMTK storescp +tls (requires our client certificate).
     let port = free_port();
@@ -112,6 +169,23 @@ fn lb_script_over_tls_healthy_then_stopped() {
     lb_check(bin.path(), &args_rport0, &env)
         .assert_code(0)
         .assert_within(QUICK);
+    // The README's wrapper: healthy over TLS, quiet unless DICOM_VERBOSE is set.
+    let out = lb_wrapper(&wrapper, bin.path(), &args, &[("DICOM_AEC", "LB-SCP")]);
+    out.assert_code(0).assert_within(QUICK);
+    assert!(
+        out.output().is_empty(),
+        "a healthy check prints nothing\n{out}"
+    );
+    lb_wrapper(
+        &wrapper,
+        bin.path(),
+        &args,
+        &[("DICOM_AEC", "LB-SCP"), ("DICOM_VERBOSE", "1")],
+    )
+    .assert_code(0)
+    .assert_mentions("TLS 1.3");
+    // Without TLS, the TLS port does not answer DICOM: the wrapper's options are what made it work.
+    lb_check(bin.path(), &args, &[("DICOM_AEC", "LB-SCP")]).assert_code(71);
     // The same script and options with DCMTK's echoscu: also healthy (nothing to edit when swapping).
     let dcmtk_echoscu = dcmtk("echoscu");
     let mut env_dcmtk = env.to_vec();
@@ -146,8 +220,18 @@ fn lb_script_over_tls_healthy_then_stopped() {
         .assert_code(0)
         .assert_within(QUICK);
     lb_check(bin.path(), &args, &env_dcmtk).assert_code(0);
+    lb_wrapper(&wrapper, bin.path(), &args, &[("DICOM_AEC", "LB-SCP")])
+        .assert_code(0)
+        .assert_within(QUICK);
     drop(scp);
     lb_check(bin.path(), &args, &env)
         .assert_code(63)
         .assert_within(QUICK);
+    let out = lb_wrapper(&wrapper, bin.path(), &args, &[]);
+    out.assert_code(63).assert_within(QUICK);
+    assert_eq!(
+        out.stderr.lines().count(),
+        1,
+        "a failed check prints one line with the reason\n{out}"
+    );
 }

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Instant;
 
 use echoprobe_tests::env::dcmtk;
-use echoprobe_tests::peers::{echoprobe_scp, echoprobe_scp_on, haproxy, storescp};
+use echoprobe_tests::peers::{echoprobe_scp, echoprobe_scp_on, haproxy, storescp, SilentPeer};
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::{echoprobe, echoprobe_bin, free_port, run, setup, Outcome, CALLING_AE};
 
@@ -220,6 +220,137 @@ fn haproxy_calling_convention() {
         .assert_code(1)
         .assert_mentions("usage:")
         .assert_within(QUICK);
+}
+
+/// Per-node called AE titles from the map file: by HAProxy's server name first, then `RIP:RPORT`, then RIP; keys
+/// are whole strings (no prefixes, no patterns), odd names included; no match or no file: DICOM_AEC.
+#[test]
+fn called_ae_titles_from_the_map_file() {
+    setup();
+    let bin = echoscu_dir();
+    let one = echoprobe_scp(&["-aet", "PACS-ONE", "--require-called-aet"]);
+    let two = echoprobe_scp(&["-aet", "PACS-TWO", "--require-called-aet"]);
+    let (p1, p2) = (one.port_arg(), two.port_arg());
+    let map = bin.path().join("dicom-aec.map");
+    std::fs::write(
+        &map,
+        format!(
+            "# server name or address, called AE title\n\
+             pacs1 PACS-ONE\n\
+             pacs1.x WRONG\n\
+             p*     WRONG\n\
+             odd-name.$(x)`y` PACS-TWO\n\
+             127.0.0.1:{p2} PACS-TWO\n\
+             127.0.0.2 PACS-ONE\n\
+             127.0.0.1 LB-SCP\n\
+             ::1 PACS-ONE"
+        ),
+    )
+    .expect("write map");
+    let map_s = map.display().to_string();
+    let with_map = |extra: &[(&'static str, &str)]| {
+        let mut env = vec![("DICOM_AEC_MAP", map_s.clone())];
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        env
+    };
+    let check = |args: &[&str], env: &[(&str, String)]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        lb_check(bin.path(), args, &env)
+    };
+    // HAProxy: the server name picks the title, whatever the address says.
+    for (name, port) in [("pacs1", &p1), ("odd-name.$(x)`y`", &p2)] {
+        let env = with_map(&[
+            ("HAPROXY_SERVER_NAME", name),
+            ("HAPROXY_SERVER_ADDR", "127.0.0.1"),
+            ("HAPROXY_SERVER_PORT", port),
+        ]);
+        check(&["NOT_USED", "NOT_USED", "127.0.0.1", port], &env)
+            .assert_code(0)
+            .assert_within(QUICK);
+    }
+    // A name that is only a prefix, or matches a `p*` key as a pattern, does not count: RIP:RPORT / RIP decide.
+    let env = with_map(&[("HAPROXY_SERVER_NAME", "pacs")]);
+    check(&["NOT_USED", "NOT_USED", "127.0.0.1", &p2], &env)
+        .assert_code(0)
+        .assert_within(QUICK);
+    check(&["NOT_USED", "NOT_USED", "127.0.0.1", &p1], &env)
+        .assert_code(61)
+        .assert_mentions("1/1/7")
+        .assert_within(QUICK);
+    // The 4-argument form of other load balancers: by RIP:RPORT, else by RIP (127.0.0.1 maps to LB-SCP: rejected).
+    check(&["192.0.2.10", "104", "127.0.0.1", &p2], &with_map(&[]))
+        .assert_code(0)
+        .assert_within(QUICK);
+    check(&["192.0.2.10", "104", "127.0.0.1", &p1], &with_map(&[]))
+        .assert_code(61)
+        .assert_within(QUICK);
+    // IPv6 by address, bracketed or not.
+    let six = echoprobe_scp_on("::1", &["-aet", "PACS-ONE", "--require-called-aet"]);
+    for rip in ["::1", "[::1]"] {
+        check(&["::", "104", rip, &six.port_arg()], &with_map(&[]))
+            .assert_code(0)
+            .assert_within(QUICK);
+    }
+    // No map file: DICOM_AEC, as before.
+    let none = [
+        ("DICOM_AEC_MAP", format!("{map_s}.missing")),
+        ("DICOM_AEC", "PACS-ONE".to_string()),
+    ];
+    check(&["192.0.2.10", "104", "127.0.0.1", &p1], &none)
+        .assert_code(0)
+        .assert_within(QUICK);
+    one.peer.wait_log("PACS-ONE <- ", QUICK);
+    two.peer.wait_log("PACS-TWO <- ", QUICK);
+}
+
+/// A healthy check prints nothing (load balancers put the check's output in their log); a failed one prints one
+/// line on stderr with the reason; DICOM_VERBOSE=1 brings the summary line back.
+#[test]
+fn quiet_when_healthy_one_line_when_not() {
+    setup();
+    let bin = echoscu_dir();
+    let mut scp = echoprobe_scp(&["-aet", "LB-SCP"]);
+    let port = scp.port_arg();
+    let args = ["192.0.2.10", "104", "127.0.0.1", &port];
+    let out = lb_check(bin.path(), &args, &[]);
+    out.assert_code(0).assert_within(QUICK);
+    assert!(out.output().is_empty(), "healthy and quiet\n{out}");
+    lb_check(bin.path(), &args, &[("DICOM_VERBOSE", "1")])
+        .assert_code(0)
+        .assert_mentions("healthy");
+    scp.peer.kill();
+    let out = lb_check(bin.path(), &args, &[]);
+    out.assert_code(63).assert_within(QUICK);
+    assert!(out.stdout.is_empty(), "nothing on stdout\n{out}");
+    assert_eq!(
+        out.stderr.lines().collect::<Vec<_>>(),
+        [format!(
+            "echoscu: cannot connect to 127.0.0.1:{port}: Connection refused (os error 111)"
+        )],
+        "one line with the reason\n{out}"
+    );
+}
+
+/// A node that accepts the connection and never answers: the script's default deadline (4 s) ends the check
+/// with echoprobe's 72 before a load balancer's 5 s interval would kill it; DICOM_DEADLINE changes it.
+#[test]
+fn silent_node_hits_the_default_deadline() {
+    setup();
+    let bin = echoscu_dir();
+    let silent = SilentPeer::start();
+    let port = silent.port.to_string();
+    let args = ["192.0.2.10", "104", "127.0.0.1", &port];
+    let out = lb_check(bin.path(), &args, &[]);
+    out.assert_code(72)
+        .assert_within(Duration::from_millis(4900));
+    assert!(
+        out.elapsed >= Duration::from_millis(3900),
+        "the deadline is 4 s\n{out}"
+    );
+    lb_check(bin.path(), &args, &[("DICOM_DEADLINE", "1")])
+        .assert_code(72)
+        .assert_within(Duration::from_millis(1900));
+    assert!(silent.accepted() >= 2, "both checks reached the node");
 }
 
 #[test]
@@ -551,4 +682,197 @@ fn kubernetes_readiness_command_works() {
     scp.peer.wait_log("PACS <- K8S-READINESS: accepted", QUICK);
     scp.peer.kill();
     probe(&port).assert_code(63).assert_within(QUICK);
+}
+
+// ---- Debian's stock haproxy.cfg with the example merged as examples/haproxy/README.md says ----------------
+
+/// Where Debian's haproxy package installs its configuration.
+const DEBIAN_CFG: &str = "/etc/haproxy/haproxy.cfg";
+/// The README's steps, run as written with DEBIAN_CFG swapped for a copy (from the repository's top directory).
+const STEP_CHROOT: &str = "sed -i 's/^[[:space:]]*chroot[[:space:]]/#&/' /etc/haproxy/haproxy.cfg";
+const STEP_APPEND: &str = "cat examples/haproxy/haproxy.cfg >> /etc/haproxy/haproxy.cfg";
+
+/// The first word of `cmd`'s stdout lines, for `md5sum` and `dpkg-query`.
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = run(cmd, HARD);
+    out.assert_code(0);
+    out.stdout
+}
+
+/// Debian's stock haproxy.cfg, exactly as the package installed it: its MD5 must equal the conffile hash dpkg
+/// recorded (a locally edited file would not test what a new user starts from).
+fn debian_stock_cfg() -> String {
+    let conffiles =
+        stdout_of(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}", "haproxy"]));
+    let want = conffiles
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(DEBIAN_CFG))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("dpkg knows no conffile {DEBIAN_CFG}:\n{conffiles}"))
+        .to_string();
+    let got = stdout_of(Command::new("md5sum").arg(DEBIAN_CFG));
+    let got = got.split_whitespace().next().unwrap_or_default();
+    assert_eq!(
+        got, want,
+        "{DEBIAN_CFG} is not Debian's stock file (md5 {got}, package {want}): \
+         reinstall it with `apt-get install --reinstall -o Dpkg::Options::=--force-confask haproxy`"
+    );
+    std::fs::read_to_string(DEBIAN_CFG).unwrap_or_else(|e| panic!("{DEBIAN_CFG}: {e}"))
+}
+
+/// Debian's stock haproxy.cfg, the README's `sed` and `cat` run on a copy, and the example's `listen dicom` pointed
+/// at a live node (pacs1, its own AE title from the map file) and a silent one (pacs2). Swapped for the test and
+/// nothing else: addresses, ports, the stats socket, `external-check path`/`command` (a wrapper naming the map
+/// file), a log target the test reads (`log stdout`), and `user`/`group` only where setuid is impossible (a user
+/// namespace). HAProxy must mark pacs1 UP (0) and pacs2 DOWN with echoprobe's deadline (72, in its log: the
+/// script ends before HAProxy's `inter 5s` would kill it), pass C-ECHO through the frontend to pacs1 (`mode tcp`
+/// despite Debian's `mode http` defaults), print nothing for healthy checks, and log 63 once pacs1 stops.
+#[test]
+fn haproxy_debian_stock_config_with_the_example_merged() {
+    setup();
+    let stock = debian_stock_cfg();
+    assert!(stock.contains("chroot /var/lib/haproxy") && stock.contains("mode\thttp"));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(repo.join("examples/haproxy/README.md")).expect("README");
+    for step in [STEP_CHROOT, STEP_APPEND] {
+        assert!(
+            readme.contains(step),
+            "examples/haproxy/README.md no longer says `{step}`"
+        );
+    }
+    let bin = echoscu_dir();
+    let work = TempDir::new("haproxy-debian");
+    let cfg = work.path().join("haproxy.cfg");
+    std::fs::write(&cfg, &stock).expect("copy haproxy.cfg");
+    let steps =
+        [STEP_CHROOT, STEP_APPEND].map(|s| s.replace(DEBIAN_CFG, &cfg.display().to_string()));
+    let mut sh = Command::new("/bin/sh");
+    sh.current_dir(&repo).arg("-ec").arg(steps.join("\n"));
+    run(&mut sh, HARD).assert_code(0);
+    let merged = std::fs::read_to_string(&cfg).expect("merged haproxy.cfg");
+    assert!(!merged.contains("\n\tchroot"), "chroot still on:\n{merged}");
+
+    let mut pacs1 = echoprobe_scp(&["-aet", "PACS-ONE", "--require-called-aet"]);
+    let pacs2 = SilentPeer::start();
+    let (front, probe_front) = (free_port(), free_port());
+    let map = bin.path().join("dicom-aec.map");
+    std::fs::write(&map, "pacs1 PACS-ONE\npacs2 PACS-TWO\n").expect("write map");
+    let wrapper = bin.path().join("dicom-c-echo-wrapper.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nDICOM_AEC_MAP={} exec {} \"$@\"\n",
+            map.display(),
+            script().display()
+        ),
+    )
+    .expect("write wrapper");
+    let mut perm = std::fs::metadata(&wrapper).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&wrapper, perm).expect("chmod");
+    let sock = work.path().join("admin.sock");
+    let swaps = [
+        (
+            "/run/haproxy/admin.sock".to_string(),
+            sock.display().to_string(),
+        ),
+        ("bind :104\n".into(), format!("bind 127.0.0.1:{front}\n")),
+        (
+            "bind :11112\n".into(),
+            format!("bind 127.0.0.1:{probe_front}\n"),
+        ),
+        ("192.0.2.21:104".into(), format!("127.0.0.1:{}", pacs1.port)),
+        ("192.0.2.22:104".into(), format!("127.0.0.1:{}", pacs2.port)),
+        (
+            "agent-addr 192.0.2.15".into(),
+            "agent-addr 127.0.0.1".into(),
+        ),
+        (
+            "external-check path \"/usr/local/bin:/usr/bin:/bin\"".into(),
+            format!("external-check path \"{}\"", path_with(bin.path())),
+        ),
+        (
+            "external-check command /usr/local/lib/echoprobe/dicom-c-echo.sh".into(),
+            format!("external-check command {}", wrapper.display()),
+        ),
+    ];
+    let mut config = merged.clone();
+    for (from, to) in &swaps {
+        assert!(config.contains(from.as_str()), "{from:?} not in:\n{config}");
+        config = config.replace(from.as_str(), to);
+    }
+    // setuid to `haproxy` needs real root; in `unshare -r` (test.sh as non-root) only uid 0 is mapped.
+    let uid_map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+    if uid_map.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"] {
+        config = config
+            .replace("\tuser haproxy\n", "")
+            .replace("\tgroup haproxy\n", "");
+    }
+    // In the first `global`: a proxy's `log global` copies the loggers declared before it.
+    config = config.replacen("global\n", "global\n\tlog stdout format raw local0\n", 1);
+    let lb = haproxy(&config, front);
+    let lb_log = || lb.log();
+
+    wait_verdicts(
+        &sock,
+        "dicom",
+        &[("pacs1", "UP PROCOK 0"), ("pacs2", "DOWN PROCERR 72")],
+        Duration::from_secs(40),
+        &lb_log,
+    );
+    let log = lb.log();
+    assert!(
+        log.lines()
+            .any(|l| l
+                .starts_with("Server dicom/pacs2 is DOWN, reason: External check error, code: 72")),
+        "HAProxy logs the script's code:\n{log}"
+    );
+    assert!(!log.contains("External check timeout"), "{log}");
+    // DICOM through HAProxy's frontend, answered by pacs1 (leastconn; pacs2 is DOWN).
+    for _ in 0..2 {
+        run(
+            &mut echoprobe([
+                "-aet",
+                CALLING_AE,
+                "-aec",
+                "PACS-ONE",
+                "127.0.0.1",
+                &front.to_string(),
+            ]),
+            HARD,
+        )
+        .assert_code(0)
+        .assert_within(QUICK);
+    }
+    pacs1
+        .peer
+        .wait_log(&format!("PACS-ONE <- {CALLING_AE}: accepted"), QUICK);
+    // Healthy checks print nothing; each failed one prints one line with the reason.
+    let log = lb.log();
+    let check_lines: Vec<&str> = log.lines().filter(|l| l.starts_with("echoscu:")).collect();
+    assert!(
+        !check_lines.is_empty()
+            && check_lines.iter().all(|l| l.contains(&format!(
+                "127.0.0.1:{}",
+                pacs2.port
+            )) && l.contains("deadline")),
+        "only pacs2's failures, one line each:\n{log}"
+    );
+
+    pacs1.peer.kill();
+    wait_verdicts(
+        &sock,
+        "dicom",
+        &[("pacs1", "DOWN PROCERR 63"), ("pacs2", "DOWN PROCERR 72")],
+        Duration::from_secs(40),
+        &lb_log,
+    );
+    let log = lb.log();
+    assert!(
+        log.lines()
+            .any(|l| l
+                .starts_with("Server dicom/pacs1 is DOWN, reason: External check error, code: 63")),
+        "{log}"
+    );
+    println!("haproxy printed:\n{log}");
 }
