@@ -33,7 +33,8 @@ impl Outcome {
 
     /// Fail the test unless the command exited with `code`, showing everything it printed.
     #[track_caller]
-    pub fn assert_code(&self, code: i32) -> &Self {
+    pub fn assert_code(&self, code: impl Into<i32>) -> &Self {
+        let code = code.into();
         assert!(
             self.code == Some(code) && !self.timed_out,
             "expected exit code {code}, got {}\n{self}",
@@ -59,6 +60,26 @@ impl Outcome {
         assert!(
             self.output().contains(needle),
             "output does not mention {needle:?}\n{self}"
+        );
+        self
+    }
+
+    /// Fail the test unless stderr contains `needle`.
+    #[track_caller]
+    pub fn assert_stderr(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr does not mention {needle:?}\n{self}"
+        );
+        self
+    }
+
+    /// Fail the test unless stdout contains `needle`.
+    #[track_caller]
+    pub fn assert_stdout(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout does not mention {needle:?}\n{self}"
         );
         self
     }
