@@ -57,29 +57,26 @@ impl Outcome {
     /// Fail the test unless stdout or stderr contains `needle`.
     #[track_caller]
     pub fn assert_mentions(&self, needle: &str) -> &Self {
-        assert!(
-            self.output().contains(needle),
-            "output does not mention {needle:?}\n{self}"
-        );
-        self
+        self.assert_in("output", &self.output(), needle)
     }
 
     /// Fail the test unless stderr contains `needle`.
     #[track_caller]
     pub fn assert_stderr(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr does not mention {needle:?}\n{self}"
-        );
-        self
+        self.assert_in("stderr", &self.stderr, needle)
     }
 
     /// Fail the test unless stdout contains `needle`.
     #[track_caller]
     pub fn assert_stdout(&self, needle: &str) -> &Self {
+        self.assert_in("stdout", &self.stdout, needle)
+    }
+
+    #[track_caller]
+    fn assert_in(&self, what: &str, text: &str, needle: &str) -> &Self {
         assert!(
-            self.stdout.contains(needle),
-            "stdout does not mention {needle:?}\n{self}"
+            text.contains(needle),
+            "{what} does not mention {needle:?}\n{self}"
         );
         self
     }

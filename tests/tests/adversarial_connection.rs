@@ -74,6 +74,7 @@ fn close_mid_ac() {
         peer(|c| {
             let rq = c.read_rq();
             let ac = ac_context_1(&rq, 16_384);
+            // Then the script ends: the connection closes.
             c.send(&ac[..ac.len() / 2]);
             vec![]
         }),

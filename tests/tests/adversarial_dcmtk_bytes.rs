@@ -29,7 +29,7 @@ use std::net::TcpStream;
 use echoprobe_tests::codes::{ABORTED, CLOSED, CONNECT_TIMEOUT, DEADLINE, HEALTHY, REJECTED};
 use echoprobe_tests::scripted::dcmtk::{self, hex, ABORT_PROVIDER, REJECT_1_1_3};
 use echoprobe_tests::scripted::pdu::ABORT;
-use echoprobe_tests::scripted::{check, peer, quick, Conn, ScriptedPeer, HARD, SHORT};
+use echoprobe_tests::scripted::{after_rq, check, peer, quick, Conn, ScriptedPeer, HARD, SHORT};
 use echoprobe_tests::{echoprobe, run, setup, Outcome};
 
 /// A bound for what the former unit tests checked to finish "at once" around a sub-second timer.
@@ -52,9 +52,11 @@ fn dcmtk_peer(then: fn(&mut Conn) -> Vec<u8>) -> ScriptedPeer {
     })
 }
 
-/// Fails the test unless a line of stderr ends with `suffix`.
+/// A verdict within `scripted::FAST`: exit `code`, and a line of stderr ends with `suffix` (the
+/// end of the failure's message).
 #[track_caller]
-fn assert_stderr_line_ends_with(out: &Outcome, suffix: &str) {
+fn verdict_ends_with(peer: ScriptedPeer, code: u8, suffix: &str) {
+    let (out, _) = quick(peer, &[], code);
     assert!(
         out.stderr.lines().any(|l| l.trim_end().ends_with(suffix)),
         "no line of stderr ends with {suffix:?}\n{out}"
@@ -75,20 +77,13 @@ fn healthy_against_dcmtk_bytes() {
 
 #[test]
 fn rejected_by_dcmtk() {
-    let p = peer(|c| {
-        c.read_rq();
-        c.send(&hex(REJECT_1_1_3));
-        c.rest()
-    });
-    let (out, _) = quick(p, &[], REJECTED);
-    assert_stderr_line_ends_with(&out, "(1/1/3)");
+    verdict_ends_with(after_rq(|_| hex(REJECT_1_1_3)), REJECTED, "(1/1/3)");
 }
 
 #[test]
 fn close_instead_of_the_response() {
     // The C-ECHO-RQ is read, so the close is an orderly FIN, not a reset.
-    let (out, _) = quick(dcmtk_peer(|_| vec![]), &[], CLOSED);
-    assert_stderr_line_ends_with(&out, "before the C-ECHO-RSP");
+    verdict_ends_with(dcmtk_peer(|_| vec![]), CLOSED, "before the C-ECHO-RSP");
 }
 
 #[test]
@@ -97,8 +92,7 @@ fn provider_abort_instead_of_the_response() {
         c.send(&hex(ABORT_PROVIDER));
         c.rest()
     });
-    let (out, _) = quick(p, &[], ABORTED);
-    assert_stderr_line_ends_with(&out, "(2/0)");
+    verdict_ends_with(p, ABORTED, "(2/0)");
 }
 
 #[test]

@@ -10,6 +10,25 @@ use echoprobe_tests::scripted::pdu::{
 };
 use echoprobe_tests::scripted::{after_echo, after_rq, fast, peer, quick, violation};
 
+/// A violation: the peer answers with a C-ECHO-RSP (message ID right, status success) that
+/// `change` makes wrong.
+fn rsp_changed(change: fn(&mut Command<'_>)) {
+    violation(after_echo(move |pc, id| {
+        let mut cmd = Command::echo_rsp(id, 0);
+        change(&mut cmd);
+        command(pc, &cmd)
+    }));
+}
+
+/// A violation: the peer answers with a C-ECHO-RSP command set that `change` makes wrong.
+fn rsp_set_changed(change: fn(&mut Vec<u8>)) {
+    violation(after_echo(move |pc, id| {
+        let mut set = command_set(&Command::echo_rsp(id, 0));
+        change(&mut set);
+        pdata(pc, &set, 1, 1)
+    }));
+}
+
 #[test]
 fn wrong_message_id() {
     violation(after_echo(|pc, id| echo_rsp(pc, id.wrapping_add(1), 0)));
@@ -17,11 +36,7 @@ fn wrong_message_id() {
 
 #[test]
 fn wrong_command_field_c_store_rsp() {
-    violation(after_echo(|pc, id| {
-        let mut cmd = Command::echo_rsp(id, 0);
-        cmd.command_field = 0x8001;
-        command(pc, &cmd)
-    }));
+    rsp_changed(|cmd| cmd.command_field = 0x8001);
 }
 
 #[test]
@@ -44,29 +59,19 @@ fn response_without_status() {
 
 #[test]
 fn response_announcing_a_data_set() {
-    violation(after_echo(|pc, id| {
-        let mut cmd = Command::echo_rsp(id, 0);
-        cmd.data_set_type = 0x0000;
-        command(pc, &cmd)
-    }));
+    // Data Set Type 0x0000: a data set follows (0x0101 would say none does).
+    rsp_changed(|cmd| cmd.data_set_type = 0x0000);
 }
 
 #[test]
 fn response_outside_group_0000() {
-    violation(after_echo(|pc, id| {
-        let mut set = command_set(&Command::echo_rsp(id, 0));
-        set.extend_from_slice(&element(0x0008_0016, VERIFICATION));
-        pdata(pc, &set, 1, 1)
-    }));
+    rsp_set_changed(|set| set.extend_from_slice(&element(0x0008_0016, VERIFICATION)));
 }
 
 #[test]
 fn response_with_a_wrong_group_length() {
-    violation(after_echo(|pc, id| {
-        let mut set = command_set(&Command::echo_rsp(id, 0));
-        set[8] = set[8].wrapping_add(2);
-        pdata(pc, &set, 1, 1)
-    }));
+    // The group length's value: the 4 bytes after the 8-byte element header.
+    rsp_set_changed(|set| set[8] = set[8].wrapping_add(2));
 }
 
 #[test]

@@ -8,24 +8,19 @@ use std::net::Shutdown;
 use echoprobe_core::wire::{AbortReason, AbortSource};
 use echoprobe_tests::codes::{HEALTHY, VIOLATION};
 use echoprobe_tests::scripted::pdu::{abort_pdu, echo_rsp, release_rq, ABORT, RELEASE_RP};
-use echoprobe_tests::scripted::{check, peer, quick, Conn, ScriptedPeer, TIMER_MAX, TIMER_MIN};
+use echoprobe_tests::scripted::{
+    check, peer, quick, Conn, ScriptedPeer, FAST, TIMER_MAX, TIMER_MIN,
+};
 
-#[test]
-fn release_rq_instead_of_response() {
-    // The peer walks away from an outstanding request: the echo did not complete. The core
-    // answers the release (A-RELEASE-RP) and the check calls it a violation; the peer then
-    // closes, as the releasing side must (PS3.8 AR-3).
-    let (out, seen) = quick(
-        peer(|c| {
-            c.up_to_echo();
-            c.send(&release_rq());
-            let seen = c.read_pdu().map(|p| vec![p[0]]).unwrap_or_default();
-            c.shutdown(Shutdown::Both);
-            seen
-        }),
-        &[],
-        VIOLATION,
-    );
+/// A peer that sends an A-RELEASE-RQ instead of the C-ECHO-RSP and then does `then`: a
+/// violation within `max`, and echoprobe answered the release with A-RELEASE-RP or A-ABORT.
+fn release_rq_instead_of_response_then(then: fn(&mut Conn) -> Vec<u8>, max: Duration) {
+    let p = peer(move |c| {
+        c.up_to_echo();
+        c.send(&release_rq());
+        then(c)
+    });
+    let (out, seen) = check(p, &[], VIOLATION, Duration::ZERO, max);
     assert!(
         seen == [RELEASE_RP] || seen == [ABORT],
         "echoprobe answered the release with {seen:02x?}\n{out}"
@@ -33,24 +28,25 @@ fn release_rq_instead_of_response() {
 }
 
 #[test]
+fn release_rq_instead_of_response() {
+    // The peer walks away from an outstanding request: the echo did not complete. The core
+    // answers the release (A-RELEASE-RP) and the check calls it a violation; the peer then
+    // closes, as the releasing side must (PS3.8 AR-3).
+    release_rq_instead_of_response_then(
+        |c| {
+            let seen = c.read_pdu().map(|p| vec![p[0]]).unwrap_or_default();
+            c.shutdown(Shutdown::Both);
+            seen
+        },
+        FAST,
+    );
+}
+
+#[test]
 fn release_rq_instead_of_response_then_no_close() {
     // As above, but the peer then keeps the connection open: waiting for it to close (ARTIM)
     // must be bounded like every other wait of a check (-ta here), not just by --deadline.
-    let (out, seen) = check(
-        peer(|c| {
-            c.up_to_echo();
-            c.send(&release_rq());
-            c.rest()
-        }),
-        &[],
-        VIOLATION,
-        Duration::ZERO,
-        TIMER_MAX,
-    );
-    assert!(
-        seen == [RELEASE_RP] || seen == [ABORT],
-        "echoprobe answered the release with {seen:02x?}\n{out}"
-    );
+    release_rq_instead_of_response_then(Conn::rest, TIMER_MAX);
 }
 
 /// A good association and echo, then `finish` instead of A-RELEASE-RP.

@@ -9,7 +9,9 @@ use echoprobe_tests::codes::{ACSE_TIMEOUT, DEADLINE, DIMSE_TIMEOUT, HEALTHY};
 use echoprobe_tests::scripted::pdu::{
     ac_context_1, echo_rsp, header, ABORT, ASSOCIATE_AC, RELEASE_RQ,
 };
-use echoprobe_tests::scripted::{check, peer, timer, ScriptedPeer, TIMER_MAX};
+use echoprobe_tests::scripted::{
+    after_echo, after_rq, check, peer, timer, ScriptedPeer, TIMER_MAX,
+};
 
 /// A peer that reads the A-ASSOCIATE-RQ and dribbles a good AC, 10 bytes a second (the AC would
 /// take about 19 s).
@@ -69,12 +71,7 @@ fn response_dribbled_within_the_timeout_is_healthy() {
 #[test]
 fn stall_mid_ac() {
     timer(
-        peer(|c| {
-            let rq = c.read_rq();
-            let ac = ac_context_1(&rq, 0);
-            c.send(&ac[..40]);
-            c.rest()
-        }),
+        after_rq(|rq| ac_context_1(rq, 0)[..40].to_vec()),
         ACSE_TIMEOUT,
     );
 }
@@ -82,12 +79,7 @@ fn stall_mid_ac() {
 #[test]
 fn stall_mid_response() {
     let (out, seen) = timer(
-        peer(|c| {
-            let (pc, id) = c.up_to_echo();
-            let rsp = echo_rsp(pc, id, 0);
-            c.send(&rsp[..20]);
-            c.rest()
-        }),
+        after_echo(|pc, id| echo_rsp(pc, id, 0)[..20].to_vec()),
         DIMSE_TIMEOUT,
     );
     assert_eq!(
@@ -99,14 +91,7 @@ fn stall_mid_response() {
 
 #[test]
 fn stall_after_ac_header() {
-    timer(
-        peer(|c| {
-            c.read_rq();
-            c.send(&header(ASSOCIATE_AC, 184));
-            c.rest()
-        }),
-        ACSE_TIMEOUT,
-    );
+    timer(after_rq(|_| header(ASSOCIATE_AC, 184)), ACSE_TIMEOUT);
 }
 
 #[test]
