@@ -15,7 +15,7 @@
 //! | `reject_is_61`                                     | [`rejected_by_dcmtk`]                                         |
 //! | `close_instead_of_ac_is_71`                        | `adversarial_connection::accept_then_close`                   |
 //! | `close_instead_of_rsp_is_71`                       | [`close_instead_of_the_response`]                             |
-//! | `no_rsp_is_a_dimse_timeout_67`                     | `adversarial_timers::no_response_to_the_echo`                 |
+//! | `no_rsp_is_a_dimse_timeout_67`                     | [`dimse_timeout_below_a_second`] (the 4 s timer: `adversarial_timers::no_response_to_the_echo`) |
 //! | `abort_instead_of_rsp_is_70`                       | [`provider_abort_instead_of_the_response`]                    |
 //! | `garbage_is_a_violation_69`                        | `adversarial_framing::unknown_pdu_type_instead_of_ac`         |
 //! | `slow_peer_hits_the_deadline_72`                   | [`deadline_while_waiting_for_the_response`]                   |
@@ -26,7 +26,9 @@ use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
 use std::net::TcpStream;
 
-use echoprobe_tests::codes::{ABORTED, CLOSED, CONNECT_TIMEOUT, DEADLINE, HEALTHY, REJECTED};
+use echoprobe_tests::codes::{
+    ABORTED, CLOSED, CONNECT_TIMEOUT, DEADLINE, DIMSE_TIMEOUT, HEALTHY, REJECTED,
+};
 use echoprobe_tests::scripted::dcmtk::{self, hex, ABORT_PROVIDER, REJECT_1_1_3};
 use echoprobe_tests::scripted::pdu::ABORT;
 use echoprobe_tests::scripted::{after_rq, check, peer, quick, Conn, ScriptedPeer, HARD, SHORT};
@@ -95,18 +97,25 @@ fn provider_abort_instead_of_the_response() {
     verdict_ends_with(p, ABORTED, "(2/0)");
 }
 
+/// DCMTK's peer saying nothing after the C-ECHO-RQ, echoprobe run with `extra`: exit `code`
+/// within [`SUB_SECOND_TIMER`], and echoprobe aborts.
+#[track_caller]
+fn silent_after_the_echo(extra: &[&str], code: u8) {
+    let p = dcmtk_peer(|c| c.rest());
+    let (out, seen) = check(p, extra, code, Duration::ZERO, SUB_SECOND_TIMER);
+    assert_eq!(seen, [ABORT], "{out}");
+}
+
+#[test]
+fn dimse_timeout_below_a_second() {
+    // Fractions of a second are honoured.
+    silent_after_the_echo(&["-td", "0.3"], DIMSE_TIMEOUT);
+}
+
 #[test]
 fn deadline_while_waiting_for_the_response() {
     // -td longer than the whole deadline: the deadline decides.
-    let p = dcmtk_peer(|c| c.rest());
-    let (out, seen) = check(
-        p,
-        &["-td", "20", "--deadline", "0.4"],
-        DEADLINE,
-        Duration::ZERO,
-        SUB_SECOND_TIMER,
-    );
-    assert_eq!(seen, [ABORT], "{out}");
+    silent_after_the_echo(&["-td", "20", "--deadline", "0.4"], DEADLINE);
 }
 
 /// A listener on 127.0.0.1 whose accept queue is full: Linux drops further SYNs, as a black-holed
