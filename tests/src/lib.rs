@@ -18,12 +18,17 @@
 //! * [`peers`]: ready-made peers: DCMTK `storescp`/`dcmqrscp`, pynetdicom echoscp, `echoprobe scp`, a
 //!   silent TCP listener.
 //! * [`echoprobe`]: the echoprobe binary under test.
+//! * [`codes`]: echoprobe's exit codes, the one copy every test uses.
+//! * [`scripted`]: scripted peers on 127.0.0.1 that misbehave in exactly one way, and the check
+//!   that runs echoprobe against one.
 
+pub mod codes;
 pub mod echoprobe;
 pub mod env;
 pub mod net;
 pub mod peers;
 pub mod process;
+pub mod scripted;
 
 pub use echoprobe::{echoprobe, echoprobe_bin};
 pub use env::setup;

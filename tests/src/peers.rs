@@ -136,6 +136,16 @@ pub fn py_echoscu(port: u16, extra: &[&str]) -> Command {
     cmd
 }
 
+/// A `Command` for DCMTK's `echoscu -aet AET -aec AEC [extra] 127.0.0.1 PORT` (exit 0 healthy,
+/// 1 otherwise).
+pub fn dcmtk_echoscu(aet: &str, aec: &str, port: u16, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(dcmtk("echoscu"));
+    cmd.args(["-aet", aet, "-aec", aec])
+        .args(extra)
+        .args(["127.0.0.1", &port.to_string()]);
+    cmd
+}
+
 /// `echoprobe scp -v --bind 127.0.0.1 [args] PORT`.
 pub fn echoprobe_scp(args: &[&str]) -> Server {
     echoprobe_scp_on("127.0.0.1", args)

@@ -33,7 +33,8 @@ impl Outcome {
 
     /// Fail the test unless the command exited with `code`, showing everything it printed.
     #[track_caller]
-    pub fn assert_code(&self, code: i32) -> &Self {
+    pub fn assert_code(&self, code: impl Into<i32>) -> &Self {
+        let code = code.into();
         assert!(
             self.code == Some(code) && !self.timed_out,
             "expected exit code {code}, got {}\n{self}",
@@ -56,9 +57,26 @@ impl Outcome {
     /// Fail the test unless stdout or stderr contains `needle`.
     #[track_caller]
     pub fn assert_mentions(&self, needle: &str) -> &Self {
+        self.assert_in("output", &self.output(), needle)
+    }
+
+    /// Fail the test unless stderr contains `needle`.
+    #[track_caller]
+    pub fn assert_stderr(&self, needle: &str) -> &Self {
+        self.assert_in("stderr", &self.stderr, needle)
+    }
+
+    /// Fail the test unless stdout contains `needle`.
+    #[track_caller]
+    pub fn assert_stdout(&self, needle: &str) -> &Self {
+        self.assert_in("stdout", &self.stdout, needle)
+    }
+
+    #[track_caller]
+    fn assert_in(&self, what: &str, text: &str, needle: &str) -> &Self {
         assert!(
-            self.output().contains(needle),
-            "output does not mention {needle:?}\n{self}"
+            text.contains(needle),
+            "{what} does not mention {needle:?}\n{self}"
         );
         self
     }

@@ -4,20 +4,17 @@
 use core::time::Duration;
 use std::process::Command;
 
-use echoprobe_tests::env::{dcmtk, interfaces};
+use echoprobe_tests::env::interfaces;
 use echoprobe_tests::peers::{
-    dcmqrscp, haproxy, py_echoscp, py_echoscu, storescp, PyScpOptions, SilentPeer,
+    self, dcmqrscp, haproxy, py_echoscp, py_echoscu, storescp, PyScpOptions, SilentPeer,
 };
 use echoprobe_tests::{free_port, run, setup, CALLING_AE};
 
 const HARD: Duration = Duration::from_secs(30);
 
+/// DCMTK's echoscu calling as [`CALLING_AE`].
 fn dcmtk_echoscu(aec: &str, port: u16, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(dcmtk("echoscu"));
-    cmd.args(["-aet", CALLING_AE, "-aec", aec])
-        .args(extra)
-        .args(["127.0.0.1", &port.to_string()]);
-    cmd
+    peers::dcmtk_echoscu(CALLING_AE, aec, port, extra)
 }
 
 #[test]
