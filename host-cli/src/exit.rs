@@ -9,45 +9,45 @@ use echoprobe_core::dimse::StatusClass;
 use echoprobe_core::time::Duration;
 
 /// Healthy: association accepted, every C-ECHO answered with status 0x0000.
-pub(crate) const HEALTHY: u8 = 0;
+pub const HEALTHY: u8 = 0;
 /// Command line syntax error or bad option value (also: an option we recognize but refuse, like `+pa`).
-pub(crate) const USAGE: u8 = 1;
+pub const USAGE: u8 = 1;
 /// Local error: cannot resolve the peer name, cannot create a socket, local I/O error.
-pub(crate) const LOCAL: u8 = 60;
+pub const LOCAL: u8 = 60;
 /// Association rejected (A-ASSOCIATE-RJ).
-pub(crate) const REJECTED: u8 = 61;
+pub const REJECTED: u8 = 61;
 /// Connection refused, host or network unreachable.
-pub(crate) const UNREACHABLE: u8 = 63;
+pub const UNREACHABLE: u8 = 63;
 /// Connect timeout.
-pub(crate) const CONNECT_TIMEOUT: u8 = 64;
+pub const CONNECT_TIMEOUT: u8 = 64;
 /// Association accepted but no presentation context accepted.
-pub(crate) const NO_PRESENTATION_CONTEXT: u8 = 65;
+pub const NO_PRESENTATION_CONTEXT: u8 = 65;
 /// No A-ASSOCIATE-AC/RJ in time.
-pub(crate) const ACSE_TIMEOUT: u8 = 66;
+pub const ACSE_TIMEOUT: u8 = 66;
 /// No C-ECHO-RSP in time.
-pub(crate) const DIMSE_TIMEOUT: u8 = 67;
+pub const DIMSE_TIMEOUT: u8 = 67;
 /// C-ECHO-RSP with a non-success status.
-pub(crate) const FAILURE_STATUS: u8 = 68;
+pub const FAILURE_STATUS: u8 = 68;
 /// Protocol violation by the peer (we sent A-ABORT).
-pub(crate) const VIOLATION: u8 = 69;
+pub const VIOLATION: u8 = 69;
 /// Association aborted by the peer before the echo completed.
-pub(crate) const ABORTED: u8 = 70;
+pub const ABORTED: u8 = 70;
 /// Peer closed the connection before the echo completed.
-pub(crate) const CLOSED: u8 = 71;
+pub const CLOSED: u8 = 71;
 /// Overall deadline reached.
-pub(crate) const DEADLINE: u8 = 72;
+pub const DEADLINE: u8 = 72;
 /// TLS handshake failed (protocol error, no common version or suite, alert from the peer, not TLS at all).
-pub(crate) const TLS_HANDSHAKE: u8 = 80;
+pub const TLS_HANDSHAKE: u8 = 80;
 /// The peer's certificate is not trusted (unknown CA, bad signature, wrong usage, no certificate).
-pub(crate) const TLS_UNTRUSTED: u8 = 81;
+pub const TLS_UNTRUSTED: u8 = 81;
 /// The peer's certificate is expired or not yet valid.
-pub(crate) const TLS_EXPIRED: u8 = 82;
+pub const TLS_EXPIRED: u8 = 82;
 /// The peer's certificate is not valid for the peer name (only with `--verify-host-name`).
-pub(crate) const TLS_NAME_MISMATCH: u8 = 83;
+pub const TLS_NAME_MISMATCH: u8 = 83;
 /// Our key, certificate or trusted certificate files are unreadable or unusable.
-pub(crate) const TLS_LOCAL_FILES: u8 = 84;
+pub const TLS_LOCAL_FILES: u8 = 84;
 /// The peer requires a client certificate that we did not send.
-pub(crate) const TLS_CERT_REQUIRED: u8 = 85;
+pub const TLS_CERT_REQUIRED: u8 = 85;
 
 /// The TLS failures that have their own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
