@@ -1214,7 +1214,7 @@ output:
 {table}",
         calling = defaults::CALLING_AE,
         called = defaults::CALLED_AE,
-        table = exit::TABLE,
+        table = exit::help_table(),
     )
 }
 
@@ -1303,7 +1303,7 @@ options:
 The demo exits with the check's exit code:
 {table}",
         ae = defaults::SCP_AE,
-        table = exit::TABLE,
+        table = exit::help_table(),
     )
 }
 

@@ -510,7 +510,7 @@ fn summary(o: &EchoOptions, r: &CheckResult) -> String {
 fn json(o: &EchoOptions, r: &CheckResult) -> String {
     let (result, message, warning) = match &r.verdict {
         Ok(release) => (
-            "healthy".to_string(),
+            exit::End::Healthy.result().to_string(),
             summary(o, r),
             release_warning(*release),
         ),

@@ -110,9 +110,8 @@ fn verbatim(text: &str) -> String {
 
 /// EXIT STATUS, the echoscu syntax and how to install these pages, after clap_mangen's sections.
 fn extra_sections() -> String {
-    let table = exit::TABLE
-        .strip_prefix("exit codes:\n")
-        .unwrap_or(exit::TABLE);
+    let full = exit::help_table();
+    let table = full.strip_prefix("exit codes:\n").unwrap_or(&full);
     format!(
         ".SH \"ECHOSCU SYNTAX\"\n\
          Every option also takes DCMTK echoscu's spelling, shown in brackets before its help: \
