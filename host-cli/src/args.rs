@@ -18,21 +18,9 @@ use core::time::Duration;
 use clap::{ArgAction, Parser};
 
 use crate::exit::{self, Failure};
-use crate::logcfg::LogConfig;
+use crate::log::config::LogConfig;
+use crate::log::Verbosity;
 use crate::tls::{self, TlsCli, TlsOptions};
-
-/// How much to print. DCMTK's `-q`, `-v`, `-d` and `-ll LEVEL`; the last one given wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Verbosity {
-    /// Errors only (one line on stderr); no summary, no warnings.
-    Quiet,
-    /// The one-line summary on stdout, warnings and errors on stderr.
-    Normal,
-    /// Plus the negotiation (what we proposed, what the peer accepted) and each echo.
-    Verbose,
-    /// Plus hex dumps of every PDU sent and received.
-    Debug,
-}
 
 /// The transfer syntaxes `-pts N` proposes the first N of, in DCMTK echoscu's order (3.6.7 has 38).
 pub(crate) const TRANSFER_SYNTAXES: [&str; 38] = [
@@ -863,7 +851,7 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
                     .to_string(),
             ));
         }
-        Some(path) => Some(crate::logcfg::load(path, prog)?),
+        Some(path) => Some(crate::log::config::load(path, prog)?),
     };
     let family = if cli.ipv4 {
         Family::V4
@@ -939,7 +927,7 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
                     .to_string(),
             ));
         }
-        Some(path) => Some(crate::logcfg::load(path, prog)?),
+        Some(path) => Some(crate::log::config::load(path, prog)?),
     };
     Ok(Invocation::Scp(ScpOptions {
         port: parse_port(cli.port, true)?,

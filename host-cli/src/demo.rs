@@ -8,9 +8,10 @@ use core::time::Duration;
 use std::net::TcpListener;
 use std::sync::mpsc;
 
-use crate::args::{defaults, DemoOptions, EchoOptions, ScpOptions, Verbosity};
+use crate::args::{defaults, DemoOptions, EchoOptions, ScpOptions};
 use crate::exit::{self, Failure};
 use crate::log::Log;
+use crate::log::Verbosity;
 use crate::{echo, scp};
 
 /// The demo check's calling AE title.

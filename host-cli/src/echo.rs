@@ -571,7 +571,7 @@ pub(crate) fn print_result(log: &Log, o: &EchoOptions, r: &CheckResult) {
             }
             if o.json {
                 crate::log::stdout_line(format_args!("{}", json(o, r)));
-            } else if log.verbosity > crate::args::Verbosity::Quiet {
+            } else if log.verbosity > crate::log::Verbosity::Quiet {
                 crate::log::stdout_line(format_args!("{}: {}", log.prog, summary(o, r)));
             }
         }
@@ -626,7 +626,7 @@ mod tests {
         // A listener that never answers: the kernel completes the connect, nobody reads.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port().to_string();
-        let log = Log::new("echoprobe", args::Verbosity::Quiet);
+        let log = Log::new("echoprobe", crate::log::Verbosity::Quiet);
 
         let o = options(&["-ta", "0.2", "127.0.0.1", &port]);
         let r = check(&Clock::start(), &o, &log);

@@ -10,10 +10,11 @@ mod echo;
 pub mod exit;
 mod generate;
 mod log;
-mod logcfg;
 mod net;
 mod scp;
 mod tls;
+
+pub use crate::log::Verbosity;
 
 use std::ffi::OsString;
 use std::io::Write as _;

@@ -142,7 +142,7 @@ pub(crate) fn serve_listener(
     let local = listener
         .local_addr()
         .map_err(|e| Failure::Local(format!("listener: {e}")))?;
-    if log.verbosity > crate::args::Verbosity::Quiet {
+    if log.verbosity > crate::log::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
             "{}: {}listening on {local}{} as {ae} (status 0x{:04X}, at most {} association{})",
             log.prog,
@@ -311,7 +311,7 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     let mut transport = match opened {
         Ok(t) => t,
         Err(why) => {
-            if s.log.verbosity > crate::args::Verbosity::Quiet {
+            if s.log.verbosity > crate::log::Verbosity::Quiet {
                 crate::log::stdout_line(format_args!(
                     "{}: {}{peer} (no A-ASSOCIATE-RQ): {why} ({})",
                     s.log.prog,
@@ -362,7 +362,7 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     if let Err(e) = result {
         record.finish(&format!("I/O error: {e}"));
     }
-    if s.log.verbosity > crate::args::Verbosity::Quiet {
+    if s.log.verbosity > crate::log::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
             "{}: {}{}",
             s.log.prog,
@@ -474,7 +474,8 @@ mod tests {
 
     #[test]
     fn over_the_limit_gets_rj_2_3_2_and_the_slot_comes_back() {
-        use crate::args::{self, Invocation, Verbosity};
+        use crate::args::{self, Invocation};
+        use crate::log::Verbosity;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let o = ScpOptions {

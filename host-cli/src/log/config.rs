@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::args::Verbosity;
+use super::level::Verbosity;
 use crate::exit::Failure;
 
 /// Where the console appender writes.
