@@ -20,6 +20,7 @@ use clap::{ArgAction, Parser};
 use crate::exit::{self, Failure};
 use crate::log::config::LogConfig;
 use crate::log::Verbosity;
+use crate::net::Family;
 use crate::tls::{self, TlsCli, TlsOptions};
 
 /// The transfer syntaxes `-pts N` proposes the first N of, in DCMTK echoscu's order (3.6.7 has 38).
@@ -140,17 +141,6 @@ pub(crate) struct EchoOptions {
     pub(crate) log_config: Option<LogConfig>,
     /// `-i4`/`-i6`/`-i0`: which addresses of the peer name to use.
     pub(crate) family: Family,
-}
-
-/// Which address family name resolution may return (DCMTK 3.6.8's `-i4`, `-i6`, `-i0`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
-    /// `-i0 --ip-auto` (our default): every address the resolver returns, in its order.
-    Any,
-    /// `-i4 --ipv4` (DCMTK's default): IPv4 addresses only.
-    V4,
-    /// `-i6 --ipv6`: IPv6 addresses only.
-    V6,
 }
 
 /// `echoprobe scp [options] port`.

@@ -92,7 +92,7 @@ pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
         show_arguments: false,
         tls: None,
         log_config: None,
-        family: crate::args::Family::V4,
+        family: crate::net::Family::V4,
     };
     let code = echo::run(prog, &options, &[]);
     // Let the SCP write its line about the association (it ends when our side closed).

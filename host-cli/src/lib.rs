@@ -15,6 +15,7 @@ mod scp;
 mod tls;
 
 pub use crate::log::Verbosity;
+pub use crate::net::Family;
 
 use std::ffi::OsString;
 use std::io::Write as _;
