@@ -13,9 +13,10 @@ use echoprobe_core::wire::{AeTitle, Uid};
 
 use crate::args::{EchoOptions, TRANSFER_SYNTAXES};
 use crate::exit::{self, Failure};
+use crate::link::{self, Link};
 use crate::log::{core_ms, json_str, ms, Log};
 use crate::net::{self, Clock, ConnectError, TcpTransport};
-use crate::tls::{self, ClientSetup, HandshakeError, Link, TlsTransport};
+use crate::tls::{self, ClientSetup, HandshakeError, TlsTransport};
 
 /// What one check found.
 #[derive(Debug)]
@@ -266,9 +267,9 @@ fn check_inner(
     let mut transport = match &tls {
         None => Link::Tcp(tcp),
         Some(setup) => {
-            let (t, session) = handshake(clock, o, log, &peer, tcp, setup)?;
+            let (link, session) = handshake(clock, o, log, &peer, tcp, setup)?;
             r.tls = Some(session);
-            Link::Tls(Box::new(t))
+            link
         }
     };
     let mut progress = Progress::default();
@@ -293,49 +294,40 @@ fn handshake(
     peer: &str,
     tcp: TcpTransport,
     setup: &ClientSetup,
-) -> Result<(TlsTransport, tls::Session), Failure> {
+) -> Result<(Link, tls::Session), Failure> {
     let started = clock.elapsed();
-    let mut t = TlsTransport::client(tcp, setup, &o.peer, log.dump_prefix())?;
+    let t = TlsTransport::client(tcp, setup, &o.peer, log.dump_prefix())?;
     let acse = tls::after(&t, o.acse_timeout);
     let (limit, by_deadline) = match o.deadline.map(|d| clock.at(d)) {
         Some(deadline) if deadline < acse => (deadline, true),
         _ => (acse, false),
     };
-    match t.handshake(limit) {
-        Ok(session) => {
+    match link::handshake(t, limit) {
+        Ok((link, session)) => {
             log.info(format_args!(
                 "TLS handshake done in {}: {session}",
                 ms(clock.elapsed().saturating_sub(started))
             ));
-            Ok((t, session))
+            Ok((link, session))
         }
-        Err(HandshakeError::TimedOut) if by_deadline => {
-            t.close();
-            Err(Failure::Deadline {
-                peer: peer.to_string(),
-                deadline: net::to_core(o.deadline.unwrap_or_default()),
-                phase: "during the TLS handshake",
-            })
-        }
-        Err(HandshakeError::TimedOut) => {
-            t.close();
-            Err(Failure::Tls {
-                peer: peer.to_string(),
-                error: exit::TlsError::Timeout,
-                detail: format!(
-                    "the TLS handshake did not complete within {} (ACSE timeout)",
-                    exit::Secs(net::to_core(o.acse_timeout))
-                ),
-            })
-        }
-        Err(HandshakeError::Failed(error, detail)) => {
-            t.close();
-            Err(Failure::Tls {
-                peer: peer.to_string(),
-                error,
-                detail,
-            })
-        }
+        Err(HandshakeError::TimedOut) if by_deadline => Err(Failure::Deadline {
+            peer: peer.to_string(),
+            deadline: net::to_core(o.deadline.unwrap_or_default()),
+            phase: "during the TLS handshake",
+        }),
+        Err(HandshakeError::TimedOut) => Err(Failure::Tls {
+            peer: peer.to_string(),
+            error: exit::TlsError::Timeout,
+            detail: format!(
+                "the TLS handshake did not complete within {} (ACSE timeout)",
+                exit::Secs(net::to_core(o.acse_timeout))
+            ),
+        }),
+        Err(HandshakeError::Failed(error, detail)) => Err(Failure::Tls {
+            peer: peer.to_string(),
+            error,
+            detail,
+        }),
     }
 }
 

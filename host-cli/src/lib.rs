@@ -9,6 +9,7 @@ mod demo;
 mod echo;
 pub mod exit;
 mod generate;
+mod link;
 mod log;
 mod net;
 mod scp;

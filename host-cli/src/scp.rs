@@ -21,9 +21,10 @@ use echoprobe_core::wire::{AeTitle, AssociateRj, RejectResult, RejectSource};
 
 use crate::args::ScpOptions;
 use crate::exit::Failure;
+use crate::link::{self, Link};
 use crate::log::{ms, Log};
 use crate::net::{self, Clock, TcpTransport};
-use crate::tls::{self, HandshakeError, Link, ServerSetup, TlsTransport};
+use crate::tls::{self, HandshakeError, ServerSetup, TlsTransport};
 
 /// Connections waiting for their A-ASSOCIATE-RQ; past this the oldest is shut down.
 const MAX_PENDING: usize = 1024;
@@ -435,24 +436,18 @@ fn open(s: &Shared, stream: TcpStream, peer: &str, limit: Duration) -> Result<Li
     };
     let tcp = TcpTransport::new(stream, s.clock, None)
         .map_err(|e| format!("socket setup failed: {e}"))?;
-    let mut t =
-        TlsTransport::server(tcp, setup, dump).map_err(|e| format!("TLS setup failed: {e}"))?;
+    let t = TlsTransport::server(tcp, setup, dump).map_err(|e| format!("TLS setup failed: {e}"))?;
     let deadline = tls::after(&t, limit);
-    match t.handshake(deadline) {
-        Ok(session) => {
+    match link::handshake(t, deadline) {
+        Ok((link, session)) => {
             s.log
                 .info(format_args!("{peer}: TLS handshake done: {session}"));
-            Ok(Link::Tls(Box::new(t)))
+            Ok(link)
         }
-        Err(e) => {
-            t.close();
-            Err(match e {
-                HandshakeError::TimedOut => {
-                    format!("TLS handshake not completed within {}", ms(limit))
-                }
-                HandshakeError::Failed(_, detail) => format!("TLS handshake failed: {detail}"),
-            })
+        Err(HandshakeError::TimedOut) => {
+            Err(format!("TLS handshake not completed within {}", ms(limit)))
         }
+        Err(HandshakeError::Failed(_, detail)) => Err(format!("TLS handshake failed: {detail}")),
     }
 }
 
