@@ -8,7 +8,7 @@ use core::time::Duration;
 use std::net::TcpListener;
 use std::sync::mpsc;
 
-use crate::args::{defaults, DemoOptions, EchoOptions, ScpOptions};
+use crate::cli::{defaults, DemoOptions, EchoOptions, ScpOptions};
 use crate::exit::{self, Failure};
 use crate::log::Log;
 use crate::log::Verbosity;

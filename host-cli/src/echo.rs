@@ -11,7 +11,7 @@ use echoprobe_core::check::{CheckOptions, EchoStats, Outcome, Release};
 use echoprobe_core::io::blocking;
 use echoprobe_core::wire::{AeTitle, Uid};
 
-use crate::args::{EchoOptions, TRANSFER_SYNTAXES};
+use crate::cli::{EchoOptions, TRANSFER_SYNTAXES};
 use crate::exit::{self, Failure};
 use crate::link::{self, Link};
 use crate::log::{core_ms, json_str, ms, Log};
@@ -579,10 +579,10 @@ pub(crate) fn print_result(log: &Log, o: &EchoOptions, r: &CheckResult) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{self, Invocation};
+    use crate::cli::{self, Invocation};
 
     fn options(args: &[&str]) -> EchoOptions {
-        match args::parse("echoprobe", args.iter().map(|s| s.to_string()).collect()) {
+        match cli::parse("echoprobe", args.iter().map(|s| s.to_string()).collect()) {
             Ok(Invocation::Echo(o, _)) => o,
             other => panic!("{other:?}"),
         }

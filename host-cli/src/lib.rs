@@ -4,7 +4,7 @@
 //! `echoprobe demo` runs both on 127.0.0.1. Installed or linked as `echoscu`, it is a drop-in for DCMTK's echoscu.
 //! Exit codes: see [`exit`] and `echoprobe -h`.
 
-mod args;
+mod cli;
 mod demo;
 mod echo;
 pub mod exit;
@@ -21,7 +21,7 @@ pub use crate::net::Family;
 use std::ffi::OsString;
 use std::io::Write as _;
 
-use crate::args::Invocation;
+use crate::cli::Invocation;
 use crate::exit::Failure;
 
 /// The name to use in messages: `echoscu` when invoked under that name (e.g. through a symlink), else `echoprobe`.
@@ -55,7 +55,7 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
             }
         }
     }
-    match args::parse(prog, args) {
+    match cli::parse(prog, args) {
         Ok(Invocation::Help(text)) | Ok(Invocation::Version(text)) => {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());

@@ -19,7 +19,7 @@ use echoprobe_core::io::blocking;
 use echoprobe_core::time::Instant;
 use echoprobe_core::wire::{AeTitle, AssociateRj, RejectResult, RejectSource};
 
-use crate::args::ScpOptions;
+use crate::cli::ScpOptions;
 use crate::exit::Failure;
 use crate::link::{self, Link};
 use crate::log::{ms, Log};
@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn over_the_limit_gets_rj_2_3_2_and_the_slot_comes_back() {
-        use crate::args::{self, Invocation};
+        use crate::cli::{self, Invocation};
         use crate::log::Verbosity;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -502,7 +502,7 @@ mod tests {
                 &port.to_string(),
             ];
             let Ok(Invocation::Echo(eo, _)) =
-                args::parse("echoprobe", args.map(String::from).to_vec())
+                cli::parse("echoprobe", args.map(String::from).to_vec())
             else {
                 panic!()
             };

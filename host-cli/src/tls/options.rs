@@ -8,7 +8,7 @@ use crate::exit::Failure;
 
 use super::*;
 
-/// The TLS options of echoscu and storescp, in the long forms `args::translate` produces.
+/// The TLS options of echoscu and storescp, in the long forms `cli::translate` produces.
 #[derive(Args, Debug, Default, Clone)]
 pub(crate) struct TlsCli {
     /// [-tls] use a normal TCP/IP connection (default)
