@@ -17,8 +17,8 @@ use crate::{echo, scp};
 /// The demo check's calling AE title.
 const DEMO_CALLING: &str = "DEMO-SCU";
 
-/// Runs the demo; returns the check's exit code.
-pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
+/// Runs the demo (an SCP on 127.0.0.1 and one check against it); returns the check's exit code.
+pub fn run(prog: &str, d: &DemoOptions) -> u8 {
     let log = Log::new(prog, d.verbosity);
     let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let listener = match TcpListener::bind(SocketAddr::new(localhost, 0)) {

@@ -97,8 +97,9 @@ fn try_acquire(counter: &Arc<AtomicU32>, max: u32) -> Option<Permit> {
     Some(Permit(Arc::clone(counter)))
 }
 
-/// Runs `echoprobe scp`: binds, prints where it listens, serves. Returns the exit code.
-pub(crate) fn run(prog: &str, o: &ScpOptions) -> u8 {
+/// Runs `echoprobe scp`: binds, prints where it listens, serves until `exit_after` associations (or forever).
+/// `prog` names the program in messages. Returns the exit code.
+pub fn run(prog: &str, o: &ScpOptions) -> u8 {
     let log = Log::new(prog, o.verbosity);
     if let Some(config) = &o.log_config {
         if !crate::log::configure(&log, config) {
@@ -506,7 +507,7 @@ mod tests {
             else {
                 panic!()
             };
-            crate::echo::check(
+            crate::echo::check_with(
                 &Clock::start(),
                 &eo,
                 &Log::new("echoprobe", Verbosity::Quiet),

@@ -116,95 +116,95 @@ pub(crate) mod defaults {
 
 /// `echoprobe [options] peer port`: the echoscu mode, validated.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct EchoOptions {
+pub struct EchoOptions {
     /// Host name or address of the peer (IPv6 brackets removed).
-    pub(crate) peer: String,
+    pub peer: String,
     /// TCP port of the peer, 1..=65535.
-    pub(crate) port: u16,
+    pub port: u16,
     /// Our (calling) AE title, validated.
-    pub(crate) calling: String,
+    pub calling: String,
     /// The peer's (called) AE title, validated.
-    pub(crate) called: String,
+    pub called: String,
     /// How many transfer syntaxes each presentation context proposes (1..=38, first N of [`TRANSFER_SYNTAXES`]).
-    pub(crate) propose_ts: u8,
+    pub propose_ts: u8,
     /// How many presentation contexts to propose (1..=128).
-    pub(crate) propose_pc: u8,
+    pub propose_pc: u8,
     /// Connect timeout.
-    pub(crate) connect_timeout: Duration,
+    pub connect_timeout: Duration,
     /// Socket write timeout (None: none).
-    pub(crate) socket_timeout: Option<Duration>,
+    pub socket_timeout: Option<Duration>,
     /// ACSE timeout.
-    pub(crate) acse_timeout: Duration,
+    pub acse_timeout: Duration,
     /// DIMSE timeout (per C-ECHO-RSP).
-    pub(crate) dimse_timeout: Duration,
+    pub dimse_timeout: Duration,
     /// Max receive PDU we advertise.
-    pub(crate) max_pdu: u32,
+    pub max_pdu: u32,
     /// Number of C-ECHO-RQs on the association.
-    pub(crate) repeat: u32,
+    pub repeat: u32,
     /// Abort instead of release at the end.
-    pub(crate) abort: bool,
+    pub abort: bool,
     /// Overall limit for the whole run (None: `--deadline 0`).
-    pub(crate) deadline: Option<Duration>,
+    pub deadline: Option<Duration>,
     /// Print one JSON object instead of the summary line.
-    pub(crate) json: bool,
+    pub json: bool,
     /// How much to print.
-    pub(crate) verbosity: Verbosity,
+    pub verbosity: Verbosity,
     /// `--arguments`: print the expanded and translated argument list first.
-    pub(crate) show_arguments: bool,
+    pub show_arguments: bool,
     /// TLS settings (None: plain TCP, `-tls`).
-    pub(crate) tls: Option<TlsOptions>,
+    pub tls: Option<TlsOptions>,
     /// `-lc FILE`: where log lines go (None: stderr, by `verbosity`).
-    pub(crate) log_config: Option<LogConfig>,
+    pub log_config: Option<LogConfig>,
     /// `-i4`/`-i6`/`-i0`: which addresses of the peer name to use.
-    pub(crate) family: Family,
+    pub family: Family,
 }
 
 /// `echoprobe scp [options] port`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ScpOptions {
+pub struct ScpOptions {
     /// Port to listen on (0: any free port, printed at start).
-    pub(crate) port: u16,
+    pub port: u16,
     /// Address to bind.
-    pub(crate) bind: IpAddr,
+    pub bind: IpAddr,
     /// Our AE title.
-    pub(crate) ae_title: String,
+    pub ae_title: String,
     /// Reject (1/1/7) associations whose called AE title is not ours.
-    pub(crate) require_called_aet: bool,
+    pub require_called_aet: bool,
     /// Calling AE titles allowed (empty: any); others are rejected 1/1/3.
-    pub(crate) allow_calling: Vec<String>,
+    pub allow_calling: Vec<String>,
     /// The status every C-ECHO-RSP carries.
-    pub(crate) status: u16,
+    pub status: u16,
     /// Concurrent associations; above it new connections get A-ASSOCIATE-RJ 2/3/2 (local limit exceeded).
-    pub(crate) max_associations: u32,
+    pub max_associations: u32,
     /// Idle timeout in an established association.
-    pub(crate) idle_timeout: Duration,
+    pub idle_timeout: Duration,
     /// How long to wait for the A-ASSOCIATE-RQ after accepting a connection.
-    pub(crate) acse_timeout: Duration,
+    pub acse_timeout: Duration,
     /// Max receive PDU we advertise.
-    pub(crate) max_pdu: u32,
+    pub max_pdu: u32,
     /// Stop after this many associations (None: run until killed).
-    pub(crate) exit_after: Option<u64>,
+    pub exit_after: Option<u64>,
     /// How much to print.
-    pub(crate) verbosity: Verbosity,
+    pub verbosity: Verbosity,
     /// TLS settings (None: plain TCP).
-    pub(crate) tls: Option<TlsOptions>,
+    pub tls: Option<TlsOptions>,
     /// `-lc FILE`: where log lines go (None: stderr, by `verbosity`).
-    pub(crate) log_config: Option<LogConfig>,
+    pub log_config: Option<LogConfig>,
 }
 
 /// `echoprobe demo`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct DemoOptions {
+pub struct DemoOptions {
     /// How much to print (default Verbose).
-    pub(crate) verbosity: Verbosity,
+    pub verbosity: Verbosity,
     /// C-ECHO-RQs to send.
-    pub(crate) repeat: u32,
+    pub repeat: u32,
     /// The status the demo SCP answers with (to see exit code 68).
-    pub(crate) status: u16,
+    pub status: u16,
     /// The called AE title the check uses (the demo SCP is ECHOPROBE and checks it: another title shows 1/1/7).
-    pub(crate) called: String,
+    pub called: String,
     /// Print JSON.
-    pub(crate) json: bool,
+    pub json: bool,
 }
 
 /// What the command line asks for.

@@ -39,9 +39,11 @@ mod verify;
 pub(crate) use offline::run_offline;
 #[cfg(test)]
 pub(crate) use options::PeerCert;
-pub(crate) use options::{Offline, Parsed, Role, TlsCli, TlsOptions};
+pub use options::TlsOptions;
+pub(crate) use options::{Offline, Parsed, Role, TlsCli};
 pub(crate) use setup::{ClientSetup, ServerSetup};
-pub(crate) use transport::{after, HandshakeError, Session, TlsTransport};
+pub use transport::Session;
+pub(crate) use transport::{after, HandshakeError, TlsTransport};
 
 use keys::*;
 use options::*;

@@ -187,7 +187,7 @@ pub(crate) enum Format {
 
 /// Validated TLS settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TlsOptions {
+pub struct TlsOptions {
     pub(crate) identity: Identity,
     pub(crate) format: Format,
     /// `+pw PASSWORD` or `-pw` (empty); `None`: `+ps`, prompt (the default).

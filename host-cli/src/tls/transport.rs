@@ -51,10 +51,10 @@ impl core::fmt::Debug for TlsTransport {
 
 /// What the handshake settled on, for `-v`.
 #[derive(Debug, Clone)]
-pub(crate) struct Session {
-    pub(crate) version: String,
-    pub(crate) suite: String,
-    pub(crate) peer_certificates: usize,
+pub struct Session {
+    pub version: String,
+    pub suite: String,
+    pub peer_certificates: usize,
 }
 
 impl core::fmt::Display for Session {
