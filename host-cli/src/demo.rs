@@ -8,16 +8,17 @@ use core::time::Duration;
 use std::net::TcpListener;
 use std::sync::mpsc;
 
-use crate::args::{defaults, DemoOptions, EchoOptions, ScpOptions, Verbosity};
+use crate::cli::{defaults, DemoOptions, EchoOptions, ScpOptions};
 use crate::exit::{self, Failure};
 use crate::log::Log;
+use crate::log::Verbosity;
 use crate::{echo, scp};
 
 /// The demo check's calling AE title.
 const DEMO_CALLING: &str = "DEMO-SCU";
 
-/// Runs the demo; returns the check's exit code.
-pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
+/// Runs the demo (an SCP on 127.0.0.1 and one check against it); returns the check's exit code.
+pub fn run(prog: &str, d: &DemoOptions) -> u8 {
     let log = Log::new(prog, d.verbosity);
     let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let listener = match TcpListener::bind(SocketAddr::new(localhost, 0)) {
@@ -91,7 +92,7 @@ pub(crate) fn run(prog: &str, d: &DemoOptions) -> u8 {
         show_arguments: false,
         tls: None,
         log_config: None,
-        family: crate::args::Family::V4,
+        family: crate::net::Family::V4,
     };
     let code = echo::run(prog, &options, &[]);
     // Let the SCP write its line about the association (it ends when our side closed).

@@ -11,34 +11,35 @@ use echoprobe_core::check::{CheckOptions, EchoStats, Outcome, Release};
 use echoprobe_core::io::blocking;
 use echoprobe_core::wire::{AeTitle, Uid};
 
-use crate::args::{EchoOptions, TRANSFER_SYNTAXES};
+use crate::cli::{EchoOptions, TRANSFER_SYNTAXES};
 use crate::exit::{self, Failure};
+use crate::link::{self, Link};
 use crate::log::{core_ms, json_str, ms, Log};
 use crate::net::{self, Clock, ConnectError, TcpTransport};
-use crate::tls::{self, ClientSetup, HandshakeError, Link, TlsTransport};
+use crate::tls::{self, ClientSetup, HandshakeError, TlsTransport};
 
 /// What one check found.
 #[derive(Debug)]
-pub(crate) struct CheckResult {
+pub struct CheckResult {
     /// `host:port` as given (IPv6 in brackets).
-    pub(crate) peer: String,
+    pub peer: String,
     /// The address connected to, once resolved.
-    pub(crate) address: Option<core::net::SocketAddr>,
+    pub address: Option<core::net::SocketAddr>,
     /// Healthy (with how the association ended) or why not.
-    pub(crate) verdict: Result<Release, Failure>,
+    pub verdict: Result<Release, Failure>,
     /// Echo round trips.
-    pub(crate) stats: EchoStats,
+    pub stats: EchoStats,
     /// What the association settled on, if it got that far.
-    pub(crate) negotiated: Option<Negotiated>,
+    pub negotiated: Option<Negotiated>,
     /// The TLS session, for a check over TLS that got through the handshake.
-    pub(crate) tls: Option<tls::Session>,
+    pub tls: Option<tls::Session>,
     /// From start to verdict.
-    pub(crate) total: Duration,
+    pub total: Duration,
 }
 
 impl CheckResult {
     /// The exit code.
-    pub(crate) fn code(&self) -> u8 {
+    pub fn code(&self) -> u8 {
         match &self.verdict {
             Ok(_) => exit::HEALTHY,
             Err(f) => f.code(),
@@ -46,15 +47,17 @@ impl CheckResult {
     }
 }
 
-/// Runs the echoscu mode and prints the result; returns the exit code.
-pub(crate) fn run(prog: &str, o: &EchoOptions, translated: &[String]) -> u8 {
-    let log = Log::new(prog, o.verbosity);
-    if let Some(config) = &o.log_config {
+/// Runs the echoscu mode as the command does: the check, then its verdict printed (summary or JSON on stdout, errors
+/// on stderr). `prog` names the program in messages; `translated` is the argument list `--arguments` shows. Returns
+/// the exit code.
+pub fn run(prog: &str, options: &EchoOptions, translated: &[String]) -> u8 {
+    let log = Log::new(prog, options.verbosity);
+    if let Some(config) = &options.log_config {
         if !crate::log::configure(&log, config) {
             return exit::USAGE;
         }
     }
-    if o.show_arguments {
+    if options.show_arguments {
         let list: Vec<String> = translated.iter().map(|a| format!("'{a}'")).collect();
         crate::log::stderr_line(format_args!(
             "I: calling '{prog}' with {} arguments: {}",
@@ -63,8 +66,8 @@ pub(crate) fn run(prog: &str, o: &EchoOptions, translated: &[String]) -> u8 {
         ));
     }
     let clock = Clock::start();
-    let result = check(&clock, o, &log);
-    print_result(&log, o, &result);
+    let result = check_with(&clock, options, &log);
+    print_result(&log, options, &result);
     result.code()
 }
 
@@ -78,14 +81,14 @@ fn peer_label(host: &str, port: u16) -> String {
 }
 
 /// Bytes our A-ASSOCIATE-RQ needs at most (it is the largest PDU we send).
-fn tx_len(o: &EchoOptions) -> usize {
+fn tx_len(options: &EchoOptions) -> usize {
     let ts: usize = TRANSFER_SYNTAXES
         .iter()
-        .take(usize::from(o.propose_ts))
+        .take(usize::from(options.propose_ts))
         .map(|t| 4 + t.len())
         .sum();
     let per_context = 4 + 4 + (4 + 17) + ts;
-    (1024 + usize::from(o.propose_pc) * per_context).max(16 * 1024)
+    (1024 + usize::from(options.propose_pc) * per_context).max(16 * 1024)
 }
 
 #[derive(Debug, Default)]
@@ -94,10 +97,18 @@ struct Progress {
     responses: u32,
 }
 
-/// The check itself, without printing the verdict (the demo uses it too).
-pub(crate) fn check(clock: &Clock, o: &EchoOptions, log: &Log) -> CheckResult {
+/// One echo check as `options` say: resolve, connect, (TLS,) associate, echo, release. Nothing is printed but the
+/// progress `options.verbosity` asks for on stderr; the verdict is in the result, the exit code is
+/// [`CheckResult::code`].
+pub fn check(options: &EchoOptions) -> CheckResult {
+    let log = Log::new("echoprobe", options.verbosity);
+    check_with(&Clock::start(), options, &log)
+}
+
+/// The check itself, without printing the verdict, on `clock` and printing progress through `log`.
+pub(crate) fn check_with(clock: &Clock, options: &EchoOptions, log: &Log) -> CheckResult {
     let mut result = CheckResult {
-        peer: peer_label(&o.peer, o.port),
+        peer: peer_label(&options.peer, options.port),
         address: None,
         verdict: Err(Failure::Local(String::new())),
         stats: EchoStats::default(),
@@ -105,32 +116,32 @@ pub(crate) fn check(clock: &Clock, o: &EchoOptions, log: &Log) -> CheckResult {
         tls: None,
         total: Duration::ZERO,
     };
-    result.verdict = check_inner(clock, o, log, &mut result);
+    result.verdict = check_inner(clock, options, log, &mut result);
     result.total = clock.elapsed();
     result
 }
 
 fn check_inner(
     clock: &Clock,
-    o: &EchoOptions,
+    options: &EchoOptions,
     log: &Log,
-    r: &mut CheckResult,
+    result: &mut CheckResult,
 ) -> Result<Release, Failure> {
-    let peer = r.peer.clone();
-    let remaining = || o.deadline.map(|d| d.saturating_sub(clock.elapsed()));
+    let peer = result.peer.clone();
+    let remaining = || options.deadline.map(|d| d.saturating_sub(clock.elapsed()));
     let deadline_failure = |phase| Failure::Deadline {
         peer: peer.clone(),
-        deadline: net::to_core(o.deadline.unwrap_or_default()),
+        deadline: net::to_core(options.deadline.unwrap_or_default()),
         phase,
     };
 
-    let calling =
-        AeTitle::new(&o.calling).map_err(|e| Failure::Usage(format!("calling AE title: {e}")))?;
-    let called =
-        AeTitle::new(&o.called).map_err(|e| Failure::Usage(format!("called AE title: {e}")))?;
+    let calling = AeTitle::new(&options.calling)
+        .map_err(|e| Failure::Usage(format!("calling AE title: {e}")))?;
+    let called = AeTitle::new(&options.called)
+        .map_err(|e| Failure::Usage(format!("called AE title: {e}")))?;
 
     // TLS files are read before any network traffic: a bad file is exit code 84 whatever the peer does.
-    let tls = match &o.tls {
+    let tls = match &options.tls {
         Some(t) => {
             let setup = ClientSetup::new(t)?;
             for note in &setup.notes {
@@ -142,9 +153,10 @@ fn check_inner(
     };
 
     // Name lookup, bounded by the connect timeout and the deadline.
-    let lookup_limit =
-        Some(remaining().map_or(o.connect_timeout, |left| left.min(o.connect_timeout)));
-    let addrs = match net::resolve(&o.peer, o.port, o.family, lookup_limit) {
+    let lookup_limit = Some(remaining().map_or(options.connect_timeout, |left| {
+        left.min(options.connect_timeout)
+    }));
+    let addrs = match net::resolve(&options.peer, options.port, options.family, lookup_limit) {
         Ok(addrs) => addrs,
         Err(ConnectError::ResolveTimeout) if remaining().is_some_and(|l| l.is_zero()) => {
             return Err(deadline_failure("while resolving the peer name"))
@@ -152,38 +164,45 @@ fn check_inner(
         Err(ConnectError::ResolveTimeout) => {
             return Err(Failure::ConnectTimeout {
                 peer,
-                timeout: net::to_core(o.connect_timeout),
+                timeout: net::to_core(options.connect_timeout),
             })
         }
         Err(ConnectError::Resolve(e)) => {
-            return Err(Failure::Local(format!("cannot resolve '{}': {e}", o.peer)))
+            return Err(Failure::Local(format!(
+                "cannot resolve '{}': {e}",
+                options.peer
+            )))
         }
         Err(e) => {
             return Err(Failure::Local(format!(
                 "cannot resolve '{}': {e:?}",
-                o.peer
+                options.peer
             )))
         }
     };
-    r.address = addrs.first().copied();
+    result.address = addrs.first().copied();
     if addrs.len() > 1 {
         let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
-        log.debug(format_args!("{} resolves to {}", o.peer, list.join(", ")));
+        log.debug(format_args!(
+            "{} resolves to {}",
+            options.peer,
+            list.join(", ")
+        ));
     }
 
     let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
         .iter()
-        .take(usize::from(o.propose_ts))
+        .take(usize::from(options.propose_ts))
         .map(|t| Uid::new_unchecked(t.as_bytes()))
         .collect();
     log.info(format_args!(
         "Requesting Association with {peer}: called {called}, calling {calling}, {} presentation context{} \
          (Verification) with {} transfer syntax{}, max PDU {}",
-        o.propose_pc,
-        if o.propose_pc == 1 { "" } else { "s" },
+        options.propose_pc,
+        if options.propose_pc == 1 { "" } else { "s" },
         ts.len(),
         if ts.len() == 1 { "" } else { "es" },
-        o.max_pdu,
+        options.max_pdu,
     ));
     for t in &ts {
         log.debug(format_args!("  proposed transfer syntax {t}"));
@@ -191,14 +210,14 @@ fn check_inner(
 
     // Connect, bounded by -to and the deadline.
     let (timeout, by_deadline) = match remaining() {
-        Some(left) if left <= o.connect_timeout => (left, true),
-        _ => (o.connect_timeout, false),
+        Some(left) if left <= options.connect_timeout => (left, true),
+        _ => (options.connect_timeout, false),
     };
     if timeout.is_zero() {
         return Err(deadline_failure("before connecting"));
     }
     let started = clock.elapsed();
-    let connected = net::connect_any(&addrs, timeout, o.socket_timeout, |a, e| {
+    let connected = net::connect_any(&addrs, timeout, options.socket_timeout, |a, e| {
         log.info(format_args!(
             "Cannot connect to {a} ({}), trying the next address",
             match e {
@@ -215,7 +234,7 @@ fn check_inner(
         Err(ConnectError::Timeout) => {
             return Err(Failure::ConnectTimeout {
                 peer,
-                timeout: net::to_core(o.connect_timeout),
+                timeout: net::to_core(options.connect_timeout),
             })
         }
         Err(ConnectError::Unreachable(e)) => {
@@ -235,7 +254,7 @@ fn check_inner(
         }
         Err(e) => return Err(Failure::Local(format!("cannot connect to {peer}: {e:?}"))),
     };
-    r.address = Some(addr);
+    result.address = Some(addr);
     log.info(format_args!(
         "Connected to {addr} in {}",
         ms(clock.elapsed().saturating_sub(started))
@@ -243,19 +262,19 @@ fn check_inner(
 
     let mut config = Config::requestor(calling, called);
     config.transfer_syntaxes = &ts;
-    config.presentation_contexts = o.propose_pc;
-    config.acse_timeout = net::to_core(o.acse_timeout);
+    config.presentation_contexts = options.propose_pc;
+    config.acse_timeout = net::to_core(options.acse_timeout);
     // DCMTK's -ta is also its ARTIM: it bounds the wait for the peer to close after a
     // release or reject, like every other association-control wait.
-    config.artim_timeout = net::to_core(o.acse_timeout);
-    config.dimse_timeout = net::to_core(o.dimse_timeout);
-    let options = CheckOptions {
-        repeat: o.repeat,
-        abort_at_end: o.abort,
-        deadline: o.deadline.map(|d| clock.at(d)),
+    config.artim_timeout = net::to_core(options.acse_timeout);
+    config.dimse_timeout = net::to_core(options.dimse_timeout);
+    let limits = CheckOptions {
+        repeat: options.repeat,
+        abort_at_end: options.abort,
+        deadline: options.deadline.map(|d| clock.at(d)),
     };
-    let mut rx = vec![0u8; o.max_pdu as usize + 6];
-    let mut tx = vec![0u8; tx_len(o)];
+    let mut rx = vec![0u8; options.max_pdu as usize + 6];
+    let mut tx = vec![0u8; tx_len(options)];
     let tcp_dump = if tls.is_some() {
         None
     } else {
@@ -266,13 +285,13 @@ fn check_inner(
     let mut transport = match &tls {
         None => Link::Tcp(tcp),
         Some(setup) => {
-            let (t, session) = handshake(clock, o, log, &peer, tcp, setup)?;
-            r.tls = Some(session);
-            Link::Tls(Box::new(t))
+            let (link, session) = handshake(clock, options, log, &peer, tcp, setup)?;
+            result.tls = Some(session);
+            link
         }
     };
     let mut progress = Progress::default();
-    let report = blocking::check(&mut transport, config, options, &mut rx, &mut tx, |ev| {
+    let report = blocking::check(&mut transport, config, limits, &mut rx, &mut tx, |ev| {
         observe(log, &mut progress, ev);
     });
     transport.close();
@@ -280,62 +299,53 @@ fn check_inner(
         echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
         echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
     })?;
-    r.stats = report.stats;
-    r.negotiated = report.negotiated;
-    verdict(report.outcome, &peer, o, &progress)
+    result.stats = report.stats;
+    result.negotiated = report.negotiated;
+    verdict(report.outcome, &peer, options, &progress)
 }
 
 /// The TLS handshake over a connected `tcp`, bounded by the ACSE timeout and the overall deadline.
 fn handshake(
     clock: &Clock,
-    o: &EchoOptions,
+    options: &EchoOptions,
     log: &Log,
     peer: &str,
     tcp: TcpTransport,
     setup: &ClientSetup,
-) -> Result<(TlsTransport, tls::Session), Failure> {
+) -> Result<(Link, tls::Session), Failure> {
     let started = clock.elapsed();
-    let mut t = TlsTransport::client(tcp, setup, &o.peer, log.dump_prefix())?;
-    let acse = tls::after(&t, o.acse_timeout);
-    let (limit, by_deadline) = match o.deadline.map(|d| clock.at(d)) {
+    let t = TlsTransport::client(tcp, setup, &options.peer, log.dump_prefix())?;
+    let acse = tls::after(&t, options.acse_timeout);
+    let (limit, by_deadline) = match options.deadline.map(|d| clock.at(d)) {
         Some(deadline) if deadline < acse => (deadline, true),
         _ => (acse, false),
     };
-    match t.handshake(limit) {
-        Ok(session) => {
+    match link::handshake(t, limit) {
+        Ok((link, session)) => {
             log.info(format_args!(
                 "TLS handshake done in {}: {session}",
                 ms(clock.elapsed().saturating_sub(started))
             ));
-            Ok((t, session))
+            Ok((link, session))
         }
-        Err(HandshakeError::TimedOut) if by_deadline => {
-            t.close();
-            Err(Failure::Deadline {
-                peer: peer.to_string(),
-                deadline: net::to_core(o.deadline.unwrap_or_default()),
-                phase: "during the TLS handshake",
-            })
-        }
-        Err(HandshakeError::TimedOut) => {
-            t.close();
-            Err(Failure::Tls {
-                peer: peer.to_string(),
-                error: exit::TlsError::Timeout,
-                detail: format!(
-                    "the TLS handshake did not complete within {} (ACSE timeout)",
-                    exit::Secs(net::to_core(o.acse_timeout))
-                ),
-            })
-        }
-        Err(HandshakeError::Failed(error, detail)) => {
-            t.close();
-            Err(Failure::Tls {
-                peer: peer.to_string(),
-                error,
-                detail,
-            })
-        }
+        Err(HandshakeError::TimedOut) if by_deadline => Err(Failure::Deadline {
+            peer: peer.to_string(),
+            deadline: net::to_core(options.deadline.unwrap_or_default()),
+            phase: "during the TLS handshake",
+        }),
+        Err(HandshakeError::TimedOut) => Err(Failure::Tls {
+            peer: peer.to_string(),
+            error: exit::TlsError::Timeout,
+            detail: format!(
+                "the TLS handshake did not complete within {} (ACSE timeout)",
+                exit::Secs(net::to_core(options.acse_timeout))
+            ),
+        }),
+        Err(HandshakeError::Failed(error, detail)) => Err(Failure::Tls {
+            peer: peer.to_string(),
+            error,
+            detail,
+        }),
     }
 }
 
@@ -399,7 +409,7 @@ fn max_pdu_text(n: u32) -> String {
 fn verdict(
     outcome: Outcome,
     peer: &str,
-    o: &EchoOptions,
+    options: &EchoOptions,
     progress: &Progress,
 ) -> Result<Release, Failure> {
     let peer = peer.to_string();
@@ -412,15 +422,15 @@ fn verdict(
         Outcome::NoPresentationContext => Failure::NoPresentationContext { peer },
         Outcome::AcseTimeout => Failure::AcseTimeout {
             peer,
-            timeout: net::to_core(o.acse_timeout),
+            timeout: net::to_core(options.acse_timeout),
         },
         Outcome::DimseTimeout => Failure::DimseTimeout {
             peer,
-            timeout: net::to_core(o.dimse_timeout),
+            timeout: net::to_core(options.dimse_timeout),
         },
         Outcome::DeadlineExceeded => Failure::Deadline {
             peer,
-            deadline: net::to_core(o.deadline.unwrap_or_default()),
+            deadline: net::to_core(options.deadline.unwrap_or_default()),
             phase: if progress.accepted {
                 "while echoing"
             } else {
@@ -484,7 +494,7 @@ fn rtt_text(stats: &EchoStats) -> String {
 }
 
 /// The summary line (without the program name) of a healthy check.
-fn summary(o: &EchoOptions, r: &CheckResult) -> String {
+fn summary(options: &EchoOptions, r: &CheckResult) -> String {
     let echoes = if r.stats.ok == 1 {
         "1 echo".to_string()
     } else {
@@ -500,18 +510,18 @@ fn summary(o: &EchoOptions, r: &CheckResult) -> String {
     format!(
         "{} {} <- {}: healthy, {echoes}, {}, max PDU {pdu}{tls} (total {})",
         r.peer,
-        o.called,
-        o.calling,
+        options.called,
+        options.calling,
         rtt_text(&r.stats),
         ms(r.total)
     )
 }
 
-fn json(o: &EchoOptions, r: &CheckResult) -> String {
+fn json(options: &EchoOptions, r: &CheckResult) -> String {
     let (result, message, warning) = match &r.verdict {
         Ok(release) => (
-            "healthy".to_string(),
-            summary(o, r),
+            exit::End::Healthy.result().to_string(),
+            summary(options, r),
             release_warning(*release),
         ),
         Err(f) => (f.kind().to_string(), f.to_string(), None),
@@ -529,8 +539,8 @@ fn json(o: &EchoOptions, r: &CheckResult) -> String {
          \"peer_implementation_version\":{},\"tls\":{},\"total_ms\":{}}}",
         json_str(&r.peer),
         r.address.map_or_else(|| "null".to_string(), |a| json_str(&a.to_string())),
-        json_str(&o.called),
-        json_str(&o.calling),
+        json_str(&options.called),
+        json_str(&options.calling),
         r.verdict.is_ok(),
         r.code(),
         json_str(&result),
@@ -563,22 +573,22 @@ fn millis(us: u64) -> String {
 }
 
 /// Prints the verdict: summary (stdout) or JSON (stdout), warnings and errors (stderr).
-pub(crate) fn print_result(log: &Log, o: &EchoOptions, r: &CheckResult) {
+pub(crate) fn print_result(log: &Log, options: &EchoOptions, r: &CheckResult) {
     match &r.verdict {
         Ok(release) => {
             if let Some(w) = release_warning(*release) {
                 log.warn(format_args!("{}: {w}", r.peer));
             }
-            if o.json {
-                crate::log::stdout_line(format_args!("{}", json(o, r)));
-            } else if log.verbosity > crate::args::Verbosity::Quiet {
-                crate::log::stdout_line(format_args!("{}: {}", log.prog, summary(o, r)));
+            if options.json {
+                crate::log::stdout_line(format_args!("{}", json(options, r)));
+            } else if log.verbosity > crate::log::Verbosity::Quiet {
+                crate::log::stdout_line(format_args!("{}: {}", log.prog, summary(options, r)));
             }
         }
         Err(failure) => {
             log.error(failure);
-            if o.json {
-                crate::log::stdout_line(format_args!("{}", json(o, r)));
+            if options.json {
+                crate::log::stdout_line(format_args!("{}", json(options, r)));
             }
         }
     }
@@ -587,11 +597,11 @@ pub(crate) fn print_result(log: &Log, o: &EchoOptions, r: &CheckResult) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{self, Invocation};
+    use crate::cli::{self, Invocation};
 
     fn options(args: &[&str]) -> EchoOptions {
-        match args::parse("echoprobe", args.iter().map(|s| s.to_string()).collect()) {
-            Ok(Invocation::Echo(o, _)) => o,
+        match cli::parse("echoprobe", args.iter().map(|s| s.to_string()).collect()) {
+            Ok(Invocation::Echo(options, _)) => options,
             other => panic!("{other:?}"),
         }
     }
@@ -612,11 +622,11 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let o = options(&["--json", "127.0.0.1", &port.to_string()]);
-        let log = Log::new("echoprobe", o.verbosity);
-        let r = check(&Clock::start(), &o, &log);
+        let echo_options = options(&["--json", "127.0.0.1", &port.to_string()]);
+        let log = Log::new("echoprobe", echo_options.verbosity);
+        let r = check_with(&Clock::start(), &echo_options, &log);
         assert_eq!(r.code(), 63, "{r:?}");
-        let j = json(&o, &r);
+        let j = json(&echo_options, &r);
         assert!(j.contains("\"result\":\"unreachable\""), "{j}");
         assert!(j.contains("\"healthy\":false,\"exit_code\":63"), "{j}");
     }
@@ -626,15 +636,15 @@ mod tests {
         // A listener that never answers: the kernel completes the connect, nobody reads.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port().to_string();
-        let log = Log::new("echoprobe", args::Verbosity::Quiet);
+        let log = Log::new("echoprobe", crate::log::Verbosity::Quiet);
 
-        let o = options(&["-ta", "0.2", "127.0.0.1", &port]);
-        let r = check(&Clock::start(), &o, &log);
+        let echo_options = options(&["-ta", "0.2", "127.0.0.1", &port]);
+        let r = check_with(&Clock::start(), &echo_options, &log);
         assert_eq!(r.code(), 66, "{r:?}");
         assert!(r.total < Duration::from_secs(2), "{r:?}");
 
-        let o = options(&["--deadline", "0.2", "127.0.0.1", &port]);
-        let r = check(&Clock::start(), &o, &log);
+        let echo_options = options(&["--deadline", "0.2", "127.0.0.1", &port]);
+        let r = check_with(&Clock::start(), &echo_options, &log);
         assert_eq!(r.code(), 72, "{r:?}");
         assert!(r.total < Duration::from_secs(2), "{r:?}");
     }

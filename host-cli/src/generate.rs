@@ -1,45 +1,12 @@
 //! `echoprobe generate man|bash|zsh|fish|elvish|powershell [DIR]`: the man pages (`echoprobe.1`,
 //! `echoprobe-scp.1`, `echoprobe-demo.1`, with clap_mangen) or a shell completion script (clap_complete), made from the
-//! clap definition ([`crate::args::clap_command`]) and written into DIR (default: the current directory, created if
+//! clap definition ([`crate::cli::clap_command`]) and written into DIR (default: the current directory, created if
 //! missing). Not listed in `-h`: it is for installing, documented in the README and the man page.
 
 use std::path::{Path, PathBuf};
 
-use clap_complete::Shell;
-
+use crate::cli::GenerateKind as Kind;
 use crate::exit::{self, Failure};
-
-/// What to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// The man pages.
-    Man,
-    /// A completion script for this shell.
-    Completion(Shell),
-}
-
-const USAGE: &str =
-    "usage: echoprobe generate man|bash|zsh|fish|elvish|powershell [DIR] (default DIR: .)";
-
-/// Parses the words after `generate`.
-pub(crate) fn parse(args: &[String]) -> Result<crate::args::Invocation, Failure> {
-    let (kind, dir) = match args {
-        [kind] => (kind, PathBuf::from(".")),
-        [kind, dir] => (kind, PathBuf::from(dir)),
-        _ => return Err(Failure::Usage(USAGE.to_string())),
-    };
-    let kind = match kind.as_str() {
-        "man" => Kind::Man,
-        "bash" => Kind::Completion(Shell::Bash),
-        "zsh" => Kind::Completion(Shell::Zsh),
-        "fish" => Kind::Completion(Shell::Fish),
-        "elvish" => Kind::Completion(Shell::Elvish),
-        "powershell" => Kind::Completion(Shell::PowerShell),
-        "-h" | "--help" => return Ok(crate::args::Invocation::Help(format!("{USAGE}\n"))),
-        other => return Err(Failure::Usage(format!("unknown kind '{other}': {USAGE}"))),
-    };
-    Ok(crate::args::Invocation::Generate(kind, dir))
-}
 
 /// Writes the files and prints their paths on stdout; returns the exit code.
 pub(crate) fn run(prog: &str, kind: Kind, dir: &Path) -> u8 {
@@ -60,7 +27,7 @@ pub(crate) fn run(prog: &str, kind: Kind, dir: &Path) -> u8 {
 
 fn write(kind: Kind, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
-    let mut cmd = crate::args::clap_command();
+    let mut cmd = crate::cli::clap_command();
     match kind {
         Kind::Completion(shell) => {
             let path = clap_complete::generate_to(shell, &mut cmd, "echoprobe", dir)?;
@@ -110,9 +77,8 @@ fn verbatim(text: &str) -> String {
 
 /// EXIT STATUS, the echoscu syntax and how to install these pages, after clap_mangen's sections.
 fn extra_sections() -> String {
-    let table = exit::TABLE
-        .strip_prefix("exit codes:\n")
-        .unwrap_or(exit::TABLE);
+    let full = exit::help_table();
+    let table = full.strip_prefix("exit codes:\n").unwrap_or(&full);
     format!(
         ".SH \"ECHOSCU SYNTAX\"\n\
          Every option also takes DCMTK echoscu's spelling, shown in brackets before its help: \
@@ -134,7 +100,7 @@ mod tests {
 
     #[test]
     fn the_clap_definition_is_consistent_and_documents_every_option() {
-        let mut cmd = crate::args::clap_command();
+        let mut cmd = crate::cli::clap_command();
         cmd.build();
         cmd.clone().debug_assert();
         let mut count = 0;

@@ -19,11 +19,12 @@ use echoprobe_core::io::blocking;
 use echoprobe_core::time::Instant;
 use echoprobe_core::wire::{AeTitle, AssociateRj, RejectResult, RejectSource};
 
-use crate::args::ScpOptions;
+use crate::cli::ScpOptions;
 use crate::exit::Failure;
+use crate::link::{self, Link};
 use crate::log::{ms, Log};
 use crate::net::{self, Clock, TcpTransport};
-use crate::tls::{self, HandshakeError, Link, ServerSetup, TlsTransport};
+use crate::tls::{self, HandshakeError, ServerSetup, TlsTransport};
 
 /// Connections waiting for their A-ASSOCIATE-RQ; past this the oldest is shut down.
 const MAX_PENDING: usize = 1024;
@@ -96,8 +97,9 @@ fn try_acquire(counter: &Arc<AtomicU32>, max: u32) -> Option<Permit> {
     Some(Permit(Arc::clone(counter)))
 }
 
-/// Runs `echoprobe scp`: binds, prints where it listens, serves. Returns the exit code.
-pub(crate) fn run(prog: &str, o: &ScpOptions) -> u8 {
+/// Runs `echoprobe scp`: binds, prints where it listens, serves until `exit_after` associations (or forever).
+/// `prog` names the program in messages. Returns the exit code.
+pub fn run(prog: &str, o: &ScpOptions) -> u8 {
     let log = Log::new(prog, o.verbosity);
     if let Some(config) = &o.log_config {
         if !crate::log::configure(&log, config) {
@@ -142,7 +144,7 @@ pub(crate) fn serve_listener(
     let local = listener
         .local_addr()
         .map_err(|e| Failure::Local(format!("listener: {e}")))?;
-    if log.verbosity > crate::args::Verbosity::Quiet {
+    if log.verbosity > crate::log::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
             "{}: {}listening on {local}{} as {ae} (status 0x{:04X}, at most {} association{})",
             log.prog,
@@ -311,7 +313,7 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     let mut transport = match opened {
         Ok(t) => t,
         Err(why) => {
-            if s.log.verbosity > crate::args::Verbosity::Quiet {
+            if s.log.verbosity > crate::log::Verbosity::Quiet {
                 crate::log::stdout_line(format_args!(
                     "{}: {}{peer} (no A-ASSOCIATE-RQ): {why} ({})",
                     s.log.prog,
@@ -362,7 +364,7 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     if let Err(e) = result {
         record.finish(&format!("I/O error: {e}"));
     }
-    if s.log.verbosity > crate::args::Verbosity::Quiet {
+    if s.log.verbosity > crate::log::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
             "{}: {}{}",
             s.log.prog,
@@ -435,24 +437,18 @@ fn open(s: &Shared, stream: TcpStream, peer: &str, limit: Duration) -> Result<Li
     };
     let tcp = TcpTransport::new(stream, s.clock, None)
         .map_err(|e| format!("socket setup failed: {e}"))?;
-    let mut t =
-        TlsTransport::server(tcp, setup, dump).map_err(|e| format!("TLS setup failed: {e}"))?;
+    let t = TlsTransport::server(tcp, setup, dump).map_err(|e| format!("TLS setup failed: {e}"))?;
     let deadline = tls::after(&t, limit);
-    match t.handshake(deadline) {
-        Ok(session) => {
+    match link::handshake(t, deadline) {
+        Ok((link, session)) => {
             s.log
                 .info(format_args!("{peer}: TLS handshake done: {session}"));
-            Ok(Link::Tls(Box::new(t)))
+            Ok(link)
         }
-        Err(e) => {
-            t.close();
-            Err(match e {
-                HandshakeError::TimedOut => {
-                    format!("TLS handshake not completed within {}", ms(limit))
-                }
-                HandshakeError::Failed(_, detail) => format!("TLS handshake failed: {detail}"),
-            })
+        Err(HandshakeError::TimedOut) => {
+            Err(format!("TLS handshake not completed within {}", ms(limit)))
         }
+        Err(HandshakeError::Failed(_, detail)) => Err(format!("TLS handshake failed: {detail}")),
     }
 }
 
@@ -474,7 +470,8 @@ mod tests {
 
     #[test]
     fn over_the_limit_gets_rj_2_3_2_and_the_slot_comes_back() {
-        use crate::args::{self, Invocation, Verbosity};
+        use crate::cli::{self, Invocation};
+        use crate::log::Verbosity;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let o = ScpOptions {
@@ -506,11 +503,11 @@ mod tests {
                 &port.to_string(),
             ];
             let Ok(Invocation::Echo(eo, _)) =
-                args::parse("echoprobe", args.map(String::from).to_vec())
+                cli::parse("echoprobe", args.map(String::from).to_vec())
             else {
                 panic!()
             };
-            crate::echo::check(
+            crate::echo::check_with(
                 &Clock::start(),
                 &eo,
                 &Log::new("echoprobe", Verbosity::Quiet),

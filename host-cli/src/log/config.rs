@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::args::Verbosity;
+use super::level::Verbosity;
 use crate::exit::Failure;
 
 /// Where the console appender writes.
@@ -54,7 +54,7 @@ pub(crate) struct FileSink {
 
 /// What a logger configuration file asks for, in echoprobe's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LogConfig {
+pub struct LogConfig {
     /// The file it came from.
     pub(crate) source: PathBuf,
     /// The root logger's level: how much is produced at all (and whether the summary line is printed).

@@ -1,139 +1,17 @@
-//! Exit codes (binding table: README "Exit codes") and the one error type of the command line front end.
-//!
-//! Every way a run can end other than "healthy" is a [`Failure`]; [`Failure::code`] is its exit code and its
-//! `Display` is the one line printed on stderr after the program name.
+//! The one error type of the front ends: every way a run can end other than "healthy" is a [`Failure`];
+//! [`Failure::code`] is its exit code and [`Failure::kind`] its `--json` result name, both from the table
+//! ([`super::ROWS`]); its `Display` is the one line printed on stderr after the program name.
 
 use core::fmt;
 
 use echoprobe_core::dimse::StatusClass;
 use echoprobe_core::time::Duration;
 
-/// Healthy: association accepted, every C-ECHO answered with status 0x0000.
-pub(crate) const HEALTHY: u8 = 0;
-/// Command line syntax error or bad option value (also: an option we recognize but refuse, like `+pa`).
-pub(crate) const USAGE: u8 = 1;
-/// Local error: cannot resolve the peer name, cannot create a socket, local I/O error.
-pub(crate) const LOCAL: u8 = 60;
-/// Association rejected (A-ASSOCIATE-RJ).
-pub(crate) const REJECTED: u8 = 61;
-/// Connection refused, host or network unreachable.
-pub(crate) const UNREACHABLE: u8 = 63;
-/// Connect timeout.
-pub(crate) const CONNECT_TIMEOUT: u8 = 64;
-/// Association accepted but no presentation context accepted.
-pub(crate) const NO_PRESENTATION_CONTEXT: u8 = 65;
-/// No A-ASSOCIATE-AC/RJ in time.
-pub(crate) const ACSE_TIMEOUT: u8 = 66;
-/// No C-ECHO-RSP in time.
-pub(crate) const DIMSE_TIMEOUT: u8 = 67;
-/// C-ECHO-RSP with a non-success status.
-pub(crate) const FAILURE_STATUS: u8 = 68;
-/// Protocol violation by the peer (we sent A-ABORT).
-pub(crate) const VIOLATION: u8 = 69;
-/// Association aborted by the peer before the echo completed.
-pub(crate) const ABORTED: u8 = 70;
-/// Peer closed the connection before the echo completed.
-pub(crate) const CLOSED: u8 = 71;
-/// Overall deadline reached.
-pub(crate) const DEADLINE: u8 = 72;
-/// TLS handshake failed (protocol error, no common version or suite, alert from the peer, not TLS at all).
-pub(crate) const TLS_HANDSHAKE: u8 = 80;
-/// The peer's certificate is not trusted (unknown CA, bad signature, wrong usage, no certificate).
-pub(crate) const TLS_UNTRUSTED: u8 = 81;
-/// The peer's certificate is expired or not yet valid.
-pub(crate) const TLS_EXPIRED: u8 = 82;
-/// The peer's certificate is not valid for the peer name (only with `--verify-host-name`).
-pub(crate) const TLS_NAME_MISMATCH: u8 = 83;
-/// Our key, certificate or trusted certificate files are unreadable or unusable.
-pub(crate) const TLS_LOCAL_FILES: u8 = 84;
-/// The peer requires a client certificate that we did not send.
-pub(crate) const TLS_CERT_REQUIRED: u8 = 85;
-
-/// The TLS failures that have their own exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TlsError {
-    /// 80.
-    Handshake,
-    /// 81.
-    Untrusted,
-    /// 82.
-    Expired,
-    /// 83.
-    NameMismatch,
-    /// 85.
-    CertificateRequired,
-    /// The handshake did not finish within the ACSE timeout: 66, like a silent DICOM peer.
-    Timeout,
-}
-
-impl TlsError {
-    /// The exit code.
-    pub(crate) fn code(self) -> u8 {
-        match self {
-            TlsError::Handshake => TLS_HANDSHAKE,
-            TlsError::Untrusted => TLS_UNTRUSTED,
-            TlsError::Expired => TLS_EXPIRED,
-            TlsError::NameMismatch => TLS_NAME_MISMATCH,
-            TlsError::CertificateRequired => TLS_CERT_REQUIRED,
-            TlsError::Timeout => ACSE_TIMEOUT,
-        }
-    }
-
-    /// The `--json` result name.
-    pub(crate) fn kind(self) -> &'static str {
-        match self {
-            TlsError::Handshake => "tls-handshake-failed",
-            TlsError::Untrusted => "tls-peer-certificate-untrusted",
-            TlsError::Expired => "tls-peer-certificate-expired",
-            TlsError::NameMismatch => "tls-peer-certificate-name-mismatch",
-            TlsError::CertificateRequired => "tls-client-certificate-required",
-            TlsError::Timeout => "tls-handshake-timeout",
-        }
-    }
-}
-
-/// The exit code table as shown in the long help (keep in sync with the constants above and the README).
-pub(crate) const TABLE: &str = "\
-exit codes:
-   0  healthy: association accepted, every C-ECHO answered with status 0x0000
-      (a release answered by a close or an A-ABORT, or not answered in time,
-      still counts, with a warning on stderr)
-   1  command line syntax error, bad option value, or a recognized option that
-      cannot be honoured (+pa, +pn, a -lc file asking for syslog, ...)
-  60  local error: cannot resolve the peer name, cannot create a socket, local I/O error
-  61  association rejected by the peer (A-ASSOCIATE-RJ; result/source/reason printed)
-  63  connection refused, host or network unreachable
-  64  connect timeout (-to, or the deadline while connecting)
-  65  association accepted but no presentation context accepted
-  66  ACSE timeout: no A-ASSOCIATE-AC/RJ in time (-ta)
-  67  DIMSE timeout: no C-ECHO-RSP in time (-td)
-  68  C-ECHO-RSP with a non-success status (status printed, e.g. 0x0110)
-  69  protocol violation by the peer (malformed or unexpected PDU; we sent A-ABORT)
-  70  association aborted by the peer (A-ABORT before the echo completed)
-  71  peer closed the connection before the echo completed
-  72  overall deadline (--deadline) reached
-  80  TLS handshake failed (protocol error, alert from the peer, not TLS)
-  81  TLS: peer certificate not trusted (unknown CA, bad signature)
-  82  TLS: peer certificate expired or not yet valid
-  83  TLS: peer certificate not valid for the peer name (--verify-host-name)
-  84  TLS: our key, certificate or trusted certificate file unreadable or unusable
-      (missing, bad format, encrypted key, key does not match certificate)
-  85  TLS: the peer requires a client certificate we did not send
-  86..89 reserved for TLS failures
-";
-
-/// The meaning of an exit code, from [`TABLE`] (first line of its entry).
-pub(crate) fn meaning(code: u8) -> &'static str {
-    let key = format!("{code:>4}  ");
-    TABLE
-        .lines()
-        .find_map(|l| l.strip_prefix(key.as_str()))
-        .unwrap_or("unknown exit code")
-}
+use super::{End, TlsError};
 
 /// Why a run did not end healthy. The peer is `host:port` as the user gave it (or the resolved address).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub enum Failure {
     /// Bad command line; the message says what, DCMTK style.
     Usage(String),
     /// An option that is recognized but not implemented (TLS, log config files).
@@ -181,47 +59,36 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    /// The process exit code for this failure.
-    pub(crate) fn code(&self) -> u8 {
+    /// Which row of the exit-code table this failure is.
+    pub fn end(&self) -> End {
         match self {
-            Failure::Usage(_) | Failure::Unsupported(_) => USAGE,
-            Failure::Local(_) => LOCAL,
-            Failure::Rejected { .. } => REJECTED,
-            Failure::Unreachable { .. } => UNREACHABLE,
-            Failure::ConnectTimeout { .. } => CONNECT_TIMEOUT,
-            Failure::NoPresentationContext { .. } => NO_PRESENTATION_CONTEXT,
-            Failure::AcseTimeout { .. } => ACSE_TIMEOUT,
-            Failure::DimseTimeout { .. } => DIMSE_TIMEOUT,
-            Failure::EchoStatus { .. } => FAILURE_STATUS,
-            Failure::Violation { .. } => VIOLATION,
-            Failure::Aborted { .. } => ABORTED,
-            Failure::ClosedByPeer { .. } => CLOSED,
-            Failure::Deadline { .. } => DEADLINE,
-            Failure::Tls { error, .. } => error.code(),
-            Failure::TlsFiles(_) => TLS_LOCAL_FILES,
+            Failure::Usage(_) => End::Usage,
+            Failure::Unsupported(_) => End::Unsupported,
+            Failure::Local(_) => End::Local,
+            Failure::Rejected { .. } => End::Rejected,
+            Failure::Unreachable { .. } => End::Unreachable,
+            Failure::ConnectTimeout { .. } => End::ConnectTimeout,
+            Failure::NoPresentationContext { .. } => End::NoPresentationContext,
+            Failure::AcseTimeout { .. } => End::AcseTimeout,
+            Failure::DimseTimeout { .. } => End::DimseTimeout,
+            Failure::EchoStatus { .. } => End::FailureStatus,
+            Failure::Violation { .. } => End::Violation,
+            Failure::Aborted { .. } => End::Aborted,
+            Failure::ClosedByPeer { .. } => End::Closed,
+            Failure::Deadline { .. } => End::Deadline,
+            Failure::Tls { error, .. } => error.end(),
+            Failure::TlsFiles(_) => End::TlsLocalFiles,
         }
     }
 
+    /// The process exit code for this failure.
+    pub fn code(&self) -> u8 {
+        self.end().code()
+    }
+
     /// A short machine-readable name (used by `--json`).
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Failure::Usage(_) => "usage",
-            Failure::Unsupported(_) => "unsupported",
-            Failure::Local(_) => "local-error",
-            Failure::Rejected { .. } => "rejected",
-            Failure::Unreachable { .. } => "unreachable",
-            Failure::ConnectTimeout { .. } => "connect-timeout",
-            Failure::NoPresentationContext { .. } => "no-presentation-context",
-            Failure::AcseTimeout { .. } => "acse-timeout",
-            Failure::DimseTimeout { .. } => "dimse-timeout",
-            Failure::EchoStatus { .. } => "failure-status",
-            Failure::Violation { .. } => "protocol-violation",
-            Failure::Aborted { .. } => "aborted-by-peer",
-            Failure::ClosedByPeer { .. } => "closed-by-peer",
-            Failure::Deadline { .. } => "deadline",
-            Failure::Tls { error, .. } => error.kind(),
-            Failure::TlsFiles(_) => "tls-local-files",
-        }
+    pub fn kind(&self) -> &'static str {
+        self.end().result()
     }
 }
 
@@ -424,20 +291,10 @@ mod tests {
         for (failure, code) in all {
             assert_eq!(failure.code(), code, "{failure:?}");
             assert!(
-                TABLE.contains(&format!("\n  {code:>2}  ")),
+                super::super::help_table().contains(&format!("\n  {code:>2}  ")),
                 "code {code} missing from the help table"
             );
         }
-    }
-
-    #[test]
-    fn meanings() {
-        assert_eq!(
-            meaning(68),
-            "C-ECHO-RSP with a non-success status (status printed, e.g. 0x0110)"
-        );
-        assert!(meaning(0).starts_with("healthy"));
-        assert_eq!(meaning(2), "unknown exit code");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Sockets: name resolution and connect with bounded time, and the TCP transport the core's drivers run on.
+//! Sockets: name resolution and connect with bounded time ([`resolve`], [`connect_any`]), the TCP transport the
+//! core's drivers run on ([`TcpTransport`], in `tcp.rs`) and the `-d` PDU dumps (`dump.rs`).
 //!
 //! The transport sets TCP_NODELAY (every PDU is written in one call, so Nagle only adds delay), sets TCP_QUICKACK
 //! after every read on Linux (so the peer's next PDU is not held back by our delayed ACK), turns the core's read
@@ -8,15 +9,18 @@
 
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
-use std::io::{self, Read as _, Write as _};
+use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 
-use echoprobe_core::io::blocking::Transport;
-
-use crate::args::Family;
 use echoprobe_core::time::Instant;
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
+
+mod dump;
+mod tcp;
+
+pub(crate) use dump::Dumps;
+pub(crate) use tcp::TcpTransport;
 
 /// A monotonic clock with the origin the caller picked (usually program start); core `Instant`s are micros since it.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +55,17 @@ impl Clock {
 /// A std duration as a core one.
 pub(crate) fn to_core(d: Duration) -> echoprobe_core::time::Duration {
     echoprobe_core::time::Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// Which address family name resolution may return (DCMTK 3.6.8's `-i4`, `-i6`, `-i0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `-i0 --ip-auto` (our default): every address the resolver returns, in its order.
+    Any,
+    /// `-i4 --ipv4` (DCMTK's default): IPv4 addresses only.
+    V4,
+    /// `-i6 --ipv6`: IPv6 addresses only.
+    V6,
 }
 
 /// Why resolving or connecting failed.
@@ -204,271 +219,10 @@ pub(crate) fn connect(
     Ok(socket.into())
 }
 
-/// A connected TCP stream as the core's blocking [`Transport`].
-#[derive(Debug)]
-pub(crate) struct TcpTransport {
-    stream: TcpStream,
-    clock: Clock,
-    read_deadline: Option<Instant>,
-    current_timeout: Option<Option<Duration>>,
-    dump: Option<Dumps>,
-}
-
-/// PDU hex dumps of one connection, both directions (also used by the TLS transport, on the plaintext).
-#[derive(Debug)]
-pub(crate) struct Dumps {
-    prefix: String,
-    sent: PduDump,
-    received: PduDump,
-}
-
-impl Dumps {
-    /// Dumps with `prefix` on each line.
-    pub(crate) fn new(prefix: String) -> Self {
-        Dumps {
-            prefix,
-            sent: PduDump::new("sent"),
-            received: PduDump::new("received"),
-        }
-    }
-
-    /// Bytes we sent.
-    pub(crate) fn sent(&mut self, data: &[u8]) {
-        self.sent.feed(&self.prefix, data);
-    }
-
-    /// Bytes we received.
-    pub(crate) fn received(&mut self, data: &[u8]) {
-        self.received.feed(&self.prefix, data);
-    }
-}
-
-impl TcpTransport {
-    /// Wraps a connected stream; sets TCP_NODELAY. With `dump_prefix`, every PDU is hex dumped on stderr with that
-    /// prefix on each line.
-    pub(crate) fn new(
-        stream: TcpStream,
-        clock: Clock,
-        dump_prefix: Option<String>,
-    ) -> io::Result<Self> {
-        stream.set_nodelay(true)?;
-        Ok(TcpTransport {
-            stream,
-            clock,
-            read_deadline: None,
-            current_timeout: None,
-            dump: dump_prefix.map(Dumps::new),
-        })
-    }
-
-    /// Shuts the connection down in both directions (a FIN; errors ignored: the peer may be gone).
-    pub(crate) fn close(&self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
-    }
-
-    fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        if self.current_timeout != Some(timeout) {
-            self.stream.set_read_timeout(timeout)?;
-            self.current_timeout = Some(timeout);
-        }
-        Ok(())
-    }
-}
-
-fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "read deadline reached")
-}
-
-impl embedded_io::ErrorType for TcpTransport {
-    type Error = io::Error;
-}
-
-impl embedded_io::Read for TcpTransport {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, io::Error> {
-        loop {
-            let timeout = match self.read_deadline {
-                Some(deadline) => {
-                    let now = self.clock.now();
-                    if now >= deadline {
-                        return Err(timed_out());
-                    }
-                    let left = Duration::from_micros(deadline.saturating_since(now).as_micros());
-                    Some(left.max(Duration::from_millis(1)))
-                }
-                None => None,
-            };
-            self.set_timeout(timeout)?;
-            match self.stream.read(buf) {
-                Ok(n) => {
-                    quickack(&self.stream);
-                    if let (Some(d), Some(data)) = (self.dump.as_mut(), buf.get(..n)) {
-                        d.received(data);
-                    }
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // A socket read timeout is EAGAIN on Unix (WouldBlock) and ETIMEDOUT-like elsewhere.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Err(timed_out())
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-impl embedded_io::Write for TcpTransport {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, io::Error> {
-        loop {
-            match self.stream.write(buf) {
-                Ok(n) => {
-                    if let (Some(d), Some(data)) = (self.dump.as_mut(), buf.get(..n)) {
-                        d.sent(data);
-                    }
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn flush(&mut self) -> Result<(), io::Error> {
-        self.stream.flush()
-    }
-}
-
-impl Transport for TcpTransport {
-    fn now(&self) -> Instant {
-        self.clock.now()
-    }
-
-    fn set_read_deadline(&mut self, deadline: Option<Instant>) -> Result<(), io::Error> {
-        self.read_deadline = deadline;
-        Ok(())
-    }
-}
-
-/// Asks Linux to ACK at once instead of delaying (the flag is not sticky, so after every read).
-fn quickack(stream: &TcpStream) {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let _ = SockRef::from(stream).set_tcp_quickack(true);
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        let _ = SockRef::from(stream);
-    }
-}
-
-/// Cuts a byte stream into PDUs (6-byte header: type, reserved, 32-bit big-endian length) and hex dumps each.
-#[derive(Debug)]
-struct PduDump {
-    direction: &'static str,
-    pending: Vec<u8>,
-}
-
-/// Bytes of one PDU shown in a dump; the rest is summarized.
-const DUMP_LIMIT: usize = 1024;
-
-impl PduDump {
-    fn new(direction: &'static str) -> Self {
-        PduDump {
-            direction,
-            pending: Vec::new(),
-        }
-    }
-
-    fn feed(&mut self, prefix: &str, data: &[u8]) {
-        self.pending.extend_from_slice(data);
-        let mut out = String::new();
-        while let Some(total) = pdu_len(&self.pending) {
-            if self.pending.len() < total {
-                break;
-            }
-            let pdu: Vec<u8> = self.pending.drain(..total).collect();
-            out.push_str(&hex_dump(prefix, self.direction, &pdu));
-        }
-        // Never hold more than one maximum-size PDU plus a header of garbage.
-        if self.pending.len() > 1 << 20 {
-            self.pending.clear();
-        }
-        if !out.is_empty() {
-            crate::log::debug_block(&out);
-        }
-    }
-}
-
-fn pdu_len(buf: &[u8]) -> Option<usize> {
-    let header = buf.get(..6)?;
-    let len = u32::from_be_bytes([
-        *header.get(2)?,
-        *header.get(3)?,
-        *header.get(4)?,
-        *header.get(5)?,
-    ]);
-    usize::try_from(len).ok()?.checked_add(6)
-}
-
-/// The name of a PDU type (PS3.8 9.3).
-pub(crate) fn pdu_name(t: u8) -> &'static str {
-    match t {
-        0x01 => "A-ASSOCIATE-RQ",
-        0x02 => "A-ASSOCIATE-AC",
-        0x03 => "A-ASSOCIATE-RJ",
-        0x04 => "P-DATA-TF",
-        0x05 => "A-RELEASE-RQ",
-        0x06 => "A-RELEASE-RP",
-        0x07 => "A-ABORT",
-        _ => "unknown PDU",
-    }
-}
-
-/// A DCMTK-like dump: a title line, then 16 bytes per line.
-pub(crate) fn hex_dump(prefix: &str, direction: &str, pdu: &[u8]) -> String {
-    use core::fmt::Write as _;
-    let t = pdu.first().copied().unwrap_or(0);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{prefix}{direction} {} (type 0x{t:02x}), PDU length {} + 6 bytes header",
-        pdu_name(t),
-        pdu.len().saturating_sub(6)
-    );
-    for line in pdu.chunks(16).take(DUMP_LIMIT / 16) {
-        let _ = write!(s, "{prefix} ");
-        for b in line {
-            let _ = write!(s, " {b:02x}");
-        }
-        s.push('\n');
-    }
-    if pdu.len() > DUMP_LIMIT {
-        let _ = writeln!(s, "{prefix}  ... {} more bytes", pdu.len() - DUMP_LIMIT);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use embedded_io::{ErrorKind, Read as _, Write as _};
     use std::net::TcpListener;
-
-    #[test]
-    fn dump_format() {
-        let rp = [0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0];
-        assert_eq!(
-            hex_dump("D: ", "received", &rp),
-            "D: received A-RELEASE-RP (type 0x06), PDU length 4 + 6 bytes header\nD:   06 00 00 00 00 04 00 00 00 00\n"
-        );
-        assert_eq!(pdu_len(&rp), Some(10));
-        assert_eq!(pdu_len(&rp[..5]), None);
-    }
 
     #[test]
     fn resolve_literals_and_names() {
@@ -555,59 +309,6 @@ mod tests {
             connect_any(&[refused, refused], Duration::from_secs(2), None, |_, _| {}),
             Err(ConnectError::Unreachable(_))
         ));
-    }
-
-    #[test]
-    fn read_deadline_times_out_and_data_flows() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let clock = Clock::start();
-        let stream = connect(addr, Duration::from_secs(2), Some(Duration::from_secs(2))).unwrap();
-        let (mut server, _) = listener.accept().unwrap();
-        let mut t = TcpTransport::new(stream, clock, None).unwrap();
-
-        // Deadline in the past: immediate TimedOut, no blocking.
-        t.set_read_deadline(Some(Instant::ZERO)).unwrap();
-        let mut buf = [0u8; 16];
-        assert_eq!(
-            embedded_io::Error::kind(&t.read(&mut buf).unwrap_err()),
-            ErrorKind::TimedOut
-        );
-
-        // Deadline 50 ms ahead and nothing to read: TimedOut after about 50 ms.
-        let start = std::time::Instant::now();
-        t.set_read_deadline(Some(
-            clock.now() + echoprobe_core::time::Duration::from_millis(50),
-        ))
-        .unwrap();
-        assert_eq!(
-            embedded_io::Error::kind(&t.read(&mut buf).unwrap_err()),
-            ErrorKind::TimedOut
-        );
-        let waited = start.elapsed();
-        assert!(
-            waited >= Duration::from_millis(45) && waited < Duration::from_secs(2),
-            "{waited:?}"
-        );
-
-        // Data both ways.
-        t.write_all(b"ping").unwrap();
-        t.flush().unwrap();
-        let mut got = [0u8; 4];
-        server.read_exact(&mut got).unwrap();
-        assert_eq!(&got, b"ping");
-        server.write_all(b"pong").unwrap();
-        t.set_read_deadline(Some(
-            clock.now() + echoprobe_core::time::Duration::from_secs(2),
-        ))
-        .unwrap();
-        let n = t.read(&mut buf).unwrap();
-        assert_eq!(&buf[..n], b"pong");
-
-        // EOF reads as 0.
-        drop(server);
-        t.set_read_deadline(None).unwrap();
-        assert_eq!(t.read(&mut buf).unwrap(), 0);
     }
 }
 

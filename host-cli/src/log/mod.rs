@@ -9,8 +9,12 @@ use core::fmt::Display;
 use std::io::Write as _;
 use std::sync::{Mutex, OnceLock};
 
-use crate::args::Verbosity;
-use crate::logcfg::{LogConfig, Stream};
+pub(crate) mod config;
+mod level;
+
+pub use level::Verbosity;
+
+use config::{LogConfig, Stream};
 
 /// Where log lines go when a log configuration file was given.
 #[derive(Debug)]
@@ -68,7 +72,7 @@ pub(crate) fn configure(log: &Log, config: &LogConfig) -> bool {
         ));
         return false;
     }
-    let name = crate::logcfg::level_name;
+    let name = config::level_name;
     log.info(format_args!(
         "log configuration {}: level {}, console {}, file {}",
         config.source.display(),

@@ -1,0 +1,210 @@
+//! echoprobe: a truthful, bounded, fast DICOM C-ECHO health checker, command line compatible with DCMTK echoscu.
+//!
+//! `echoprobe [options] peer port` checks a peer; `echoprobe scp [options] port` answers C-ECHOs;
+//! `echoprobe demo` runs both on 127.0.0.1. Installed or linked as `echoscu`, it is a drop-in for DCMTK's echoscu.
+//! Exit codes: see [`exit`] and `echoprobe -h`.
+//!
+//! As a library: [`check`] runs one echo check and returns its [`CheckResult`] (no printing of the verdict, no
+//! process exit); [`run_echo`], [`run_scp`] and [`run_demo`] are the modes as the command runs them; [`main`] is the
+//! whole command.
+//!
+//! Modules by job, dependencies pointing one way (a unit test below checks it):
+//!
+//! ```text
+//! modes:        echo  scp  demo  generate
+//!                 |     |    |      |
+//! front/link:   cli (DCMTK tokens, clap, values, help)   link (TCP or TLS, the handshake, transport failures)
+//!                 |                                        |
+//! tls:          tls (options, suites, keys, legacy PEM, verify, setup, transport, offline)
+//!                 |
+//! net:          net (resolve, connect, Family, TCP transport, -d dumps)
+//!                 |
+//! log:          log (Verbosity, log configuration files)
+//!                 |
+//! exit:         exit (THE exit-code table, Failure)
+//! ```
+
+mod cli;
+mod demo;
+mod echo;
+pub mod exit;
+mod generate;
+mod link;
+mod log;
+mod net;
+mod scp;
+mod tls;
+
+pub use crate::cli::{DemoOptions, EchoOptions, ScpOptions};
+pub use crate::demo::run as run_demo;
+pub use crate::echo::{check, run as run_echo, CheckResult};
+pub use crate::log::config::LogConfig;
+pub use crate::log::Verbosity;
+pub use crate::net::Family;
+pub use crate::scp::run as run_scp;
+pub use crate::tls::{Session as TlsSession, TlsOptions};
+
+use std::ffi::OsString;
+use std::io::Write as _;
+
+use crate::cli::Invocation;
+use crate::exit::Failure;
+
+/// The name to use in messages: `echoscu` when invoked under that name (e.g. through a symlink), else `echoprobe`.
+fn program_name(argv0: Option<&std::ffi::OsStr>) -> &'static str {
+    let base = argv0
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .and_then(|s| s.to_str())
+        .unwrap_or("echoprobe");
+    if base == "echoscu" {
+        "echoscu"
+    } else {
+        "echoprobe"
+    }
+}
+
+/// Runs the whole command line (`argv` with the program name first, as from [`std::env::args_os`]) and returns
+/// the exit code; everything it prints goes to stdout, stderr or the configured log.
+pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
+    let mut argv = argv.into_iter();
+    let prog = program_name(argv.next().as_deref());
+    let mut args = Vec::new();
+    for arg in argv {
+        match arg.into_string() {
+            Ok(s) => args.push(s),
+            Err(bad) => {
+                crate::log::stderr_line(format_args!(
+                    "{prog}: argument {bad:?} is not valid UTF-8"
+                ));
+                return exit::USAGE;
+            }
+        }
+    }
+    match cli::parse(prog, args) {
+        Ok(Invocation::Help(text)) | Ok(Invocation::Version(text)) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            exit::HEALTHY
+        }
+        Ok(Invocation::Echo(options, translated)) => echo::run(prog, &options, &translated),
+        Ok(Invocation::Scp(options)) => scp::run(prog, &options),
+        Ok(Invocation::Demo(options)) => demo::run(prog, &options),
+        Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
+        Ok(Invocation::Generate(kind, dir)) => generate::run(prog, kind, &dir),
+        Err(failure) => {
+            report(prog, &failure);
+            failure.code()
+        }
+    }
+}
+
+/// Prints a failure on stderr, prefixed by the program name.
+fn report(prog: &str, failure: &Failure) {
+    crate::log::stderr_line(format_args!("{prog}: {failure}"));
+}
+
+#[cfg(test)]
+mod tests {
+    /// The layers of the module doc, lowest first; a module may use its own layer and the ones below.
+    const LAYERS: &[(&str, u8)] = &[
+        ("exit", 0),
+        ("log", 1),
+        ("net", 2),
+        ("tls", 3),
+        ("link", 4),
+        ("cli", 4),
+        ("echo", 5),
+        ("scp", 5),
+        ("demo", 5),
+        ("generate", 5),
+    ];
+
+    const FILES: &[(&str, &str)] = &[
+        ("cli/command.rs", include_str!("cli/command.rs")),
+        ("cli/help.rs", include_str!("cli/help.rs")),
+        ("cli/mod.rs", include_str!("cli/mod.rs")),
+        ("cli/tests.rs", include_str!("cli/tests.rs")),
+        ("cli/tokens.rs", include_str!("cli/tokens.rs")),
+        ("cli/values.rs", include_str!("cli/values.rs")),
+        ("demo.rs", include_str!("demo.rs")),
+        ("echo.rs", include_str!("echo.rs")),
+        ("exit/failure.rs", include_str!("exit/failure.rs")),
+        ("exit/mod.rs", include_str!("exit/mod.rs")),
+        ("generate.rs", include_str!("generate.rs")),
+        ("link.rs", include_str!("link.rs")),
+        ("log/config.rs", include_str!("log/config.rs")),
+        ("log/level.rs", include_str!("log/level.rs")),
+        ("log/mod.rs", include_str!("log/mod.rs")),
+        ("net/dump.rs", include_str!("net/dump.rs")),
+        ("net/mod.rs", include_str!("net/mod.rs")),
+        ("net/tcp.rs", include_str!("net/tcp.rs")),
+        ("scp.rs", include_str!("scp.rs")),
+        ("tls/keys.rs", include_str!("tls/keys.rs")),
+        ("tls/legacy.rs", include_str!("tls/legacy.rs")),
+        ("tls/mod.rs", include_str!("tls/mod.rs")),
+        ("tls/offline.rs", include_str!("tls/offline.rs")),
+        ("tls/options.rs", include_str!("tls/options.rs")),
+        ("tls/setup.rs", include_str!("tls/setup.rs")),
+        ("tls/suites.rs", include_str!("tls/suites.rs")),
+        ("tls/transport.rs", include_str!("tls/transport.rs")),
+        ("tls/verify.rs", include_str!("tls/verify.rs")),
+    ];
+
+    fn rank(module: &str) -> u8 {
+        LAYERS
+            .iter()
+            .find(|(m, _)| *m == module)
+            .map(|(_, r)| *r)
+            .unwrap_or_else(|| panic!("module {module} is not in LAYERS"))
+    }
+
+    /// The crate modules `text` names (`crate::x` and `crate::{x, y}`).
+    fn uses(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + "crate::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(list) => list.split('}').next().unwrap_or("").split(',').collect(),
+                None => vec![rest],
+            };
+            for n in names {
+                let n: String = n
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// Dependencies point one way: no module uses a module of a higher layer, and no two modules use each other.
+    #[test]
+    fn no_import_cycle() {
+        let mut edges = Vec::new();
+        for (path, text) in FILES {
+            let module = path.split(['/', '.']).next().unwrap_or(path);
+            for used in uses(text) {
+                if used == module || LAYERS.iter().all(|(m, _)| *m != used) {
+                    continue;
+                }
+                assert!(
+                    rank(&used) <= rank(module),
+                    "{path} uses crate::{used}, a higher layer"
+                );
+                edges.push((module.to_string(), used));
+            }
+        }
+        for (a, b) in &edges {
+            assert!(
+                !edges.iter().any(|(x, y)| x == b && y == a),
+                "{a} and {b} use each other"
+            );
+        }
+    }
+}
