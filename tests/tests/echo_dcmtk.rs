@@ -1,6 +1,7 @@
 //! echoprobe against DCMTK, both directions.
 
 use core::time::Duration;
+use echoprobe_tests::codes::{HEALTHY, REJECTED};
 use std::process::Command;
 
 use echoprobe_tests::env::dcmtk;
@@ -33,7 +34,7 @@ fn echoprobe_to_storescp() {
         ]),
         HARD,
     )
-    .assert_code(0)
+    .assert_code(HEALTHY)
     .assert_within(QUICK);
     let log = scp.peer.wait_log("Received Echo Request", QUICK);
     assert!(
@@ -56,7 +57,7 @@ fn echoprobe_to_storescp_repeat_100() {
         &scp.port_arg(),
     ];
     run(&mut echoprobe(args), HARD)
-        .assert_code(0)
+        .assert_code(HEALTHY)
         .assert_within(Duration::from_secs(15));
     // One association, 100 echoes (storescp logs each request).
     let log = scp.peer.wait_log("Association Release", QUICK);
@@ -80,13 +81,13 @@ fn echoprobe_wrong_called_ae_to_dcmqrscp_is_rejected_1_1_7() {
         &mut echoprobe(["-aet", CALLING_AE, "-aec", "QRSCP", "127.0.0.1", &port]),
         HARD,
     )
-    .assert_code(0)
+    .assert_code(HEALTHY)
     .assert_within(QUICK);
     run(
         &mut echoprobe(["-aet", CALLING_AE, "-aec", "WRONG", "127.0.0.1", &port]),
         HARD,
     )
-    .assert_code(61)
+    .assert_code(REJECTED)
     .assert_mentions("1/1/7")
     .assert_within(QUICK);
 }

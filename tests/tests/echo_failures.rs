@@ -1,6 +1,7 @@
 //! Network failures: refused connections, a peer that never answers.
 
 use core::time::Duration;
+use echoprobe_tests::codes::{ACSE_TIMEOUT, UNREACHABLE};
 
 use echoprobe_tests::peers::SilentPeer;
 use echoprobe_tests::{echoprobe, free_port, run, setup, CALLING_AE};
@@ -15,7 +16,7 @@ fn connection_refused_exits_63_fast() {
         &mut echoprobe(["-aet", CALLING_AE, "127.0.0.1", &port]),
         HARD,
     )
-    .assert_code(63)
+    .assert_code(UNREACHABLE)
     .assert_within(Duration::from_secs(2));
 }
 
@@ -27,7 +28,7 @@ fn silent_peer_acse_timeout_exits_66() {
         &mut echoprobe(["-aet", CALLING_AE, "-ta", "1", "127.0.0.1", &port]),
         HARD,
     );
-    out.assert_code(66)
+    out.assert_code(ACSE_TIMEOUT)
         .assert_within(Duration::from_millis(2500));
     assert!(
         out.elapsed >= Duration::from_millis(900),

@@ -1,6 +1,7 @@
 //! echoprobe against pynetdicom, both directions.
 
 use core::time::Duration;
+use echoprobe_tests::codes::{FAILURE_STATUS, HEALTHY, REJECTED};
 
 use echoprobe_tests::peers::{echoprobe_scp, py_echoscp, py_echoscu, PyScpOptions};
 use echoprobe_tests::{echoprobe, run, CALLING_AE};
@@ -33,7 +34,7 @@ fn echoprobe_to_pynetdicom() {
         ]),
         HARD,
     )
-    .assert_code(0)
+    .assert_code(HEALTHY)
     .assert_within(QUICK);
     scp.peer
         .wait_log("accepted calling=LOADBALANCER called=PYSCP", QUICK);
@@ -55,7 +56,7 @@ fn echoprobe_wrong_called_ae_is_rejected_1_1_7() {
         ]),
         HARD,
     )
-    .assert_code(61)
+    .assert_code(REJECTED)
     .assert_mentions("1/1/7")
     .assert_within(QUICK);
 }
@@ -74,7 +75,7 @@ fn echoprobe_unknown_calling_ae_is_rejected_1_1_3() {
         ]),
         HARD,
     )
-    .assert_code(61)
+    .assert_code(REJECTED)
     .assert_mentions("1/1/3")
     .assert_within(QUICK);
 }
@@ -89,7 +90,7 @@ fn echoprobe_reports_a_non_success_status() {
         &mut echoprobe(["-aet", CALLING_AE, "127.0.0.1", &scp.port_arg()]),
         HARD,
     )
-    .assert_code(68)
+    .assert_code(FAILURE_STATUS)
     .assert_mentions("0x0110")
     .assert_within(QUICK);
 }

@@ -1,6 +1,7 @@
 //! echoprobe against `echoprobe scp`.
 
 use core::time::Duration;
+use echoprobe_tests::codes::{FAILURE_STATUS, HEALTHY, REJECTED};
 
 use echoprobe_tests::peers::echoprobe_scp;
 use echoprobe_tests::{echoprobe, run, CALLING_AE};
@@ -20,10 +21,10 @@ fn check(called: &str, port: u16, extra: &[&str]) -> echoprobe_tests::Outcome {
 fn echoprobe_to_echoprobe_scp() {
     let scp = echoprobe_scp(&["-aet", "PROBESCP", "--require-called-aet"]);
     check("PROBESCP", scp.port, &[])
-        .assert_code(0)
+        .assert_code(HEALTHY)
         .assert_within(QUICK);
     check("PROBESCP", scp.port, &["--repeat", "50"])
-        .assert_code(0)
+        .assert_code(HEALTHY)
         .assert_within(QUICK);
     let log = scp
         .peer
@@ -39,7 +40,7 @@ fn echoprobe_to_echoprobe_scp() {
 fn non_success_status_exits_68() {
     let scp = echoprobe_scp(&["-aet", "PROBESCP", "--status", "0x0110"]);
     check("PROBESCP", scp.port, &[])
-        .assert_code(68)
+        .assert_code(FAILURE_STATUS)
         .assert_mentions("0x0110")
         .assert_within(QUICK);
 }
@@ -48,7 +49,7 @@ fn non_success_status_exits_68() {
 fn calling_ae_not_allowed_exits_61() {
     let scp = echoprobe_scp(&["-aet", "PROBESCP", "--allow-calling", "OTHER"]);
     check("PROBESCP", scp.port, &[])
-        .assert_code(61)
+        .assert_code(REJECTED)
         .assert_mentions("1/1/3")
         .assert_within(QUICK);
 }
@@ -57,7 +58,7 @@ fn calling_ae_not_allowed_exits_61() {
 fn wrong_called_ae_exits_61() {
     let scp = echoprobe_scp(&["-aet", "PROBESCP", "--require-called-aet"]);
     check("WRONG", scp.port, &[])
-        .assert_code(61)
+        .assert_code(REJECTED)
         .assert_mentions("1/1/7")
         .assert_within(QUICK);
 }

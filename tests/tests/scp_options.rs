@@ -2,6 +2,7 @@
 //! --idle-timeout, --exit-after, --bind on IPv6 loopback.
 
 use core::time::Duration;
+use echoprobe_tests::codes::{HEALTHY, REJECTED};
 
 use echoprobe_tests::peers::{echoprobe_scp, echoprobe_scp_on, py_echoscu};
 use echoprobe_tests::{echoprobe, run, Peer, CALLING_AE};
@@ -31,7 +32,7 @@ fn max_associations_rejects_the_next_one_2_3_2() {
         &mut echoprobe(["-aet", CALLING_AE, "-aec", "PROBESCP", "127.0.0.1", &port]),
         HARD,
     )
-    .assert_code(61)
+    .assert_code(REJECTED)
     .assert_mentions("2/3/2")
     .assert_within(QUICK);
     // Once the holder released, there is room again.
@@ -41,7 +42,7 @@ fn max_associations_rejects_the_next_one_2_3_2() {
         &mut echoprobe(["-aet", CALLING_AE, "-aec", "PROBESCP", "127.0.0.1", &port]),
         HARD,
     )
-    .assert_code(0)
+    .assert_code(HEALTHY)
     .assert_within(QUICK);
 }
 
@@ -69,7 +70,7 @@ fn exit_after_stops_the_scp() {
             &mut echoprobe(["-aet", CALLING_AE, "-aec", "PROBESCP", "127.0.0.1", &port]),
             HARD,
         )
-        .assert_code(0)
+        .assert_code(HEALTHY)
         .assert_within(QUICK);
     }
     let status = scp.peer.wait_exit(QUICK);
@@ -90,6 +91,6 @@ fn ipv6_loopback() {
         ]),
         HARD,
     )
-    .assert_code(0)
+    .assert_code(HEALTHY)
     .assert_within(QUICK);
 }
