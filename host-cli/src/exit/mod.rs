@@ -1,6 +1,8 @@
 //! THE exit-code table (binding: README "Exit codes"): every way a run ends, with its exit code, its `--json`
 //! result name and its lines in the help's exit-code table, in one const array, [`ROWS`]. The named codes below
 //! are what scripts and the tests compare against; [`help_table`] is the text `-h`, `demo -h` and the man page show.
+//! Why the numbers are what they are (DCMTK's where it has one, one per failure kind, grouped by phase):
+//! docs/exit-codes.md.
 
 mod failure;
 
