@@ -14,8 +14,9 @@ use echoprobe_core::wire::{AeTitle, Uid};
 use crate::cli::{EchoOptions, TRANSFER_SYNTAXES};
 use crate::exit::{self, Failure};
 use crate::link::{self, Link};
-use crate::log::{core_ms, json_str, ms, Log};
+use crate::log::{core_ms, ms, Log};
 use crate::net::{self, Clock, ConnectError, TcpTransport};
+use crate::report::{self, Report, Rtt, Timeline};
 use crate::tls::{self, ClientSetup, HandshakeError, TlsTransport};
 
 /// What one check found.
@@ -35,6 +36,12 @@ pub struct CheckResult {
     pub tls: Option<tls::Session>,
     /// From start to verdict.
     pub total: Duration,
+    /// When the check started (wall clock).
+    pub started: std::time::SystemTime,
+    /// How long each phase took, each echo's round trip included.
+    pub timeline: Timeline,
+    /// The status of the last C-ECHO-RSP, if one arrived.
+    pub status: Option<u16>,
 }
 
 impl CheckResult {
@@ -91,10 +98,20 @@ fn tx_len(options: &EchoOptions) -> usize {
     (1024 + usize::from(options.propose_pc) * per_context).max(16 * 1024)
 }
 
+/// What the observer saw, with when (on the check's clock).
 #[derive(Debug, Default)]
 struct Progress {
-    accepted: bool,
-    responses: u32,
+    /// Echoes to send and whether we abort instead of releasing (`--repeat`, `--abort`).
+    repeat: u32,
+    abort: bool,
+    accepted: Option<Duration>,
+    /// Each C-ECHO-RSP's round trip and the last one's status.
+    echoes: Vec<Duration>,
+    status: Option<u16>,
+    /// When the last C-ECHO-RSP arrived and we sent A-RELEASE-RQ; cleared if the release timed out.
+    release_sent: Option<Duration>,
+    /// When the A-RELEASE-RP (or the A-ABORT or close that answered the A-RELEASE-RQ) arrived.
+    release_end: Option<Duration>,
 }
 
 /// One echo check as `options` say: resolve, connect, (TLS,) associate, echo, release. Nothing is printed but the
@@ -115,6 +132,9 @@ pub(crate) fn check_with(clock: &Clock, options: &EchoOptions, log: &Log) -> Che
         negotiated: None,
         tls: None,
         total: Duration::ZERO,
+        started: std::time::SystemTime::now(),
+        timeline: Timeline::default(),
+        status: None,
     };
     result.verdict = check_inner(clock, options, log, &mut result);
     result.total = clock.elapsed();
@@ -255,6 +275,7 @@ fn check_inner(
         Err(e) => return Err(Failure::Local(format!("cannot connect to {peer}: {e:?}"))),
     };
     result.address = Some(addr);
+    result.timeline.connect = Some(clock.elapsed().saturating_sub(started));
     log.info(format_args!(
         "Connected to {addr} in {}",
         ms(clock.elapsed().saturating_sub(started))
@@ -285,22 +306,37 @@ fn check_inner(
     let mut transport = match &tls {
         None => Link::Tcp(tcp),
         Some(setup) => {
+            let started = clock.elapsed();
             let (link, session) = handshake(clock, options, log, &peer, tcp, setup)?;
+            result.timeline.tls = Some(clock.elapsed().saturating_sub(started));
             result.tls = Some(session);
             link
         }
     };
-    let mut progress = Progress::default();
+    let mut progress = Progress {
+        repeat: options.repeat,
+        abort: options.abort,
+        ..Progress::default()
+    };
+    let associating = clock.elapsed();
     let report = blocking::check(&mut transport, config, limits, &mut rx, &mut tx, |ev| {
-        observe(log, &mut progress, ev);
+        observe(log, &mut progress, clock.elapsed(), ev);
     });
     transport.close();
+    let timeline = &mut result.timeline;
+    timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
+    timeline.echoes = core::mem::take(&mut progress.echoes);
+    result.status = progress.status;
     let report = report.map_err(|e| match e {
         echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
         echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
     })?;
     result.stats = report.stats;
     result.negotiated = report.negotiated;
+    result.timeline.release = progress
+        .release_end
+        .zip(progress.release_sent)
+        .map(|(end, sent)| end.saturating_sub(sent));
     verdict(report.outcome, &peer, options, &progress)
 }
 
@@ -349,11 +385,18 @@ fn handshake(
     }
 }
 
-/// Logs one event at -v / -d and keeps track of how far we got.
-fn observe(log: &Log, progress: &mut Progress, ev: &Event) {
+/// Logs one event at -v / -d and keeps track of how far we got and when (`now`).
+fn observe(log: &Log, progress: &mut Progress, now: Duration, ev: &Event) {
+    if progress.release_sent.is_some() && progress.release_end.is_none() {
+        match ev {
+            Event::Released | Event::Aborted(_) | Event::Closed => progress.release_end = Some(now),
+            Event::Timeout(_) => progress.release_sent = None,
+            _ => {}
+        }
+    }
     match ev {
         Event::Accepted(n) => {
-            progress.accepted = true;
+            progress.accepted = Some(now);
             log.info(format_args!(
                 "Association Accepted: context {}, {}, {} of {} contexts accepted, peer max PDU {}, our max PDU {}",
                 n.pc_id,
@@ -373,7 +416,13 @@ fn observe(log: &Log, progress: &mut Progress, ev: &Event) {
             status,
             rtt,
         } => {
-            progress.responses += 1;
+            progress.echoes.push(Duration::from_micros(rtt.as_micros()));
+            progress.status = Some(*status);
+            // The last echo (all sent, or a failure status) is followed by A-RELEASE-RQ, unless we abort.
+            let last = *status != 0 || progress.echoes.len() >= progress.repeat as usize;
+            if last && !progress.abort {
+                progress.release_sent = Some(now);
+            }
             log.info(format_args!(
                 "Received Echo Response (MsgID {message_id}): status 0x{status:04X} ({}), rtt {}",
                 exit::status_text(*status),
@@ -431,7 +480,7 @@ fn verdict(
         Outcome::DeadlineExceeded => Failure::Deadline {
             peer,
             deadline: net::to_core(options.deadline.unwrap_or_default()),
-            phase: if progress.accepted {
+            phase: if progress.accepted.is_some() {
                 "while echoing"
             } else {
                 "while associating"
@@ -452,7 +501,7 @@ fn verdict(
         },
         Outcome::ClosedByPeer => Failure::ClosedByPeer {
             peer,
-            phase: if progress.accepted {
+            phase: if progress.accepted.is_some() {
                 "before the C-ECHO-RSP"
             } else {
                 "before answering the A-ASSOCIATE-RQ"
@@ -517,59 +566,46 @@ fn summary(options: &EchoOptions, r: &CheckResult) -> String {
     )
 }
 
-fn json(options: &EchoOptions, r: &CheckResult) -> String {
+/// The `--json` report of a check.
+pub(crate) fn to_report(options: &EchoOptions, r: &CheckResult) -> Report {
     let (result, message, warning) = match &r.verdict {
         Ok(release) => (
-            exit::End::Healthy.result().to_string(),
+            exit::End::Healthy.result(),
             summary(options, r),
             release_warning(*release),
         ),
-        Err(f) => (f.kind().to_string(), f.to_string(), None),
-    };
-    let avg = if r.stats.ok > 0 {
-        r.stats.total_rtt.as_micros() / u64::from(r.stats.ok)
-    } else {
-        0
+        Err(f) => (f.kind(), f.to_string(), None),
     };
     let n = r.negotiated;
-    format!(
-        "{{\"peer\":{},\"address\":{},\"called\":{},\"calling\":{},\"healthy\":{},\"exit_code\":{},\"result\":{},\
-         \"message\":{},\"warning\":{},\"echoes_sent\":{},\"echoes_ok\":{},\"rtt_ms\":{{\"min\":{},\"avg\":{},\"max\":{}}},\
-         \"peer_max_pdu\":{},\"transfer_syntax\":{},\"peer_implementation_class_uid\":{},\
-         \"peer_implementation_version\":{},\"tls\":{},\"total_ms\":{}}}",
-        json_str(&r.peer),
-        r.address.map_or_else(|| "null".to_string(), |a| json_str(&a.to_string())),
-        json_str(&options.called),
-        json_str(&options.calling),
-        r.verdict.is_ok(),
-        r.code(),
-        json_str(&result),
-        json_str(&message),
-        warning.map_or_else(|| "null".to_string(), json_str),
-        r.stats.sent,
-        r.stats.ok,
-        millis(r.stats.min_rtt.as_micros()),
-        millis(avg),
-        millis(r.stats.max_rtt.as_micros()),
-        n.map_or_else(|| "null".to_string(), |n| n.peer_max_pdu.to_string()),
-        n.map_or_else(|| "null".to_string(), |n| json_str(&n.transfer_syntax.to_string())),
-        n.map_or_else(|| "null".to_string(), |n| json_str(&n.peer_implementation_class.to_string())),
-        n.map_or_else(|| "null".to_string(), |n| json_str(&n.peer_implementation_version.to_string())),
-        r.tls.as_ref().map_or_else(
-            || "null".to_string(),
-            |t| format!(
-                "{{\"version\":{},\"cipher_suite\":{},\"peer_certificates\":{}}}",
-                json_str(&t.version),
-                json_str(&t.suite),
-                t.peer_certificates
-            )
-        ),
-        millis(u64::try_from(r.total.as_micros()).unwrap_or(u64::MAX)),
-    )
-}
-
-fn millis(us: u64) -> String {
-    format!("{}.{:03}", us / 1000, us % 1000)
+    Report {
+        timestamp: report::rfc3339(r.started),
+        peer: Some(r.peer.clone()),
+        address: r.address.map(|a| a.to_string()),
+        called: Some(options.called.clone()),
+        calling: Some(options.calling.clone()),
+        healthy: r.verdict.is_ok(),
+        exit_code: r.code(),
+        result,
+        message,
+        warning: warning.map(str::to_string),
+        echoes_sent: r.stats.sent,
+        echoes_ok: r.stats.ok,
+        echoes_answered: u32::try_from(r.timeline.echoes.len()).unwrap_or(u32::MAX),
+        rtt_ms: Rtt::over(&r.timeline.echoes),
+        dimse_status: r.status,
+        dimse_status_hex: r.status.map(report::status_hex),
+        peer_max_pdu: n.map(|n| n.peer_max_pdu),
+        transfer_syntax: n.map(|n| n.transfer_syntax.to_string()),
+        peer_implementation_class_uid: n.map(|n| n.peer_implementation_class.to_string()),
+        peer_implementation_version: n.map(|n| n.peer_implementation_version.to_string()),
+        tls: r.tls.as_ref().map(|t| report::Tls {
+            version: t.version.clone(),
+            cipher_suite: t.suite.clone(),
+            peer_certificates: t.peer_certificates,
+        }),
+        total_ms: Some(report::millis(r.total)),
+        timeline_ms: (&r.timeline).into(),
+    }
 }
 
 /// Prints the verdict: summary (stdout) or JSON (stdout), warnings and errors (stderr).
@@ -580,7 +616,7 @@ pub(crate) fn print_result(log: &Log, options: &EchoOptions, r: &CheckResult) {
                 log.warn(format_args!("{}: {w}", r.peer));
             }
             if options.json {
-                crate::log::stdout_line(format_args!("{}", json(options, r)));
+                crate::log::stdout_line(format_args!("{}", to_report(options, r).to_json()));
             } else if log.verbosity > crate::log::Verbosity::Quiet {
                 crate::log::stdout_line(format_args!("{}: {}", log.prog, summary(options, r)));
             }
@@ -588,7 +624,7 @@ pub(crate) fn print_result(log: &Log, options: &EchoOptions, r: &CheckResult) {
         Err(failure) => {
             log.error(failure);
             if options.json {
-                crate::log::stdout_line(format_args!("{}", json(options, r)));
+                crate::log::stdout_line(format_args!("{}", to_report(options, r).to_json()));
             }
         }
     }
@@ -626,7 +662,7 @@ mod tests {
         let log = Log::new("echoprobe", echo_options.verbosity);
         let r = check_with(&Clock::start(), &echo_options, &log);
         assert_eq!(r.code(), 63, "{r:?}");
-        let j = json(&echo_options, &r);
+        let j = to_report(&echo_options, &r).to_json();
         assert!(j.contains("\"result\":\"unreachable\""), "{j}");
         assert!(j.contains("\"healthy\":false,\"exit_code\":63"), "{j}");
     }

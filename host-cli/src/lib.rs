@@ -14,6 +14,7 @@
 //! modes:        echo  scp  demo  generate
 //!                 |     |    |      |
 //! front/link:   cli (DCMTK tokens, clap, values, help)   link (TCP or TLS, the handshake, transport failures)
+//!               report (the --json result, serde)
 //!                 |                                        |
 //! tls:          tls (options, suites, keys, legacy PEM, verify, setup, transport, offline)
 //!                 |
@@ -32,6 +33,7 @@ mod generate;
 mod link;
 mod log;
 mod net;
+pub mod report;
 mod scp;
 mod tls;
 
@@ -69,14 +71,16 @@ fn program_name(argv0: Option<&std::ffi::OsStr>) -> &'static str {
 pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
     let mut argv = argv.into_iter();
     let prog = program_name(argv.next().as_deref());
+    let started = std::time::SystemTime::now();
+    let argv: Vec<OsString> = argv.collect();
+    let json = argv.iter().any(|a| a == "--json");
     let mut args = Vec::new();
     for arg in argv {
         match arg.into_string() {
             Ok(s) => args.push(s),
             Err(bad) => {
-                crate::log::stderr_line(format_args!(
-                    "{prog}: argument {bad:?} is not valid UTF-8"
-                ));
+                let failure = Failure::Usage(format!("argument {bad:?} is not valid UTF-8"));
+                report(prog, &failure, json.then_some(started));
                 return exit::USAGE;
             }
         }
@@ -94,15 +98,20 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
         Ok(Invocation::Generate(kind, dir)) => generate::run(prog, kind, &dir),
         Err(failure) => {
-            report(prog, &failure);
+            report(prog, &failure, json.then_some(started));
             failure.code()
         }
     }
 }
 
-/// Prints a failure on stderr, prefixed by the program name.
-fn report(prog: &str, failure: &Failure) {
+/// Prints a failure on stderr, prefixed by the program name, and with `--json` among the arguments also its
+/// [`report::Report`] on stdout (`started`: when the run started).
+fn report(prog: &str, failure: &Failure, json: Option<std::time::SystemTime>) {
     crate::log::stderr_line(format_args!("{prog}: {failure}"));
+    if let Some(started) = json {
+        let report = report::Report::before_check(failure, started);
+        crate::log::stdout_line(format_args!("{}", report.to_json()));
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +124,7 @@ mod tests {
         ("tls", 3),
         ("link", 4),
         ("cli", 4),
+        ("report", 4),
         ("echo", 5),
         ("scp", 5),
         ("demo", 5),
@@ -140,6 +150,7 @@ mod tests {
         ("net/dump.rs", include_str!("net/dump.rs")),
         ("net/mod.rs", include_str!("net/mod.rs")),
         ("net/tcp.rs", include_str!("net/tcp.rs")),
+        ("report.rs", include_str!("report.rs")),
         ("scp.rs", include_str!("scp.rs")),
         ("tls/keys.rs", include_str!("tls/keys.rs")),
         ("tls/legacy.rs", include_str!("tls/legacy.rs")),

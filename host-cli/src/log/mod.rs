@@ -258,25 +258,6 @@ pub(crate) fn core_ms(d: echoprobe_core::time::Duration) -> String {
     ms(core::time::Duration::from_micros(d.as_micros()))
 }
 
-/// A JSON string literal.
-pub(crate) fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,10 +268,5 @@ mod tests {
         assert_eq!(ms(core::time::Duration::from_micros(1_900)), "1.900 ms");
         assert_eq!(ms(core::time::Duration::from_micros(12_549)), "12.5 ms");
         assert_eq!(ms(core::time::Duration::from_secs(2)), "2000.0 ms");
-    }
-
-    #[test]
-    fn json_strings() {
-        assert_eq!(json_str("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"");
     }
 }
