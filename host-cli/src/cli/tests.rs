@@ -410,7 +410,7 @@ fn validation_like_dcmtk() {
         &["-ll", "loud"],
         &["-aet", ""],
         &["-aet", "    "],
-        &["-aet", "12345678901234567"],
+        &["-aet", "12345678901234567\\"],
         &["-aet", "A\\B"],
         &["-aec", "A\tB"],
         &["-aec", "Ä"],
@@ -427,6 +427,17 @@ fn validation_like_dcmtk() {
     usage_error(&["h", "port"]);
     usage_error(&["h", "1", "extra"]);
     assert_eq!(echo(&["-aet", " PADDED ", "h", "1"]).calling, "PADDED");
+    // Over 16 characters: cut to the first 16 as DCMTK's echoscu does (a warning says so); our own
+    // --allow-calling stays strict.
+    assert_eq!(
+        echo(&["-aet", "12345678901234567", "h", "1"]).calling,
+        "1234567890123456"
+    );
+    assert_eq!(
+        echo(&["-aec", " 12345678901234567", "h", "1"]).called,
+        "123456789012345"
+    );
+    usage_error(&["scp", "--allow-calling", "12345678901234567", "0"]);
     assert_eq!(
         echo(&["-aet", "1234567890123456", "h", "1"]).calling,
         "1234567890123456"
