@@ -656,3 +656,19 @@ fn ae_title_decisions_are_the_cores() {
     }
     assert_eq!(parse_ae_title(" PADDED "), Ok("PADDED".to_string()));
 }
+
+#[test]
+fn tls_with_one_file_names_the_option_taken_as_certificate() {
+    let text = usage_error(&["+tls", "lb.key", "+cf", "ca.pem", "host", "2762"]);
+    assert!(
+        text.contains(
+            "+tls takes two values, KEY and CERT: option +cf was taken as the certificate"
+        ),
+        "{text}"
+    );
+    let text = usage_error(&["--enable-tls", "-d", "k", "c", "host", "2762"]);
+    assert!(
+        text.contains("option -d was taken as the private key"),
+        "{text}"
+    );
+}

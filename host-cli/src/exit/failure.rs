@@ -98,7 +98,7 @@ pub(crate) struct Secs(pub(crate) Duration);
 impl fmt::Display for Secs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let us = self.0.as_micros();
-        if us % 1_000_000 == 0 {
+        if us.is_multiple_of(1_000_000) {
             write!(f, "{} s", us / 1_000_000)
         } else {
             write!(f, "{} ms", us / 1000)
