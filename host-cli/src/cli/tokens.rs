@@ -148,7 +148,8 @@ pub(crate) fn translate(args: &[String]) -> Result<Vec<String>, Failure> {
                         for (value, what) in [a.as_str(), b.as_str()].into_iter().zip(names) {
                             if value.len() > 1 && lookup(value).is_some() {
                                 return Err(Failure::Usage(format!(
-                                    "{name} takes two values, KEY and CERT: option {value} was taken as {what}                                      (give {name} KEY CERT)"
+                                    "{name} takes two values, KEY and CERT: option {value} was taken as {what} \
+                                     (give {name} KEY CERT)"
                                 )));
                             }
                         }
