@@ -109,7 +109,7 @@ fn syntax_errors_exit_1_with_one_line_on_stderr() {
         (&["-to", "0", "host", "104"][..], "underflow"),
         (&["--repeat", "0", "host", "104"][..], "at least 1"),
         (
-            &["-aet", "THIS-IS-SEVENTEEN", "host", "104"][..],
+            &["scp", "--allow-calling", "THIS-IS-SEVENTEEN", "0"][..],
             "at most 16 characters",
         ),
         (

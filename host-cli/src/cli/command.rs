@@ -8,7 +8,8 @@ use clap::{ArgAction, Args, Parser};
 
 use super::defaults;
 use super::values::{
-    parse_ae_title, parse_count, parse_level, parse_seconds_or_zero, parse_status, parse_timeout,
+    parse_ae_title, parse_ae_title_truncating, parse_count, parse_level, parse_seconds_or_zero,
+    parse_status, parse_timeout, TruncatedAe,
 };
 use crate::log::Verbosity;
 use crate::tls::TlsCli;
@@ -93,12 +94,12 @@ pub(super) struct EchoCli {
     pub(super) log_config: Option<String>,
     /// [-aet] set my calling AE title (default: ECHOSCU; 1 to 16 printable characters, no backslash)
     #[arg(help_heading = "network options")]
-    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
-    pub(super) aetitle: Option<String>,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title_truncating)]
+    pub(super) aetitle: Option<TruncatedAe>,
     /// [-aec] set the called AE title of the peer (default: ANY-SCP)
     #[arg(help_heading = "network options")]
-    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
-    pub(super) call: Option<String>,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title_truncating)]
+    pub(super) call: Option<TruncatedAe>,
     /// [-pts] propose n transfer syntaxes (1..38)
     #[arg(help_heading = "network options")]
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u8).range(1..=38))]
@@ -182,8 +183,8 @@ pub(super) struct ScpCli {
     pub(super) log_config: Option<String>,
     /// [-aet] my AE title (default: ECHOPROBE)
     #[arg(help_heading = "network options")]
-    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title)]
-    pub(super) aetitle: Option<String>,
+    #[arg(long, value_name = "aetitle", value_parser = parse_ae_title_truncating)]
+    pub(super) aetitle: Option<TruncatedAe>,
     /// reject associations whose called AE title is not mine (A-ASSOCIATE-RJ 1/1/7)
     #[arg(help_heading = "network options")]
     #[arg(long, action = ArgAction::SetTrue)]

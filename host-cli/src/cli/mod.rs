@@ -37,7 +37,7 @@ pub(crate) use command::clap_command;
 use command::{DemoCli, EchoCli, ScpCli};
 use help::{help_demo, help_echo, help_scp, version};
 use tokens::{expand_command_files, translate};
-use values::{clap_failure, parse_port};
+use values::{clap_failure, parse_port, truncation_warning, TruncatedAe};
 
 /// The transfer syntaxes `-pts N` proposes the first N of, in DCMTK echoscu's order (3.6.7 has 38).
 pub(crate) const TRANSFER_SYNTAXES: [&str; 38] = [
@@ -296,13 +296,27 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
     } else {
         Family::Any
     };
+    let verbosity = match &log_config {
+        Some(c) => c.level,
+        None => cli.levels.verbosity(Verbosity::Normal),
+    };
+    warn_truncated(
+        prog,
+        verbosity,
+        &[
+            ("-aet/--aetitle", cli.aetitle.as_ref()),
+            ("-aec/--call", cli.call.as_ref()),
+        ],
+    );
     let options = EchoOptions {
         peer,
         port,
         calling: cli
             .aetitle
-            .unwrap_or_else(|| defaults::CALLING_AE.to_string()),
-        called: cli.call.unwrap_or_else(|| defaults::CALLED_AE.to_string()),
+            .map_or_else(|| defaults::CALLING_AE.to_string(), |a| a.title),
+        called: cli
+            .call
+            .map_or_else(|| defaults::CALLED_AE.to_string(), |a| a.title),
         propose_ts: cli.propose_ts.unwrap_or(1),
         propose_pc: cli.propose_pc.unwrap_or(1),
         connect_timeout: cli.timeout.unwrap_or(defaults::CONNECT_TIMEOUT),
@@ -322,16 +336,23 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
             Some(d) => Some(d),
         },
         json: cli.json,
-        verbosity: match &log_config {
-            Some(c) => c.level,
-            None => cli.levels.verbosity(Verbosity::Normal),
-        },
+        verbosity,
         show_arguments: cli.arguments,
         tls,
         log_config,
         family,
     };
     Ok(Invocation::Echo(options, translated))
+}
+
+/// One warning for each AE title option that was cut to 16 characters (not with `-q`).
+fn warn_truncated(prog: &str, verbosity: Verbosity, options: &[(&str, Option<&TruncatedAe>)]) {
+    let log = crate::log::Log::new(prog, verbosity);
+    for (name, ae) in options {
+        if let Some(text) = ae.and_then(|ae| truncation_warning(name, ae)) {
+            log.warn(text);
+        }
+    }
 }
 
 fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
@@ -359,10 +380,17 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         }
         Some(path) => Some(crate::log::config::load(path, prog)?),
     };
+    let verbosity = match &log_config {
+        Some(c) => c.level,
+        None => cli.levels.verbosity(Verbosity::Normal),
+    };
+    warn_truncated(prog, verbosity, &[("-aet/--aetitle", cli.aetitle.as_ref())]);
     Ok(Invocation::Scp(ScpOptions {
         port: parse_port(cli.port, true)?,
         bind: cli.bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        ae_title: cli.aetitle.unwrap_or_else(|| defaults::SCP_AE.to_string()),
+        ae_title: cli
+            .aetitle
+            .map_or_else(|| defaults::SCP_AE.to_string(), |a| a.title),
         require_called_aet: cli.require_called_aet,
         allow_calling: cli.allow_calling,
         status: cli.status.unwrap_or(0),
@@ -373,10 +401,7 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         acse_timeout: cli.acse_timeout.unwrap_or(defaults::ACSE_TIMEOUT),
         max_pdu: cli.max_pdu.unwrap_or(defaults::MAX_PDU),
         exit_after: cli.exit_after,
-        verbosity: match &log_config {
-            Some(c) => c.level,
-            None => cli.levels.verbosity(Verbosity::Normal),
-        },
+        verbosity,
         tls,
         log_config,
     }))

@@ -410,7 +410,7 @@ fn validation_like_dcmtk() {
         &["-ll", "loud"],
         &["-aet", ""],
         &["-aet", "    "],
-        &["-aet", "12345678901234567"],
+        &["-aet", "12345678901234567\\"],
         &["-aet", "A\\B"],
         &["-aec", "A\tB"],
         &["-aec", "Ä"],
@@ -427,6 +427,17 @@ fn validation_like_dcmtk() {
     usage_error(&["h", "port"]);
     usage_error(&["h", "1", "extra"]);
     assert_eq!(echo(&["-aet", " PADDED ", "h", "1"]).calling, "PADDED");
+    // Over 16 characters: cut to the first 16 as DCMTK's echoscu does (a warning says so); our own
+    // --allow-calling stays strict.
+    assert_eq!(
+        echo(&["-aet", "12345678901234567", "h", "1"]).calling,
+        "1234567890123456"
+    );
+    assert_eq!(
+        echo(&["-aec", " 12345678901234567", "h", "1"]).called,
+        "123456789012345"
+    );
+    usage_error(&["scp", "--allow-calling", "12345678901234567", "0"]);
     assert_eq!(
         echo(&["-aet", "1234567890123456", "h", "1"]).calling,
         "1234567890123456"
@@ -644,4 +655,20 @@ fn ae_title_decisions_are_the_cores() {
         );
     }
     assert_eq!(parse_ae_title(" PADDED "), Ok("PADDED".to_string()));
+}
+
+#[test]
+fn tls_with_one_file_names_the_option_taken_as_certificate() {
+    let text = usage_error(&["+tls", "lb.key", "+cf", "ca.pem", "host", "2762"]);
+    assert!(
+        text.contains(
+            "+tls takes two values, KEY and CERT: option +cf was taken as the certificate"
+        ),
+        "{text}"
+    );
+    let text = usage_error(&["--enable-tls", "-d", "k", "c", "host", "2762"]);
+    assert!(
+        text.contains("option -d was taken as the private key"),
+        "{text}"
+    );
 }

@@ -142,7 +142,19 @@ pub(crate) fn translate(args: &[String]) -> Result<Vec<String>, Failure> {
                 out.push(long.to_string());
                 let first = first.map(str::to_string).or_else(|| iter.next().cloned());
                 match (first, iter.next()) {
-                    (Some(a), Some(b)) => out.extend([a, b.clone()]),
+                    (Some(a), Some(b)) => {
+                        // `+tls KEY +cf CA ...` (the certificate forgotten): say so, not "unexpected argument".
+                        let names = ["the private key", "the certificate"];
+                        for (value, what) in [a.as_str(), b.as_str()].into_iter().zip(names) {
+                            if value.len() > 1 && lookup(value).is_some() {
+                                return Err(Failure::Usage(format!(
+                                    "{name} takes two values, KEY and CERT: option {value} was taken as {what} \
+                                     (give {name} KEY CERT)"
+                                )));
+                            }
+                        }
+                        out.extend([a, b.clone()])
+                    }
                     _ => {
                         return Err(Failure::Usage(format!(
                             "missing value for option {long} (needs 2)"

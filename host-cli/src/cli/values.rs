@@ -44,6 +44,44 @@ pub(crate) fn parse_ae_title(s: &str) -> Result<String, String> {
     }
 }
 
+/// An AE title option as DCMTK's tools take it: a title over 16 characters is cut to its first 16 (leading spaces
+/// count, as DCMTK copies the first 16 bytes into the PDU field) and used, with a warning; anything else
+/// [`parse_ae_title`] refuses stays an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct TruncatedAe {
+    /// The title to use.
+    pub(super) title: String,
+    /// The value as given, if it had to be cut.
+    pub(super) given: Option<String>,
+}
+
+pub(super) fn parse_ae_title_truncating(s: &str) -> Result<TruncatedAe, String> {
+    match AeTitle::new(s) {
+        Err(AeTitleError::TooLong) => {
+            let cut: String = s.chars().take(16).collect();
+            Ok(TruncatedAe {
+                title: parse_ae_title(&cut)?,
+                given: Some(s.to_string()),
+            })
+        }
+        _ => Ok(TruncatedAe {
+            title: parse_ae_title(s)?,
+            given: None,
+        }),
+    }
+}
+
+/// The warning for a title [`parse_ae_title_truncating`] cut, naming the option (`-aet/--aetitle`).
+pub(super) fn truncation_warning(option: &str, ae: &TruncatedAe) -> Option<String> {
+    ae.given.as_ref().map(|given| {
+        format!(
+            "{option}: AE title '{given}' has {} characters, truncated to 16 as DCMTK does: '{}'",
+            given.trim_end_matches(' ').chars().count(),
+            ae.title
+        )
+    })
+}
+
 /// Seconds, whole or with up to 3 decimals ("5", "0.25"), as a Duration. Not negative, at most ~one day.
 pub(super) fn parse_seconds(s: &str) -> Result<Duration, String> {
     let bad = || format!("'{s}' is not a number of seconds");

@@ -241,7 +241,8 @@ pub const ROWS: [Row; 22] = [
         TLS_LOCAL_FILES,
         "tls-local-files",
         "TLS: our key, certificate or trusted certificate file unreadable or unusable
-      (missing, bad format, encrypted key, key does not match certificate)",
+      (missing, bad format, wrong or missing password for an encrypted key,
+      key does not match certificate)",
     ),
     row(
         End::TlsCertRequired,
@@ -373,7 +374,8 @@ exit codes:
   82  TLS: peer certificate expired or not yet valid
   83  TLS: peer certificate not valid for the peer name (--verify-host-name)
   84  TLS: our key, certificate or trusted certificate file unreadable or unusable
-      (missing, bad format, encrypted key, key does not match certificate)
+      (missing, bad format, wrong or missing password for an encrypted key,
+      key does not match certificate)
   85  TLS: the peer requires a client certificate we did not send
   86..89 reserved for TLS failures
 "

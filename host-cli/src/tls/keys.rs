@@ -118,9 +118,14 @@ pub(super) fn decrypt_pkcs8(
         ))
     })?;
     let password = password_for(path, given)?;
-    let plain = info
-        .decrypt(password)
-        .map_err(|e| wrong_password(path, e))?;
+    let plain = info.decrypt(password).map_err(|e| {
+        // pkcs5 says "PKCS#5 encryption failed" when decryption fails (a wrong password, mostly).
+        if e.to_string().contains("encryption failed") {
+            wrong_password(path, "decryption failed")
+        } else {
+            wrong_password(path, e)
+        }
+    })?;
     Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
 }
 
@@ -164,11 +169,6 @@ pub(super) fn load_key(
     }
 }
 
-/// Said when webpki meets an X.509 v1 certificate (`openssl x509 -req` without extensions makes those).
-pub(super) const V1_HINT: &str =
-    " (only X.509 v3 certificates are accepted; `openssl x509 -req` makes v1 ones unless given \
-                       extensions, e.g. -extfile with basicConstraints=CA:FALSE)";
-
 pub(super) fn load_identity(
     key: &Path,
     cert: &Path,
@@ -180,15 +180,11 @@ pub(super) fn load_identity(
     CertifiedKey::from_der(certs, key_der, p)
         .map(Arc::new)
         .map_err(|e| {
-            let hint = if e.to_string().contains("UnsupportedCertVersion") {
-                V1_HINT
-            } else {
-                ""
-            };
             files_failure(format!(
-                "private key {} and certificate {} cannot be used together: {e}{hint}",
+                "private key {} and certificate {} cannot be used together: {}",
                 key.display(),
-                cert.display()
+                cert.display(),
+                super::explain::error(&e)
             ))
         })
 }

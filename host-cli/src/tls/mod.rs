@@ -27,6 +27,7 @@
 //! OpenSSL's old encrypted PEM), `verify.rs`, `setup.rs` (client and server configurations), `transport.rs` and
 //! `offline.rs` (+vc, +rc).
 
+mod explain;
 mod keys;
 mod legacy;
 mod offline;

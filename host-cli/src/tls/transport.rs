@@ -224,10 +224,7 @@ impl TlsTransport {
 pub(super) fn classify_rustls(err: &rustls::Error, no_cert_sent: bool) -> (TlsError, String) {
     use rustls::Error as E;
     use CertificateError as C;
-    let mut text = err.to_string();
-    if text.contains("UnsupportedCertVersion") {
-        text.push_str(V1_HINT);
-    }
+    let text = super::explain::error(err);
     match err {
         E::InvalidCertificate(c) => match c {
             C::Expired | C::ExpiredContext { .. } => (TlsError::Expired, format!("peer certificate expired: {text}")),
@@ -248,7 +245,8 @@ pub(super) fn classify_rustls(err: &rustls::Error, no_cert_sent: bool) -> (TlsEr
             TlsError::CertificateRequired,
             format!(
                 "the peer asked for a client certificate, we sent none (+tla), and it ended the handshake \
-                 (alert {a:?}); use +tls KEY CERT"
+                 (alert {}); use +tls KEY CERT",
+                super::explain::alert(*a)
             ),
         ),
         E::AlertReceived(a) => {
@@ -262,9 +260,9 @@ pub(super) fn classify_rustls(err: &rustls::Error, no_cert_sent: bool) -> (TlsEr
                     | AlertDescription::UnknownCA
             );
             let detail = if about_us {
-                format!("the peer rejected our certificate (alert {a:?})")
+                format!("the peer rejected our certificate (alert {})", super::explain::alert(*a))
             } else {
-                format!("the peer ended the TLS handshake (alert {a:?})")
+                format!("the peer ended the TLS handshake (alert {})", super::explain::alert(*a))
             };
             (TlsError::Handshake, detail)
         }
