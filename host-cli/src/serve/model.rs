@@ -4,9 +4,9 @@
 //! check to it.
 
 use core::future::Future;
+use core::net::IpAddr;
 use core::pin::Pin;
 use core::time::Duration;
-use std::net::IpAddr;
 use std::time::SystemTime;
 
 use crate::echo::CheckResult;
