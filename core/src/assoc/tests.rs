@@ -6,7 +6,10 @@ use std::vec::Vec;
 
 use super::*;
 use crate::check::{Checker, Outcome, Release};
-use crate::wire::{AeTitle, Pdu};
+use crate::dimse::Command;
+use crate::wire::{
+    uid, AeTitle, AssociateAc, List, PData, PcAc, PcResult, Pdu, PduType, Pdv, UserInfo,
+};
 
 fn ae(s: &str) -> AeTitle {
     AeTitle::new(s).unwrap()

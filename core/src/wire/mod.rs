@@ -20,6 +20,7 @@ pub mod pdata;
 pub mod reject;
 pub mod release;
 pub mod uid;
+mod user_info;
 
 #[cfg(test)]
 mod golden;
