@@ -30,8 +30,8 @@ impl Association<'_> {
         Ok(id)
     }
 
-    pub(super) fn on_pdata(&mut self, p: &PData<'_>, now: Instant) {
-        for pdv in p.pdvs.iter() {
+    pub(super) fn on_pdata(&mut self, pdata: &PData<'_>, now: Instant) {
+        for pdv in pdata.pdvs.iter() {
             if self.state == State::Closed {
                 return;
             }
@@ -66,19 +66,19 @@ impl Association<'_> {
         }
     }
 
-    fn on_command(&mut self, c: &Command<'_>, pc_id: u8, now: Instant) {
+    fn on_command(&mut self, command: &Command<'_>, pc_id: u8, now: Instant) {
         match self.config.role {
             Role::Acceptor => {
-                if c.command_field != dimse::C_ECHO_RQ || c.has_data_set() {
+                if command.command_field != dimse::C_ECHO_RQ || command.has_data_set() {
                     self.violation(
                         Violation::UnexpectedCommand {
-                            command_field: c.command_field,
+                            command_field: command.command_field,
                         },
                         now,
                     );
                     return;
                 }
-                let Some(id) = c.message_id else {
+                let Some(id) = command.message_id else {
                     self.violation(
                         Violation::BadCommand(dimse::Error::Missing(dimse::tag::MESSAGE_ID)),
                         now,
@@ -99,10 +99,10 @@ impl Association<'_> {
                 }
             }
             Role::Requestor => {
-                if c.command_field != dimse::C_ECHO_RSP || c.has_data_set() {
+                if command.command_field != dimse::C_ECHO_RSP || command.has_data_set() {
                     self.violation(
                         Violation::UnexpectedCommand {
-                            command_field: c.command_field,
+                            command_field: command.command_field,
                         },
                         now,
                     );
@@ -112,7 +112,7 @@ impl Association<'_> {
                     self.violation(Violation::UnexpectedResponse, now);
                     return;
                 };
-                let Some(got) = c.message_id_being_responded_to else {
+                let Some(got) = command.message_id_being_responded_to else {
                     self.violation(
                         Violation::BadCommand(dimse::Error::Missing(
                             dimse::tag::MESSAGE_ID_BEING_RESPONDED_TO,
@@ -125,7 +125,7 @@ impl Association<'_> {
                     self.violation(Violation::WrongMessageId { expected, got }, now);
                     return;
                 }
-                let Some(status) = c.status else {
+                let Some(status) = command.status else {
                     self.violation(
                         Violation::BadCommand(dimse::Error::Missing(dimse::tag::STATUS)),
                         now,
@@ -146,10 +146,12 @@ impl Association<'_> {
         }
     }
 
-    fn queue_message(&mut self, c: Command<'_>, pc_id: u8) -> Result<(), Error> {
-        let n = c.emit(&mut self.msg).map_err(|_| Error::BufferTooSmall {
-            required: c.buffer_len(),
-        })?;
+    fn queue_message(&mut self, command: Command<'_>, pc_id: u8) -> Result<(), Error> {
+        let n = command
+            .emit(&mut self.msg)
+            .map_err(|_| Error::BufferTooSmall {
+                required: command.buffer_len(),
+            })?;
         self.msg_len = n;
         self.msg_off = 0;
         self.msg_pc = pc_id;

@@ -29,14 +29,16 @@ pub use config::{
     AcceptPolicy, Config, Role, ACCEPTABLE_TRANSFER_SYNTAXES, DEFAULT_TRANSFER_SYNTAXES,
     IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME,
 };
-pub use event::{Event, Negotiated, Text, Timer, TransferSyntax, Violation};
+pub use event::{Event, Negotiated, Text, Timeout, Timer, TransferSyntax, Violation};
 
 use core::fmt;
 
 use ring::Ring;
 
 use crate::time::{Duration, Instant};
-use crate::wire::{self, Abort, AbortReason, AbortSource, AeTitle, AssociateRj, Pdu, HEADER_LEN};
+use crate::wire::{
+    self, Abort, AbortReason, AbortSource, AeTitle, AssociateRj, PcResult, Pdu, HEADER_LEN,
+};
 
 /// Misuse of the machine's API (protocol trouble is reported as [`Event`]s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +117,7 @@ enum Tx {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Decision {
     id: u8,
-    result: u8,
+    result: PcResult,
     /// Index into `config.transfer_syntaxes` when accepted.
     ts: u8,
 }
@@ -195,7 +197,7 @@ impl<'a> Association<'a> {
             accepted: [0; 32],
             decisions: [Decision {
                 id: 0,
-                result: 0,
+                result: PcResult::Acceptance,
                 ts: 0,
             }; MAX_CONTEXTS],
             n_decisions: 0,
@@ -233,7 +235,7 @@ impl<'a> Association<'a> {
     }
 
     /// Caps the whole association: at `deadline` it is aborted (or just closed before it
-    /// exists) and `Timeout(Deadline)` is reported.
+    /// exists) and `Event::Timeout(Timeout::Deadline)` is reported.
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
     }
@@ -371,7 +373,7 @@ impl<'a> Association<'a> {
         }
         if self.deadline.is_some_and(|d| now >= d) {
             self.deadline = None;
-            self.events.push(Event::Timeout(Timer::Deadline));
+            self.events.push(Event::Timeout(Timeout::Deadline));
             self.abort(now);
             return;
         }
@@ -385,11 +387,11 @@ impl<'a> Association<'a> {
         match (timer, self.state) {
             (Timer::Artim, State::AwaitingClose) => self.close(),
             (Timer::Artim, _) => {
-                self.events.push(Event::Timeout(Timer::Artim));
+                self.events.push(Event::Timeout(Timer::Artim.into()));
                 self.close();
             }
             (t, _) => {
-                self.events.push(Event::Timeout(t));
+                self.events.push(Event::Timeout(t.into()));
                 self.abort(now);
             }
         }
@@ -415,7 +417,7 @@ impl<'a> Association<'a> {
             let d = match t {
                 Timer::Acse | Timer::Release => self.config.acse_timeout,
                 Timer::Dimse => self.config.dimse_timeout,
-                Timer::Artim | Timer::Deadline => self.config.artim_timeout,
+                Timer::Artim => self.config.artim_timeout,
             };
             let at = if d == Duration::MAX {
                 Instant::from_micros(u64::MAX)

@@ -6,8 +6,7 @@ use super::{emit, Association, Decision, Error, Event, Negotiated, State, Text, 
 use super::{TransferSyntax, Tx, Violation, MAX_CONTEXTS};
 use crate::time::Instant;
 use crate::wire::{
-    uid, AssociateAc, AssociateRj, AssociateRq, List, PcAc, PcResult, PcRq, Pdu, RejectResult,
-    RejectSource, Uid, UserInfo,
+    uid, AssociateAc, AssociateRj, AssociateRq, List, PcAc, PcResult, PcRq, Pdu, Uid, UserInfo,
 };
 
 impl<'a> Association<'a> {
@@ -21,7 +20,7 @@ impl<'a> Association<'a> {
         let mut first = None;
         let mut n_accepted = 0u8;
         for d in self.decisions.iter().take(usize::from(self.n_decisions)) {
-            if d.result == 0 {
+            if d.result == PcResult::Acceptance {
                 n_accepted = n_accepted.saturating_add(1);
                 set_bit(&mut self.accepted, d.id);
                 if first.is_none() {
@@ -77,20 +76,15 @@ impl<'a> Association<'a> {
         self.calling = rq.calling;
         self.peer_max_pdu = rq.user_info.max_length;
         if rq.protocol_version & 1 == 0 {
-            self.tx.push(Tx::AssociateRj(AssociateRj {
-                result: RejectResult::Permanent,
-                source: RejectSource::ServiceProviderAcse,
-                reason: 2,
-            }));
+            self.tx
+                .push(Tx::AssociateRj(AssociateRj::PROTOCOL_VERSION_NOT_SUPPORTED));
             self.enter(State::AwaitingClose, Some(Timer::Artim), now);
             return;
         }
         if rq.application_context.as_bytes() != uid::APPLICATION_CONTEXT.as_bytes() {
-            self.tx.push(Tx::AssociateRj(AssociateRj {
-                result: RejectResult::Permanent,
-                source: RejectSource::ServiceUser,
-                reason: 2,
-            }));
+            self.tx.push(Tx::AssociateRj(
+                AssociateRj::APPLICATION_CONTEXT_NOT_SUPPORTED,
+            ));
             self.enter(State::AwaitingClose, Some(Timer::Artim), now);
             return;
         }
@@ -214,8 +208,8 @@ impl<'a> Association<'a> {
         let n = usize::from(self.n_decisions);
         for (pc, d) in pcs.iter_mut().zip(self.decisions.iter().take(n)) {
             pc.id = d.id;
-            pc.result = PcResult::from(d.result);
-            if d.result == 0 {
+            pc.result = d.result;
+            if d.result == PcResult::Acceptance {
                 if let Some(ts) = self.config.transfer_syntaxes.get(usize::from(d.ts)) {
                     pc.transfer_syntax = *ts;
                 }
@@ -238,7 +232,7 @@ fn decide(pc: &PcRq<'_>, acceptable: &[Uid<'_>]) -> Decision {
     if pc.abstract_syntax.as_bytes() != uid::VERIFICATION.as_bytes() {
         return Decision {
             id: pc.id,
-            result: u8::from(PcResult::AbstractSyntaxNotSupported),
+            result: PcResult::AbstractSyntaxNotSupported,
             ts: 0,
         };
     }
@@ -249,14 +243,14 @@ fn decide(pc: &PcRq<'_>, acceptable: &[Uid<'_>]) -> Decision {
         {
             return Decision {
                 id: pc.id,
-                result: 0,
+                result: PcResult::Acceptance,
                 ts: i as u8,
             };
         }
     }
     Decision {
         id: pc.id,
-        result: u8::from(PcResult::TransferSyntaxesNotSupported),
+        result: PcResult::TransferSyntaxesNotSupported,
         ts: 0,
     }
 }

@@ -99,8 +99,8 @@ pub enum AbortSource {
 }
 
 impl From<u8> for AbortSource {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             0 => AbortSource::ServiceUser,
             1 => AbortSource::Reserved,
             2 => AbortSource::ServiceProvider,
@@ -110,8 +110,8 @@ impl From<u8> for AbortSource {
 }
 
 impl From<AbortSource> for u8 {
-    fn from(v: AbortSource) -> u8 {
-        match v {
+    fn from(value: AbortSource) -> u8 {
+        match value {
             AbortSource::ServiceUser => 0,
             AbortSource::Reserved => 1,
             AbortSource::ServiceProvider => 2,
@@ -152,8 +152,8 @@ pub enum AbortReason {
 }
 
 impl From<u8> for AbortReason {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             0 => AbortReason::NotSpecified,
             1 => AbortReason::UnrecognizedPdu,
             2 => AbortReason::UnexpectedPdu,
@@ -166,8 +166,8 @@ impl From<u8> for AbortReason {
 }
 
 impl From<AbortReason> for u8 {
-    fn from(v: AbortReason) -> u8 {
-        match v {
+    fn from(value: AbortReason) -> u8 {
+        match value {
             AbortReason::NotSpecified => 0,
             AbortReason::UnrecognizedPdu => 1,
             AbortReason::UnexpectedPdu => 2,

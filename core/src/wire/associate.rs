@@ -165,8 +165,8 @@ pub enum PcResult {
 }
 
 impl From<u8> for PcResult {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             0 => PcResult::Acceptance,
             1 => PcResult::UserRejection,
             2 => PcResult::NoReason,
@@ -178,8 +178,8 @@ impl From<u8> for PcResult {
 }
 
 impl From<PcResult> for u8 {
-    fn from(v: PcResult) -> u8 {
-        match v {
+    fn from(value: PcResult) -> u8 {
+        match value {
             PcResult::Acceptance => 0,
             PcResult::UserRejection => 1,
             PcResult::NoReason => 2,
@@ -245,17 +245,17 @@ impl PcRq<'_> {
     }
 
     /// Writes the item; `wire_len()` must have succeeded.
-    fn write(&self, w: &mut Writer<'_>) {
+    fn write(&self, writer: &mut Writer<'_>) {
         let len = self.wire_len().unwrap_or(0);
-        w.item_header(
+        writer.item_header(
             item_type::PRESENTATION_CONTEXT_RQ,
             len.saturating_sub(items::ITEM_HEADER_LEN),
         );
-        w.u8(self.id);
-        w.zeros(3);
-        w.item(item_type::ABSTRACT_SYNTAX, self.abstract_syntax.as_bytes());
+        writer.u8(self.id);
+        writer.zeros(3);
+        writer.item(item_type::ABSTRACT_SYNTAX, self.abstract_syntax.as_bytes());
         for ts in self.transfer_syntaxes.iter() {
-            w.item(item_type::TRANSFER_SYNTAX, ts.as_bytes());
+            writer.item(item_type::TRANSFER_SYNTAX, ts.as_bytes());
         }
     }
 }
@@ -297,17 +297,17 @@ impl PcAc<'_> {
     }
 
     /// Writes the item; `wire_len()` must have succeeded.
-    fn write(&self, w: &mut Writer<'_>) {
+    fn write(&self, writer: &mut Writer<'_>) {
         let len = self.wire_len().unwrap_or(0);
-        w.item_header(
+        writer.item_header(
             item_type::PRESENTATION_CONTEXT_AC,
             len.saturating_sub(items::ITEM_HEADER_LEN),
         );
-        w.u8(self.id);
-        w.u8(0);
-        w.u8(self.result.into());
-        w.u8(0);
-        w.item(item_type::TRANSFER_SYNTAX, self.transfer_syntax.as_bytes());
+        writer.u8(self.id);
+        writer.u8(0);
+        writer.u8(self.result.into());
+        writer.u8(0);
+        writer.item(item_type::TRANSFER_SYNTAX, self.transfer_syntax.as_bytes());
     }
 }
 
@@ -364,8 +364,8 @@ struct Common<'a> {
 }
 
 /// Parses the fixed part and scans the items of an RQ or AC.
-fn parse_common(pdu: &[u8], t: PduType, pc_type: u8) -> Result<Common<'_>> {
-    check_pdu(pdu, t)?;
+fn parse_common(pdu: &[u8], pdu_type: PduType, pc_type: u8) -> Result<Common<'_>> {
+    check_pdu(pdu, pdu_type)?;
     let p = Packet::new_checked(pdu)?;
     let items = pdu.get(field::ITEMS..).ok_or(Error::BadLength)?;
     let s = scan(items, pc_type)?;

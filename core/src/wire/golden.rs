@@ -6,11 +6,11 @@
 use std::vec::Vec;
 
 /// Decodes a hex string.
-pub(crate) fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0);
-    (0..s.len())
+pub(crate) fn hex(text: &str) -> Vec<u8> {
+    assert!(text.len() % 2 == 0);
+    (0..text.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
         .collect()
 }
 

@@ -99,8 +99,8 @@ pub enum RejectResult {
 }
 
 impl From<u8> for RejectResult {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             1 => RejectResult::Permanent,
             2 => RejectResult::Transient,
             o => RejectResult::Unknown(o),
@@ -109,8 +109,8 @@ impl From<u8> for RejectResult {
 }
 
 impl From<RejectResult> for u8 {
-    fn from(v: RejectResult) -> u8 {
-        match v {
+    fn from(value: RejectResult) -> u8 {
+        match value {
             RejectResult::Permanent => 1,
             RejectResult::Transient => 2,
             RejectResult::Unknown(o) => o,
@@ -143,8 +143,8 @@ pub enum RejectSource {
 }
 
 impl From<u8> for RejectSource {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             1 => RejectSource::ServiceUser,
             2 => RejectSource::ServiceProviderAcse,
             3 => RejectSource::ServiceProviderPresentation,
@@ -154,8 +154,8 @@ impl From<u8> for RejectSource {
 }
 
 impl From<RejectSource> for u8 {
-    fn from(v: RejectSource) -> u8 {
-        match v {
+    fn from(value: RejectSource) -> u8 {
+        match value {
             RejectSource::ServiceUser => 1,
             RejectSource::ServiceProviderAcse => 2,
             RejectSource::ServiceProviderPresentation => 3,

@@ -56,10 +56,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Writes the header and zero reserved bytes.
-    pub fn set_fields(&mut self, t: PduType) {
+    pub fn set_fields(&mut self, pdu_type: PduType) {
         let buf = self.buffer.as_mut();
         let mut hdr = header::Packet::new_unchecked(&mut *buf);
-        hdr.set_pdu_type(t);
+        hdr.set_pdu_type(pdu_type);
         hdr.set_pdu_length(BODY_LEN);
         header::write_bytes(buf, field::RESERVED.start, &[0; 4]);
     }

@@ -46,13 +46,13 @@ impl<'a> RoleSelection<'a> {
         item_len(uid_len.saturating_add(4))
     }
 
-    pub(super) fn write(&self, w: &mut Writer<'_>) {
+    pub(super) fn write(&self, writer: &mut Writer<'_>) {
         let uid = self.sop_class.as_bytes();
-        w.item_header(item_type::ROLE_SELECTION, uid.len().saturating_add(4));
-        w.u16(u16::try_from(uid.len()).unwrap_or(u16::MAX));
-        w.bytes(uid);
-        w.u8(u8::from(self.scu));
-        w.u8(u8::from(self.scp));
+        writer.item_header(item_type::ROLE_SELECTION, uid.len().saturating_add(4));
+        writer.u16(u16::try_from(uid.len()).unwrap_or(u16::MAX));
+        writer.bytes(uid);
+        writer.u8(u8::from(self.scu));
+        writer.u8(u8::from(self.scp));
     }
 }
 
@@ -150,27 +150,27 @@ impl<'a> UserInfo<'a> {
 
     /// Sub-items in ascending type order: 51, 52, 53, 54, 55; `wire_len()` must have
     /// succeeded.
-    pub(super) fn write(&self, w: &mut Writer<'_>) {
+    pub(super) fn write(&self, writer: &mut Writer<'_>) {
         let len = self.wire_len().unwrap_or(0);
-        w.item_header(
+        writer.item_header(
             item_type::USER_INFORMATION,
             len.saturating_sub(items::ITEM_HEADER_LEN),
         );
-        w.item(item_type::MAXIMUM_LENGTH, &self.max_length.to_be_bytes());
-        w.item(
+        writer.item(item_type::MAXIMUM_LENGTH, &self.max_length.to_be_bytes());
+        writer.item(
             item_type::IMPLEMENTATION_CLASS_UID,
             self.implementation_class_uid.as_bytes(),
         );
         if let Some((invoked, performed)) = self.async_ops {
-            w.item_header(item_type::ASYNC_OPERATIONS_WINDOW, 4);
-            w.u16(invoked);
-            w.u16(performed);
+            writer.item_header(item_type::ASYNC_OPERATIONS_WINDOW, 4);
+            writer.u16(invoked);
+            writer.u16(performed);
         }
         for r in self.role_selections.iter() {
-            r.write(w);
+            r.write(writer);
         }
         if let Some(v) = self.implementation_version_name {
-            w.item(item_type::IMPLEMENTATION_VERSION_NAME, v);
+            writer.item(item_type::IMPLEMENTATION_VERSION_NAME, v);
         }
     }
 }
