@@ -314,19 +314,13 @@ impl<'b> CommandWriter<'b> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::golden::hex;
 
-    /// C-ECHO-RQ command set from DCMTK echoscu (pdus.txt B1 #3, after the 12-byte
-    /// PDU + PDV header).
+    /// C-ECHO-RQ command set from DCMTK echoscu (docs/captures.md, capture 1, PDU 3, after
+    /// the 12-byte PDU + PDV header).
     pub(crate) const DCMTK_ECHO_RQ: &str = "0000000004000000380000000000020012000000312e322e3834302e31303030382e312e3100000000010200000030000000100102000000010000000008020000000101";
-    /// C-ECHO-RSP command set from storescp (pdus.txt B1 #4).
+    /// C-ECHO-RSP command set from storescp (docs/captures.md, capture 1, PDU 4).
     pub(crate) const STORESCP_ECHO_RSP: &str = "0000000004000000420000000000020012000000312e322e3834302e31303030382e312e310000000001020000003080000020010200000001000000000802000000010100000009020000000000";
-
-    fn hex(text: &str) -> std::vec::Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn test_parse_echo_rq() {

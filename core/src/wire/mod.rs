@@ -22,8 +22,8 @@ pub mod release;
 pub mod uid;
 mod user_info;
 
-#[cfg(test)]
-mod golden;
+#[cfg(any(test, feature = "golden"))]
+pub mod golden;
 #[cfg(test)]
 mod tests;
 
