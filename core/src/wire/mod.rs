@@ -14,6 +14,7 @@
 pub mod abort;
 pub mod ae_title;
 pub mod associate;
+pub mod fixed;
 pub mod header;
 pub mod items;
 pub mod pdata;
