@@ -10,6 +10,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process;
 
+use echoprobe_core::wire::{AeTitle, AeTitleError};
 use toml::{Table, Value};
 
 /// Must match `config::MAX_TARGETS` (the generated code asserts it).
@@ -107,19 +108,19 @@ impl<'a> Section<'a> {
     }
 }
 
-/// PS3.5 AE (Application Entity): 1 to 16 characters of the default repertoire, no backslash or control
-/// characters; leading and trailing spaces are not significant, so we refuse them rather than guess.
+/// An AE title by the core's rules (`echoprobe_core::wire::AeTitle::new`: 1 to 16 characters of printable ASCII, no
+/// backslash, PS3.5 VR AE), plus one of our own: leading and trailing spaces are not significant, so we refuse them
+/// rather than guess.
 fn check_ae(s: &str) -> Result<(), &'static str> {
-    if s.is_empty() || s.len() > 16 {
-        return Err("must be 1 to 16 characters");
+    match AeTitle::new(s) {
+        Ok(title) if title.as_bytes() == s.as_bytes() => Ok(()),
+        Ok(_) => Err("no leading or trailing spaces"),
+        Err(AeTitleError::Empty) if !s.is_empty() && s.len() <= 16 => {
+            Err("no leading or trailing spaces")
+        }
+        Err(AeTitleError::BadChar) => Err("only printable ASCII without backslash"),
+        Err(_) => Err("must be 1 to 16 characters"),
     }
-    if !s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
-        return Err("only printable ASCII without backslash");
-    }
-    if s.trim() != s {
-        return Err("no leading or trailing spaces");
-    }
-    Ok(())
 }
 
 fn octets(a: Ipv4Addr) -> String {

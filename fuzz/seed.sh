@@ -1,6 +1,6 @@
 #!/bin/sh
 # Writes the seed corpora into fuzz/corpus/<target>/ (not committed: see .gitignore).
-# The seeds are the golden PDUs (copies of core/src/wire/golden.rs in harness/src/golden.rs),
+# The seeds are the golden PDUs (core/src/wire/golden.rs, feature "golden"; see docs/captures.md),
 # PDUs built with the core's emitters, and scripted conversations for the two state-machine
 # targets (format: harness/src/script.rs). Runs on stable Rust.
 set -eu

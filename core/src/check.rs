@@ -7,7 +7,7 @@
 
 use core::fmt;
 
-use crate::assoc::{Association, Event, Timer, Violation};
+use crate::assoc::{Association, Event, Timeout, Timer, Violation};
 use crate::time::{Duration, Instant};
 use crate::wire::{Abort, AssociateRj};
 
@@ -203,10 +203,12 @@ impl Checker {
             },
             Event::Violation { kind, .. } => self.settle(Outcome::Violation(kind)),
             Event::Timeout(t) => self.settle(match (t, self.phase) {
-                (Timer::Deadline, _) => Outcome::DeadlineExceeded,
-                (Timer::Release, Phase::Releasing) => Outcome::Healthy(Release::TimedOut),
-                (Timer::Acse, _) => Outcome::AcseTimeout,
-                (Timer::Dimse, _) => Outcome::DimseTimeout,
+                (Timeout::Deadline, _) => Outcome::DeadlineExceeded,
+                (Timeout::Timer(Timer::Release), Phase::Releasing) => {
+                    Outcome::Healthy(Release::TimedOut)
+                }
+                (Timeout::Timer(Timer::Acse), _) => Outcome::AcseTimeout,
+                (Timeout::Timer(Timer::Dimse), _) => Outcome::DimseTimeout,
                 _ => Outcome::Incomplete,
             }),
             Event::AssociationRequested { .. }

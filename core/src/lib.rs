@@ -7,6 +7,9 @@
 //!   clock. Callers feed bytes and `now`, and take bytes to send, timeouts and events.
 //! * [`check`]: the health-check verdict built on top of the requestor role.
 //! * [`io`]: thin drivers over `embedded-io` (blocking) and `embedded-io-async` (feature `async`).
+//!
+//! Feature `golden` exposes `wire::golden`, the PDUs captured from real peers (see
+//! `docs/captures.md`), for other crates' tests; the crate's own tests always have it.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(

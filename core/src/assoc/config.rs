@@ -1,7 +1,7 @@
 //! What an association is set up with: role, AE titles, proposals, timeouts.
 
 use crate::time::Duration;
-use crate::wire::{uid, AeTitle, AssociateRj, RejectResult, RejectSource, Uid};
+use crate::wire::{uid, AeTitle, AssociateRj, Uid};
 
 /// Which end of the association this machine is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,18 +123,10 @@ impl AcceptPolicy<'_> {
     /// `Ok` to accept, or the A-ASSOCIATE-RJ to send.
     pub fn decide(&self, called: &AeTitle, calling: &AeTitle) -> Result<(), AssociateRj> {
         if self.check_called && called != &self.ae {
-            return Err(AssociateRj {
-                result: RejectResult::Permanent,
-                source: RejectSource::ServiceUser,
-                reason: 7,
-            });
+            return Err(AssociateRj::CALLED_AE_NOT_RECOGNIZED);
         }
         if !self.allowed_calling.is_empty() && !self.allowed_calling.contains(calling) {
-            return Err(AssociateRj {
-                result: RejectResult::Permanent,
-                source: RejectSource::ServiceUser,
-                reason: 3,
-            });
+            return Err(AssociateRj::CALLING_AE_NOT_RECOGNIZED);
         }
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! What the machine reports: events, negotiated parameters, violations, timers.
+//! What the machine reports: events, negotiated parameters, violations, timers and timeouts.
 
 use core::fmt;
 
@@ -24,8 +24,8 @@ pub enum TransferSyntax {
 
 impl TransferSyntax {
     /// Classifies a UID.
-    pub fn from_uid(u: Uid<'_>) -> Self {
-        let b = u.as_bytes();
+    pub fn from_uid(syntax: Uid<'_>) -> Self {
+        let b = syntax.as_bytes();
         if b == uid::IMPLICIT_VR_LE.as_bytes() {
             TransferSyntax::ImplicitVrLittleEndian
         } else if b == uid::EXPLICIT_VR_LE.as_bytes() {
@@ -148,8 +148,6 @@ pub enum Timer {
     Release,
     /// ARTIM: no A-ASSOCIATE-RQ in time, or the peer did not close.
     Artim,
-    /// The caller's overall deadline.
-    Deadline,
 }
 
 impl fmt::Display for Timer {
@@ -159,8 +157,34 @@ impl fmt::Display for Timer {
             Timer::Dimse => "DIMSE timeout",
             Timer::Release => "release timeout (no A-RELEASE-RP)",
             Timer::Artim => "ARTIM timeout",
-            Timer::Deadline => "overall deadline reached",
         })
+    }
+}
+
+/// Why the machine stopped waiting: one of its protocol timers ran out, or the caller's
+/// overall deadline (`Association::set_deadline`) passed. The deadline is not a timer: it is
+/// set once by the caller, and no state starts or stops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Timeout {
+    /// A protocol timer ran out.
+    Timer(Timer),
+    /// The caller's overall deadline passed.
+    Deadline,
+}
+
+impl From<Timer> for Timeout {
+    fn from(timer: Timer) -> Self {
+        Timeout::Timer(timer)
+    }
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Timeout::Timer(timer) => fmt::Display::fmt(timer, f),
+            Timeout::Deadline => f.write_str("overall deadline reached"),
+        }
     }
 }
 
@@ -287,8 +311,9 @@ pub enum Event {
         /// What we answered.
         abort: Option<Abort>,
     },
-    /// A timer ran out; the machine queued an A-ABORT where the association was up.
-    Timeout(Timer),
+    /// A timer ran out or the deadline passed; the machine queued an A-ABORT where the
+    /// association was up.
+    Timeout(Timeout),
     /// The transport closed while the association was not finished.
     Closed,
 }

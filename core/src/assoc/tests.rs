@@ -6,7 +6,10 @@ use std::vec::Vec;
 
 use super::*;
 use crate::check::{Checker, Outcome, Release};
-use crate::wire::{AeTitle, Pdu};
+use crate::dimse::Command;
+use crate::wire::{
+    uid, AeTitle, AssociateAc, List, PData, PcAc, PcResult, Pdu, PduType, Pdv, UserInfo,
+};
 
 fn ae(s: &str) -> AeTitle {
     AeTitle::new(s).unwrap()
@@ -354,7 +357,10 @@ fn artim_closes_a_silent_connection() {
     scp.handle_timeout(t0 + Duration::from_secs(29));
     assert!(!scp.is_closed(), "not before its time");
     scp.handle_timeout(at);
-    assert_eq!(scp.poll_event(), Some(Event::Timeout(Timer::Artim)));
+    assert_eq!(
+        scp.poll_event(),
+        Some(Event::Timeout(Timeout::Timer(Timer::Artim)))
+    );
     assert!(scp.should_close());
     let mut tx = [0u8; 64];
     assert_eq!(

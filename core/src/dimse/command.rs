@@ -197,21 +197,21 @@ impl<'a> Command<'a> {
         w.finish()
     }
 
-    fn write(&self, w: &mut CommandWriter<'_>) {
-        w.begin();
+    fn write(&self, writer: &mut CommandWriter<'_>) {
+        writer.begin();
         if let Some(uid) = self.affected_sop_class {
-            w.uid(tag::AFFECTED_SOP_CLASS_UID, uid);
+            writer.uid(tag::AFFECTED_SOP_CLASS_UID, uid);
         }
-        w.us(tag::COMMAND_FIELD, self.command_field);
+        writer.us(tag::COMMAND_FIELD, self.command_field);
         if let Some(id) = self.message_id {
-            w.us(tag::MESSAGE_ID, id);
+            writer.us(tag::MESSAGE_ID, id);
         }
         if let Some(id) = self.message_id_being_responded_to {
-            w.us(tag::MESSAGE_ID_BEING_RESPONDED_TO, id);
+            writer.us(tag::MESSAGE_ID_BEING_RESPONDED_TO, id);
         }
-        w.us(tag::COMMAND_DATA_SET_TYPE, self.data_set_type);
+        writer.us(tag::COMMAND_DATA_SET_TYPE, self.data_set_type);
         if let Some(status) = self.status {
-            w.us(tag::STATUS, status);
+            writer.us(tag::STATUS, status);
         }
     }
 }
@@ -314,19 +314,13 @@ impl<'b> CommandWriter<'b> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::golden::hex;
 
-    /// C-ECHO-RQ command set from DCMTK echoscu (pdus.txt B1 #3, after the 12-byte
-    /// PDU + PDV header).
+    /// C-ECHO-RQ command set from DCMTK echoscu (docs/captures.md, capture 1, PDU 3, after
+    /// the 12-byte PDU + PDV header).
     pub(crate) const DCMTK_ECHO_RQ: &str = "0000000004000000380000000000020012000000312e322e3834302e31303030382e312e3100000000010200000030000000100102000000010000000008020000000101";
-    /// C-ECHO-RSP command set from storescp (pdus.txt B1 #4).
+    /// C-ECHO-RSP command set from storescp (docs/captures.md, capture 1, PDU 4).
     pub(crate) const STORESCP_ECHO_RSP: &str = "0000000004000000420000000000020012000000312e322e3834302e31303030382e312e310000000001020000003080000020010200000001000000000802000000010100000009020000000000";
-
-    fn hex(s: &str) -> std::vec::Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn test_parse_echo_rq() {

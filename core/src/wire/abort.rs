@@ -2,85 +2,40 @@
 
 use core::fmt;
 
-use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
-use super::{Error, Result};
+use super::fixed;
+use super::header::PduType;
+use super::Result;
 
 /// Field offsets of A-ABORT (PS3.8 Table 9-26 counts from 1).
 mod field {
-    use core::ops::Range;
-    /// PS3.8 bytes 7-8: reserved (sent 0x00, never checked).
-    pub(crate) const RESERVED: Range<usize> = 6..8;
-    /// PS3.8 byte 9: source.
+    /// PS3.8 byte 9: source (bytes 7-8 are reserved: sent 0x00, never checked).
     pub(crate) const SOURCE: usize = 8;
     /// PS3.8 byte 10: reason/diag (not significant when the source is 0).
     pub(crate) const REASON: usize = 9;
 }
 
-/// PDU length field of an A-ABORT.
-const BODY_LEN: u32 = 4;
 /// Total size of an A-ABORT.
-pub const PDU_LEN: usize = HEADER_LEN + 4;
+pub const PDU_LEN: usize = fixed::PDU_LEN;
 
 /// A read/write view of an A-ABORT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+pub type Packet<T> = fixed::Packet<T, fixed::Abort>;
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checks (accessors return 0 for missing bytes).
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let p = Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
-    /// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
-    pub fn check_len(&self) -> Result<()> {
-        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
-        if hdr.pdu_length() != BODY_LEN {
-            return Err(Error::BadLength);
-        }
-        Ok(())
-    }
-
-    /// Returns the wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// Source (offset 8).
     pub fn source(&self) -> u8 {
-        self.buffer
-            .as_ref()
-            .get(field::SOURCE)
-            .copied()
-            .unwrap_or(0)
+        self.byte(field::SOURCE)
     }
 
     /// Reason/diag (offset 9).
     pub fn reason(&self) -> u8 {
-        self.buffer
-            .as_ref()
-            .get(field::REASON)
-            .copied()
-            .unwrap_or(0)
+        self.byte(field::REASON)
     }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Writes header, zero reserved bytes, source and reason.
     pub fn set_fields(&mut self, source: u8, reason: u8) {
-        let buf = self.buffer.as_mut();
-        let mut hdr = header::Packet::new_unchecked(&mut *buf);
-        hdr.set_pdu_type(PduType::Abort);
-        hdr.set_pdu_length(BODY_LEN);
-        header::write_bytes(buf, field::RESERVED.start, &[0, 0, source, reason]);
+        self.set_body(PduType::Abort, [0, 0, source, reason]);
     }
 }
 
@@ -99,8 +54,8 @@ pub enum AbortSource {
 }
 
 impl From<u8> for AbortSource {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             0 => AbortSource::ServiceUser,
             1 => AbortSource::Reserved,
             2 => AbortSource::ServiceProvider,
@@ -110,8 +65,8 @@ impl From<u8> for AbortSource {
 }
 
 impl From<AbortSource> for u8 {
-    fn from(v: AbortSource) -> u8 {
-        match v {
+    fn from(value: AbortSource) -> u8 {
+        match value {
             AbortSource::ServiceUser => 0,
             AbortSource::Reserved => 1,
             AbortSource::ServiceProvider => 2,
@@ -152,8 +107,8 @@ pub enum AbortReason {
 }
 
 impl From<u8> for AbortReason {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             0 => AbortReason::NotSpecified,
             1 => AbortReason::UnrecognizedPdu,
             2 => AbortReason::UnexpectedPdu,
@@ -166,8 +121,8 @@ impl From<u8> for AbortReason {
 }
 
 impl From<AbortReason> for u8 {
-    fn from(v: AbortReason) -> u8 {
-        match v {
+    fn from(value: AbortReason) -> u8 {
+        match value {
             AbortReason::NotSpecified => 0,
             AbortReason::UnrecognizedPdu => 1,
             AbortReason::UnexpectedPdu => 2,
@@ -222,8 +177,7 @@ impl Abort {
     /// Parses a whole A-ABORT (exactly 10 bytes; length field must be 4). Reserved bytes
     /// are not checked.
     pub fn parse(pdu: &[u8]) -> Result<Abort> {
-        check_pdu(pdu, PduType::Abort)?;
-        let p = Packet::new_checked(pdu)?;
+        let p: Packet<&[u8]> = fixed::parse(pdu, PduType::Abort)?;
         Ok(Abort {
             source: p.source().into(),
             reason: p.reason().into(),
@@ -237,9 +191,8 @@ impl Abort {
 
     /// Writes the PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter than 10.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
-        check_out(buf, PDU_LEN)?;
-        Packet::new_unchecked(&mut *buf).set_fields(self.source.into(), self.reason.into());
-        Ok(PDU_LEN)
+        let (source, reason) = (self.source.into(), self.reason.into());
+        fixed::emit(buf, PduType::Abort, [0, 0, source, reason])
     }
 }
 
@@ -259,6 +212,7 @@ impl fmt::Display for Abort {
 mod tests {
     use super::*;
     use crate::wire::golden;
+    use crate::wire::Error;
     use std::format;
 
     #[test]

@@ -43,27 +43,27 @@ impl fmt::Display for AeTitleError {
 
 impl core::error::Error for AeTitleError {}
 
-fn trim(mut b: &[u8], pad: impl Fn(u8) -> bool) -> &[u8] {
-    while let [first, rest @ ..] = b {
+fn trim(mut bytes: &[u8], pad: impl Fn(u8) -> bool) -> &[u8] {
+    while let [first, rest @ ..] = bytes {
         if !pad(*first) {
             break;
         }
-        b = rest;
+        bytes = rest;
     }
-    while let [rest @ .., last] = b {
+    while let [rest @ .., last] = bytes {
         if !pad(*last) {
             break;
         }
-        b = rest;
+        bytes = rest;
     }
-    b
+    bytes
 }
 
 impl AeTitle {
     /// Strict constructor: 1..=16 characters after trimming spaces, printable ISO 646
     /// (0x20..=0x7E), no backslash.
-    pub fn new(s: &str) -> Result<AeTitle, AeTitleError> {
-        let t = trim(s.as_bytes(), |c| c == b' ');
+    pub fn new(title: &str) -> Result<AeTitle, AeTitleError> {
+        let t = trim(title.as_bytes(), |c| c == b' ');
         if t.is_empty() {
             return Err(AeTitleError::Empty);
         }
@@ -82,10 +82,10 @@ impl AeTitle {
         AeTitle::from_trimmed(trim(field, |c| c == b' ' || c == 0))
     }
 
-    fn from_trimmed(t: &[u8]) -> AeTitle {
+    fn from_trimmed(trimmed: &[u8]) -> AeTitle {
         let mut bytes = [0u8; AE_TITLE_LEN];
-        let n = t.len().min(AE_TITLE_LEN);
-        if let (Some(dst), Some(src)) = (bytes.get_mut(..n), t.get(..n)) {
+        let n = trimmed.len().min(AE_TITLE_LEN);
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..n), trimmed.get(..n)) {
             dst.copy_from_slice(src);
         }
         AeTitle {
@@ -121,8 +121,8 @@ impl AeTitle {
 
 impl core::str::FromStr for AeTitle {
     type Err = AeTitleError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AeTitle::new(s)
+    fn from_str(title: &str) -> Result<Self, Self::Err> {
+        AeTitle::new(title)
     }
 }
 

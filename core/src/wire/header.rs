@@ -42,8 +42,8 @@ pub enum PduType {
 }
 
 impl From<u8> for PduType {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             0x01 => PduType::AssociateRq,
             0x02 => PduType::AssociateAc,
             0x03 => PduType::AssociateRj,
@@ -57,8 +57,8 @@ impl From<u8> for PduType {
 }
 
 impl From<PduType> for u8 {
-    fn from(t: PduType) -> u8 {
-        match t {
+    fn from(pdu_type: PduType) -> u8 {
+        match pdu_type {
             PduType::AssociateRq => 0x01,
             PduType::AssociateAc => 0x02,
             PduType::AssociateRj => 0x03,
@@ -191,10 +191,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Sets the PDU type and clears the reserved byte.
-    pub fn set_pdu_type(&mut self, t: PduType) {
+    pub fn set_pdu_type(&mut self, pdu_type: PduType) {
         let buf = self.buffer.as_mut();
         if let Some(b) = buf.get_mut(field::PDU_TYPE) {
-            *b = u8::from(t);
+            *b = u8::from(pdu_type);
         }
         if let Some(b) = buf.get_mut(field::RESERVED) {
             *b = 0;

@@ -216,8 +216,8 @@ impl<T> Default for List<'_, T> {
 }
 
 impl<'a, T> From<&'a [T]> for List<'a, T> {
-    fn from(s: &'a [T]) -> Self {
-        List::Slice(s)
+    fn from(slice: &'a [T]) -> Self {
+        List::Slice(slice)
     }
 }
 
@@ -305,32 +305,32 @@ impl<'b> Writer<'b> {
         }
     }
 
-    pub(crate) fn bytes(&mut self, b: &[u8]) {
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
         match self
             .buf
             .get_mut(self.pos..)
-            .and_then(|r| r.get_mut(..b.len()))
+            .and_then(|r| r.get_mut(..bytes.len()))
         {
-            Some(dst) => dst.copy_from_slice(b),
+            Some(dst) => dst.copy_from_slice(bytes),
             None => self.overflow = true,
         }
-        self.pos = self.pos.saturating_add(b.len());
+        self.pos = self.pos.saturating_add(bytes.len());
     }
 
-    pub(crate) fn u8(&mut self, v: u8) {
-        self.bytes(&[v]);
+    pub(crate) fn u8(&mut self, value: u8) {
+        self.bytes(&[value]);
     }
 
-    pub(crate) fn u16(&mut self, v: u16) {
-        self.bytes(&v.to_be_bytes());
+    pub(crate) fn u16(&mut self, value: u16) {
+        self.bytes(&value.to_be_bytes());
     }
 
-    pub(crate) fn u32(&mut self, v: u32) {
-        self.bytes(&v.to_be_bytes());
+    pub(crate) fn u32(&mut self, value: u32) {
+        self.bytes(&value.to_be_bytes());
     }
 
-    pub(crate) fn zeros(&mut self, n: usize) {
-        for _ in 0..n {
+    pub(crate) fn zeros(&mut self, count: usize) {
+        for _ in 0..count {
             self.u8(0);
         }
     }

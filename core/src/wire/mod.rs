@@ -14,15 +14,17 @@
 pub mod abort;
 pub mod ae_title;
 pub mod associate;
+pub mod fixed;
 pub mod header;
 pub mod items;
 pub mod pdata;
 pub mod reject;
 pub mod release;
 pub mod uid;
+mod user_info;
 
-#[cfg(test)]
-mod golden;
+#[cfg(any(test, feature = "golden"))]
+pub mod golden;
 #[cfg(test)]
 mod tests;
 

@@ -90,11 +90,11 @@ impl<'a> Pdv<'a> {
         Ok((Pdv::from_control(pc_id, control, fragment), rest))
     }
 
-    fn write(&self, w: &mut Writer<'_>) {
-        w.u32(u32::try_from(self.fragment.len().saturating_add(2)).unwrap_or(u32::MAX));
-        w.u8(self.pc_id);
-        w.u8(self.control_header());
-        w.bytes(self.fragment);
+    fn write(&self, writer: &mut Writer<'_>) {
+        writer.u32(u32::try_from(self.fragment.len().saturating_add(2)).unwrap_or(u32::MAX));
+        writer.u8(self.pc_id);
+        writer.u8(self.control_header());
+        writer.bytes(self.fragment);
     }
 }
 

@@ -2,14 +2,13 @@
 
 use core::fmt;
 
-use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
-use super::{Error, Result};
+use super::fixed;
+use super::header::PduType;
+use super::Result;
 
 /// Field offsets of A-ASSOCIATE-RJ (PS3.8 Table 9-21 counts from 1).
 mod field {
-    /// PS3.8 byte 7: reserved (sent 0x00, never checked).
-    pub(crate) const RESERVED: usize = 6;
-    /// PS3.8 byte 8: result.
+    /// PS3.8 byte 8: result (byte 7 is reserved: sent 0x00, never checked).
     pub(crate) const RESULT: usize = 7;
     /// PS3.8 byte 9: source.
     pub(crate) const SOURCE: usize = 8;
@@ -17,48 +16,13 @@ mod field {
     pub(crate) const REASON: usize = 9;
 }
 
-/// PDU length field of an A-ASSOCIATE-RJ.
-const BODY_LEN: u32 = 4;
 /// Total size of an A-ASSOCIATE-RJ.
-pub const PDU_LEN: usize = HEADER_LEN + 4;
+pub const PDU_LEN: usize = fixed::PDU_LEN;
 
 /// A read/write view of an A-ASSOCIATE-RJ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+pub type Packet<T> = fixed::Packet<T, fixed::AssociateRj>;
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checks (accessors return 0 for missing bytes).
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let p = Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
-    /// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
-    pub fn check_len(&self) -> Result<()> {
-        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
-        if hdr.pdu_length() != BODY_LEN {
-            return Err(Error::BadLength);
-        }
-        Ok(())
-    }
-
-    /// Returns the wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
-    fn byte(&self, at: usize) -> u8 {
-        self.buffer.as_ref().get(at).copied().unwrap_or(0)
-    }
-
     /// Result (offset 7).
     pub fn result(&self) -> u8 {
         self.byte(field::RESULT)
@@ -78,11 +42,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Writes header, zero reserved byte, result, source and reason.
     pub fn set_fields(&mut self, result: u8, source: u8, reason: u8) {
-        let buf = self.buffer.as_mut();
-        let mut hdr = header::Packet::new_unchecked(&mut *buf);
-        hdr.set_pdu_type(PduType::AssociateRj);
-        hdr.set_pdu_length(BODY_LEN);
-        header::write_bytes(buf, field::RESERVED, &[0, result, source, reason]);
+        self.set_body(PduType::AssociateRj, [0, result, source, reason]);
     }
 }
 
@@ -99,8 +59,8 @@ pub enum RejectResult {
 }
 
 impl From<u8> for RejectResult {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             1 => RejectResult::Permanent,
             2 => RejectResult::Transient,
             o => RejectResult::Unknown(o),
@@ -109,8 +69,8 @@ impl From<u8> for RejectResult {
 }
 
 impl From<RejectResult> for u8 {
-    fn from(v: RejectResult) -> u8 {
-        match v {
+    fn from(value: RejectResult) -> u8 {
+        match value {
             RejectResult::Permanent => 1,
             RejectResult::Transient => 2,
             RejectResult::Unknown(o) => o,
@@ -143,8 +103,8 @@ pub enum RejectSource {
 }
 
 impl From<u8> for RejectSource {
-    fn from(v: u8) -> Self {
-        match v {
+    fn from(value: u8) -> Self {
+        match value {
             1 => RejectSource::ServiceUser,
             2 => RejectSource::ServiceProviderAcse,
             3 => RejectSource::ServiceProviderPresentation,
@@ -154,8 +114,8 @@ impl From<u8> for RejectSource {
 }
 
 impl From<RejectSource> for u8 {
-    fn from(v: RejectSource) -> u8 {
-        match v {
+    fn from(value: RejectSource) -> u8 {
+        match value {
             RejectSource::ServiceUser => 1,
             RejectSource::ServiceProviderAcse => 2,
             RejectSource::ServiceProviderPresentation => 3,
@@ -249,8 +209,7 @@ impl AssociateRj {
     /// Parses a whole A-ASSOCIATE-RJ (exactly 10 bytes; length field must be 4). The reserved
     /// byte is not checked.
     pub fn parse(pdu: &[u8]) -> Result<AssociateRj> {
-        check_pdu(pdu, PduType::AssociateRj)?;
-        let p = Packet::new_checked(pdu)?;
+        let p: Packet<&[u8]> = fixed::parse(pdu, PduType::AssociateRj)?;
         Ok(AssociateRj {
             result: p.result().into(),
             source: p.source().into(),
@@ -265,13 +224,8 @@ impl AssociateRj {
 
     /// Writes the PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter than 10.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
-        check_out(buf, PDU_LEN)?;
-        Packet::new_unchecked(&mut *buf).set_fields(
-            self.result.into(),
-            self.source.into(),
-            self.reason,
-        );
-        Ok(PDU_LEN)
+        let body = [0, self.result.into(), self.source.into(), self.reason];
+        fixed::emit(buf, PduType::AssociateRj, body)
     }
 }
 
@@ -295,6 +249,7 @@ impl fmt::Display for AssociateRj {
 mod tests {
     use super::*;
     use crate::wire::golden;
+    use crate::wire::Error;
     use std::format;
 
     #[test]

@@ -1,67 +1,27 @@
 //! A-RELEASE-RQ and A-RELEASE-RP (PS3.8 9.3.6 Table 9-24, 9.3.7 Table 9-25): fixed 10 bytes.
 
-use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
+use super::fixed;
+use super::header::{self, PduType};
 use super::{Error, Result};
 
-/// Field offsets of A-RELEASE-RQ/RP (PS3.8 Tables 9-24/9-25 count from 1).
-mod field {
-    use core::ops::Range;
-    /// PS3.8 bytes 7-10: reserved (sent 0x00, never checked).
-    pub(crate) const RESERVED: Range<usize> = 6..10;
-}
-
-/// PDU length field of a release PDU.
-const BODY_LEN: u32 = 4;
 /// Total size of a release PDU.
-pub const PDU_LEN: usize = HEADER_LEN + 4;
+pub const PDU_LEN: usize = fixed::PDU_LEN;
 
-/// A read/write view of an A-RELEASE-RQ or A-RELEASE-RP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+/// A read/write view of an A-RELEASE-RQ or A-RELEASE-RP (PS3.8 bytes 7-10 are reserved: sent
+/// 0x00, never checked).
+pub type Packet<T> = fixed::Packet<T, fixed::Release>;
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checks.
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let p = Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
-    /// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
-    pub fn check_len(&self) -> Result<()> {
-        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
-        if hdr.pdu_length() != BODY_LEN {
-            return Err(Error::BadLength);
-        }
-        Ok(())
-    }
-
-    /// Returns the wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// The PDU type byte.
     pub fn pdu_type(&self) -> PduType {
-        header::Packet::new_unchecked(self.buffer.as_ref()).pdu_type()
+        PduType::from(self.byte(0))
     }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Writes the header and zero reserved bytes.
-    pub fn set_fields(&mut self, t: PduType) {
-        let buf = self.buffer.as_mut();
-        let mut hdr = header::Packet::new_unchecked(&mut *buf);
-        hdr.set_pdu_type(t);
-        hdr.set_pdu_length(BODY_LEN);
-        header::write_bytes(buf, field::RESERVED.start, &[0; 4]);
+    pub fn set_fields(&mut self, pdu_type: PduType) {
+        self.set_body(pdu_type, [0; 4]);
     }
 }
 
@@ -89,8 +49,7 @@ impl Release {
             PduType::ReleaseRp => Release::Reply,
             _ => return Err(Error::BadValue),
         };
-        check_pdu(pdu, r.pdu_type())?;
-        Packet::new_checked(pdu)?;
+        let _: Packet<&[u8]> = fixed::parse(pdu, r.pdu_type())?;
         Ok(r)
     }
 
@@ -109,9 +68,7 @@ impl Release {
 
     /// Writes the PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter than 10.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
-        check_out(buf, PDU_LEN)?;
-        Packet::new_unchecked(&mut *buf).set_fields(self.pdu_type());
-        Ok(PDU_LEN)
+        fixed::emit(buf, self.pdu_type(), [0; 4])
     }
 }
 

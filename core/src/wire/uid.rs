@@ -16,14 +16,14 @@ pub const MAX_UID_LEN: usize = 64;
 
 impl<'a> Uid<'a> {
     /// Wraps bytes as they are, without validation ("unchecked" = not validated; still safe).
-    pub const fn new_unchecked(b: &'a [u8]) -> Self {
-        Uid(b)
+    pub const fn new_unchecked(bytes: &'a [u8]) -> Self {
+        Uid(bytes)
     }
 
     /// Lenient receive: the item value with its trailing NUL padding stripped (UIDs in items
     /// carry none, but some peers pad). All of it, so `parse(emit(parse(x))) == parse(x)`.
-    pub fn from_item(b: &'a [u8]) -> Self {
-        let mut v = b;
+    pub fn from_item(item: &'a [u8]) -> Self {
+        let mut v = item;
         while let [rest @ .., 0] = v {
             v = rest;
         }
@@ -94,8 +94,8 @@ impl Default for Uid<'_> {
 }
 
 impl<'a> From<&'a str> for Uid<'a> {
-    fn from(s: &'a str) -> Self {
-        Uid(s.as_bytes())
+    fn from(text: &'a str) -> Self {
+        Uid(text.as_bytes())
     }
 }
 

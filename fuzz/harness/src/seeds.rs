@@ -1,4 +1,4 @@
-//! The seed corpora: the golden PDUs (copies in [`golden`](crate::golden)), PDUs built with the
+//! The seed corpora: the golden PDUs (the core's, re-exported in [`golden`](crate::golden)), PDUs built with the
 //! core's emitters, and scripted conversations for the state-machine targets.
 
 use crate::golden::{self, hex};

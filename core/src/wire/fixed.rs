@@ -1,0 +1,100 @@
+//! The view shared by the fixed-size PDUs: A-ASSOCIATE-RJ (PS3.8 9.3.4, Table 9-21),
+//! A-RELEASE-RQ/RP (9.3.6, 9.3.7, Tables 9-24/9-25) and A-ABORT (9.3.8, Table 9-26). Each is
+//! the 6-byte header with a PDU length of 4, then four bytes whose meaning depends on the PDU;
+//! each module gives its `Packet` (an alias of [`Packet`] with its own marker) the accessors
+//! for those bytes.
+
+use core::marker::PhantomData;
+
+use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
+use super::{Error, Result};
+
+/// PDU length field of every fixed-size PDU.
+const BODY_LEN: u32 = 4;
+/// Total size of every fixed-size PDU.
+pub const PDU_LEN: usize = HEADER_LEN + 4;
+
+/// Marks a [`Packet`] as an A-ASSOCIATE-RJ view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssociateRj {}
+/// Marks a [`Packet`] as an A-RELEASE-RQ or A-RELEASE-RP view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {}
+/// Marks a [`Packet`] as an A-ABORT view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abort {}
+
+/// A read/write view of a fixed-size PDU of the kind `K`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>, K> {
+    buffer: T,
+    kind: PhantomData<K>,
+}
+
+impl<T: AsRef<[u8]>, K> Packet<T, K> {
+    /// Wraps a buffer without checks (accessors return 0 for missing bytes).
+    pub const fn new_unchecked(buffer: T) -> Packet<T, K> {
+        Packet {
+            buffer,
+            kind: PhantomData,
+        }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Packet<T, K>> {
+        let p = Packet::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
+    pub fn check_len(&self) -> Result<()> {
+        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
+        if hdr.pdu_length() != BODY_LEN {
+            return Err(Error::BadLength);
+        }
+        Ok(())
+    }
+
+    /// Returns the wrapped buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// The byte at `offset`, 0 if the buffer is shorter.
+    pub(super) fn byte(&self, offset: usize) -> u8 {
+        self.buffer.as_ref().get(offset).copied().unwrap_or(0)
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>, K> Packet<T, K> {
+    /// Writes the header (`pdu_type`, length 4) and the four bytes after it.
+    pub(super) fn set_body(&mut self, pdu_type: PduType, body: [u8; 4]) {
+        let buf = self.buffer.as_mut();
+        let mut hdr = header::Packet::new_unchecked(&mut *buf);
+        hdr.set_pdu_type(pdu_type);
+        hdr.set_pdu_length(BODY_LEN);
+        header::write_bytes(buf, HEADER_LEN, &body);
+    }
+}
+
+/// Checks a whole fixed-size PDU of type `pdu_type` (exactly 10 bytes, length field 4) and
+/// returns its view.
+pub(super) fn parse<K>(pdu: &[u8], pdu_type: PduType) -> Result<Packet<&[u8], K>> {
+    check(pdu, pdu_type)?;
+    Ok(Packet::new_unchecked(pdu))
+}
+
+/// The checks of [`parse`], once for every kind.
+fn check(pdu: &[u8], pdu_type: PduType) -> Result<()> {
+    check_pdu(pdu, pdu_type)?;
+    Packet::<_, ()>::new_unchecked(pdu).check_len()
+}
+
+/// Writes a fixed-size PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter
+/// than 10 bytes.
+pub(super) fn emit(buf: &mut [u8], pdu_type: PduType, body: [u8; 4]) -> Result<usize> {
+    check_out(buf, PDU_LEN)?;
+    Packet::<_, ()>::new_unchecked(&mut *buf).set_body(pdu_type, body);
+    Ok(PDU_LEN)
+}
