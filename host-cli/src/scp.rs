@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
 use echoprobe_core::io::blocking;
 use echoprobe_core::time::Instant;
-use echoprobe_core::wire::{AeTitle, AssociateRj, RejectResult, RejectSource};
+use echoprobe_core::wire::{AeTitle, AssociateRj};
 
 use crate::cli::ScpOptions;
 use crate::exit::Failure;
@@ -32,12 +32,8 @@ const MAX_PENDING: usize = 1024;
 const THREAD_STACK: usize = 256 * 1024;
 /// Write timeout on accepted connections: a peer that stops reading cannot hold a thread.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// A-ASSOCIATE-RJ for a connection over the limit.
-const BUSY: AssociateRj = AssociateRj {
-    result: RejectResult::Transient,
-    source: RejectSource::ServiceProviderPresentation,
-    reason: 2,
-};
+/// A-ASSOCIATE-RJ for a connection over the limit: 2/3/2, local-limit-exceeded.
+const BUSY: AssociateRj = AssociateRj::LOCAL_LIMIT_EXCEEDED;
 
 struct Shared {
     options: ScpOptions,
