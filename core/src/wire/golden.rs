@@ -27,7 +27,7 @@ fn nibble(digit: u8) -> u8 {
 #[cfg(test)]
 pub(crate) fn hex(text: &str) -> std::vec::Vec<u8> {
     assert!(
-        text.len() % 2 == 0 && text.bytes().all(|d| d.is_ascii_hexdigit()),
+        text.len().is_multiple_of(2) && text.bytes().all(|d| d.is_ascii_hexdigit()),
         "bad hex"
     );
     bytes(text).collect()
