@@ -1,10 +1,14 @@
-//! Drivers: the same loop over a blocking ([`blocking`], `embedded-io`) or an async
-//! ([`asynch`], `embedded-io-async`, feature `async`) transport.
+//! Drivers: one loop, [`pump::Pump`], that decides every step without doing I/O, and two thin
+//! shells that do the I/O it asks for: [`blocking`] (`embedded-io`) and [`asynch`]
+//! (`embedded-io-async`, feature `async`).
 //!
 //! The loop (see [`crate::assoc`]): send what the machine has, hand events to the caller,
-//! close when told, else read until the machine's next deadline.
+//! close when told, else read until the machine's next deadline. The check a requestor runs
+//! and the acceptor's answer to an A-ASSOCIATE-RQ ([`answer_request`]) are written here once,
+//! for both drivers.
 
 pub mod blocking;
+pub mod pump;
 
 #[cfg(feature = "async")]
 pub mod asynch;
@@ -13,9 +17,13 @@ use core::fmt;
 
 use embedded_io::ErrorKind;
 
-use crate::assoc::{self, Association, Event};
-use crate::check::{Checker, EchoStats, Outcome};
+use crate::assoc::{self, AcceptPolicy, Association, Config, Event};
+use crate::check::{CheckOptions, Checker, EchoStats, Outcome};
 use crate::time::Instant;
+use crate::wire::AssociateRj;
+
+pub use blocking::Transport;
+pub use pump::{Input, Pump, Step, READ_CHUNK};
 
 /// A driver failure: the transport's own error, or misuse of the machine (a transmit buffer
 /// too small for the next PDU).
@@ -54,17 +62,6 @@ impl<E> From<assoc::Error> for Error<E> {
     }
 }
 
-/// What a driver does with a transport error kind.
-fn is_disconnect(kind: ErrorKind) -> bool {
-    matches!(
-        kind,
-        ErrorKind::ConnectionReset
-            | ErrorKind::ConnectionAborted
-            | ErrorKind::NotConnected
-            | ErrorKind::BrokenPipe
-    )
-}
-
 /// The result of a check: the verdict, the echo statistics, and what was negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
@@ -76,18 +73,54 @@ pub struct Report {
     pub negotiated: Option<assoc::Negotiated>,
 }
 
-/// Work the driver loop does between I/O calls: take transmits out (through `send`), events
-/// out (through `on_event`). Returns whether anything happened.
-fn step_events<F>(assoc: &mut Association<'_>, now: Instant, on_event: &mut F) -> bool
-where
-    F: FnMut(&mut Association<'_>, Instant, &Event),
-{
-    let mut any = false;
-    while let Some(ev) = assoc.poll_event() {
-        any = true;
-        on_event(assoc, now, &ev);
+/// Answers an A-ASSOCIATE-RQ by `policy`: on [`Event::AssociationRequested`], accepts or
+/// rejects it on `assoc` and returns the decision (`Ok` accepted, `Err` the A-ASSOCIATE-RJ
+/// sent); any other event is left alone (`None`). Call it from an acceptor's event handler.
+pub fn answer_request(
+    policy: &AcceptPolicy<'_>,
+    assoc: &mut Association<'_>,
+    now: Instant,
+    event: &Event,
+) -> Option<Result<(), AssociateRj>> {
+    let Event::AssociationRequested { called, calling } = event else {
+        return None;
+    };
+    let decision = policy.decide(called, calling);
+    // The machine waits for exactly this answer right after the event: it cannot refuse.
+    let _ = match decision {
+        Ok(()) => assoc.accept(now),
+        Err(rj) => assoc.reject(now, rj),
+    };
+    Some(decision)
+}
+
+/// A check's machine, connected at `now`, with its [`Checker`].
+fn start_check<'a>(
+    config: Config<'a>,
+    options: CheckOptions,
+    rx_buf: &'a mut [u8],
+    now: Instant,
+) -> (Association<'a>, Checker) {
+    let mut assoc = Association::new(config, rx_buf, now);
+    assoc.set_deadline(options.deadline);
+    assoc.connected(now);
+    (assoc, Checker::new(options.repeat, options.abort_at_end))
+}
+
+/// An acceptor's machine, connected at `now`.
+fn start_serve<'a>(config: Config<'a>, rx_buf: &'a mut [u8], now: Instant) -> Association<'a> {
+    let mut assoc = Association::new(config, rx_buf, now);
+    assoc.connected(now);
+    assoc
+}
+
+/// What a finished check found.
+fn report(assoc: &Association<'_>, checker: &Checker) -> Report {
+    Report {
+        outcome: checker.outcome(),
+        stats: checker.stats(),
+        negotiated: assoc.negotiated().copied(),
     }
-    any
 }
 
 /// A check's event handler: the caller's observer first, then the [`Checker`].
@@ -104,9 +137,10 @@ where
     }
 }
 
-/// An acceptor's event handler: the policy answers the A-ASSOCIATE-RQ.
+/// An acceptor's event handler: the caller's observer first, then the policy answers the
+/// A-ASSOCIATE-RQ.
 fn serving<'c, F>(
-    policy: &'c assoc::AcceptPolicy<'c>,
+    policy: &'c AcceptPolicy<'c>,
     observe: &'c mut F,
 ) -> impl FnMut(&mut Association<'_>, Instant, &Event) + 'c
 where
@@ -114,12 +148,6 @@ where
 {
     move |assoc, now, ev| {
         observe(ev);
-        if let Event::AssociationRequested { called, calling } = ev {
-            let _ = match policy.decide(called, calling) {
-                Ok(()) => assoc.accept(now),
-                Err(rj) => assoc.reject(now, rj),
-            };
-        }
+        let _ = answer_request(policy, assoc, now, ev);
     }
 }
-pub use blocking::Transport;
