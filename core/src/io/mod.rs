@@ -151,3 +151,6 @@ where
         let _ = answer_request(policy, assoc, now, ev);
     }
 }
+
+#[cfg(test)]
+mod tests;
