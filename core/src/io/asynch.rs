@@ -8,7 +8,7 @@ use core::task::Poll;
 use embedded_io_async::{Read, Write};
 
 use super::pump::{Input, Pump, Step};
-use super::{checking, report, serving, start_check, start_serve, Error, Report};
+use super::{Error, Report, Session};
 use crate::assoc::{AcceptPolicy, Association, Config, Event, Negotiated};
 use crate::check::CheckOptions;
 use crate::time::Instant;
@@ -91,17 +91,16 @@ pub async fn check<T, C, F>(
     options: CheckOptions,
     rx_buf: &mut [u8],
     tx_buf: &mut [u8],
-    mut observe: F,
+    observe: F,
 ) -> Result<Report, Error<T::Error>>
 where
     T: Read + Write,
     C: Clock,
     F: FnMut(&Event),
 {
-    let (mut assoc, mut checker) = start_check(config, options, rx_buf, clock.now());
-    let on_event = checking(&mut checker, &mut observe);
-    drive(&mut assoc, t, clock, tx_buf, on_event).await?;
-    Ok(report(&assoc, &checker))
+    let mut session = Session::check(config, options, rx_buf, clock.now(), observe);
+    run(&mut session.pump(tx_buf), t, clock).await?;
+    Ok(session.report())
 }
 
 /// Serves one association as acceptor; see [`super::blocking::serve`].
@@ -112,15 +111,14 @@ pub async fn serve<T, C, F>(
     policy: &AcceptPolicy<'_>,
     rx_buf: &mut [u8],
     tx_buf: &mut [u8],
-    mut observe: F,
+    observe: F,
 ) -> Result<Option<Negotiated>, Error<T::Error>>
 where
     T: Read + Write,
     C: Clock,
     F: FnMut(&Event),
 {
-    let mut assoc = start_serve(config, rx_buf, clock.now());
-    let on_event = serving(policy, &mut observe);
-    drive(&mut assoc, t, clock, tx_buf, on_event).await?;
-    Ok(assoc.negotiated().copied())
+    let mut session = Session::serve(config, policy, rx_buf, clock.now(), observe);
+    run(&mut session.pump(tx_buf), t, clock).await?;
+    Ok(session.negotiated())
 }

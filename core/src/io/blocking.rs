@@ -3,7 +3,7 @@
 use embedded_io::{Read, Write};
 
 use super::pump::{Pump, Step};
-use super::{checking, report, serving, start_check, start_serve, Error, Report};
+use super::{Error, Report, Session};
 use crate::assoc::{AcceptPolicy, Association, Config, Event, Negotiated};
 use crate::check::CheckOptions;
 use crate::time::Instant;
@@ -58,15 +58,15 @@ pub fn check<T, F>(
     options: CheckOptions,
     rx_buf: &mut [u8],
     tx_buf: &mut [u8],
-    mut observe: F,
+    observe: F,
 ) -> Result<Report, Error<T::Error>>
 where
     T: Transport,
     F: FnMut(&Event),
 {
-    let (mut assoc, mut checker) = start_check(config, options, rx_buf, t.now());
-    drive(&mut assoc, t, tx_buf, checking(&mut checker, &mut observe))?;
-    Ok(report(&assoc, &checker))
+    let mut session = Session::check(config, options, rx_buf, t.now(), observe);
+    run(&mut session.pump(tx_buf), t)?;
+    Ok(session.report())
 }
 
 /// Serves one association as acceptor over an accepted transport: `policy` answers the
@@ -78,13 +78,13 @@ pub fn serve<T, F>(
     policy: &AcceptPolicy<'_>,
     rx_buf: &mut [u8],
     tx_buf: &mut [u8],
-    mut observe: F,
+    observe: F,
 ) -> Result<Option<Negotiated>, Error<T::Error>>
 where
     T: Transport,
     F: FnMut(&Event),
 {
-    let mut assoc = start_serve(config, rx_buf, t.now());
-    drive(&mut assoc, t, tx_buf, serving(policy, &mut observe))?;
-    Ok(assoc.negotiated().copied())
+    let mut session = Session::serve(config, policy, rx_buf, t.now(), observe);
+    run(&mut session.pump(tx_buf), t)?;
+    Ok(session.negotiated())
 }

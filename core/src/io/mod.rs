@@ -17,13 +17,13 @@ use core::fmt;
 
 use embedded_io::ErrorKind;
 
-use crate::assoc::{self, AcceptPolicy, Association, Config, Event};
+use crate::assoc::{self, AcceptPolicy, Association, Config, Event, Negotiated};
 use crate::check::{CheckOptions, Checker, EchoStats, Outcome};
 use crate::time::Instant;
 use crate::wire::AssociateRj;
 
 pub use blocking::Transport;
-pub use pump::{Input, Pump, Step, READ_CHUNK};
+pub use pump::{Handler, Input, Pump, Step, READ_CHUNK};
 
 /// A driver failure: the transport's own error, or misuse of the machine (a transmit buffer
 /// too small for the next PDU).
@@ -94,61 +94,101 @@ pub fn answer_request(
     Some(decision)
 }
 
-/// A check's machine, connected at `now`, with its [`Checker`].
-fn start_check<'a>(
-    config: Config<'a>,
-    options: CheckOptions,
-    rx_buf: &'a mut [u8],
-    now: Instant,
-) -> (Association<'a>, Checker) {
-    let mut assoc = Association::new(config, rx_buf, now);
-    assoc.set_deadline(options.deadline);
-    assoc.connected(now);
-    (assoc, Checker::new(options.repeat, options.abort_at_end))
+/// What answers a session's events after the caller's observer.
+enum Role<'p> {
+    /// A requestor's health check.
+    Check(Checker),
+    /// An acceptor: the policy answers the A-ASSOCIATE-RQ.
+    Serve(&'p AcceptPolicy<'p>),
 }
 
-/// An acceptor's machine, connected at `now`.
-fn start_serve<'a>(config: Config<'a>, rx_buf: &'a mut [u8], now: Instant) -> Association<'a> {
-    let mut assoc = Association::new(config, rx_buf, now);
-    assoc.connected(now);
-    assoc
+/// A session's event handler: the caller's observer first, then the role.
+struct Answer<'p, F> {
+    role: Role<'p>,
+    observe: F,
 }
 
-/// What a finished check found.
-fn report(assoc: &Association<'_>, checker: &Checker) -> Report {
-    Report {
-        outcome: checker.outcome(),
-        stats: checker.stats(),
-        negotiated: assoc.negotiated().copied(),
+impl<F: FnMut(&Event)> Handler for Answer<'_, F> {
+    fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
+        (self.observe)(event);
+        match &mut self.role {
+            Role::Check(checker) => checker.on_event(assoc, now, event),
+            Role::Serve(policy) => {
+                let _ = answer_request(policy, assoc, now, event);
+            }
+        }
     }
 }
 
-/// A check's event handler: the caller's observer first, then the [`Checker`].
-fn checking<'c, F>(
-    checker: &'c mut Checker,
-    observe: &'c mut F,
-) -> impl FnMut(&mut Association<'_>, Instant, &Event) + 'c
-where
-    F: FnMut(&Event),
-{
-    move |assoc, now, ev| {
-        observe(ev);
-        checker.on_event(assoc, now, ev);
-    }
+/// One association as the drivers' `check` and `serve` run it: the machine, connected at
+/// creation, and what answers its events.
+struct Session<'a, 'p, F> {
+    assoc: Association<'a>,
+    answer: Answer<'p, F>,
 }
 
-/// An acceptor's event handler: the caller's observer first, then the policy answers the
-/// A-ASSOCIATE-RQ.
-fn serving<'c, F>(
-    policy: &'c AcceptPolicy<'c>,
-    observe: &'c mut F,
-) -> impl FnMut(&mut Association<'_>, Instant, &Event) + 'c
-where
-    F: FnMut(&Event),
-{
-    move |assoc, now, ev| {
-        observe(ev);
-        let _ = answer_request(policy, assoc, now, ev);
+impl<'a, 'p, F: FnMut(&Event)> Session<'a, 'p, F> {
+    /// A health check as requestor.
+    fn check(
+        config: Config<'a>,
+        options: CheckOptions,
+        rx_buf: &'a mut [u8],
+        now: Instant,
+        observe: F,
+    ) -> Self {
+        let checker = Checker::new(options.repeat, options.abort_at_end);
+        let mut session = Self::start(config, rx_buf, now, Role::Check(checker), observe);
+        session.assoc.set_deadline(options.deadline);
+        session
+    }
+
+    /// One association as acceptor.
+    fn serve(
+        config: Config<'a>,
+        policy: &'p AcceptPolicy<'p>,
+        rx_buf: &'a mut [u8],
+        now: Instant,
+        observe: F,
+    ) -> Self {
+        Self::start(config, rx_buf, now, Role::Serve(policy), observe)
+    }
+
+    fn start(
+        config: Config<'a>,
+        rx_buf: &'a mut [u8],
+        now: Instant,
+        role: Role<'p>,
+        observe: F,
+    ) -> Self {
+        let mut assoc = Association::new(config, rx_buf, now);
+        assoc.connected(now);
+        Session {
+            assoc,
+            answer: Answer { role, observe },
+        }
+    }
+
+    /// The pump that runs this session.
+    fn pump<'s>(&'s mut self, tx_buf: &'s mut [u8]) -> Pump<'s, 'a> {
+        Pump::new(&mut self.assoc, tx_buf, &mut self.answer)
+    }
+
+    /// What was negotiated, if anything.
+    fn negotiated(&self) -> Option<Negotiated> {
+        self.assoc.negotiated().copied()
+    }
+
+    /// What a finished check found (a served association has no verdict: `Incomplete`).
+    fn report(&self) -> Report {
+        let (outcome, stats) = match &self.answer.role {
+            Role::Check(checker) => (checker.outcome(), checker.stats()),
+            Role::Serve(_) => (Outcome::Incomplete, EchoStats::default()),
+        };
+        Report {
+            outcome,
+            stats,
+            negotiated: self.negotiated(),
+        }
     }
 }
 

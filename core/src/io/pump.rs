@@ -22,9 +22,18 @@ use crate::time::Instant;
 /// Bytes read per call; the machine copies them into its own receive buffer.
 pub const READ_CHUNK: usize = 512;
 
-/// The event handler a pump calls: it sees every event and may call methods on the machine
-/// (accept, send an echo, release ...).
-pub type OnEvent<'h> = dyn FnMut(&mut Association<'_>, Instant, &Event) + 'h;
+/// What a pump hands every event to. It may call methods on the machine (accept, send an
+/// echo, release ...). Any `FnMut(&mut Association, Instant, &Event)` is one.
+pub trait Handler {
+    /// Reacts to `event`, which `assoc` reported at `now`.
+    fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event);
+}
+
+impl<F: FnMut(&mut Association<'_>, Instant, &Event)> Handler for F {
+    fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
+        self(assoc, now, event);
+    }
+}
 
 /// The next I/O the driver does, from [`Pump::poll`].
 #[derive(Debug)]
@@ -78,7 +87,7 @@ fn is_disconnect(kind: ErrorKind) -> bool {
 pub struct Pump<'p, 'a> {
     assoc: &'p mut Association<'a>,
     tx_buf: &'p mut [u8],
-    on_event: &'p mut OnEvent<'p>,
+    handler: &'p mut (dyn Handler + 'p),
     rbuf: [u8; READ_CHUNK],
     /// The bytes of `rbuf` read but not yet taken by the machine.
     start: usize,
@@ -87,16 +96,16 @@ pub struct Pump<'p, 'a> {
 
 impl<'p, 'a> Pump<'p, 'a> {
     /// A pump for `assoc`, encoding PDUs into `tx_buf` (which must hold the largest PDU the
-    /// machine sends) and handing every event to `on_event`.
+    /// machine sends) and handing every event to `handler`.
     pub fn new(
         assoc: &'p mut Association<'a>,
         tx_buf: &'p mut [u8],
-        on_event: &'p mut OnEvent<'p>,
+        handler: &'p mut (dyn Handler + 'p),
     ) -> Self {
         Pump {
             assoc,
             tx_buf,
-            on_event,
+            handler,
             rbuf: [0; READ_CHUNK],
             start: 0,
             end: 0,
@@ -116,7 +125,7 @@ impl<'p, 'a> Pump<'p, 'a> {
             let mut busy = false;
             while let Some(ev) = self.assoc.poll_event() {
                 busy = true;
-                (self.on_event)(self.assoc, now, &ev);
+                self.handler.on_event(self.assoc, now, &ev);
             }
             if busy {
                 continue;
