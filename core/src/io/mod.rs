@@ -86,7 +86,8 @@ pub fn answer_request(
         return None;
     };
     let decision = policy.decide(called, calling);
-    // The machine waits for exactly this answer right after the event: it cannot refuse.
+    // Right after the event the machine waits for this answer; a refusal only means the
+    // request was answered already, and the first answer stands.
     let _ = match decision {
         Ok(()) => assoc.accept(now),
         Err(rj) => assoc.reject(now, rj),
