@@ -98,9 +98,12 @@ where
     C: Clock,
     F: FnMut(&Event),
 {
-    let mut session = Session::check(config, options, rx_buf, clock.now(), observe);
-    run(&mut session.pump(tx_buf), t, clock).await?;
-    Ok(session.report())
+    let mut session = Session::check(options, observe);
+    let now = clock.now();
+    let mut assoc = Association::new(config, rx_buf, now);
+    session.start(&mut assoc, now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
+    Ok(session.report(&assoc))
 }
 
 /// Serves one association as acceptor; see [`super::blocking::serve`].
@@ -118,7 +121,10 @@ where
     C: Clock,
     F: FnMut(&Event),
 {
-    let mut session = Session::serve(config, policy, rx_buf, clock.now(), observe);
-    run(&mut session.pump(tx_buf), t, clock).await?;
-    Ok(session.negotiated())
+    let mut session = Session::serve(policy, observe);
+    let now = clock.now();
+    let mut assoc = Association::new(config, rx_buf, now);
+    session.start(&mut assoc, now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
+    Ok(assoc.negotiated().copied())
 }

@@ -64,9 +64,12 @@ where
     T: Transport,
     F: FnMut(&Event),
 {
-    let mut session = Session::check(config, options, rx_buf, t.now(), observe);
-    run(&mut session.pump(tx_buf), t)?;
-    Ok(session.report())
+    let mut session = Session::check(options, observe);
+    let now = t.now();
+    let mut assoc = Association::new(config, rx_buf, now);
+    session.start(&mut assoc, now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
+    Ok(session.report(&assoc))
 }
 
 /// Serves one association as acceptor over an accepted transport: `policy` answers the
@@ -84,7 +87,10 @@ where
     T: Transport,
     F: FnMut(&Event),
 {
-    let mut session = Session::serve(config, policy, rx_buf, t.now(), observe);
-    run(&mut session.pump(tx_buf), t)?;
-    Ok(session.negotiated())
+    let mut session = Session::serve(policy, observe);
+    let now = t.now();
+    let mut assoc = Association::new(config, rx_buf, now);
+    session.start(&mut assoc, now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
+    Ok(assoc.negotiated().copied())
 }

@@ -17,7 +17,7 @@ use core::fmt;
 
 use embedded_io::ErrorKind;
 
-use crate::assoc::{self, AcceptPolicy, Association, Config, Event, Negotiated};
+use crate::assoc::{self, AcceptPolicy, Association, Event};
 use crate::check::{CheckOptions, Checker, EchoStats, Outcome};
 use crate::time::Instant;
 use crate::wire::AssociateRj;
@@ -103,13 +103,55 @@ enum Role<'p> {
     Serve(&'p AcceptPolicy<'p>),
 }
 
-/// A session's event handler: the caller's observer first, then the role.
-struct Answer<'p, F> {
+/// What the drivers' `check` and `serve` add to a machine: its deadline, and the event
+/// handler (the caller's observer first, then the role). The machine itself is built by the
+/// caller, in its own frame: it is the biggest thing on a driver's stack.
+struct Session<'p, F> {
     role: Role<'p>,
     observe: F,
+    deadline: Option<Instant>,
 }
 
-impl<F: FnMut(&Event)> Handler for Answer<'_, F> {
+impl<'p, F: FnMut(&Event)> Session<'p, F> {
+    /// A health check as requestor.
+    fn check(options: CheckOptions, observe: F) -> Self {
+        Session {
+            role: Role::Check(Checker::new(options.repeat, options.abort_at_end)),
+            observe,
+            deadline: options.deadline,
+        }
+    }
+
+    /// One association as acceptor.
+    fn serve(policy: &'p AcceptPolicy<'p>, observe: F) -> Self {
+        Session {
+            role: Role::Serve(policy),
+            observe,
+            deadline: None,
+        }
+    }
+
+    /// Starts the fresh machine `assoc` on a connected transport at `now`.
+    fn start(&self, assoc: &mut Association<'_>, now: Instant) {
+        assoc.set_deadline(self.deadline);
+        assoc.connected(now);
+    }
+
+    /// What a finished check found (a served association has no verdict: `Incomplete`).
+    fn report(&self, assoc: &Association<'_>) -> Report {
+        let (outcome, stats) = match &self.role {
+            Role::Check(checker) => (checker.outcome(), checker.stats()),
+            Role::Serve(_) => (Outcome::Incomplete, EchoStats::default()),
+        };
+        Report {
+            outcome,
+            stats,
+            negotiated: assoc.negotiated().copied(),
+        }
+    }
+}
+
+impl<F: FnMut(&Event)> Handler for Session<'_, F> {
     fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
         (self.observe)(event);
         match &mut self.role {
@@ -117,78 +159,6 @@ impl<F: FnMut(&Event)> Handler for Answer<'_, F> {
             Role::Serve(policy) => {
                 let _ = answer_request(policy, assoc, now, event);
             }
-        }
-    }
-}
-
-/// One association as the drivers' `check` and `serve` run it: the machine, connected at
-/// creation, and what answers its events.
-struct Session<'a, 'p, F> {
-    assoc: Association<'a>,
-    answer: Answer<'p, F>,
-}
-
-impl<'a, 'p, F: FnMut(&Event)> Session<'a, 'p, F> {
-    /// A health check as requestor.
-    fn check(
-        config: Config<'a>,
-        options: CheckOptions,
-        rx_buf: &'a mut [u8],
-        now: Instant,
-        observe: F,
-    ) -> Self {
-        let checker = Checker::new(options.repeat, options.abort_at_end);
-        let mut session = Self::start(config, rx_buf, now, Role::Check(checker), observe);
-        session.assoc.set_deadline(options.deadline);
-        session
-    }
-
-    /// One association as acceptor.
-    fn serve(
-        config: Config<'a>,
-        policy: &'p AcceptPolicy<'p>,
-        rx_buf: &'a mut [u8],
-        now: Instant,
-        observe: F,
-    ) -> Self {
-        Self::start(config, rx_buf, now, Role::Serve(policy), observe)
-    }
-
-    fn start(
-        config: Config<'a>,
-        rx_buf: &'a mut [u8],
-        now: Instant,
-        role: Role<'p>,
-        observe: F,
-    ) -> Self {
-        let mut assoc = Association::new(config, rx_buf, now);
-        assoc.connected(now);
-        Session {
-            assoc,
-            answer: Answer { role, observe },
-        }
-    }
-
-    /// The pump that runs this session.
-    fn pump<'s>(&'s mut self, tx_buf: &'s mut [u8]) -> Pump<'s, 'a> {
-        Pump::new(&mut self.assoc, tx_buf, &mut self.answer)
-    }
-
-    /// What was negotiated, if anything.
-    fn negotiated(&self) -> Option<Negotiated> {
-        self.assoc.negotiated().copied()
-    }
-
-    /// What a finished check found (a served association has no verdict: `Incomplete`).
-    fn report(&self) -> Report {
-        let (outcome, stats) = match &self.answer.role {
-            Role::Check(checker) => (checker.outcome(), checker.stats()),
-            Role::Serve(_) => (Outcome::Incomplete, EchoStats::default()),
-        };
-        Report {
-            outcome,
-            stats,
-            negotiated: self.negotiated(),
         }
     }
 }
