@@ -87,10 +87,11 @@ pub async fn run(
                         deadline: Some(clock.now() + cap),
                         ..CheckOptions::default()
                     };
-                    let mut io = SocketIo { net, handle };
+                    let mut socket = SocketIo { net, handle };
                     let (rx, tx) = (&mut bufs.rx, &mut bufs.tx);
                     let observe = |ev: &Event| defmt::debug!("target {=usize}: {}", index, ev);
-                    match io::asynch::check(&mut io, clock, config, options, rx, tx, observe).await
+                    match io::asynch::check(&mut socket, clock, config, options, rx, tx, observe)
+                        .await
                     {
                         Ok(report) => Ok(report.outcome),
                         Err(e) => Err(Failure::Io(e)),
