@@ -342,17 +342,9 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     assoc.connected(now);
     let result = blocking::drive(&mut assoc, &mut transport, &mut tx, |assoc, now, ev| {
         record.on(ev, &s.log, peer);
-        if let Event::AssociationRequested { called, calling } = ev {
+        if let Event::AssociationRequested { .. } = ev {
             s.pending.leave(id);
-            answer(
-                s,
-                assoc,
-                now,
-                &policy,
-                (called, calling),
-                &mut permit,
-                &mut record,
-            );
+            answer(s, assoc, now, &policy, ev, &mut permit, &mut record);
         }
     });
     drop(permit);
@@ -392,13 +384,14 @@ fn first_byte(stream: &TcpStream, limit: Duration) -> Result<(), String> {
     result
 }
 
-/// Answers an A-ASSOCIATE-RQ: 2/3/2 when every slot is taken, else what the policy says.
+/// Answers an A-ASSOCIATE-RQ (`request`): 2/3/2 when every slot is taken, else what the policy says (the core's
+/// accept-policy answer, as every acceptor uses it).
 fn answer(
     s: &Shared,
     assoc: &mut Association<'_>,
     now: Instant,
     policy: &AcceptPolicy<'_>,
-    (called, calling): (&AeTitle, &AeTitle),
+    request: &Event,
     permit: &mut Option<Permit>,
     record: &mut Record,
 ) {
@@ -412,14 +405,8 @@ fn answer(
         return;
     };
     *permit = Some(p);
-    match policy.decide(called, calling) {
-        Ok(()) => {
-            let _ = assoc.accept(now);
-        }
-        Err(rj) => {
-            record.rejected = Some(rj);
-            let _ = assoc.reject(now, rj);
-        }
+    if let Some(Err(rj)) = echoprobe_core::io::answer_request(policy, assoc, now, request) {
+        record.rejected = Some(rj);
     }
 }
 

@@ -10,7 +10,7 @@ use embedded_io::ErrorKind;
 
 use super::pump::{Input, Pump, Step, READ_CHUNK};
 use super::{answer_request, blocking, Error};
-use crate::assoc::{self, AcceptPolicy, Association, Config, Event, Timer};
+use crate::assoc::{self, AcceptPolicy, Association, Config, Event, Timeout, Timer};
 use crate::check::{CheckOptions, Checker, Outcome, Release};
 use crate::time::{Duration, Instant};
 use crate::wire::{AeTitle, AssociateRj, RejectResult, RejectSource};
@@ -372,7 +372,7 @@ fn answer_request_ignores_other_events() {
     let policy = AcceptPolicy::open(ae("SCP"));
     for ev in [
         Event::Closed,
-        Event::Timeout(Timer::Acse),
+        Event::Timeout(Timeout::Timer(Timer::Acse)),
         Event::ReleaseRequested,
     ] {
         assert_eq!(answer_request(&policy, &mut assoc, now.get(), &ev), None);
