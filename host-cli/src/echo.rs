@@ -163,7 +163,11 @@ fn check_inner(
     // TLS files are read before any network traffic: a bad file is exit code 84 whatever the peer does.
     let tls = match &options.tls {
         Some(t) => {
-            let setup = ClientSetup::new(t)?;
+            let wait = tls::PasswordWait::within(
+                remaining(),
+                deadline_failure("while waiting for the private key password on stdin (+ps)"),
+            );
+            let setup = ClientSetup::new(t, &wait)?;
             for note in &setup.notes {
                 log.info(format_args!("TLS: {note}"));
             }

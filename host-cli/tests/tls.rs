@@ -600,7 +600,7 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
         )
         .assert_code(84)
         .assert_mentions("no password was given");
-        // +ps (the default): one line from stdin.
+        // +ps (the default): one line from stdin; no prompt when stdin is not a terminal (a pipe here).
         let port = scp.port_arg();
         let mut piped = Command::new("sh");
         piped
@@ -608,9 +608,9 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
             .arg(env!("CARGO_BIN_EXE_echoprobe"))
             .args(["-aec", "STORESCP", "+tls", &clegacy, &ccert, "+cf", &ca])
             .args(["127.0.0.1", &port]);
-        run(&mut piped, HARD)
-            .assert_code(0)
-            .assert_mentions("Enter PEM pass phrase");
+        let out = run(&mut piped, HARD);
+        out.assert_code(0);
+        assert!(!out.output().contains("Enter PEM pass phrase"), "{out}");
     }
 
     // echoprobe scp with an encrypted key, DCMTK's echoscu as the client.
@@ -653,6 +653,33 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
     )
     .assert_code(0)
     .assert_within(QUICK);
+}
+
+/// `+ps` with a stdin that stays open and says nothing: `--deadline` bounds the wait (exit code 72, no prompt on a
+/// pipe), before any connection (nothing listens on the port).
+#[test]
+fn password_wait_is_bounded_by_the_deadline() {
+    let pki = Pki::new();
+    let (ckey, ccert) = pki.leaf("client", &["client"], None);
+    let (pkcs8_pem, _) = encrypted_pkcs8(&ckey);
+    let key = pki.path("client-pkcs8-enc.pem");
+    std::fs::write(&key, pkcs8_pem).expect("write");
+    let fifo = pki.path("silent-stdin");
+    // stdin opened read-write on a FIFO: reads block, and no end of file comes while echoprobe holds it.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", r#"mkfifo "$0" && exec "$@" 0<>"$0""#, &fifo])
+        .arg(env!("CARGO_BIN_EXE_echoprobe"))
+        .args(["+tls", &key, &ccert, "-ic", "--deadline", "2", "127.0.0.1"])
+        .arg(free_port().to_string());
+    let out = run(&mut cmd, Duration::from_secs(10));
+    out.assert_code(72).assert_stderr(
+        "deadline of 2 s reached while waiting for the private key password on stdin (+ps)",
+    );
+    assert!(
+        out.elapsed >= Duration::from_millis(1900) && out.elapsed < Duration::from_secs(5),
+        "{out}"
+    );
+    assert!(!out.output().contains("Enter PEM pass phrase"), "{out}");
 }
 
 #[test]
