@@ -60,8 +60,11 @@ impl CheckResult {
 pub fn run(prog: &str, options: &EchoOptions, translated: &[String]) -> u8 {
     let log = Log::new(prog, options.verbosity);
     if let Some(config) = &options.log_config {
-        if !crate::log::configure(&log, config) {
-            return exit::USAGE;
+        if let Err(f) = crate::log::configure(&log, config) {
+            // A usage error like those of the command line: with --json, its report too.
+            let started = std::time::SystemTime::now();
+            report::print_failure(prog, &f, options.json.then_some(started));
+            return f.code();
         }
     }
     if options.show_arguments {

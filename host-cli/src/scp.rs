@@ -102,8 +102,9 @@ fn try_acquire(counter: &Arc<AtomicU32>, max: u32) -> Option<Permit> {
 pub fn run(prog: &str, o: &ScpOptions) -> u8 {
     let log = Log::new(prog, o.verbosity);
     if let Some(config) = &o.log_config {
-        if !crate::log::configure(&log, config) {
-            return crate::exit::USAGE;
+        if let Err(f) = crate::log::configure(&log, config) {
+            log.error(&f);
+            return f.code();
         }
     }
     let addr = SocketAddr::new(o.bind, o.port);
