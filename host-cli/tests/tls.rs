@@ -392,6 +392,42 @@ fn plain_client_against_tls_servers_fails_fast() {
         .assert_mentions("0x15");
 }
 
+/// A plain client on a TLS port is told to try +tls, as a TLS client on a plain port is told "is it a plain DICOM
+/// port?": when the TLS server's answer to our A-ASSOCIATE-RQ is a TLS alert (rustls, 69) or a close (OpenSSL, 71).
+/// Other failures do not get the hint.
+#[test]
+fn plain_client_on_a_tls_port_is_told_to_try_tls() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "-ic"]);
+    let out = check(&[], "PROBESCP", &scp.port_arg());
+    out.assert_code(69).assert_within(QUICK);
+    assert!(
+        out.stderr.ends_with(&format!(
+            "echoprobe: protocol violation by 127.0.0.1:{}: unrecognized PDU type 0x15 (sent A-ABORT), a TLS \
+             record; is it a TLS port? try +tls\n",
+            scp.port
+        )),
+        "{out}"
+    );
+    let scp = storescp(&["+tls", &skey, &scert, "-ic"]);
+    let out = check(&[], "STORESCP", &scp.port_arg());
+    out.assert_code(71).assert_within(QUICK);
+    assert!(
+        out.stderr.ends_with(&format!(
+            "echoprobe: 127.0.0.1:{} closed the connection before answering the A-ASSOCIATE-RQ; is it a TLS port? \
+             try +tls\n",
+            scp.port
+        )),
+        "{out}"
+    );
+    // With +tls, a plain port: its own hint, not this one.
+    let scp = echoprobe_scp(&[]);
+    let out = check(&["+tla", "-ic"], "PROBESCP", &scp.port_arg());
+    out.assert_code(80);
+    assert!(!out.output().contains("try +tls"), "{out}");
+}
+
 #[test]
 fn tls_client_against_plain_servers_is_80_fast() {
     let scp = storescp(&[]);
