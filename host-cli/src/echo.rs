@@ -17,7 +17,7 @@ use crate::link::{self, Link};
 use crate::log::{core_ms, ms, Log};
 use crate::net::{self, Clock, ConnectError, TcpTransport};
 use crate::report::{self, Report, Rtt, Timeline};
-use crate::tls::{self, ClientSetup, HandshakeError, TlsTransport};
+use crate::tls::{self, ClientSetup, TlsTransport};
 
 /// What one check found.
 #[derive(Debug)]
@@ -363,33 +363,17 @@ fn handshake(
         Some(deadline) if deadline < acse => (deadline, true),
         _ => (acse, false),
     };
-    match link::handshake(t, limit) {
-        Ok((link, session)) => {
-            log.info(format_args!(
-                "TLS handshake done in {}: {session}",
-                ms(clock.elapsed().saturating_sub(started))
-            ));
-            Ok((link, session))
-        }
-        Err(HandshakeError::TimedOut) if by_deadline => Err(Failure::Deadline {
-            peer: peer.to_string(),
-            deadline: net::to_core(options.deadline.unwrap_or_default()),
-            phase: "during the TLS handshake",
-        }),
-        Err(HandshakeError::TimedOut) => Err(Failure::Tls {
-            peer: peer.to_string(),
-            error: exit::TlsError::Timeout,
-            detail: format!(
-                "the TLS handshake did not complete within {} (ACSE timeout)",
-                exit::Secs(net::to_core(options.acse_timeout))
-            ),
-        }),
-        Err(HandshakeError::Failed(error, detail)) => Err(Failure::Tls {
-            peer: peer.to_string(),
-            error,
-            detail,
-        }),
-    }
+    let side = link::Side::Client {
+        peer,
+        acse_timeout: options.acse_timeout,
+        deadline: options.deadline.filter(|_| by_deadline),
+    };
+    let (link, session) = link::handshake(t, limit, &side)?;
+    log.info(format_args!(
+        "TLS handshake done in {}: {session}",
+        ms(clock.elapsed().saturating_sub(started))
+    ));
+    Ok((link, session))
 }
 
 /// Logs one event at -v / -d and keeps track of how far we got and when (`now`).

@@ -24,7 +24,7 @@ use crate::exit::Failure;
 use crate::link::{self, Link};
 use crate::log::{ms, Log};
 use crate::net::{self, Clock, TcpTransport};
-use crate::tls::{self, HandshakeError, ServerSetup, TlsTransport};
+use crate::tls::{self, ServerSetup, TlsTransport};
 
 /// Connections waiting for their A-ASSOCIATE-RQ; past this the oldest is shut down.
 const MAX_PENDING: usize = 1024;
@@ -440,16 +440,15 @@ fn open(s: &Shared, stream: TcpStream, peer: &str, limit: Duration) -> Result<Li
         .map_err(|e| format!("socket setup failed: {e}"))?;
     let t = TlsTransport::server(tcp, setup, dump).map_err(|e| format!("TLS setup failed: {e}"))?;
     let deadline = tls::after(&t, limit);
-    match link::handshake(t, deadline) {
+    match link::handshake(t, deadline, &link::Side::Server { peer, limit }) {
         Ok((link, session)) => {
             s.log
                 .info(format_args!("{peer}: TLS handshake done: {session}"));
             Ok(link)
         }
-        Err(HandshakeError::TimedOut) => {
-            Err(format!("TLS handshake not completed within {}", ms(limit)))
-        }
-        Err(HandshakeError::Failed(_, detail)) => Err(format!("TLS handshake failed: {detail}")),
+        // The log line says what happened with this peer, without the peer again.
+        Err(Failure::Tls { detail, .. }) => Err(detail),
+        Err(other) => Err(other.to_string()),
     }
 }
 
