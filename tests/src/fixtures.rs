@@ -1,7 +1,9 @@
-//! What several interop test files share: echoprobe's check of a peer on 127.0.0.1, a strict `echoprobe scp`, and
-//! what a peer must have seen.
+//! What several test files share: echoprobe's check of a peer on 127.0.0.1, a strict `echoprobe scp`, what a peer
+//! must have seen, and the load balancer's check script run as a load balancer runs it.
 
 use core::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::peers::{echoprobe_scp, Server};
 use crate::process::{run, Outcome};
@@ -55,4 +57,29 @@ pub fn strict_scp() -> Server {
         "--allow-calling",
         CALLING_AE,
     ])
+}
+
+/// The load balancer's check script, examples/lb-health-check/dicom-c-echo.sh, by absolute path.
+pub fn lb_script() -> PathBuf {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lb-health-check/dicom-c-echo.sh");
+    path.canonicalize()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// PATH with `dir` first, then the system directories only (no pyenv shims: pynetdicom has an `echoscu` too).
+pub fn path_with(dir: &Path) -> String {
+    format!("{}:/usr/bin:/bin", dir.display())
+}
+
+/// `/bin/sh script args` (the check script or a wrapper of it) as a load balancer runs it: an environment of only
+/// PATH (`dir` first, see [`path_with`]) and `env`; killed after [`HARD`].
+pub fn lb_run(script: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg(script)
+        .args(args)
+        .env_clear()
+        .env("PATH", path_with(dir))
+        .envs(env.iter().copied());
+    run(&mut cmd, HARD)
 }
