@@ -53,6 +53,33 @@ impl Kind for Abort {
 /// A read/write view of a fixed-size PDU of the kind `K`.
 pub type Packet<T, K> = View<T, K>;
 
+/// Offsets of the bytes A-ASSOCIATE-RJ (PS3.8 Table 9-21) and A-ABORT (Table 9-26) share; the tables count from 1.
+mod field {
+    /// PS3.8 byte 9: source.
+    pub(crate) const SOURCE: usize = 8;
+    /// PS3.8 byte 10: reason/diag.
+    pub(crate) const REASON: usize = 9;
+}
+
+/// The kinds that end in a source byte and a reason/diag byte: A-ASSOCIATE-RJ and A-ABORT.
+pub trait SourceReason: Kind {}
+
+impl SourceReason for AssociateRj {}
+
+impl SourceReason for Abort {}
+
+impl<T: AsRef<[u8]>, K: SourceReason> Packet<T, K> {
+    /// Source (offset 8).
+    pub fn source(&self) -> u8 {
+        self.byte(field::SOURCE)
+    }
+
+    /// Reason/diag (offset 9).
+    pub fn reason(&self) -> u8 {
+        self.byte(field::REASON)
+    }
+}
+
 impl<T: AsRef<[u8]>, K> Packet<T, K> {
     /// The byte at `offset`, 0 if the buffer is shorter.
     pub(super) fn byte(&self, offset: usize) -> u8 {
@@ -90,4 +117,18 @@ pub(super) fn emit(buf: &mut [u8], pdu_type: PduType, body: [u8; 4]) -> Result<u
     check_out(buf, PDU_LEN)?;
     Packet::<_, ()>::new_unchecked(&mut *buf).set_body(pdu_type, body);
     Ok(PDU_LEN)
+}
+
+/// `emit` into `N` (< 10) bytes of `fill` is [`Error::BufferTooSmall`] (10 required) and leaves them as they were.
+#[cfg(test)]
+pub(super) fn assert_too_small_untouched<const N: usize>(
+    fill: u8,
+    emit: impl FnOnce(&mut [u8]) -> Result<usize>,
+) {
+    let mut small = [fill; N];
+    assert_eq!(
+        emit(&mut small),
+        Err(Error::BufferTooSmall { required: PDU_LEN })
+    );
+    assert_eq!(small, [fill; N]);
 }
