@@ -12,12 +12,18 @@ use echoprobe_tests::{run, CALLING_AE};
 /// The limit a healthy check must meet (a command is killed after [`HARD`]).
 const QUICK: Duration = Duration::from_secs(5);
 
+/// echoprobe's check of `called` on `port`: healthy, within [`QUICK`].
+#[track_caller]
+fn assert_healthy_fast(called: &str, port: u16) {
+    check(called, port, &[])
+        .assert_code(HEALTHY)
+        .assert_within(QUICK);
+}
+
 #[test]
 fn echoprobe_to_storescp() {
     let scp = storescp("STORESCP");
-    check("STORESCP", scp.port, &[])
-        .assert_code(HEALTHY)
-        .assert_within(QUICK);
+    assert_healthy_fast("STORESCP", scp.port);
     assert_storescp_saw_calling_ae(&scp, QUICK);
 }
 
@@ -44,9 +50,7 @@ fn echoprobe_to_storescp_repeat_100() {
 #[test]
 fn echoprobe_wrong_called_ae_to_dcmqrscp_is_rejected_1_1_7() {
     let scp = dcmqrscp("QRSCP");
-    check("QRSCP", scp.port, &[])
-        .assert_code(HEALTHY)
-        .assert_within(QUICK);
+    assert_healthy_fast("QRSCP", scp.port);
     check("WRONG", scp.port, &[])
         .assert_code(REJECTED)
         .assert_mentions("1/1/7")
