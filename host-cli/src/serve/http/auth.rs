@@ -4,8 +4,8 @@
 //! known one. Good credentials are remembered (as a SHA-256 digest, a bounded number) so that a scraper does not pay
 //! bcrypt on every request.
 
+use core::str::FromStr as _;
 use std::collections::HashSet;
-use std::str::FromStr as _;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -44,7 +44,9 @@ impl Auth {
                 return Err(format!("[web] basic auth user `{user}` is given twice"));
             }
             bcrypt::HashParts::from_str(hash).map_err(|e| {
-                format!("[web] basic auth user `{user}`: the password hash is not a bcrypt hash ({e})")
+                format!(
+                    "[web] basic auth user `{user}`: the password hash is not a bcrypt hash ({e})"
+                )
             })?;
         }
         Ok(Auth {
@@ -118,8 +120,16 @@ fn fingerprint(user: &str, password: &str) -> [u8; 32] {
 }
 
 /// The middleware: passes the request on when no user is configured or the credentials are right.
-pub(super) async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
-    if auth.users.is_empty() || auth.allows(request.headers().get(header::AUTHORIZATION)).await {
+pub(super) async fn require(
+    State(auth): State<Arc<Auth>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if auth.users.is_empty()
+        || auth
+            .allows(request.headers().get(header::AUTHORIZATION))
+            .await
+    {
         return next.run(request).await;
     }
     let mut response = (StatusCode::UNAUTHORIZED, Body::from("unauthorized\n")).into_response();

@@ -43,6 +43,24 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// How long an evicted connection may take to close.
 const EVICT_GRACE: Duration = Duration::from_secs(1);
 
+/// The bounds of [`run`]: the constants above, smaller in the tests.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub(super) head_timeout: Duration,
+    pub(super) write_stall: Duration,
+    pub(super) max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            head_timeout: HEAD_TIMEOUT,
+            write_stall: WRITE_STALL,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
 /// A loaded TLS server configuration.
 pub(super) struct Tls {
     acceptor: tokio_rustls::TlsAcceptor,
@@ -81,9 +99,14 @@ impl Tls {
 }
 
 /// Accepts connections on `listener` and serves `app` on each until the process ends.
-pub(super) async fn run(listener: TcpListener, tls: Option<Tls>, app: Router) -> io::Result<()> {
+pub(super) async fn run(
+    listener: TcpListener,
+    tls: Option<Tls>,
+    app: Router,
+    limits: Limits,
+) -> io::Result<()> {
     let tls = tls.map(Arc::new);
-    let slots = Arc::new(Slots::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Slots::new(limits.max_connections));
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -96,7 +119,7 @@ pub(super) async fn run(listener: TcpListener, tls: Option<Tls>, app: Router) ->
         };
         let _ = stream.set_nodelay(true);
         let slot = slots.clone().take().await;
-        tokio::spawn(connection(stream, tls.clone(), app.clone(), slot));
+        tokio::spawn(connection(stream, tls.clone(), app.clone(), slot, limits));
     }
 }
 
@@ -112,12 +135,19 @@ fn is_per_connection(e: &io::Error) -> bool {
 
 /// One connection: the TLS handshake (bounded by [`HEAD_TIMEOUT`]), then HTTP/1.1 until the client closes, a
 /// timeout closes it, or it is evicted while idle.
-async fn connection(stream: TcpStream, tls: Option<Arc<Tls>>, app: Router, slot: Slot) {
+async fn connection(
+    stream: TcpStream,
+    tls: Option<Arc<Tls>>,
+    app: Router,
+    slot: Slot,
+    limits: Limits,
+) {
     let conn = slot.conn.clone();
+    let stall = limits.write_stall;
     match tls {
-        None => http(Stall::new(stream), app, &conn).await,
+        None => http(Stall::new(stream, stall), app, &conn, limits).await,
         Some(tls) => {
-            let handshake = tokio::time::timeout(HEAD_TIMEOUT, tls.acceptor.accept(stream));
+            let handshake = tokio::time::timeout(limits.head_timeout, tls.acceptor.accept(stream));
             let stream = tokio::select! {
                 r = handshake => match r {
                     Ok(Ok(stream)) => stream,
@@ -125,13 +155,13 @@ async fn connection(stream: TcpStream, tls: Option<Arc<Tls>>, app: Router, slot:
                 },
                 () = conn.evict.notified() => return,
             };
-            http(Stall::new(stream), app, &conn).await
+            http(Stall::new(stream, stall), app, &conn, limits).await
         }
     }
     drop(slot);
 }
 
-async fn http<S>(io: S, app: Router, conn: &Arc<Conn>)
+async fn http<S>(io: S, app: Router, conn: &Arc<Conn>, limits: Limits)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -151,7 +181,7 @@ where
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEAD_TIMEOUT)
+        .header_read_timeout(limits.head_timeout)
         .max_header_size(MAX_HEAD)
         .max_buf_size(MAX_HEAD)
         .max_headers(MAX_HEADERS);
@@ -270,18 +300,20 @@ impl Drop for Busy {
     }
 }
 
-/// A stream whose writes fail with `TimedOut` once one has made no progress for [`WRITE_STALL`].
+/// A stream whose writes fail with `TimedOut` once one has made no progress for `limit` ([`WRITE_STALL`]).
 struct Stall<S> {
     io: S,
+    limit: Duration,
     timer: Pin<Box<Sleep>>,
     armed: bool,
 }
 
 impl<S> Stall<S> {
-    fn new(io: S) -> Self {
+    fn new(io: S, limit: Duration) -> Self {
         Stall {
             io,
-            timer: Box::pin(tokio::time::sleep(WRITE_STALL)),
+            limit,
+            timer: Box::pin(tokio::time::sleep(limit)),
             armed: false,
         }
     }
@@ -294,7 +326,7 @@ impl<S> Stall<S> {
         }
         if !self.armed {
             self.armed = true;
-            let deadline = tokio::time::Instant::now() + WRITE_STALL;
+            let deadline = tokio::time::Instant::now() + self.limit;
             self.timer.as_mut().reset(deadline);
         }
         match self.timer.as_mut().poll(cx) {

@@ -9,7 +9,8 @@
 //!   `acse-timeout`, ...).
 //! - `echoprobe_last_check_timestamp_seconds`: when the last check ended (Unix time).
 //!
-//! Served in the OpenMetrics text format, which Prometheus asks for first.
+//! Served in the OpenMetrics text format to a client that asks for it (Prometheus asks first), else in Prometheus's
+//! text format 0.0.4 (what `promtool check metrics` reads, and every scraper): see [`respond`].
 
 use core::sync::atomic::AtomicU64;
 use core::time::Duration;
@@ -17,6 +18,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse as _, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -26,8 +29,10 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::serve::model::{CheckRecord, Health, MetricsSink};
 
-/// The `Content-Type` of [`Metrics::encode`]'s text.
-pub(super) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The `Content-Type` of [`Metrics::encode`]'s text (OpenMetrics).
+pub(super) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The `Content-Type` of Prometheus's text format.
+pub(super) const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Histogram bucket bounds in seconds: a LAN echo takes about a millisecond, a timeout up to tens of seconds.
 const BUCKETS: [f64; 9] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0];
@@ -155,7 +160,9 @@ impl MetricsSink for Metrics {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         self.last.get_or_create(&t).set(ended.as_secs_f64());
-        self.total.get_or_create(&t).observe(record.total.as_secs_f64());
+        self.total
+            .get_or_create(&t)
+            .observe(record.total.as_secs_f64());
         let phase = |phase: &'static str, d: Duration| {
             let labels = PhaseLabels {
                 target: target.to_string(),
@@ -211,4 +218,51 @@ impl MetricsSink for Metrics {
             });
         }
     }
+}
+
+/// `openmetrics` (prometheus-client's text) as the client asks: as it is when `Accept` names
+/// `application/openmetrics-text`, else in Prometheus's text format 0.0.4.
+pub(super) fn respond(headers: &HeaderMap, openmetrics: String) -> Response {
+    let wants_openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    if wants_openmetrics {
+        ([(header::CONTENT_TYPE, OPENMETRICS)], openmetrics).into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, TEXT_FORMAT)],
+            text_format(&openmetrics),
+        )
+            .into_response()
+    }
+}
+
+/// OpenMetrics text -> Prometheus text format 0.0.4. The two differ, for what prometheus-client writes, in two
+/// things: a counter family's `# HELP`/`# TYPE` name is its samples' name (`x_total`, not `x`), and `# UNIT` and
+/// `# EOF` do not exist.
+pub(super) fn text_format(openmetrics: &str) -> String {
+    let mut out = String::with_capacity(openmetrics.len());
+    let mut lines = openmetrics.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap_or_default();
+            let counter = format!("# TYPE {name} counter");
+            if lines.peek() == Some(&counter.as_str()) {
+                let help = &rest[name.len()..];
+                out.push_str(&format!(
+                    "# HELP {name}_total{help}\n# TYPE {name}_total counter\n"
+                ));
+                lines.next();
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }

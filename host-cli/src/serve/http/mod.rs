@@ -62,11 +62,22 @@ pub async fn serve(
     metrics: Arc<Metrics>,
     web: WebSettings,
 ) -> std::io::Result<()> {
+    serve_within(listener, daemon, metrics, web, listen::Limits::default()).await
+}
+
+/// [`serve`] with other bounds (the tests' are smaller).
+async fn serve_within(
+    listener: tokio::net::TcpListener,
+    daemon: Arc<dyn Daemon>,
+    metrics: Arc<Metrics>,
+    web: WebSettings,
+    limits: listen::Limits,
+) -> std::io::Result<()> {
     let (tls, auth) = web
         .prepare()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let app = routes::router(daemon, metrics, auth);
-    listen::run(listener, tls, app).await
+    listen::run(listener, tls, app, limits).await
 }
 
 /// One line on the daemon's log (stderr).

@@ -135,9 +135,9 @@ fn chart(h: &mut String, recent: &[CheckRecord]) {
         recent.len()
     );
     if recent.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<text x=\"{LEFT}\" y=\"{}\">no check completed yet</text></svg>\n",
+            "<text x=\"{LEFT}\" y=\"{}\">no check completed yet</text></svg>",
             HEIGHT / 2.0
         );
         return;

@@ -15,8 +15,8 @@ use core::sync::atomic::AtomicU64;
 use core::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use echoprobe_core::wire::ae_title::AeTitle;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
@@ -24,7 +24,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 use serde::Deserialize;
 
-use super::metrics::CONTENT_TYPE;
+use super::metrics::respond;
 use super::routes::{text, App};
 use crate::cli::defaults::{CALLED_AE, CALLING_AE};
 use crate::echo::CheckResult;
@@ -61,18 +61,16 @@ pub(super) async fn probe(
     let result = app.daemon.probe(spec, timeout).await;
     let duration = started.elapsed();
     match result {
-        Ok(result) => (
-            [(header::CONTENT_TYPE, CONTENT_TYPE)],
-            encode(&result, duration, timeout),
-        )
-            .into_response(),
+        Ok(result) => respond(&headers, encode(&result, duration, timeout)),
         Err(ProbeRefused::NotAllowed(ip)) => {
             super::log_line(format_args!(
                 "/probe refused: target {target} resolves to {ip}, which [probe] allow does not list"
             ));
             text(
                 StatusCode::FORBIDDEN,
-                format!("target {target} resolves to {ip}, which the configuration does not allow\n"),
+                format!(
+                    "target {target} resolves to {ip}, which the configuration does not allow\n"
+                ),
             )
         }
         Err(ProbeRefused::UnknownModule(m)) => {
@@ -132,7 +130,10 @@ pub(super) fn timeout(header: Option<&[u8]>) -> Result<Duration, String> {
         return Ok(DEFAULT_TIMEOUT);
     }
     let given = Duration::from_secs_f64(secs.min(DEFAULT_TIMEOUT.as_secs_f64()));
-    Ok(given.checked_sub(TIMEOUT_OFFSET).filter(|d| !d.is_zero()).unwrap_or(given))
+    Ok(given
+        .checked_sub(TIMEOUT_OFFSET)
+        .filter(|d| !d.is_zero())
+        .unwrap_or(given))
 }
 
 /// `HOST:PORT` or `[IPv6]:PORT` -> (host, port).
@@ -178,7 +179,7 @@ struct PhaseLabels {
 }
 
 /// The response: a fresh registry per probe, as blackbox_exporter's.
-fn encode(result: &CheckResult, duration: Duration, timeout: Duration) -> String {
+pub(super) fn encode(result: &CheckResult, duration: Duration, timeout: Duration) -> String {
     let mut registry = Registry::default();
     let gauge = |registry: &mut Registry, name: &str, help: &str, unit: Option<Unit>, v: f64| {
         let g = Gauge::<f64, AtomicU64>::default();

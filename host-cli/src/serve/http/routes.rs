@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -35,7 +34,10 @@ pub(super) fn router(daemon: Arc<dyn Daemon>, metrics: Arc<Metrics>, auth: Auth)
         .fallback(not_found)
         .with_state(App { daemon, metrics })
         .layer(middleware::from_fn(refuse_bodies))
-        .layer(middleware::from_fn_with_state(Arc::new(auth), auth::require))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(auth),
+            auth::require,
+        ))
 }
 
 /// A plain-text response.
@@ -86,10 +88,6 @@ pub(super) fn one_line(text: &str) -> String {
     text.replace(['\r', '\n'], " ")
 }
 
-async fn metrics_text(State(app): State<App>) -> Response {
-    (
-        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
-        Body::from(app.metrics.encode()),
-    )
-        .into_response()
+async fn metrics_text(State(app): State<App>, headers: HeaderMap) -> Response {
+    metrics::respond(&headers, app.metrics.encode())
 }
