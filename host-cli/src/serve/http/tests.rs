@@ -372,18 +372,26 @@ fn open_files_limit() -> usize {
         .unwrap_or(1024)
 }
 
-/// More idle connections than the cap (10,000 when the open-files limit allows) do not stop answers: each new
-/// connection past the cap closes the longest-idle one.
+/// More idle connections than the cap (10,000 when the open-files limit allows, as many as fit with a smaller cap
+/// when not) do not stop answers: each new connection past the cap closes the longest-idle one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_do_not_stop_answers() {
-    let (addr, _, _) = start().await;
     let room = open_files_limit().saturating_sub(super::listen::MAX_CONNECTIONS + 256);
-    let n = room.min(10_000);
+    let (n, limits) = if room >= 10_000 {
+        (10_000, Limits::default())
+    } else {
+        let limits = Limits {
+            max_connections: room / 4,
+            ..Limits::default()
+        };
+        (room / 2, limits)
+    };
     assert!(
-        n > super::listen::MAX_CONNECTIONS,
-        "open-files limit too low: {}",
+        n > limits.max_connections && limits.max_connections > 8,
+        "open-files limit {}",
         open_files_limit()
     );
+    let (addr, _) = start_with(Arc::new(fake()), WebSettings::default(), limits).await;
     let mut idle = Vec::with_capacity(n);
     let started = std::time::Instant::now();
     for _ in 0..n {
@@ -400,8 +408,57 @@ async fn idle_connections_do_not_stop_answers() {
         .await
         .expect("answered within 5 s despite idle connections");
     assert_eq!(answer.status, 200);
-    eprintln!("{n} idle connections, then an answer");
+    eprintln!(
+        "{n} idle connections (cap {}), then an answer",
+        limits.max_connections
+    );
     drop(idle);
+}
+
+/// A client that stops reading a large response is cut off after the write-stall bound.
+#[tokio::test]
+async fn client_that_does_not_read_is_cut_off() {
+    let (addr, metrics) =
+        start_with(Arc::new(fake()), WebSettings::default(), short_limits()).await;
+    for i in 0..1500 {
+        metrics.observe(&format!("target-{i:05}"), &record(1, 3, None), Health::Up);
+    }
+    let full = super::metrics::text_format(&metrics.encode()).len();
+    assert!(
+        full > 8_000_000,
+        "{full} bytes is not enough to fill the socket buffers"
+    );
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut client = socket.connect(addr).await.unwrap();
+    client
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    // Time to make the response (slow in a debug build) and to stall.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the connection was not closed");
+    assert!(
+        got.len() < full,
+        "got the whole response ({} bytes)",
+        got.len()
+    );
+}
+
+/// A TLS client that never sends its hello is cut off after the head timeout.
+#[tokio::test]
+async fn silent_tls_client_is_cut_off() {
+    let (web, _, dir) = tls_settings();
+    let (addr, _) = start_with(Arc::new(fake()), web, short_limits()).await;
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut buf))
+        .await
+        .expect("cut off within 5 s")
+        .ok();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -873,8 +930,9 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
     dir
 }
 
-#[tokio::test]
-async fn tls_listener() {
+/// TLS settings with a fresh self-signed certificate for `localhost` (and user `prom`, password `s3cret`): the
+/// settings, the certificate, the directory to remove.
+fn tls_settings() -> (WebSettings, rcgen::Certificate, std::path::PathBuf) {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let dir = temp_dir("tls");
     let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
@@ -884,10 +942,16 @@ async fn tls_listener() {
         tls: Some((key, cert)),
         basic_auth: vec![("prom".to_string(), hash("s3cret"))],
     };
+    (web, ck.cert, dir)
+}
+
+#[tokio::test]
+async fn tls_listener() {
+    let (web, cert, dir) = tls_settings();
     assert_eq!(web.check(), Ok(()));
     let (addr, _) = start_with(Arc::new(fake()), web, Limits::default()).await;
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(ck.cert.der().clone()).unwrap();
+    roots.add(cert.der().clone()).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -915,4 +979,21 @@ async fn tls_listener() {
     let plain = get(addr, "/health/alpha").await;
     assert_ne!(plain.status, 200);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Writes the status page of the fake targets to `$ECHOPROBE_PAGE_OUT` (for a look in a browser); nothing without
+/// the variable.
+#[test]
+fn status_page_to_file() {
+    let Some(out) = std::env::var_os("ECHOPROBE_PAGE_OUT") else {
+        return;
+    };
+    let mut targets = fake().targets;
+    let mut long = Vec::new();
+    for i in 0..60u64 {
+        let failed = (i % 17 == 5).then_some(REJECTED);
+        long.push(record(i * 10, 2 + (i * 7) % 9, failed));
+    }
+    targets.push(target("delta <b>&</b>", Health::Up, "", long));
+    std::fs::write(out, super::page::render(&targets, at(600))).unwrap();
 }
