@@ -137,10 +137,12 @@ impl Metrics {
 
     /// The OpenMetrics text of every series.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        render(&self.registry, Format::OpenMetrics)
+    }
+
+    /// Every series in `format`.
+    pub(super) fn render(&self, format: Format) -> String {
+        render(&self.registry, format)
     }
 
     fn outcomes(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashSet<&'static str>>> {
@@ -220,49 +222,122 @@ impl MetricsSink for Metrics {
     }
 }
 
-/// `openmetrics` (prometheus-client's text) as the client asks: as it is when `Accept` names
-/// `application/openmetrics-text`, else in Prometheus's text format 0.0.4.
-pub(super) fn respond(headers: &HeaderMap, openmetrics: String) -> Response {
-    let wants_openmetrics = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/openmetrics-text"));
-    if wants_openmetrics {
-        ([(header::CONTENT_TYPE, OPENMETRICS)], openmetrics).into_response()
-    } else {
-        (
-            [(header::CONTENT_TYPE, TEXT_FORMAT)],
-            text_format(&openmetrics),
-        )
-            .into_response()
+/// The two text formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    /// OpenMetrics 1.0.0, prometheus-client's own.
+    OpenMetrics,
+    /// Prometheus's text format 0.0.4.
+    Text,
+}
+
+impl Format {
+    /// OpenMetrics when `Accept` names `application/openmetrics-text` (as Prometheus does), else the text format.
+    pub(super) fn asked(headers: &HeaderMap) -> Format {
+        let openmetrics = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("application/openmetrics-text"));
+        if openmetrics {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => OPENMETRICS,
+            Format::Text => TEXT_FORMAT,
+        }
     }
 }
 
-/// OpenMetrics text -> Prometheus text format 0.0.4. The two differ, for what prometheus-client writes, in two
-/// things: a counter family's `# HELP`/`# TYPE` name is its samples' name (`x_total`, not `x`), and `# UNIT` and
-/// `# EOF` do not exist.
-pub(super) fn text_format(openmetrics: &str) -> String {
-    let mut out = String::with_capacity(openmetrics.len());
-    let mut lines = openmetrics.lines().peekable();
-    while let Some(line) = lines.next() {
-        if line.starts_with("# UNIT ") || line == "# EOF" {
-            continue;
+/// `registry` in `format`, written once (no second copy of a large text).
+pub(super) fn render(registry: &Registry, format: Format) -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    match format {
+        Format::OpenMetrics => {
+            let _ = prometheus_client::encoding::text::encode(&mut out, registry);
         }
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let name = rest.split(' ').next().unwrap_or_default();
-            let counter = format!("# TYPE {name} counter");
-            if lines.peek() == Some(&counter.as_str()) {
-                let help = &rest[name.len()..];
-                out.push_str(&format!(
-                    "# HELP {name}_total{help}\n# TYPE {name}_total counter\n"
-                ));
-                lines.next();
-                continue;
-            }
+        Format::Text => {
+            let mut text = TextFormat {
+                out: &mut out,
+                line: String::new(),
+                help: None,
+            };
+            let _ = prometheus_client::encoding::text::encode(&mut text, registry);
+            text.flush_help();
         }
-        out.push_str(line);
-        out.push('\n');
     }
     out
+}
+
+/// A response with `body` in `format`.
+pub(super) fn respond(format: Format, body: String) -> Response {
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+/// Turns OpenMetrics text, as it is written, into Prometheus's text format 0.0.4. The two differ, for what
+/// prometheus-client writes, in two things: a counter family's `# HELP`/`# TYPE` name is its samples' name (`x_total`,
+/// not `x`), and `# UNIT` and `# EOF` do not exist.
+struct TextFormat<'a> {
+    out: &'a mut String,
+    /// The line being written.
+    line: String,
+    /// A `# HELP` line held until the next line says whether its family is a counter.
+    help: Option<String>,
+}
+
+impl TextFormat<'_> {
+    fn end_line(&mut self) {
+        let line = core::mem::take(&mut self.line);
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            return;
+        }
+        if let Some(help) = self.help.take() {
+            let rest = help.strip_prefix("# HELP ").unwrap_or_default();
+            let name = rest.split(' ').next().unwrap_or_default();
+            if line == format!("# TYPE {name} counter") {
+                let text = &rest[name.len()..];
+                self.out.push_str(&format!(
+                    "# HELP {name}_total{text}\n# TYPE {name}_total counter\n"
+                ));
+                return;
+            }
+            self.out.push_str(&help);
+            self.out.push('\n');
+        }
+        if line.starts_with("# HELP ") {
+            self.help = Some(line);
+            return;
+        }
+        self.out.push_str(&line);
+        self.out.push('\n');
+    }
+
+    fn flush_help(&mut self) {
+        if !self.line.is_empty() {
+            self.end_line();
+        }
+        if let Some(help) = self.help.take() {
+            self.out.push_str(&help);
+            self.out.push('\n');
+        }
+    }
+}
+
+impl core::fmt::Write for TextFormat<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let mut rest = s;
+        while let Some(i) = rest.find('\n') {
+            self.line.push_str(&rest[..i]);
+            self.end_line();
+            rest = &rest[i + 1..];
+        }
+        self.line.push_str(rest);
+        Ok(())
+    }
 }

@@ -24,7 +24,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 use serde::Deserialize;
 
-use super::metrics::respond;
+use super::metrics::{render, respond, Format};
 use super::routes::{text, App};
 use crate::cli::defaults::{CALLED_AE, CALLING_AE};
 use crate::echo::CheckResult;
@@ -61,7 +61,13 @@ pub(super) async fn probe(
     let result = app.daemon.probe(spec, timeout).await;
     let duration = started.elapsed();
     match result {
-        Ok(result) => respond(&headers, encode(&result, duration, timeout)),
+        Ok(result) => {
+            let format = Format::asked(&headers);
+            respond(
+                format,
+                render(&registry(&result, duration, timeout), format),
+            )
+        }
         Err(ProbeRefused::NotAllowed(ip)) => {
             super::log_line(format_args!(
                 "/probe refused: target {target} resolves to {ip}, which [probe] allow does not list"
@@ -178,8 +184,8 @@ struct PhaseLabels {
     phase: &'static str,
 }
 
-/// The response: a fresh registry per probe, as blackbox_exporter's.
-pub(super) fn encode(result: &CheckResult, duration: Duration, timeout: Duration) -> String {
+/// The response's metrics: a fresh registry per probe, as blackbox_exporter's.
+pub(super) fn registry(result: &CheckResult, duration: Duration, timeout: Duration) -> Registry {
     let mut registry = Registry::default();
     let gauge = |registry: &mut Registry, name: &str, help: &str, unit: Option<Unit>, v: f64| {
         let g = Gauge::<f64, AtomicU64>::default();
@@ -249,7 +255,5 @@ pub(super) fn encode(result: &CheckResult, duration: Duration, timeout: Duration
             f64::from(status),
         );
     }
-    let mut out = String::new();
-    let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
-    out
+    registry
 }

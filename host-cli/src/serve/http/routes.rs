@@ -89,5 +89,6 @@ pub(super) fn one_line(text: &str) -> String {
 }
 
 async fn metrics_text(State(app): State<App>, headers: HeaderMap) -> Response {
-    metrics::respond(&headers, app.metrics.encode())
+    let format = metrics::Format::asked(&headers);
+    metrics::respond(format, app.metrics.render(format))
 }

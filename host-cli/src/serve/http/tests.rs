@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::listen::Limits;
+use super::metrics::Format;
 use super::{serve_within, Metrics, WebSettings};
 use crate::echo::CheckResult;
 use crate::exit::Failure;
@@ -423,7 +424,7 @@ async fn client_that_does_not_read_is_cut_off() {
     for i in 0..1500 {
         metrics.observe(&format!("target-{i:05}"), &record(1, 3, None), Health::Up);
     }
-    let full = super::metrics::text_format(&metrics.encode()).len();
+    let full = metrics.render(Format::Text).len();
     assert!(
         full > 8_000_000,
         "{full} bytes is not enough to fill the socket buffers"
@@ -518,7 +519,7 @@ fn promtool_checks_metrics() {
         &record(1, 3, Some(REJECTED)),
         Health::Down,
     );
-    let daemon = promtool(&super::metrics::text_format(&metrics.encode()));
+    let daemon = promtool(&metrics.render(Format::Text));
     let result = CheckResult {
         peer: "127.0.0.1:104".to_string(),
         address: None,
@@ -531,8 +532,8 @@ fn promtool_checks_metrics() {
         timeline: timeline(1),
         status: Some(0),
     };
-    let probe = super::probe::encode(&result, Duration::from_millis(4), Duration::from_secs(9));
-    let probe = promtool(&super::metrics::text_format(&probe));
+    let probe = super::probe::registry(&result, Duration::from_millis(4), Duration::from_secs(9));
+    let probe = promtool(&super::metrics::render(&probe, Format::Text));
     for (what, out) in [("/metrics", daemon), ("/probe", probe)] {
         if let Some((ok, text)) = out {
             assert!(ok, "promtool check metrics failed on {what}:\n{text}");
