@@ -202,6 +202,16 @@ struct Answer {
 }
 
 impl Answer {
+    /// Asserts the status and the `Content-Type`.
+    fn expect(&self, status: u16, content_type: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some(content_type),
+            "{self:?}"
+        );
+    }
+
     fn header(&self, name: &str) -> Option<String> {
         self.head.lines().find_map(|l| {
             let (n, v) = l.split_once(':')?;
@@ -317,6 +327,16 @@ async fn oversized_head_gets_431() {
     assert!(matches!(get(addr, &long_uri).await.status, 414 | 431));
 }
 
+/// What `stream` reads until the server closes it, which must be within 5 s.
+async fn closed_within_5s(stream: &mut TcpStream, what: &str) -> Vec<u8> {
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf))
+        .await
+        .unwrap_or_else(|_| panic!("{what}"))
+        .ok();
+    buf
+}
+
 fn short_limits() -> Limits {
     Limits {
         head_timeout: Duration::from_millis(500),
@@ -334,29 +354,18 @@ async fn slow_and_idle_clients_are_cut_off() {
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut buf))
-        .await
-        .expect("cut off within 5 s")
-        .ok();
+    let _ = closed_within_5s(&mut slow, "cut off within 5 s").await;
     assert!(started.elapsed() >= Duration::from_millis(400));
     // Nothing at all: closed too.
     let mut idle = TcpStream::connect(addr).await.unwrap();
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut buf))
-        .await
-        .expect("idle cut off within 5 s")
-        .ok();
+    let buf = closed_within_5s(&mut idle, "idle cut off within 5 s").await;
+    assert!(buf.is_empty(), "{buf:?}");
     // A kept-alive connection after its answer: closed as well.
     let mut kept = TcpStream::connect(addr).await.unwrap();
     kept.write_all(b"GET /health/alpha HTTP/1.1\r\nHost: t\r\n\r\n")
         .await
         .unwrap();
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), kept.read_to_end(&mut buf))
-        .await
-        .expect("kept-alive connection cut off within 5 s")
-        .ok();
+    let buf = closed_within_5s(&mut kept, "kept-alive connection cut off within 5 s").await;
     assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200"));
 }
 
@@ -454,11 +463,7 @@ async fn silent_tls_client_is_cut_off() {
     let (web, _, dir) = tls_settings();
     let (addr, _) = start_with(Arc::new(fake()), web, short_limits()).await;
     let mut silent = TcpStream::connect(addr).await.unwrap();
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut buf))
-        .await
-        .expect("cut off within 5 s")
-        .ok();
+    let _ = closed_within_5s(&mut silent, "cut off within 5 s").await;
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -469,10 +474,9 @@ async fn metrics_series_and_forget() {
     metrics.observe("beta", &record(1, 3, Some(REJECTED)), Health::Down);
     let accept = "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n";
     let open = get_with(addr, "/metrics", accept).await;
-    assert_eq!(open.status, 200);
-    assert_eq!(
-        open.header("content-type").unwrap(),
-        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    open.expect(
+        200,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
     );
     assert!(open.body.ends_with("# EOF\n"), "{}", open.body);
     assert!(
@@ -481,11 +485,7 @@ async fn metrics_series_and_forget() {
         open.body
     );
     let answer = get(addr, "/metrics").await;
-    assert_eq!(answer.status, 200);
-    assert_eq!(
-        answer.header("content-type").unwrap(),
-        "text/plain; version=0.0.4; charset=utf-8"
-    );
+    answer.expect(200, "text/plain; version=0.0.4; charset=utf-8");
     let m = &answer.body;
     assert!(m.contains("# TYPE echoprobe_checks_total counter\n"), "{m}");
     assert!(!m.contains("# EOF") && !m.contains("# UNIT"), "{m}");
@@ -755,11 +755,7 @@ async fn api_targets_json() {
 async fn status_page() {
     let (addr, _, _) = start().await;
     let page = get(addr, "/").await;
-    assert_eq!(page.status, 200);
-    assert_eq!(
-        page.header("content-type").unwrap(),
-        "text/html; charset=utf-8"
-    );
+    page.expect(200, "text/html; charset=utf-8");
     let html = &page.body;
     assert!(html.contains("<meta http-equiv=\"refresh\""));
     for (name, state) in [("alpha", "up"), ("beta", "down"), ("gamma", "down")] {
