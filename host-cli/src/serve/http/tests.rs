@@ -994,3 +994,64 @@ fn status_page_to_file() {
     targets.push(target("delta <b>&</b>", Health::Up, "", long));
     std::fs::write(out, super::page::render(&targets, at(600))).unwrap();
 }
+
+/// Process CPU time (user + system) from /proc/self/stat.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// A measurement, not a check (run by hand, in release): the CPU the HTTP side spends per `/probe` (routing,
+/// parsing, the per-probe registry and its text) with a fake check, two keep-alive clients in the same process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: cargo test --release -p echoprobe --lib measure_probe_http_cost -- --ignored --nocapture"]
+async fn measure_probe_http_cost() {
+    let (addr, _, _) = start().await;
+    let n = 20_000;
+    let before = cpu_time();
+    let started = std::time::Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        clients.push(tokio::spawn(async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            let mut buf = vec![0u8; 65536];
+            for _ in 0..n / 2 {
+                s.write_all(b"GET /probe?target=127.0.0.1:104 HTTP/1.1\r\nHost: t\r\n\r\n")
+                    .await
+                    .unwrap();
+                let mut got = 0;
+                loop {
+                    got += s.read(&mut buf[got..]).await.unwrap();
+                    let text = String::from_utf8_lossy(&buf[..got]);
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length: "))
+                            .unwrap()
+                            .parse()
+                            .unwrap();
+                        if body.len() >= len {
+                            break;
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    for c in clients {
+        c.await.unwrap();
+    }
+    let cpu = cpu_time() - before;
+    eprintln!(
+        "{n} /probe requests in {:?}: {:?} CPU per request (server and client)",
+        started.elapsed(),
+        cpu / n
+    );
+}
