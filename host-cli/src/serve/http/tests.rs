@@ -1055,3 +1055,20 @@ async fn measure_probe_http_cost() {
         cpu / n
     );
 }
+
+/// Unusable settings: `serve` returns at once with `InvalidInput`, before accepting anything.
+#[tokio::test]
+async fn serve_refuses_unusable_settings() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let web = WebSettings {
+        tls: None,
+        basic_auth: vec![("prom".to_string(), "not-a-hash".to_string())],
+    };
+    let served = tokio::time::timeout(
+        Duration::from_secs(5),
+        super::serve(listener, Arc::new(fake()), Arc::new(Metrics::new()), web),
+    )
+    .await
+    .expect("returns at once");
+    assert_eq!(served.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+}
