@@ -64,9 +64,9 @@ pub const C_FIND_RQ: u16 = 0x0020;
 pub const C_FIND_RSP: u16 = 0x8020;
 /// (0000,0100) CommandField of a C-CANCEL-RQ.
 pub const C_CANCEL_RQ: u16 = 0x0FFF;
-/// (0000,0800) CommandDataSetType: a data set follows (any value but 0x0101; DCMTK sends 0x0000
-/// ... PS3.7 E.1 names 0x0102 "present"; we send 0x0000 as DCMTK and pynetdicom do).
-pub const DATA_SET_PRESENT: u16 = 0x0000;
+/// (0000,0800) CommandDataSetType: a data set follows (PS3.7 E.2: any value but 0x0101; 0x0001
+/// as DCMTK sends, see the captured C-FIND-RQ in the tests).
+pub const DATA_SET_PRESENT: u16 = 0x0001;
 /// (0000,0700) Priority MEDIUM.
 pub const PRIORITY_MEDIUM: u16 = 0x0000;
 /// (0008,0052) QueryRetrieveLevel.

@@ -594,7 +594,7 @@ fn find_request_golden_command() {
         "0000000702000000",
         "0000",
         "0000000802000000",
-        "0000",
+        "0100",
     ));
     assert_eq!(cmd, &want[..]);
     // The identifier follows as a data set PDV on the same context, in Explicit VR LE.
@@ -657,4 +657,114 @@ fn answer_matching_rules() {
         Err(dataset::Error::BufferTooSmall { .. })
     ));
     assert!(out.iter().all(|b| *b == 0xEE));
+}
+
+/// DCMTK 3.6.7 `findscu -S -k QueryRetrieveLevel=STUDY -k PatientName=DOE* -k StudyInstanceUID`
+/// against DCMTK 3.6.7 dcmqrscp holding one study, over loopback, recorded with strace. The
+/// C-FIND-RQ command PDU and the identifier PDU it sent (PDV context ID 1).
+const DCMTK_FIND_RQ: &str = "04000000005e0000005a010300000000040000004c000000000002001c000000312e322e3834302e31303030382e352e312e342e312e322e322e310000000001020000002000000010010200000001000000000702000000000000000008020000000100";
+const DCMTK_FIND_IDENTIFIER: &str =
+    "040000000028000000240102080052004353060053545544592010001000504e0400444f452a20000d0055490000";
+/// dcmqrscp's answers: C-FIND-RSP pending, its identifier (Explicit VR LE), C-FIND-RSP success.
+const DCMQRSCP_PENDING: &str = "04000000005e0000005a010300000000040000004c000000000002001c000000312e322e3834302e31303030382e352e312e342e312e322e322e3100000000010200000020800000200102000000010000000008020000000100000000090200000000ff";
+const DCMQRSCP_MATCH: &str = "040000000054000000500102080052004353060053545544592008005400414504005041435310001000504e0800444f455e4a4f484e20000d0055491c00312e322e3832362e302e312e333638303034332e322e313132352e31";
+const DCMQRSCP_SUCCESS: &str = "04000000005e0000005a010300000000040000004c000000000002001c000000312e322e3834302e31303030382e352e312e342e312e322e322e310000000001020000002080000020010200000001000000000802000000010100000009020000000000";
+
+/// A captured P-DATA-TF with its (single) PDV moved to presentation context `pc`.
+fn on_context(h: &str, pc: u8) -> Vec<u8> {
+    let mut b = crate::wire::golden::hex(h);
+    b[10] = pc;
+    b
+}
+
+#[test]
+fn test_emit_find_rq_as_dcmtk_findscu() {
+    // Our requestor sends the same command and identifier bytes as findscu (on our context 3).
+    let mut b = bufs(16390, 4096);
+    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
+    let mut p = Pair::new(
+        scu,
+        scp,
+        FindOptions::new(Model::StudyRoot, &QUERY),
+        failing(0),
+    );
+    p.drive();
+    let pdata: Vec<&Vec<u8>> = p.scu_pdus.iter().filter(|p| p[0] == 4).collect();
+    assert_eq!(pdata[0], &on_context(DCMTK_FIND_RQ, 3));
+    assert_eq!(pdata[1], &on_context(DCMTK_FIND_IDENTIFIER, 3));
+}
+
+#[test]
+fn test_parse_dcmqrscp_responses() {
+    // Our requestor against dcmqrscp's captured answers: one match, then success: healthy.
+    let mut rx = vec![0u8; 16390];
+    let mut fb = vec![0u8; 4096];
+    let now = Instant::from_millis(1000);
+    let mut a = Association::new(scu_cfg(), &mut rx, now).with_find_buffer(&mut fb);
+    a.connected(now);
+    let mut out = vec![0u8; 16390];
+    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
+    let pcs = [
+        crate::wire::PcAc {
+            id: 1,
+            result: crate::wire::PcResult::Acceptance,
+            transfer_syntax: uid::IMPLICIT_VR_LE,
+        },
+        crate::wire::PcAc {
+            id: 3,
+            result: crate::wire::PcResult::Acceptance,
+            transfer_syntax: uid::EXPLICIT_VR_LE,
+        },
+    ];
+    let ac = Pdu::AssociateAc(crate::wire::AssociateAc {
+        protocol_version: 1,
+        called: ae("PACS"),
+        calling: ae("PROBE"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: crate::wire::List::Slice(&pcs),
+        user_info: crate::wire::UserInfo {
+            max_length: 16384,
+            implementation_class_uid: uid::IMPLICIT_VR_LE,
+            implementation_version_name: None,
+            async_ops: None,
+            role_selections: crate::wire::List::Slice(&[]),
+        },
+    });
+    let mut ac_bytes = vec![0u8; ac.buffer_len()];
+    ac.emit(&mut ac_bytes).unwrap();
+    let mut checker = FindChecker::new(FindOptions {
+        required: Some((STUDY_UID, b"1.2.826.0.1.3680043.2.1125.1")),
+        ..FindOptions::new(Model::StudyRoot, &QUERY)
+    });
+    let mut seen = Vec::new();
+    let feeds = [
+        ac_bytes,
+        on_context(DCMQRSCP_PENDING, 3),
+        on_context(DCMQRSCP_MATCH, 3),
+        on_context(DCMQRSCP_SUCCESS, 3),
+        crate::wire::golden::hex("06000000000400000000"),
+    ];
+    for f in feeds {
+        let mut off = 0;
+        while off < f.len() {
+            off += a.handle_bytes(now, &f[off..]);
+            loop {
+                while a.poll_transmit(now, &mut out).unwrap().is_some() {}
+                let Some(ev) = a.poll_event() else { break };
+                if let Event::Find(FindEvent::Response {
+                    has_match: true, ..
+                }) = ev
+                {
+                    let m = a.find_match().unwrap();
+                    let name = m.get(PATIENT_NAME).unwrap().unwrap();
+                    seen.push(name.value.to_vec());
+                    assert_eq!(m.get(0x0008_0054).unwrap().unwrap().value, b"PACS");
+                }
+                checker.on_event(&mut a, now, &ev);
+            }
+        }
+    }
+    assert_eq!(seen, vec![b"DOE^JOHN".to_vec()]);
+    assert_eq!(checker.outcome(), HEALTHY);
+    assert!(checker.stats().required_seen);
 }
