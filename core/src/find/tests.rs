@@ -768,3 +768,69 @@ fn test_parse_dcmqrscp_responses() {
     assert_eq!(checker.outcome(), HEALTHY);
     assert!(checker.stats().required_seen);
 }
+
+#[test]
+fn find_of_a_model_the_context_does_not_carry_gets_a900() {
+    // The requestor's context is Study Root but its command says Patient Root: the captured
+    // command with its UID replaced.
+    let mut rq = on_context(DCMTK_FIND_RQ, 3);
+    let study = Model::StudyRoot.uid().as_bytes();
+    let at = rq.windows(study.len()).position(|w| w == study).unwrap();
+    rq[at..at + study.len()].copy_from_slice(b"1.2.840.10008.5.1.4.1.2.1.1");
+    let mut b2 = bufs(16390, 4096);
+    let (_scu2, mut scp2) = machines(&mut b2, scu_cfg(), scp_cfg());
+    let now = Instant::from_millis(1000);
+    scp2.connected(now);
+    let pcs = [
+        crate::wire::PcRq {
+            id: 1,
+            abstract_syntax: uid::VERIFICATION,
+            transfer_syntaxes: crate::wire::List::Slice(LE),
+        },
+        crate::wire::PcRq {
+            id: 3,
+            abstract_syntax: Model::StudyRoot.uid(),
+            transfer_syntaxes: crate::wire::List::Slice(LE),
+        },
+    ];
+    let a_rq = Pdu::AssociateRq(crate::wire::AssociateRq {
+        protocol_version: 1,
+        called: ae("PACS"),
+        calling: ae("PROBE"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: crate::wire::List::Slice(&pcs),
+        user_info: crate::wire::UserInfo {
+            max_length: 16384,
+            implementation_class_uid: uid::IMPLICIT_VR_LE,
+            implementation_version_name: None,
+            async_ops: None,
+            role_selections: crate::wire::List::Slice(&[]),
+        },
+    });
+    let mut rq_bytes = vec![0u8; a_rq.buffer_len()];
+    a_rq.emit(&mut rq_bytes).unwrap();
+    let mut sent = Vec::new();
+    let mut out = vec![0u8; 16390];
+    let policy = AcceptPolicy::open(ae("PACS"));
+    for f in [rq_bytes, rq, on_context(DCMTK_FIND_IDENTIFIER, 3)] {
+        let mut off = 0;
+        while off < f.len() {
+            off += scp2.handle_bytes(now, &f[off..]);
+            loop {
+                while let Some(n) = scp2.poll_transmit(now, &mut out).unwrap() {
+                    sent.push(out[..n].to_vec());
+                }
+                let Some(ev) = scp2.poll_event() else { break };
+                let _ = answer_request(&policy, &mut scp2, now, &ev);
+                assert!(!matches!(ev, Event::Find(FindEvent::Request { .. })));
+            }
+        }
+    }
+    let rsp = sent.last().unwrap();
+    let cmd = crate::dimse::Command::parse(&rsp[12..]).unwrap();
+    assert_eq!(
+        (cmd.command_field, cmd.status),
+        (C_FIND_RSP, Some(status::IDENTIFIER_MISMATCH))
+    );
+    assert!(!cmd.has_data_set());
+}
