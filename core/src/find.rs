@@ -222,6 +222,11 @@ pub enum FindOutcome {
     NoFindContext,
     /// The identifier does not fit the find buffer or cannot be encoded.
     Identifier(dataset::Error),
+    /// A match larger than the find buffer (we aborted).
+    MatchTooLarge {
+        /// The find buffer's size.
+        max: usize,
+    },
     /// No C-FIND-RSP in time.
     DimseTimeout,
     /// A final status that is neither success nor (after our cancel) cancel: failure,
@@ -268,6 +273,9 @@ impl fmt::Display for FindOutcome {
                 f.write_str("no FIND presentation context accepted (peer does not offer the query model with our transfer syntaxes)")
             }
             FindOutcome::Identifier(e) => write!(f, "query identifier: {e}"),
+            FindOutcome::MatchTooLarge { max } => {
+                write!(f, "a match is larger than the {max}-byte find buffer (aborted)")
+            }
             FindOutcome::DimseTimeout => f.write_str("DIMSE timeout: no C-FIND-RSP"),
             FindOutcome::FailureStatus { status } => write!(
                 f,
@@ -376,11 +384,7 @@ impl<'q> FindChecker<'q> {
                 _ => self.settle(FindOutcome::Association(Outcome::ClosedByPeer)),
             },
             Event::Violation { kind, .. } => self.settle(match kind {
-                Violation::DataSetTooLong { .. } => {
-                    FindOutcome::Identifier(dataset::Error::BufferTooSmall {
-                        required: usize::MAX,
-                    })
-                }
+                Violation::DataSetTooLong { max } => FindOutcome::MatchTooLarge { max },
                 k => FindOutcome::Association(Outcome::Violation(k)),
             }),
             Event::Timeout(t) => self.settle(match (t, self.phase) {

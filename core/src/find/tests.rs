@@ -536,7 +536,7 @@ fn find_match_larger_than_find_buffer_aborts() {
         responder(&records),
     );
     p.drive();
-    assert!(matches!(p.checker.outcome(), FindOutcome::Identifier(_)));
+    assert_eq!(p.checker.outcome(), FindOutcome::MatchTooLarge { max: 300 });
     assert!(p.scu_events.iter().any(|e| matches!(
         e,
         Event::Violation {
