@@ -319,26 +319,7 @@ impl Association<'_> {
     #[cfg(feature = "find")]
     fn decide_find(&mut self, pc: &PcRq<'_>, model: crate::find::Model) -> Decision {
         let acceptable = self.config.transfer_syntaxes;
-        for proposed in pc.transfer_syntaxes.iter() {
-            let Some(i) = acceptable
-                .iter()
-                .position(|a| a.as_bytes() == proposed.as_bytes())
-            else {
-                continue;
-            };
-            if self.find_accepted(model, pc.id, proposed) {
-                return Decision {
-                    id: pc.id,
-                    result: PcResult::Acceptance,
-                    ts: i as u8,
-                };
-            }
-        }
-        Decision {
-            id: pc.id,
-            result: PcResult::TransferSyntaxesNotSupported,
-            ts: 0,
-        }
+        choose_syntax(pc, acceptable, |ts| self.find_accepted(model, pc.id, ts))
     }
 }
 
@@ -351,16 +332,28 @@ fn decide(pc: &PcRq<'_>, acceptable: &[Uid<'_>]) -> Decision {
             ts: 0,
         };
     }
+    choose_syntax(pc, acceptable, |_| true)
+}
+
+/// The first proposed transfer syntax that is in `acceptable` and `usable`, or the answer
+/// that none is (PS3.8 9.3.3.2).
+fn choose_syntax(
+    pc: &PcRq<'_>,
+    acceptable: &[Uid<'_>],
+    mut usable: impl FnMut(Uid<'_>) -> bool,
+) -> Decision {
     for proposed in pc.transfer_syntaxes.iter() {
         if let Some(i) = acceptable
             .iter()
             .position(|a| a.as_bytes() == proposed.as_bytes())
         {
-            return Decision {
-                id: pc.id,
-                result: PcResult::Acceptance,
-                ts: i as u8,
-            };
+            if usable(proposed) {
+                return Decision {
+                    id: pc.id,
+                    result: PcResult::Acceptance,
+                    ts: i as u8,
+                };
+            }
         }
     }
     Decision {

@@ -670,6 +670,48 @@ const DCMQRSCP_PENDING: &str = "04000000005e0000005a010300000000040000004c000000
 const DCMQRSCP_MATCH: &str = "040000000054000000500102080052004353060053545544592008005400414504005041435310001000504e0800444f455e4a4f484e20000d0055491c00312e322e3832362e302e312e333638303034332e322e313132352e31";
 const DCMQRSCP_SUCCESS: &str = "04000000005e0000005a010300000000040000004c000000000002001c000000312e322e3834302e31303030382e352e312e342e312e322e322e310000000001020000002080000020010200000001000000000802000000010100000009020000000000";
 
+/// The user information item of a hand-built peer PDU.
+fn peer_user_info() -> crate::wire::UserInfo<'static> {
+    crate::wire::UserInfo {
+        max_length: 16384,
+        implementation_class_uid: uid::IMPLICIT_VR_LE,
+        implementation_version_name: None,
+        async_ops: None,
+        role_selections: crate::wire::List::Slice(&[]),
+    }
+}
+
+fn emit_pdu(pdu: &Pdu<'_>) -> Vec<u8> {
+    let mut b = vec![0u8; pdu.buffer_len()];
+    pdu.emit(&mut b).unwrap();
+    b
+}
+
+/// Feeds the peer's `pdus` to `a` at `now`: what `a` sends goes to `sent`, its events to
+/// `on_event`.
+fn feed(
+    a: &mut Association<'_>,
+    now: Instant,
+    pdus: Vec<Vec<u8>>,
+    sent: &mut Vec<Vec<u8>>,
+    mut on_event: impl FnMut(&mut Association<'_>, &Event),
+) {
+    let mut out = vec![0u8; 16390];
+    for f in pdus {
+        let mut off = 0;
+        while off < f.len() {
+            off += a.handle_bytes(now, &f[off..]);
+            loop {
+                while let Some(n) = a.poll_transmit(now, &mut out).unwrap() {
+                    sent.push(out[..n].to_vec());
+                }
+                let Some(ev) = a.poll_event() else { break };
+                on_event(a, &ev);
+            }
+        }
+    }
+}
+
 /// A captured P-DATA-TF with its (single) PDV moved to presentation context `pc`.
 fn on_context(h: &str, pc: u8) -> Vec<u8> {
     let mut b = crate::wire::golden::hex(h);
@@ -722,16 +764,9 @@ fn test_parse_dcmqrscp_responses() {
         calling: ae("PROBE"),
         application_context: uid::APPLICATION_CONTEXT,
         presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: crate::wire::UserInfo {
-            max_length: 16384,
-            implementation_class_uid: uid::IMPLICIT_VR_LE,
-            implementation_version_name: None,
-            async_ops: None,
-            role_selections: crate::wire::List::Slice(&[]),
-        },
+        user_info: peer_user_info(),
     });
-    let mut ac_bytes = vec![0u8; ac.buffer_len()];
-    ac.emit(&mut ac_bytes).unwrap();
+    let ac_bytes = emit_pdu(&ac);
     let mut checker = FindChecker::new(FindOptions {
         required: Some((STUDY_UID, b"1.2.826.0.1.3680043.2.1125.1")),
         ..FindOptions::new(Model::StudyRoot, &QUERY)
@@ -744,26 +779,18 @@ fn test_parse_dcmqrscp_responses() {
         on_context(DCMQRSCP_SUCCESS, 3),
         crate::wire::golden::hex("06000000000400000000"),
     ];
-    for f in feeds {
-        let mut off = 0;
-        while off < f.len() {
-            off += a.handle_bytes(now, &f[off..]);
-            loop {
-                while a.poll_transmit(now, &mut out).unwrap().is_some() {}
-                let Some(ev) = a.poll_event() else { break };
-                if let Event::Find(FindEvent::Response {
-                    has_match: true, ..
-                }) = ev
-                {
-                    let m = a.find_match().unwrap();
-                    let name = m.get(PATIENT_NAME).unwrap().unwrap();
-                    seen.push(name.value.to_vec());
-                    assert_eq!(m.get(0x0008_0054).unwrap().unwrap().value, b"PACS");
-                }
-                checker.on_event(&mut a, now, &ev);
-            }
+    feed(&mut a, now, feeds.to_vec(), &mut Vec::new(), |a, ev| {
+        if let Event::Find(FindEvent::Response {
+            has_match: true, ..
+        }) = ev
+        {
+            let m = a.find_match().unwrap();
+            let name = m.get(PATIENT_NAME).unwrap().unwrap();
+            seen.push(name.value.to_vec());
+            assert_eq!(m.get(0x0008_0054).unwrap().unwrap().value, b"PACS");
         }
-    }
+        checker.on_event(a, now, ev);
+    });
     assert_eq!(seen, vec![b"DOE^JOHN".to_vec()]);
     assert_eq!(checker.outcome(), HEALTHY);
     assert!(checker.stats().required_seen);
@@ -799,33 +826,16 @@ fn find_of_a_model_the_context_does_not_carry_gets_a900() {
         calling: ae("PROBE"),
         application_context: uid::APPLICATION_CONTEXT,
         presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: crate::wire::UserInfo {
-            max_length: 16384,
-            implementation_class_uid: uid::IMPLICIT_VR_LE,
-            implementation_version_name: None,
-            async_ops: None,
-            role_selections: crate::wire::List::Slice(&[]),
-        },
+        user_info: peer_user_info(),
     });
-    let mut rq_bytes = vec![0u8; a_rq.buffer_len()];
-    a_rq.emit(&mut rq_bytes).unwrap();
+    let rq_bytes = emit_pdu(&a_rq);
     let mut sent = Vec::new();
-    let mut out = vec![0u8; 16390];
     let policy = AcceptPolicy::open(ae("PACS"));
-    for f in [rq_bytes, rq, on_context(DCMTK_FIND_IDENTIFIER, 3)] {
-        let mut off = 0;
-        while off < f.len() {
-            off += scp2.handle_bytes(now, &f[off..]);
-            loop {
-                while let Some(n) = scp2.poll_transmit(now, &mut out).unwrap() {
-                    sent.push(out[..n].to_vec());
-                }
-                let Some(ev) = scp2.poll_event() else { break };
-                let _ = answer_request(&policy, &mut scp2, now, &ev);
-                assert!(!matches!(ev, Event::Find(FindEvent::Request { .. })));
-            }
-        }
-    }
+    let pdus = vec![rq_bytes, rq, on_context(DCMTK_FIND_IDENTIFIER, 3)];
+    feed(&mut scp2, now, pdus, &mut sent, |a, ev| {
+        let _ = answer_request(&policy, a, now, ev);
+        assert!(!matches!(ev, Event::Find(FindEvent::Request { .. })));
+    });
     let rsp = sent.last().unwrap();
     let cmd = crate::dimse::Command::parse(&rsp[12..]).unwrap();
     assert_eq!(
