@@ -90,18 +90,24 @@ impl<'a> Association<'a> {
         }
         let mut n = 0usize;
         for pc in rq.presentation_contexts.iter() {
-            #[allow(unused_mut)]
-            let mut decision = decide(&pc, self.config.transfer_syntaxes);
             #[cfg(feature = "find")]
-            if let Some(model) = crate::find::Model::from_uid(pc.abstract_syntax.as_bytes())
+            let decision = match crate::find::Model::from_uid(pc.abstract_syntax.as_bytes())
                 .filter(|m| self.config.find_models.contains(m))
             {
-                decision = self.decide_find(&pc, model);
-            }
+                Some(model) => self.decide_find(&pc, model),
+                None => decide(&pc, self.config.transfer_syntaxes),
+            };
             let Some(slot) = self.decisions.get_mut(n) else {
                 break;
             };
-            *slot = decision;
+            #[cfg(feature = "find")]
+            {
+                *slot = decision;
+            }
+            #[cfg(not(feature = "find"))]
+            {
+                *slot = decide(&pc, self.config.transfer_syntaxes);
+            }
             n += 1;
         }
         self.n_decisions = n as u8;
