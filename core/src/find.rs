@@ -14,7 +14,7 @@
 //!   identifier behind it. A data set that does not fit is a [`Violation::DataSetTooLong`]
 //!   (A-ABORT), never a panic.
 //! * Requestor: `assoc.send_find(now, model, keys)` (identifier from [`Key`]s, encoded in the
-//!   context's transfer syntax), then [`Event::Find`](crate::Event::Find)`(`[`FindEvent::Response`]`)`
+//!   context's transfer syntax), then `Event::Find(`[`FindEvent::Response`]`)`
 //!   per C-FIND-RSP; when `has_match`, `assoc.find_match()` is the match, a borrowed
 //!   [`DataSet`], **valid until the next call that feeds bytes** (`handle_bytes`).
 //!   `assoc.cancel_find(now)` sends C-CANCEL-RQ; further pendings and the final status still
@@ -29,7 +29,16 @@
 //!   `io::asynch::find` (requestor), `io::blocking::serve_find`, `io::asynch::serve_find`
 //!   (acceptor answering from a slice of records), all over the one pump.
 //!
-//! Keys by keyword for the command line: [`dataset::keyword`](crate::dimse::dataset::keyword).
+//! Keys by keyword for the command line: [`dataset::keyword`].
+//!
+//! For a crate that uses it: enable feature `find` on echoprobe-core; `Event` then has the
+//! variant `Event::Find(FindEvent)` (add an arm to exhaustive matches) and `Violation` the
+//! variant `DataSetTooLong`. Without the feature nothing of this is compiled, and an echo-only
+//! firmware stays byte-for-byte the size it was.
+//!
+//! Checked by hand against real peers (loopback): the blocking `find` against DCMTK 3.6.7
+//! dcmqrscp (match, unknown UID: too few matches), and `serve_find` answering DCMTK findscu
+//! (`-S`, `-W`) and pynetdicom 3.0 `send_c_find`.
 
 use core::fmt;
 
