@@ -844,3 +844,90 @@ fn find_of_a_model_the_context_does_not_carry_gets_a900() {
     );
     assert!(!cmd.has_data_set());
 }
+
+#[test]
+fn test_parse_many_responses_in_one_pdu() {
+    // dcmqrscp's PDVs packed into one P-DATA-TF: pending, match, pending, match, success. Each
+    // match is seen whole before the next overwrites the find buffer.
+    let pdv = |h: &str| crate::wire::golden::hex(h)[6..].to_vec();
+    let (pending, matched, success) = (
+        pdv(DCMQRSCP_PENDING),
+        pdv(DCMQRSCP_MATCH),
+        pdv(DCMQRSCP_SUCCESS),
+    );
+    let mut body = Vec::new();
+    for p in [&pending, &matched, &pending, &matched, &success] {
+        let mut p = p.clone();
+        p[4] = 3;
+        body.extend(p);
+    }
+    let mut one = vec![4, 0];
+    one.extend((body.len() as u32).to_be_bytes());
+    one.extend(body);
+    let mut rx = vec![0u8; 16390];
+    let mut fb = vec![0u8; 128];
+    let now = Instant::from_millis(1000);
+    let mut a = Association::new(scu_cfg(), &mut rx, now).with_find_buffer(&mut fb);
+    a.connected(now);
+    let mut out = vec![0u8; 16390];
+    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
+    let pcs = [crate::wire::PcAc {
+        id: 3,
+        result: crate::wire::PcResult::Acceptance,
+        transfer_syntax: uid::EXPLICIT_VR_LE,
+    }];
+    let ac = emit_pdu(&Pdu::AssociateAc(crate::wire::AssociateAc {
+        protocol_version: 1,
+        called: ae("PACS"),
+        calling: ae("PROBE"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: crate::wire::List::Slice(&pcs),
+        user_info: peer_user_info(),
+    }));
+    let mut checker = FindChecker::new(FindOptions::new(Model::StudyRoot, &QUERY));
+    let mut seen = Vec::new();
+    feed(&mut a, now, vec![ac, one], &mut Vec::new(), |a, ev| {
+        if let Event::Find(FindEvent::Response {
+            has_match: true, ..
+        }) = ev
+        {
+            let m = a.find_match().unwrap();
+            assert_eq!(m.check(), Ok(4));
+            seen.push(m.get(STUDY_UID).unwrap().unwrap().value.to_vec());
+        }
+        checker.on_event(a, now, ev);
+    });
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|u| u == b"1.2.826.0.1.3680043.2.1125.1"));
+    assert_eq!(checker.stats().matches, 2);
+    assert_eq!(checker.stats().final_status, Some(0));
+}
+
+#[test]
+fn test_parse_dcmqrscp_match_truncated_at_every_offset() {
+    let m = crate::wire::golden::hex(DCMQRSCP_MATCH);
+    let id = &m[12..];
+    let ds = DataSet::new(id, true);
+    assert_eq!(ds.check(), Ok(4));
+    // Element boundaries: 14, 26, 42, 78 bytes.
+    for cut in 0..id.len() {
+        let r = DataSet::new(&id[..cut], true).check();
+        assert_eq!(r.is_ok(), [0, 14, 26, 42].contains(&cut), "cut {cut}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn prop_answer_never_panics(
+        q in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+        r in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+        flags in 0u8..4,
+    ) {
+        let mut out = [0u8; 256];
+        let query = DataSet::new(&q, flags & 1 != 0);
+        let record = DataSet::new(&r, flags & 2 != 0);
+        if let Ok(Some(n)) = answer(&query, &record, &mut out) {
+            proptest::prop_assert!(DataSet::new(&out[..n], flags & 1 != 0).check().is_ok());
+        }
+    }
+}
