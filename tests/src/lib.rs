@@ -19,16 +19,21 @@
 //!   silent TCP listener.
 //! * [`echoprobe`]: the echoprobe binary under test.
 //! * [`codes`]: echoprobe's exit codes, the one copy every test uses.
+//! * [`monitoring`]: Prometheus, promtool, blackbox_exporter and headless Chromium as plain processes, and a
+//!   small HTTP client.
+//! * [`serve`]: `echoprobe serve` with a temporary config, its agent port and API; HAProxy's server states.
 //! * [`scripted`]: scripted peers on 127.0.0.1 that misbehave in exactly one way, and the check
 //!   that runs echoprobe against one.
 
 pub mod codes;
 pub mod echoprobe;
 pub mod env;
+pub mod monitoring;
 pub mod net;
 pub mod peers;
 pub mod process;
 pub mod scripted;
+pub mod serve;
 
 pub use echoprobe::{echoprobe, echoprobe_bin};
 pub use env::setup;
