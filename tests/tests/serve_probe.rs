@@ -120,6 +120,17 @@ fn health_endpoint_and_status_command() {
     );
     assert_eq!(must_get(&serve.http, "/health/no-such-pacs").status, 404);
 
+    // /api/targets: a JSON list (or a `targets` member) with each target's name, state, reason and since.
+    let api = serve.targets();
+    let list = api.as_array().or_else(|| api["targets"].as_array());
+    let list = list.unwrap_or_else(|| panic!("/api/targets is no list: {api}"));
+    assert_eq!(list.len(), 2, "{api}");
+    for t in list {
+        for key in ["name", "state", "reason", "since"] {
+            assert!(!t[key].is_null(), "/api/targets entry without {key}: {t}");
+        }
+    }
+
     let status = |name: &str| -> Outcome {
         run(
             &mut echoprobe(["status", name, "--http", serve.http.as_str()]),
