@@ -7,6 +7,7 @@
 //! TCP check passes; the agent says `down #... (1/1/7)` and HAProxy takes the server out).
 
 use core::time::Duration;
+use std::path::Path;
 use std::time::Instant;
 
 use echoprobe_tests::codes::{CLOSED, HEALTHY};
@@ -49,6 +50,19 @@ fn echoes(port: u16, aec: &str, n: usize, code: u8) {
             "echo {i} of {n} through 127.0.0.1:{port}"
         );
     }
+}
+
+/// Every server of both backends UP.
+#[track_caller]
+fn all_up(sock: &Path, lb_log: &dyn Fn() -> String) {
+    let servers = [
+        ("pacs", "a"),
+        ("pacs", "b"),
+        ("archive", "r1"),
+        ("archive", "r2"),
+    ];
+    let want: Vec<_> = servers.iter().map(|(be, srv)| (*be, *srv, true)).collect();
+    wait_servers(sock, &want, LB_VERDICT, lb_log);
 }
 
 #[test]
@@ -105,17 +119,7 @@ fn haproxy_agent_check_follows_the_daemon() {
     let lb = haproxy(&config, front_pacs);
     let lb_log = || lb.log();
 
-    wait_servers(
-        &sock,
-        &[
-            ("pacs", "a", true),
-            ("pacs", "b", true),
-            ("archive", "r1", true),
-            ("archive", "r2", true),
-        ],
-        LB_VERDICT,
-        &lb_log,
-    );
+    all_up(&sock, &lb_log);
     echoes(front_pacs, "PACS", 4, HEALTHY);
     echoes(front_archive, "ARCHIVE", 4, HEALTHY);
 
@@ -181,17 +185,7 @@ fn haproxy_agent_check_follows_the_daemon() {
     for name in ["pacs-a", "pacs-b", "archive-2"] {
         serve.wait_state(name, "up");
     }
-    wait_servers(
-        &sock,
-        &[
-            ("pacs", "a", true),
-            ("pacs", "b", true),
-            ("archive", "r1", true),
-            ("archive", "r2", true),
-        ],
-        LB_VERDICT,
-        &lb_log,
-    );
+    all_up(&sock, &lb_log);
     echoes(front_pacs, "PACS", 4, HEALTHY);
     echoes(front_archive, "ARCHIVE", 4, HEALTHY);
     assert!(
