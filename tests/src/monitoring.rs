@@ -429,7 +429,8 @@ pub fn scrape_job(job: &str, addr: &str) -> String {
 }
 
 /// blackbox_exporter's relabel recipe: Prometheus asks the exporter at `exporter` for
-/// `/probe?target=T&PARAM=...` once per entry of `targets`, and labels the series `instance="T"`.
+/// `/probe?target=T&PARAM=...` once per entry of `targets`, and labels the series `instance="T"`. Every 2 s with a
+/// 2 s scrape timeout: the exporter bounds its check by the timeout it is sent minus a margin.
 pub fn probe_job(job: &str, exporter: &str, params: &[(&str, &str)], targets: &[&str]) -> String {
     let params: String = params
         .iter()
@@ -437,7 +438,7 @@ pub fn probe_job(job: &str, exporter: &str, params: &[(&str, &str)], targets: &[
         .collect();
     let targets: String = targets.iter().map(|t| format!("'{t}', ")).collect();
     format!(
-        "  - job_name: {job}\n    metrics_path: /probe\n    params:\n{params}    static_configs:\n      \
+        "  - job_name: {job}\n    scrape_interval: 2s\n    scrape_timeout: 2s\n    metrics_path: /probe\n    params:\n{params}    static_configs:\n      \
          - targets: [{targets}]\n    relabel_configs:\n      - source_labels: [__address__]\n        \
          target_label: __param_target\n      - source_labels: [__param_target]\n        \
          target_label: instance\n      - target_label: __address__\n        replacement: '{exporter}'\n",
