@@ -188,8 +188,9 @@ fn haproxy_agent_check_follows_the_daemon() {
     all_up(&sock, &lb_log);
     echoes(front_pacs, "PACS", 4, HEALTHY);
     echoes(front_archive, "ARCHIVE", 4, HEALTHY);
+    // Each wait has its own bound; this one bounds the whole on a loaded machine (2 CPUs, load 15+ seen).
     assert!(
-        start.elapsed() < Duration::from_secs(150),
+        start.elapsed() < Duration::from_secs(300),
         "took {:?}",
         start.elapsed()
     );

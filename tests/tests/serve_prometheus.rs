@@ -94,8 +94,9 @@ fn prometheus_sees_the_target_up_then_down() {
         health.len() == 2 && health.iter().all(|(_, h, _)| h == "up"),
         "scrape health: {health:?}"
     );
+    // Each wait has its own bound; this one bounds the whole on a loaded machine (2 CPUs, load 15+ seen).
     assert!(
-        start.elapsed() < Duration::from_secs(150),
+        start.elapsed() < Duration::from_secs(300),
         "took {:?}",
         start.elapsed()
     );

@@ -93,8 +93,9 @@ fn status_page_in_chromium() {
 
     let png = artifact("serve-status.png");
     chromium.screenshot(&url, &png);
+    // Each wait has its own bound; this one bounds the whole on a loaded machine (2 CPUs, load 15+ seen).
     assert!(
-        start.elapsed() < Duration::from_secs(180),
+        start.elapsed() < Duration::from_secs(300),
         "took {:?}",
         start.elapsed()
     );

@@ -62,8 +62,9 @@ fn prometheus_scrapes_a_target_and_the_blackbox_recipe() {
         health.iter().all(|(_, h, _)| h == "up"),
         "every scrape itself succeeds (the probe result is in probe_success): {health:?}"
     );
+    // Each wait has its own bound; this one bounds the whole on a loaded machine (2 CPUs, load 15+ seen).
     assert!(
-        start.elapsed() < Duration::from_secs(120),
+        start.elapsed() < Duration::from_secs(300),
         "took {:?}",
         start.elapsed()
     );
