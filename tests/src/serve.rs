@@ -24,6 +24,9 @@ use crate::process::{Peer, TempDir};
 pub const DEFAULTS: &str = "[defaults]\ncalling_ae = \"ECHOPROBE\"\ninterval_ms = 300\n\
     connect_timeout_ms = 1000\nacse_timeout_ms = 1000\ndimse_timeout_ms = 1000\nrise = 1\nfall = 1\n";
 
+/// The reason of a target that has not finished a check yet (it starts down).
+pub const NOT_CHECKED: &str = "no check completed yet";
+
 /// How long a target may take to reach a state (a few intervals and one timeout, on a busy machine).
 pub const VERDICT: Duration = Duration::from_secs(15);
 
@@ -109,12 +112,13 @@ impl Serve {
         })
     }
 
-    /// Waits until target `name` is in `state` (`up` or `down`) in `/api/targets`; returns its reason.
+    /// Waits until target `name` is in `state` (`up` or `down`) in `/api/targets` after a completed check (every
+    /// target starts down with [`NOT_CHECKED`]); returns its reason.
     #[track_caller]
     pub fn wait_state(&self, name: &str, state: &str) -> String {
         wait_until(&format!("target {name} {state}"), VERDICT, || {
             match self.state(name) {
-                Some((s, reason)) if s == state => Ok(reason),
+                Some((s, reason)) if s == state && reason != NOT_CHECKED => Ok(reason),
                 other => Err(format!(
                     "{other:?}; daemon log:\n{}",
                     last_lines(&self.peer.log(), 10)
