@@ -93,3 +93,25 @@ fn echoprobe_status_drop_in_maps_its_arguments() {
         .assert_code(1)
         .assert_stderr("usage:");
 }
+
+/// The drop-in is POSIX sh that shellcheck finds nothing in (balancers run it with /bin/sh).
+#[test]
+fn echoprobe_status_drop_in_is_clean_posix_sh() {
+    setup();
+    run(
+        Command::new("shellcheck")
+            .args(["-s", "sh"])
+            .arg(example("echoprobe-status")),
+        HARD,
+    )
+    .assert_code(0);
+    for shell in ["/bin/sh", "/bin/bash"] {
+        run(
+            Command::new(shell)
+                .arg("-n")
+                .arg(example("echoprobe-status")),
+            HARD,
+        )
+        .assert_code(0);
+    }
+}
