@@ -207,7 +207,7 @@ else
     SERVE_PID=$!
     pids+=("$SERVE_PID")
     wait_listen "$SERVE_PID" "${HTTP##*:}" serve
-    up_count() { curl -s --max-time 10 "http://$HTTP/api/targets" | "$PYTHON" -c '
+    up_count() { curl -s --max-time 60 "http://$HTTP/api/targets" | "$PYTHON" -c '
 import json, sys
 d = json.load(sys.stdin)
 d = d["targets"] if isinstance(d, dict) else d
@@ -219,7 +219,7 @@ print(sum(t["state"] == "up" for t in d), len(d))'; }
         [ "$up" -eq "$TARGETS" ] && break
         sleep 1
     done
-    lag_buckets() { curl -s --max-time 10 "http://$HTTP/metrics" | grep '^echoprobe_schedule_lag_seconds_bucket' || true; }
+    lag_buckets() { curl -s --max-time 60 "http://$HTTP/metrics" | grep '^echoprobe_schedule_lag_seconds_bucket' || true; }
     lag0=$(lag_buckets)
     t0=$(cpu_ticks "$SERVE_PID")
     s0=$(date +%s.%N)
