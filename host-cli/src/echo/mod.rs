@@ -6,18 +6,23 @@
 
 use core::time::Duration;
 
-use echoprobe_core::assoc::{Config, Event, Negotiated};
-use echoprobe_core::check::{CheckOptions, EchoStats, Outcome, Release};
+use echoprobe_core::assoc::Negotiated;
+use echoprobe_core::check::{EchoStats, Release};
 use echoprobe_core::io::blocking;
-use echoprobe_core::wire::{AeTitle, Uid};
 
-use crate::cli::{EchoOptions, TRANSFER_SYNTAXES};
+use crate::cli::EchoOptions;
 use crate::exit::{self, Failure};
 use crate::link::{self, Link};
 use crate::log::{core_ms, ms, Log};
-use crate::net::{self, Clock, ConnectError, TcpTransport};
+use crate::net::{self, Clock, TcpTransport};
 use crate::report::{self, Report, Rtt, Timeline};
 use crate::tls::{self, ClientSetup, HandshakeError, TlsTransport};
+
+mod steps;
+
+#[cfg(test)]
+use steps::tx_len;
+pub(crate) use steps::{max_pdu_text, observe, peer_label, Plan};
 
 /// What one check found.
 #[derive(Debug)]
@@ -45,6 +50,22 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// A check of `options`'s peer starting now, with no verdict yet.
+    pub(crate) fn starting(options: &EchoOptions) -> Self {
+        CheckResult {
+            peer: peer_label(&options.peer, options.port),
+            address: None,
+            verdict: Err(Failure::Local(String::new())),
+            stats: EchoStats::default(),
+            negotiated: None,
+            tls: None,
+            total: Duration::ZERO,
+            started: std::time::SystemTime::now(),
+            timeline: Timeline::default(),
+            status: None,
+        }
+    }
+
     /// The exit code.
     pub fn code(&self) -> u8 {
         match &self.verdict {
@@ -78,42 +99,6 @@ pub fn run(prog: &str, options: &EchoOptions, translated: &[String]) -> u8 {
     result.code()
 }
 
-/// `host:port`, with brackets around an IPv6 address.
-fn peer_label(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
-/// Bytes our A-ASSOCIATE-RQ needs at most (it is the largest PDU we send).
-fn tx_len(options: &EchoOptions) -> usize {
-    let ts: usize = TRANSFER_SYNTAXES
-        .iter()
-        .take(usize::from(options.propose_ts))
-        .map(|t| 4 + t.len())
-        .sum();
-    let per_context = 4 + 4 + (4 + 17) + ts;
-    (1024 + usize::from(options.propose_pc) * per_context).max(16 * 1024)
-}
-
-/// What the observer saw, with when (on the check's clock).
-#[derive(Debug, Default)]
-struct Progress {
-    /// Echoes to send and whether we abort instead of releasing (`--repeat`, `--abort`).
-    repeat: u32,
-    abort: bool,
-    accepted: Option<Duration>,
-    /// Each C-ECHO-RSP's round trip and the last one's status.
-    echoes: Vec<Duration>,
-    status: Option<u16>,
-    /// When the last C-ECHO-RSP arrived and we sent A-RELEASE-RQ; cleared if the release timed out.
-    release_sent: Option<Duration>,
-    /// When the A-RELEASE-RP (or the A-ABORT or close that answered the A-RELEASE-RQ) arrived.
-    release_end: Option<Duration>,
-}
-
 /// One echo check as `options` say: resolve, connect, (TLS,) associate, echo, release. Nothing is printed but the
 /// progress `options.verbosity` asks for on stderr; the verdict is in the result, the exit code is
 /// [`CheckResult::code`].
@@ -124,18 +109,7 @@ pub fn check(options: &EchoOptions) -> CheckResult {
 
 /// The check itself, without printing the verdict, on `clock` and printing progress through `log`.
 pub(crate) fn check_with(clock: &Clock, options: &EchoOptions, log: &Log) -> CheckResult {
-    let mut result = CheckResult {
-        peer: peer_label(&options.peer, options.port),
-        address: None,
-        verdict: Err(Failure::Local(String::new())),
-        stats: EchoStats::default(),
-        negotiated: None,
-        tls: None,
-        total: Duration::ZERO,
-        started: std::time::SystemTime::now(),
-        timeline: Timeline::default(),
-        status: None,
-    };
+    let mut result = CheckResult::starting(options);
     result.verdict = check_inner(clock, options, log, &mut result);
     result.total = clock.elapsed();
     result
@@ -147,18 +121,8 @@ fn check_inner(
     log: &Log,
     result: &mut CheckResult,
 ) -> Result<Release, Failure> {
-    let peer = result.peer.clone();
-    let remaining = || options.deadline.map(|d| d.saturating_sub(clock.elapsed()));
-    let deadline_failure = |phase| Failure::Deadline {
-        peer: peer.clone(),
-        deadline: net::to_core(options.deadline.unwrap_or_default()),
-        phase,
-    };
-
-    let calling = AeTitle::new(&options.calling)
-        .map_err(|e| Failure::Usage(format!("calling AE title: {e}")))?;
-    let called = AeTitle::new(&options.called)
-        .map_err(|e| Failure::Usage(format!("called AE title: {e}")))?;
+    let plan = Plan::new(options)?;
+    let peer = plan.peer.clone();
 
     // TLS files are read before any network traffic: a bad file is exit code 84 whatever the peer does.
     let tls = match &options.tls {
@@ -173,129 +137,21 @@ fn check_inner(
     };
 
     // Name lookup, bounded by the connect timeout and the deadline.
-    let lookup_limit = Some(remaining().map_or(options.connect_timeout, |left| {
-        left.min(options.connect_timeout)
-    }));
-    let addrs = match net::resolve(&options.peer, options.port, options.family, lookup_limit) {
-        Ok(addrs) => addrs,
-        Err(ConnectError::ResolveTimeout) if remaining().is_some_and(|l| l.is_zero()) => {
-            return Err(deadline_failure("while resolving the peer name"))
-        }
-        Err(ConnectError::ResolveTimeout) => {
-            return Err(Failure::ConnectTimeout {
-                peer,
-                timeout: net::to_core(options.connect_timeout),
-            })
-        }
-        Err(ConnectError::Resolve(e)) => {
-            return Err(Failure::Local(format!(
-                "cannot resolve '{}': {e}",
-                options.peer
-            )))
-        }
-        Err(e) => {
-            return Err(Failure::Local(format!(
-                "cannot resolve '{}': {e:?}",
-                options.peer
-            )))
-        }
-    };
-    result.address = addrs.first().copied();
-    if addrs.len() > 1 {
-        let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
-        log.debug(format_args!(
-            "{} resolves to {}",
-            options.peer,
-            list.join(", ")
-        ));
-    }
-
-    let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
-        .iter()
-        .take(usize::from(options.propose_ts))
-        .map(|t| Uid::new_unchecked(t.as_bytes()))
-        .collect();
-    log.info(format_args!(
-        "Requesting Association with {peer}: called {called}, calling {calling}, {} presentation context{} \
-         (Verification) with {} transfer syntax{}, max PDU {}",
-        options.propose_pc,
-        if options.propose_pc == 1 { "" } else { "s" },
-        ts.len(),
-        if ts.len() == 1 { "" } else { "es" },
-        options.max_pdu,
-    ));
-    for t in &ts {
-        log.debug(format_args!("  proposed transfer syntax {t}"));
-    }
+    let limit = Some(plan.lookup_limit(clock));
+    let addrs = net::resolve(&options.peer, options.port, options.family, limit)
+        .map_err(|e| plan.resolve_failure(clock, e))?;
+    plan.resolved(log, result, &addrs);
 
     // Connect, bounded by -to and the deadline.
-    let (timeout, by_deadline) = match remaining() {
-        Some(left) if left <= options.connect_timeout => (left, true),
-        _ => (options.connect_timeout, false),
-    };
-    if timeout.is_zero() {
-        return Err(deadline_failure("before connecting"));
-    }
+    let (timeout, by_deadline) = plan.connect_limit(clock)?;
     let started = clock.elapsed();
-    let connected = net::connect_any(&addrs, timeout, options.socket_timeout, |a, e| {
-        log.info(format_args!(
-            "Cannot connect to {a} ({}), trying the next address",
-            match e {
-                ConnectError::Unreachable(e) | ConnectError::Local(e) => e.to_string(),
-                other => format!("{other:?}"),
-            }
-        ));
-    });
-    let (stream, addr) = match connected {
-        Ok(s) => s,
-        Err(ConnectError::Timeout) if by_deadline => {
-            return Err(deadline_failure("while connecting"))
-        }
-        Err(ConnectError::Timeout) => {
-            return Err(Failure::ConnectTimeout {
-                peer,
-                timeout: net::to_core(options.connect_timeout),
-            })
-        }
-        Err(ConnectError::Unreachable(e)) => {
-            return Err(Failure::Unreachable {
-                peer,
-                detail: e.to_string(),
-            })
-        }
-        Err(ConnectError::Reset) => {
-            return Err(Failure::ClosedByPeer {
-                peer,
-                phase: "right after accepting it (connection reset)",
-            })
-        }
-        Err(ConnectError::Local(e)) => {
-            return Err(Failure::Local(format!("cannot connect to {peer}: {e}")))
-        }
-        Err(e) => return Err(Failure::Local(format!("cannot connect to {peer}: {e:?}"))),
-    };
-    result.address = Some(addr);
-    result.timeline.connect = Some(clock.elapsed().saturating_sub(started));
-    log.info(format_args!(
-        "Connected to {addr} in {}",
-        ms(clock.elapsed().saturating_sub(started))
-    ));
+    let (stream, addr) = net::connect_any(&addrs, timeout, options.socket_timeout, |a, e| {
+        Plan::retrying(log, a, e)
+    })
+    .map_err(|e| plan.connect_failure(by_deadline, e))?;
+    plan.connected(log, clock, started, addr, result);
 
-    let mut config = Config::requestor(calling, called);
-    config.transfer_syntaxes = &ts;
-    config.presentation_contexts = options.propose_pc;
-    config.acse_timeout = net::to_core(options.acse_timeout);
-    // DCMTK's -ta is also its ARTIM: it bounds the wait for the peer to close after a
-    // release or reject, like every other association-control wait.
-    config.artim_timeout = net::to_core(options.acse_timeout);
-    config.dimse_timeout = net::to_core(options.dimse_timeout);
-    let limits = CheckOptions {
-        repeat: options.repeat,
-        abort_at_end: options.abort,
-        deadline: options.deadline.map(|d| clock.at(d)),
-    };
-    let mut rx = vec![0u8; options.max_pdu as usize + 6];
-    let mut tx = vec![0u8; tx_len(options)];
+    let (mut rx, mut tx) = plan.buffers();
     let tcp_dump = if tls.is_some() {
         None
     } else {
@@ -313,31 +169,20 @@ fn check_inner(
             link
         }
     };
-    let mut progress = Progress {
-        repeat: options.repeat,
-        abort: options.abort,
-        ..Progress::default()
-    };
+    let mut progress = plan.progress();
     let associating = clock.elapsed();
-    let report = blocking::check(&mut transport, config, limits, &mut rx, &mut tx, |ev| {
-        observe(log, &mut progress, clock.elapsed(), ev);
-    });
+    let report = blocking::check(
+        &mut transport,
+        plan.config(),
+        plan.limits(clock),
+        &mut rx,
+        &mut tx,
+        |ev| observe(log, &mut progress, clock.elapsed(), ev),
+    );
     transport.close();
-    let timeline = &mut result.timeline;
-    timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
-    timeline.echoes = core::mem::take(&mut progress.echoes);
-    result.status = progress.status;
-    let report = report.map_err(|e| match e {
-        echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
-        echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-    })?;
-    result.stats = report.stats;
-    result.negotiated = report.negotiated;
-    result.timeline.release = progress
-        .release_end
-        .zip(progress.release_sent)
-        .map(|(end, sent)| end.saturating_sub(sent));
-    verdict(report.outcome, &peer, options, &progress)
+    plan.conclude(result, progress, associating, report, |e| {
+        transport.failure(&peer, e)
+    })
 }
 
 /// The TLS handshake over a connected `tcp`, bounded by the ACSE timeout and the overall deadline.
@@ -383,135 +228,6 @@ fn handshake(
             detail,
         }),
     }
-}
-
-/// Logs one event at -v / -d and keeps track of how far we got and when (`now`).
-fn observe(log: &Log, progress: &mut Progress, now: Duration, ev: &Event) {
-    if progress.release_sent.is_some() && progress.release_end.is_none() {
-        match ev {
-            Event::Released | Event::Aborted(_) | Event::Closed => progress.release_end = Some(now),
-            Event::Timeout(_) => progress.release_sent = None,
-            _ => {}
-        }
-    }
-    match ev {
-        Event::Accepted(n) => {
-            progress.accepted = Some(now);
-            log.info(format_args!(
-                "Association Accepted: context {}, {}, {} of {} contexts accepted, peer max PDU {}, our max PDU {}",
-                n.pc_id,
-                n.transfer_syntax,
-                n.accepted_contexts,
-                n.proposed_contexts,
-                max_pdu_text(n.peer_max_pdu),
-                n.our_max_pdu
-            ));
-            log.info(format_args!(
-                "Peer implementation: class {}, version {}",
-                n.peer_implementation_class, n.peer_implementation_version
-            ));
-        }
-        Event::EchoResponse {
-            message_id,
-            status,
-            rtt,
-        } => {
-            progress.echoes.push(Duration::from_micros(rtt.as_micros()));
-            progress.status = Some(*status);
-            // The last echo (all sent, or a failure status) is followed by A-RELEASE-RQ, unless we abort.
-            let last = *status != 0 || progress.echoes.len() >= progress.repeat as usize;
-            if last && !progress.abort {
-                progress.release_sent = Some(now);
-            }
-            log.info(format_args!(
-                "Received Echo Response (MsgID {message_id}): status 0x{status:04X} ({}), rtt {}",
-                exit::status_text(*status),
-                core_ms(*rtt)
-            ));
-        }
-        Event::Rejected(rj) => log.info(format_args!("Association Rejected: {rj}")),
-        Event::NoPresentationContext => log.info("No Acceptable Presentation Contexts"),
-        Event::Released => log.info("Association Released"),
-        Event::Aborted(a) => log.info(format_args!("Peer Aborted Association: {a}")),
-        Event::Violation { kind, abort } => match abort {
-            Some(a) => log.info(format_args!(
-                "Protocol violation by peer: {kind}; sent A-ABORT {a}"
-            )),
-            None => log.info(format_args!("Protocol violation by peer: {kind}")),
-        },
-        Event::Timeout(t) => log.info(format_args!("Timeout: {t}")),
-        Event::Closed => log.info("Peer closed the connection"),
-        Event::ReleaseRequested => log.info("Peer requested release"),
-        Event::AssociationRequested { .. } | Event::EchoRequest { .. } => {}
-    }
-}
-
-fn max_pdu_text(n: u32) -> String {
-    if n == 0 {
-        "unlimited".to_string()
-    } else {
-        n.to_string()
-    }
-}
-
-/// The core's outcome as our verdict.
-fn verdict(
-    outcome: Outcome,
-    peer: &str,
-    options: &EchoOptions,
-    progress: &Progress,
-) -> Result<Release, Failure> {
-    let peer = peer.to_string();
-    Err(match outcome {
-        Outcome::Healthy(release) => return Ok(release),
-        Outcome::Rejected(rj) => Failure::Rejected {
-            peer,
-            detail: rj.to_string(),
-        },
-        Outcome::NoPresentationContext => Failure::NoPresentationContext { peer },
-        Outcome::AcseTimeout => Failure::AcseTimeout {
-            peer,
-            timeout: net::to_core(options.acse_timeout),
-        },
-        Outcome::DimseTimeout => Failure::DimseTimeout {
-            peer,
-            timeout: net::to_core(options.dimse_timeout),
-        },
-        Outcome::DeadlineExceeded => Failure::Deadline {
-            peer,
-            deadline: net::to_core(options.deadline.unwrap_or_default()),
-            phase: if progress.accepted.is_some() {
-                "while echoing"
-            } else {
-                "while associating"
-            },
-        },
-        Outcome::Aborted(a) => Failure::Aborted {
-            peer,
-            detail: a.to_string(),
-        },
-        Outcome::FailureStatus { status, message_id } => Failure::EchoStatus {
-            peer,
-            status,
-            message_id,
-        },
-        Outcome::Violation(v) => Failure::Violation {
-            peer,
-            detail: format!("{v} (sent A-ABORT)"),
-        },
-        Outcome::ClosedByPeer => Failure::ClosedByPeer {
-            peer,
-            phase: if progress.accepted.is_some() {
-                "before the C-ECHO-RSP"
-            } else {
-                "before answering the A-ASSOCIATE-RQ"
-            },
-        },
-        Outcome::Incomplete => Failure::Violation {
-            peer,
-            detail: "association ended before the echo completed".into(),
-        },
-    })
 }
 
 fn release_warning(release: Release) -> Option<&'static str> {
