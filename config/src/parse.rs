@@ -511,11 +511,11 @@ pub(crate) fn config(text: &str, base: &Path) -> Res<Config> {
     Ok(c)
 }
 
+/// Looks up a top-level table by name with its allowed keys.
+type SubSection<'a> = dyn Fn(&str, &[&str]) -> Res<Option<Section<'a>>> + 'a;
+
 /// The firmware's `[network]`, `[http]` and `[scp]`, each optional here (the firmware's build requires them).
-fn firmware<'a>(
-    sub: &dyn Fn(&str, &[&str]) -> Res<Option<Section<'a>>>,
-    ports: &mut Ports,
-) -> Res<Firmware> {
+fn firmware<'a>(sub: &SubSection<'a>, ports: &mut Ports) -> Res<Firmware> {
     let mut fw = Firmware::default();
     if let Some(net) = sub("network", &["address", "gateway"])? {
         let cidr = net.str("address")?;

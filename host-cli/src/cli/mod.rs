@@ -34,7 +34,7 @@ mod tokens;
 mod values;
 
 pub(crate) use command::clap_command;
-use command::{DemoCli, EchoCli, ScpCli};
+use command::{DemoCli, EchoCli, ScpCli, ServeCli, StatusCli};
 use help::{help_demo, help_echo, help_scp, version};
 use tokens::{expand_command_files, translate};
 use values::{clap_failure, parse_port, truncation_warning, TruncatedAe};
@@ -207,6 +207,29 @@ pub struct DemoOptions {
     pub json: bool,
 }
 
+/// Where `echoprobe serve` and `echoprobe status` read the configuration by default.
+pub(crate) const DEFAULT_CONFIG: &str = "/etc/echoprobe/probe.toml";
+
+/// `echoprobe serve [--config FILE] [--check-config]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeOptions {
+    /// The configuration file.
+    pub config: PathBuf,
+    /// Only check it.
+    pub check_config: bool,
+}
+
+/// `echoprobe status NAME [--http ADDR:PORT | --config FILE]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusOptions {
+    /// The target.
+    pub name: String,
+    /// The daemon's HTTP address.
+    pub http: Option<String>,
+    /// The configuration to find it in (None: the default file if it exists, else the default address).
+    pub config: Option<PathBuf>,
+}
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Invocation {
@@ -224,6 +247,10 @@ pub(crate) enum Invocation {
     Offline(tls::Offline),
     /// `generate man|bash|zsh|fish|elvish|powershell [DIR]`: write the man pages or a completion script.
     Generate(GenerateKind, PathBuf),
+    /// The probe daemon.
+    Serve(ServeOptions),
+    /// Ask the daemon.
+    Status(StatusOptions),
 }
 
 /// True if the translated arguments ask for `flag` before any `--`.
@@ -243,6 +270,8 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
         Some("generate") if !as_echoscu => {
             return parse_generate(args.get(1..).unwrap_or_default())
         }
+        Some("serve") if !as_echoscu => return parse_serve(args.get(1..).unwrap_or_default()),
+        Some("status") if !as_echoscu => return parse_status(args.get(1..).unwrap_or_default()),
         _ => {}
     }
     if args.is_empty() {
@@ -422,6 +451,42 @@ fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         status: cli.status.unwrap_or(0),
         called: cli.call.unwrap_or_else(|| defaults::SCP_AE.to_string()),
         json: cli.json,
+    }))
+}
+
+/// Parses the words after `serve`.
+fn parse_serve(args: &[String]) -> Result<Invocation, Failure> {
+    let cli = match ServeCli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            return Ok(Invocation::Help(e.render().to_string()))
+        }
+        Err(e) => return Err(clap_failure(e)),
+    };
+    Ok(Invocation::Serve(ServeOptions {
+        config: cli.config,
+        check_config: cli.check_config,
+    }))
+}
+
+/// Parses the words after `status`.
+fn parse_status(args: &[String]) -> Result<Invocation, Failure> {
+    let cli = match StatusCli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            return Ok(Invocation::Help(e.render().to_string()))
+        }
+        Err(e) => return Err(clap_failure(e)),
+    };
+    if cli.http.is_some() && cli.config.is_some() {
+        return Err(Failure::Usage(
+            "--http and --config: give one of them".to_string(),
+        ));
+    }
+    Ok(Invocation::Status(StatusOptions {
+        name: cli.name,
+        http: cli.http,
+        config: cli.config,
     }))
 }
 

@@ -52,10 +52,18 @@ pub struct CheckResult {
 impl CheckResult {
     /// A check of `options`'s peer starting now, with no verdict yet.
     pub(crate) fn starting(options: &EchoOptions) -> Self {
+        Self::failed(
+            peer_label(&options.peer, options.port),
+            Failure::Local(String::new()),
+        )
+    }
+
+    /// A check of `peer` that ended with `failure` before any traffic.
+    pub(crate) fn failed(peer: String, failure: Failure) -> Self {
         CheckResult {
-            peer: peer_label(&options.peer, options.port),
+            peer,
             address: None,
-            verdict: Err(Failure::Local(String::new())),
+            verdict: Err(failure),
             stats: EchoStats::default(),
             negotiated: None,
             tls: None,

@@ -175,11 +175,16 @@ fn stopping() -> Failure {
     Failure::Local("the daemon is stopping".into())
 }
 
-/// Runs one check of `target`; `stop` turning true aborts it (A-ABORT once connected, then close).
-pub(crate) async fn check(target: &Prepared, stop: &watch::Receiver<bool>) -> CheckResult {
+/// Runs one check of `target`; `stop` turning true aborts it (A-ABORT once connected, then close). `addrs`: the
+/// addresses to try, already resolved (`None`: resolve the target's host).
+pub(crate) async fn check(
+    target: &Prepared,
+    stop: &watch::Receiver<bool>,
+    addrs: Option<Vec<SocketAddr>>,
+) -> CheckResult {
     let clock = Clock::start();
     let mut result = CheckResult::starting(&target.options);
-    result.verdict = run(&clock, target, &mut result, stop).await;
+    result.verdict = run(&clock, target, &mut result, stop, addrs).await;
     result.total = clock.elapsed();
     result
 }
@@ -189,6 +194,7 @@ async fn run(
     target: &Prepared,
     result: &mut CheckResult,
     stop: &watch::Receiver<bool>,
+    addrs: Option<Vec<SocketAddr>>,
 ) -> Result<Release, Failure> {
     let options = &target.options;
     let log = Log::new("echoprobe", Verbosity::Quiet);
@@ -196,9 +202,12 @@ async fn run(
     let peer = plan.peer.clone();
 
     let reach = async {
-        let addrs = resolve(options, plan.lookup_limit(clock))
-            .await
-            .map_err(|e| plan.resolve_failure(clock, e))?;
+        let addrs = match addrs {
+            Some(addrs) => addrs,
+            None => resolve(options, plan.lookup_limit(clock))
+                .await
+                .map_err(|e| plan.resolve_failure(clock, e))?,
+        };
         let (timeout, by_deadline) = plan.connect_limit(clock)?;
         let started = clock.elapsed();
         let (tcp, addr) = connect_any(&log, &addrs, timeout)
@@ -335,7 +344,7 @@ async fn handshake(
     };
     match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
         Ok(Ok(s)) => {
-            let session = tls::session_of(&s.get_ref().1);
+            let session = tls::session_of(s.get_ref().1);
             Ok((Stream::Tls(Box::new(s)), session))
         }
         Err(_) if by_deadline => Err(plan.deadline_failure("during the TLS handshake")),
@@ -405,7 +414,7 @@ mod tests {
         };
         let p = Prepared::new("127.0.0.1", &s).unwrap();
         let (_tx, stop) = watch::channel(false);
-        let r = check(&p, &stop).await;
+        let r = check(&p, &stop, None).await;
         assert_eq!(r.code(), exit::UNREACHABLE, "{r:?}");
         let text = r.verdict.unwrap_err().to_string();
         assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
@@ -422,7 +431,7 @@ mod tests {
         };
         let p = Prepared::new("127.0.0.1", &s).unwrap();
         let (tx, stop) = watch::channel(false);
-        let r = check(&p, &stop).await;
+        let r = check(&p, &stop, None).await;
         assert_eq!(r.code(), exit::ACSE_TIMEOUT, "{r:?}");
         assert!(r.total < Duration::from_secs(2), "{r:?}");
 
@@ -441,7 +450,7 @@ mod tests {
             let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut all)).await;
             all
         });
-        let checking = tokio::spawn(async move { check(&p, &stop).await });
+        let checking = tokio::spawn(async move { check(&p, &stop, None).await });
         tokio::time::sleep(Duration::from_millis(200)).await;
         let t0 = std::time::Instant::now();
         tx.send(true).unwrap();
