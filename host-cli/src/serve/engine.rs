@@ -435,3 +435,84 @@ impl Daemon for Engine {
         Box::pin(self.probe_check(spec, deadline))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use echoprobe_core::check::Release;
+
+    fn target(rise: u8, fall: u8) -> TargetState {
+        let t = Target {
+            name: "pacs".into(),
+            address: "127.0.0.1".into(),
+            agent_port: None,
+            settings: Settings {
+                rise,
+                fall,
+                ..Settings::default()
+            },
+        };
+        let p = Prepared::new(&t.address, &t.settings).unwrap();
+        TargetState::new(t, p, 3)
+    }
+
+    fn good() -> CheckResult {
+        let mut r = CheckResult::failed("127.0.0.1:104".into(), Failure::Local(String::new()));
+        r.verdict = Ok(Release::Released);
+        r
+    }
+
+    fn bad() -> CheckResult {
+        CheckResult::failed(
+            "127.0.0.1:104".into(),
+            Failure::NoPresentationContext {
+                peer: "127.0.0.1:104".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn starts_down_rises_falls_and_keeps_a_bounded_history() {
+        let t = target(2, 2);
+        let s = t.status();
+        assert_eq!((s.health, s.reason.as_str()), (Health::Down, NO_CHECK_YET));
+        assert_eq!((s.exit_code, s.checks), (exit::LOCAL, 0));
+
+        assert_eq!(t.record(&good()).1, Health::Down);
+        let (record, health, changed) = t.record(&good());
+        assert_eq!((health, changed), (Health::Up, true));
+        assert_eq!(
+            (record.exit_code, record.result, record.reason.as_str()),
+            (0, "healthy", "")
+        );
+        let s = t.status();
+        assert_eq!((s.exit_code, s.reason.as_str()), (0, ""));
+
+        // One bad check of fall 2: still up, reason stays empty (up), the record has the failure.
+        let (record, health, changed) = t.record(&bad());
+        assert_eq!((health, changed), (Health::Up, false));
+        assert_eq!(record.exit_code, exit::NO_PRESENTATION_CONTEXT);
+        assert_eq!(record.reason, bad().verdict.unwrap_err().to_string());
+        let (_, health, changed) = t.record(&bad());
+        assert_eq!((health, changed), (Health::Down, true));
+        let s = t.status();
+        assert_eq!(s.exit_code, exit::NO_PRESENTATION_CONTEXT);
+        assert_eq!(s.reason, bad().verdict.unwrap_err().to_string());
+        // A good check while down (rise 2) keeps the verdict and its reason.
+        assert_eq!(t.record(&good()).1, Health::Down);
+        let s = t.status();
+        assert_eq!(s.exit_code, exit::NO_PRESENTATION_CONTEXT);
+        assert_eq!(s.checks, 5);
+        assert_eq!(s.recent.len(), 3, "history bounded at 3");
+        assert_eq!(s.recent.last().map(|r| r.exit_code), Some(0));
+    }
+
+    #[test]
+    fn the_agent_line_of_a_target() {
+        let t = target(1, 1);
+        t.record(&bad());
+        let live = t.live.lock().unwrap();
+        let line = agent::answer("pacs", Some((health(live.health), &live.reason)));
+        assert_eq!(line, format!("down #{}\n", bad().verdict.unwrap_err()));
+    }
+}

@@ -100,6 +100,15 @@ pub(crate) fn run(prog: &str, options: &ServeOptions) -> u8 {
     code
 }
 
+/// [`load`] on the blocking pool (reading files, loading TLS keys and resolving the targets' names for the
+/// `/probe` allow-list must not hold up checks and answers).
+async fn reload(path: &Path) -> Result<Loaded, String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || load(&path))
+        .await
+        .unwrap_or_else(|e| Err(format!("reload failed: {e}")))
+}
+
 /// The daemon until a stop signal.
 async fn daemon(path: &Path, loaded: Loaded) -> u8 {
     let (stop_tx, stop) = watch::channel(false);
@@ -130,7 +139,7 @@ async fn daemon(path: &Path, loaded: Loaded) -> u8 {
     };
     loop {
         tokio::select! {
-            _ = hup.recv() => match load(path) {
+            _ = hup.recv() => match reload(path).await {
                 Ok(loaded) => {
                     let _ = listeners.apply(&loaded.config, &engine, &metrics, false).await;
                     let summary = loaded.config.summary();
