@@ -454,14 +454,22 @@ fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
     }))
 }
 
+/// Parses a subcommand's words with clap: the options, or `--help`'s text as an invocation.
+fn subcommand<T: Parser>(args: &[String]) -> Result<Result<T, Invocation>, Failure> {
+    match T::try_parse_from(args) {
+        Ok(cli) => Ok(Ok(cli)),
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            Ok(Err(Invocation::Help(e.render().to_string())))
+        }
+        Err(e) => Err(clap_failure(e)),
+    }
+}
+
 /// Parses the words after `serve`.
 fn parse_serve(args: &[String]) -> Result<Invocation, Failure> {
-    let cli = match ServeCli::try_parse_from(args) {
+    let cli = match subcommand::<ServeCli>(args)? {
         Ok(cli) => cli,
-        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
-            return Ok(Invocation::Help(e.render().to_string()))
-        }
-        Err(e) => return Err(clap_failure(e)),
+        Err(help) => return Ok(help),
     };
     Ok(Invocation::Serve(ServeOptions {
         config: cli.config,
@@ -471,12 +479,9 @@ fn parse_serve(args: &[String]) -> Result<Invocation, Failure> {
 
 /// Parses the words after `status`.
 fn parse_status(args: &[String]) -> Result<Invocation, Failure> {
-    let cli = match StatusCli::try_parse_from(args) {
+    let cli = match subcommand::<StatusCli>(args)? {
         Ok(cli) => cli,
-        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
-            return Ok(Invocation::Help(e.render().to_string()))
-        }
-        Err(e) => return Err(clap_failure(e)),
+        Err(help) => return Ok(help),
     };
     if cli.http.is_some() && cli.config.is_some() {
         return Err(Failure::Usage(
