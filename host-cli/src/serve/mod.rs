@@ -84,6 +84,7 @@ pub(crate) fn run(prog: &str, options: &ServeOptions) -> u8 {
         ));
         return exit::HEALTHY;
     }
+    raise_open_files();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -107,6 +108,28 @@ async fn reload(path: &Path) -> Result<Loaded, String> {
     tokio::task::spawn_blocking(move || load(&path))
         .await
         .unwrap_or_else(|e| Err(format!("reload failed: {e}")))
+}
+
+/// Raises the soft limit of open files to the hard one: every check, agent and HTTP connection is a descriptor, and
+/// thousands of idle clients must not leave none for the checks.
+fn raise_open_files() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    // `None` is unlimited.
+    let below = match (limit.current, limit.maximum) {
+        (Some(current), Some(maximum)) => current < maximum,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if below {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
+    }
 }
 
 /// The daemon until a stop signal.
