@@ -408,3 +408,44 @@ fn a_busy_agent_port_at_start_is_an_error() {
         "{out:?}"
     );
 }
+
+#[test]
+fn idle_agent_connections_stop_neither_checks_nor_answers() {
+    let scp = echoprobe_scp(&["-aet", "STORESCP"]);
+    let d = Daemon::start(&target("a", scp.port, "STORESCP"));
+    d.wait_agent("a", "up");
+    // 2,000 clients that connect and send nothing (each is cut off after the read bound).
+    let idle: Vec<TcpStream> = (0..2000)
+        .map(|_| TcpStream::connect(("127.0.0.1", d.agent)).expect("idle connection"))
+        .collect();
+    let t0 = Instant::now();
+    assert_eq!(d.agent("a"), "up\n");
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "answer took {:?}",
+        t0.elapsed()
+    );
+    // Checks go on: a few more complete while the idle ones are open (the API's check count grows).
+    let checks = |d: &Daemon| -> u64 {
+        let mut s = TcpStream::connect(("127.0.0.1", d.http)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET /api/targets/a HTTP/1.0\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        json["checks"].as_u64().unwrap_or(0)
+    };
+    let before = checks(&d);
+    let start = Instant::now();
+    while checks(&d) < before + 3 {
+        assert!(
+            start.elapsed() < WAIT,
+            "checks stopped; log:\n{}",
+            d.peer.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(d.agent("a"), "up\n");
+    drop(idle);
+}
