@@ -18,6 +18,8 @@
 //! * [`peers`]: ready-made peers: DCMTK `storescp`/`dcmqrscp`, pynetdicom echoscp, `echoprobe scp`, a
 //!   silent TCP listener.
 //! * [`echoprobe`]: the echoprobe binary under test.
+//! * [`fixtures`]: what several test files share: echoprobe's check of a loopback peer with the tests' AE
+//!   titles, a strict `echoprobe scp`, what a peer must have seen.
 //! * [`codes`]: echoprobe's exit codes, the one copy every test uses.
 //! * [`scripted`]: scripted peers on 127.0.0.1 that misbehave in exactly one way, and the check
 //!   that runs echoprobe against one.
@@ -25,6 +27,7 @@
 pub mod codes;
 pub mod echoprobe;
 pub mod env;
+pub mod fixtures;
 pub mod net;
 pub mod peers;
 pub mod process;

@@ -16,7 +16,7 @@ use crate::link::{self, Link};
 use crate::log::{core_ms, ms, Log};
 use crate::net::{self, Clock, TcpTransport};
 use crate::report::{self, Report, Rtt, Timeline};
-use crate::tls::{self, ClientSetup, HandshakeError, TlsTransport};
+use crate::tls::{self, ClientSetup, TlsTransport};
 
 mod steps;
 
@@ -89,8 +89,11 @@ impl CheckResult {
 pub fn run(prog: &str, options: &EchoOptions, translated: &[String]) -> u8 {
     let log = Log::new(prog, options.verbosity);
     if let Some(config) = &options.log_config {
-        if !crate::log::configure(&log, config) {
-            return exit::USAGE;
+        if let Err(f) = crate::log::configure(&log, config) {
+            // A usage error like those of the command line: with --json, its report too.
+            let started = std::time::SystemTime::now();
+            report::print_failure(prog, &f, options.json.then_some(started));
+            return f.code();
         }
     }
     if options.show_arguments {
@@ -135,7 +138,11 @@ fn check_inner(
     // TLS files are read before any network traffic: a bad file is exit code 84 whatever the peer does.
     let tls = match &options.tls {
         Some(t) => {
-            let setup = ClientSetup::new(t)?;
+            let wait = tls::PasswordWait::within(
+                plan.remaining(clock),
+                plan.deadline_failure("while waiting for the private key password on stdin (+ps)"),
+            );
+            let setup = ClientSetup::new(t, &wait)?;
             for note in &setup.notes {
                 log.info(format_args!("TLS: {note}"));
             }
@@ -209,33 +216,17 @@ fn handshake(
         Some(deadline) if deadline < acse => (deadline, true),
         _ => (acse, false),
     };
-    match link::handshake(t, limit) {
-        Ok((link, session)) => {
-            log.info(format_args!(
-                "TLS handshake done in {}: {session}",
-                ms(clock.elapsed().saturating_sub(started))
-            ));
-            Ok((link, session))
-        }
-        Err(HandshakeError::TimedOut) if by_deadline => Err(Failure::Deadline {
-            peer: peer.to_string(),
-            deadline: net::to_core(options.deadline.unwrap_or_default()),
-            phase: "during the TLS handshake",
-        }),
-        Err(HandshakeError::TimedOut) => Err(Failure::Tls {
-            peer: peer.to_string(),
-            error: exit::TlsError::Timeout,
-            detail: format!(
-                "the TLS handshake did not complete within {} (ACSE timeout)",
-                exit::Secs(net::to_core(options.acse_timeout))
-            ),
-        }),
-        Err(HandshakeError::Failed(error, detail)) => Err(Failure::Tls {
-            peer: peer.to_string(),
-            error,
-            detail,
-        }),
-    }
+    let side = link::Side::Client {
+        peer,
+        acse_timeout: options.acse_timeout,
+        deadline: options.deadline.filter(|_| by_deadline),
+    };
+    let (link, session) = link::handshake(t, limit, &side)?;
+    log.info(format_args!(
+        "TLS handshake done in {}: {session}",
+        ms(clock.elapsed().saturating_sub(started))
+    ));
+    Ok((link, session))
 }
 
 fn release_warning(release: Release) -> Option<&'static str> {

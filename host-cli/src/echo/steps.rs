@@ -5,7 +5,7 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
-use echoprobe_core::assoc::{Config, Event};
+use echoprobe_core::assoc::{Config, Event, Violation};
 use echoprobe_core::check::{CheckOptions, Outcome, Release};
 use echoprobe_core::io::{Error as DriverError, Report as DriverReport};
 use echoprobe_core::wire::{AeTitle, Uid};
@@ -348,6 +348,14 @@ pub(crate) fn max_pdu_text(n: u32) -> String {
     }
 }
 
+/// The hint for a plain client that a TLS server did not answer (the reverse of the TLS client's "is it a plain DICOM
+/// port?"); [`verdict`] adds it to the close (71) or the TLS record (69) that came instead of an A-ASSOCIATE-AC/RJ.
+macro_rules! tls_port_hint {
+    () => {
+        "is it a TLS port? try +tls"
+    };
+}
+
 /// The core's outcome as our verdict.
 pub(crate) fn verdict(
     outcome: Outcome,
@@ -356,6 +364,9 @@ pub(crate) fn verdict(
     progress: &Progress,
 ) -> Result<Release, Failure> {
     let peer = peer.to_string();
+    // A plain connection whose A-ASSOCIATE-RQ got no DICOM answer: the peer may be a TLS server (a DCMTK one closes,
+    // a rustls one answers with a TLS alert). Said only then, so that it cannot mislead on other failures.
+    let plain_unanswered = options.tls.is_none() && progress.accepted.is_none();
     Err(match outcome {
         Outcome::Healthy(release) => return Ok(release),
         Outcome::Rejected(rj) => Failure::Rejected {
@@ -389,16 +400,23 @@ pub(crate) fn verdict(
             status,
             message_id,
         },
+        // A TLS record (alert 0x15, handshake 0x16) where the A-ASSOCIATE-AC/RJ should be: a TLS server's answer.
+        Outcome::Violation(v @ Violation::UnrecognizedPdu(0x15 | 0x16)) if plain_unanswered => {
+            Failure::Violation {
+                peer,
+                detail: format!("{v} (sent A-ABORT), a TLS record; {}", tls_port_hint!()),
+            }
+        }
         Outcome::Violation(v) => Failure::Violation {
             peer,
             detail: format!("{v} (sent A-ABORT)"),
         },
         Outcome::ClosedByPeer => Failure::ClosedByPeer {
             peer,
-            phase: if progress.accepted.is_some() {
-                "before the C-ECHO-RSP"
-            } else {
-                "before answering the A-ASSOCIATE-RQ"
+            phase: match (progress.accepted.is_some(), plain_unanswered) {
+                (true, _) => "before the C-ECHO-RSP",
+                (false, true) => concat!("before answering the A-ASSOCIATE-RQ; ", tls_port_hint!()),
+                (false, false) => "before answering the A-ASSOCIATE-RQ",
             },
         },
         Outcome::Incomplete => Failure::Violation {

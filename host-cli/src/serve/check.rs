@@ -48,7 +48,13 @@ impl Prepared {
             Invocation::Echo(options, _) => options,
             _ => return Err(Failure::Local("not an echo check".into())),
         };
-        let tls = options.tls.as_ref().map(ClientSetup::new).transpose()?;
+        // The daemon passes `-pw` (no password): nothing is read from stdin, the wait is never used.
+        let wait = tls::PasswordWait::within(None, Failure::Local(String::new()));
+        let tls = options
+            .tls
+            .as_ref()
+            .map(|t| ClientSetup::new(t, &wait))
+            .transpose()?;
         Ok(Prepared { options, tls })
     }
 }
@@ -450,11 +456,12 @@ mod tests {
             let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut all)).await;
             all
         });
-        let checking = tokio::spawn(async move { check(&p, &stop, None).await });
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let t0 = std::time::Instant::now();
-        tx.send(true).unwrap();
-        let r = checking.await.unwrap();
+        let stopping = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            tx.send(true).unwrap();
+            std::time::Instant::now()
+        };
+        let (r, t0) = tokio::join!(check(&p, &stop, None), stopping);
         assert!(t0.elapsed() < Duration::from_secs(1));
         assert_eq!(r.code(), exit::LOCAL, "{r:?}");
         let got = peer.await.unwrap();

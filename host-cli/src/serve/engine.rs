@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use echoprobe_config::{Cidr, Config, Settings, Target};
 use echoprobe_core::health::RiseFall;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::check::{self, Prepared};
@@ -192,8 +192,18 @@ struct State {
     targets: Vec<Arc<TargetState>>,
 }
 
+/// A `/probe` check for the local runner: what to check, where, and where the result goes.
+type Job = (
+    Prepared,
+    Option<Vec<SocketAddr>>,
+    oneshot::Sender<CheckResult>,
+);
+
 /// The engine.
 pub(crate) struct Engine {
+    /// The checks of `/probe` go to [`Engine::run_probes`] (the core's async driver's futures are not `Send`: every
+    /// check runs on the daemon's one thread, in its `LocalSet`).
+    probes: mpsc::UnboundedSender<Job>,
     state: RwLock<State>,
     metrics: Arc<dyn MetricsSink>,
     stop: watch::Receiver<bool>,
@@ -207,9 +217,11 @@ impl Engine {
         loaded: Loaded,
         metrics: Arc<dyn MetricsSink>,
         stop: watch::Receiver<bool>,
-    ) -> Arc<Engine> {
+    ) -> (Arc<Engine>, mpsc::UnboundedReceiver<Job>) {
         let slots = Arc::new(Semaphore::new(loaded.config.serve.max_concurrent as usize));
-        Arc::new(Engine {
+        let (probes, jobs) = mpsc::unbounded_channel();
+        let engine = Arc::new(Engine {
+            probes,
             state: RwLock::new(State {
                 loaded: Arc::new(loaded),
                 targets: Vec::new(),
@@ -218,7 +230,21 @@ impl Engine {
             stop,
             slots,
             origin: tokio::time::Instant::now(),
-        })
+        });
+        (engine, jobs)
+    }
+
+    /// Runs the `/probe` checks sent by [`Daemon::probe`], each as its own local task, until the engine is gone.
+    pub(crate) async fn run_probes(
+        stop: watch::Receiver<bool>,
+        mut jobs: mpsc::UnboundedReceiver<Job>,
+    ) {
+        while let Some((prepared, addrs, answer)) = jobs.recv().await {
+            let stop = stop.clone();
+            tokio::task::spawn_local(async move {
+                let _ = answer.send(check::check(&prepared, &stop, addrs).await);
+            });
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -284,7 +310,7 @@ impl Engine {
         for (i, t) in fresh.iter().enumerate() {
             let interval = Duration::from_millis(u64::from(t.target.settings.interval_ms));
             let first = schedule::first_start(now, i, fresh.len(), interval);
-            let task = tokio::spawn(self.clone().run_target(t.clone(), first));
+            let task = tokio::task::spawn_local(self.clone().run_target(t.clone(), first));
             *t.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         }
         state.targets = kept;
@@ -394,7 +420,17 @@ impl Engine {
         };
         let _permit = self.slots.clone().acquire_owned().await;
         // The check connects to the very addresses just allowed (a name is not resolved twice).
-        Ok(check::check(&prepared, &self.stop, resolved).await)
+        let (answer, result) = oneshot::channel();
+        let peer = crate::echo::peer_label(&spec.host, spec.port);
+        if self.probes.send((prepared, resolved, answer)).is_err() {
+            return Ok(failed(
+                &spec,
+                Failure::Local("the daemon is stopping".into()),
+            ));
+        }
+        Ok(result.await.unwrap_or_else(|_| {
+            CheckResult::failed(peer, Failure::Local("the daemon is stopping".into()))
+        }))
     }
 }
 

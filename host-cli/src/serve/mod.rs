@@ -95,7 +95,9 @@ pub(crate) fn run(prog: &str, options: &ServeOptions) -> u8 {
             return exit::LOCAL;
         }
     };
-    let code = runtime.block_on(daemon(&options.config, loaded));
+    // Every check runs on this one thread (the core's async driver's futures are not `Send`).
+    let local = tokio::task::LocalSet::new();
+    let code = runtime.block_on(local.run_until(daemon(&options.config, loaded)));
     // Name lookups still running on the blocking pool are not waited for.
     runtime.shutdown_timeout(Duration::from_millis(50));
     code
@@ -136,7 +138,8 @@ fn raise_open_files() {
 async fn daemon(path: &Path, loaded: Loaded) -> u8 {
     let (stop_tx, stop) = watch::channel(false);
     let metrics = Arc::new(Metrics::new());
-    let engine = Engine::new(loaded.clone(), metrics.clone(), stop);
+    let (engine, probes) = Engine::new(loaded.clone(), metrics.clone(), stop.clone());
+    tokio::task::spawn_local(Engine::run_probes(stop, probes));
     let mut listeners = Listeners::default();
     if let Err(e) = listeners
         .apply(&loaded.config, &engine, &metrics, true)

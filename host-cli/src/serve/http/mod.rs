@@ -1,108 +1,86 @@
-//! A stand-in for the daemon's HTTP side, with its entry points ([`serve`], [`Metrics`], [`WebSettings`]) so that
-//! the engine builds and its tests run; the real one (axum: health, metrics, /probe, API, status page, TLS, basic
-//! auth) replaces this file. It answers only `GET /health/NAME` and `GET /api/targets/NAME` (the fields `echoprobe
-//! status` reads), one bounded request per connection.
+//! The probe daemon's HTTP side: `GET /health/NAME`, `/metrics`, `/probe` (blackbox_exporter's contract), the JSON
+//! API and the status page, on one listener, optionally over TLS and behind basic auth. It reads the engine through
+//! [`Daemon`] and records nothing itself except the Prometheus series, which the engine feeds through [`Metrics`]
+//! (a [`super::model::MetricsSink`]).
+//!
+//! Files by job: `listen` (accepting: TLS, bounds, timeouts, eviction), `auth` (basic auth), `routes` (the router,
+//! `/health`, refusing bodies), `metrics` (the series), `probe` (`/probe`), `api` (`/api/targets`), `page` (`/`).
+//!
+//! Bounds: a request head is at most [`listen::MAX_HEAD`] bytes (431 above), must arrive within
+//! [`listen::HEAD_TIMEOUT`] of the connection becoming idle (then the connection closes, idle keep-alive included), a
+//! response write that makes no progress for [`listen::WRITE_STALL`] closes the connection, bodies are refused (413),
+//! and at most [`listen::MAX_CONNECTIONS`] connections are open: past that, a new one closes the longest-idle one,
+//! so idle connections can never stop answers.
 
-use core::time::Duration;
+mod api;
+mod auth;
+mod listen;
+mod metrics;
+mod page;
+mod probe;
+mod routes;
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+pub use metrics::Metrics;
 
-use super::model::{CheckRecord, Daemon, Health, MetricsSink};
+use super::model::Daemon;
 
-/// The `[web]` settings: TLS and basic-auth users for the HTTP listener.
+/// The `[web]` settings: TLS and basic-auth users for the HTTP listener (as Prometheus exporters' web config).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebSettings {
-    /// `(key, certificate)` PEM files.
+    /// `(key, certificate)` PEM files: serve HTTPS. `None`: plain HTTP.
     pub tls: Option<(PathBuf, PathBuf)>,
-    /// `(user, bcrypt hash)`.
+    /// `(user, bcrypt hash)`: when not empty, every route needs one of these users (401 otherwise).
     pub basic_auth: Vec<(String, String)>,
 }
 
 impl WebSettings {
-    /// Checks the settings without listening.
+    /// Checks the settings as [`serve`] will use them (the TLS files load, every hash is a bcrypt hash), without
+    /// listening: for `--check-config` and reloads. The message names the file or user and the problem.
     pub fn check(&self) -> Result<(), String> {
-        Ok(())
+        self.prepare().map(|_| ())
+    }
+
+    fn prepare(&self) -> Result<(Option<listen::Tls>, auth::Auth), String> {
+        let tls = match &self.tls {
+            Some((key, cert)) => Some(listen::Tls::load(key, cert)?),
+            None => None,
+        };
+        Ok((tls, auth::Auth::new(&self.basic_auth)?))
     }
 }
 
-/// The Prometheus series (none in this stand-in).
-#[derive(Debug, Default)]
-pub struct Metrics;
-
-impl Metrics {
-    /// No series yet.
-    pub fn new() -> Self {
-        Metrics
-    }
-}
-
-impl MetricsSink for Metrics {
-    fn observe(&self, _target: &str, _record: &CheckRecord, _health: Health) {}
-    fn forget(&self, _target: &str) {}
-}
-
-/// Serves until the task is aborted.
+/// Serves HTTP (or HTTPS) on `listener` until the process ends. Returns at once with an error of kind
+/// `InvalidInput` when `web` cannot be used (see [`WebSettings::check`]); accept errors are logged and retried.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     daemon: Arc<dyn Daemon>,
-    _metrics: Arc<Metrics>,
-    _web: WebSettings,
+    metrics: Arc<Metrics>,
+    web: WebSettings,
 ) -> std::io::Result<()> {
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            continue;
-        };
-        let daemon = daemon.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 2048];
-            let mut len = 0;
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                while len < buf.len() && !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf[len..]).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => len += n,
-                    }
-                }
-            })
-            .await;
-            let head = String::from_utf8_lossy(&buf[..len]);
-            let path = head.split(' ').nth(1).unwrap_or("");
-            let (code, body) = answer(daemon.as_ref(), path);
-            let reply = format!(
-                "HTTP/1.0 {code} -\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(reply.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        });
-    }
+    serve_within(listener, daemon, metrics, web, listen::Limits::default()).await
 }
 
-fn answer(daemon: &dyn Daemon, path: &str) -> (u16, String) {
-    let (name, api) = match (
-        path.strip_prefix("/api/targets/"),
-        path.strip_prefix("/health/"),
-    ) {
-        (Some(n), _) => (n, true),
-        (_, Some(n)) => (n, false),
-        _ => return (404, "not found\n".into()),
-    };
-    let Some(t) = daemon.target(name) else {
-        return (404, format!("unknown target {name}\n"));
-    };
-    let up = t.health == Health::Up;
-    if api {
-        let json = serde_json::json!({
-            "name": t.name, "state": if up { "up" } else { "down" }, "reason": t.reason,
-            "exit_code": t.exit_code, "checks": t.checks,
-        });
-        (200, json.to_string())
-    } else if up {
-        (200, "up\n".into())
-    } else {
-        (503, format!("down #{}\n", t.reason))
-    }
+/// [`serve`] with other bounds (the tests' are smaller).
+async fn serve_within(
+    listener: tokio::net::TcpListener,
+    daemon: Arc<dyn Daemon>,
+    metrics: Arc<Metrics>,
+    web: WebSettings,
+    limits: listen::Limits,
+) -> std::io::Result<()> {
+    let (tls, auth) = web
+        .prepare()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let app = routes::router(daemon, metrics, auth);
+    listen::run(listener, tls, app, limits).await
+}
+
+/// One line on the daemon's log (stderr).
+fn log_line(msg: core::fmt::Arguments<'_>) {
+    crate::log::stderr_line(format_args!("echoprobe serve: http: {msg}"));
 }
