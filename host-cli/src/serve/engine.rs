@@ -407,10 +407,7 @@ impl Engine {
                 .map(SocketAddr::ip)
                 .find(|ip| !allow.iter().any(|c| c.contains(*ip)))
             {
-                crate::log::stderr_line(format_args!(
-                    "echoprobe serve: /probe refused: {} resolves to {bad}, outside [probe] allow",
-                    spec.host
-                ));
+                // The HTTP side logs the refusal (with the target as asked).
                 return Err(ProbeRefused::NotAllowed(bad));
             }
         }
