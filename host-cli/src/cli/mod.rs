@@ -34,7 +34,7 @@ mod tokens;
 mod values;
 
 pub(crate) use command::clap_command;
-use command::{DemoCli, EchoCli, ScpCli};
+use command::{DemoCli, EchoCli, ScpCli, ServeCli, StatusCli};
 use help::{help_demo, help_echo, help_scp, version};
 pub(crate) use tokens::dcmtk_spellings;
 use tokens::{expand_command_files, translate};
@@ -208,6 +208,29 @@ pub struct DemoOptions {
     pub json: bool,
 }
 
+/// Where `echoprobe serve` and `echoprobe status` read the configuration by default.
+pub(crate) const DEFAULT_CONFIG: &str = "/etc/echoprobe/probe.toml";
+
+/// `echoprobe serve [--config FILE] [--check-config]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeOptions {
+    /// The configuration file.
+    pub config: PathBuf,
+    /// Only check it.
+    pub check_config: bool,
+}
+
+/// `echoprobe status NAME [--http ADDR:PORT | --config FILE]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusOptions {
+    /// The target.
+    pub name: String,
+    /// The daemon's HTTP address.
+    pub http: Option<String>,
+    /// The configuration to find it in (None: the default file if it exists, else the default address).
+    pub config: Option<PathBuf>,
+}
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Invocation {
@@ -225,6 +248,10 @@ pub(crate) enum Invocation {
     Offline(tls::Offline),
     /// `generate man|bash|zsh|fish|elvish|powershell [DIR]`: write the man pages or a completion script.
     Generate(GenerateKind, PathBuf),
+    /// The probe daemon.
+    Serve(ServeOptions),
+    /// Ask the daemon.
+    Status(StatusOptions),
 }
 
 /// True if the translated arguments ask for `flag` before any `--`.
@@ -244,6 +271,8 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
         Some("generate") if !as_echoscu => {
             return parse_generate(args.get(1..).unwrap_or_default())
         }
+        Some("serve") if !as_echoscu => return parse_serve(args.get(1..).unwrap_or_default()),
+        Some("status") if !as_echoscu => return parse_status(args.get(1..).unwrap_or_default()),
         _ => {}
     }
     if args.is_empty() {
@@ -423,6 +452,47 @@ fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         status: cli.status.unwrap_or(0),
         called: cli.call.unwrap_or_else(|| defaults::SCP_AE.to_string()),
         json: cli.json,
+    }))
+}
+
+/// Parses a subcommand's words with clap: the options, or `--help`'s text as an invocation.
+fn subcommand<T: Parser>(args: &[String]) -> Result<Result<T, Invocation>, Failure> {
+    match T::try_parse_from(args) {
+        Ok(cli) => Ok(Ok(cli)),
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            Ok(Err(Invocation::Help(e.render().to_string())))
+        }
+        Err(e) => Err(clap_failure(e)),
+    }
+}
+
+/// Parses the words after `serve`.
+fn parse_serve(args: &[String]) -> Result<Invocation, Failure> {
+    let cli = match subcommand::<ServeCli>(args)? {
+        Ok(cli) => cli,
+        Err(help) => return Ok(help),
+    };
+    Ok(Invocation::Serve(ServeOptions {
+        config: cli.config,
+        check_config: cli.check_config,
+    }))
+}
+
+/// Parses the words after `status`.
+fn parse_status(args: &[String]) -> Result<Invocation, Failure> {
+    let cli = match subcommand::<StatusCli>(args)? {
+        Ok(cli) => cli,
+        Err(help) => return Ok(help),
+    };
+    if cli.http.is_some() && cli.config.is_some() {
+        return Err(Failure::Usage(
+            "--http and --config: give one of them".to_string(),
+        ));
+    }
+    Ok(Invocation::Status(StatusOptions {
+        name: cli.name,
+        http: cli.http,
+        config: cli.config,
     }))
 }
 
