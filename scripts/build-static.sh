@@ -12,9 +12,10 @@
 #   -L /usr/lib/llvm-16/lib         libunwind.a from libunwind-16-dev (std's unwinder, for panics and
 #                                   backtraces); it calls glibc's fortified __fprintf_chk, which a
 #                                   four-line C shim (below, compiled with musl-gcc) forwards to vfprintf.
-# Tried and not taken: panic=abort does not drop the unwinder (std's backtrace still needs it);
-# libgcc_eh.a needs glibc's _dl_find_object (a shim again); std's llvm-libunwind feature needs the
-# LLVM sources, which rust-web-src does not have.
+# Looked at and not taken (from the sources, not built): -C panic=abort does not drop the unwinder
+# (library/unwind links libunwind for every crt-static musl build, std's backtraces call
+# _Unwind_Backtrace); gcc's libgcc_eh.a needs glibc's _dl_find_object (nm), a shim again; std's
+# llvm-libunwind feature builds libunwind from src/llvm-project, which rust-web-src does not ship.
 #
 # A separate target dir (target/static) keeps it apart from the host build. The first run downloads
 # the library workspace's crates. Usage: scripts/build-static.sh [cargo options, e.g. --locked]

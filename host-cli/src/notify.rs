@@ -10,7 +10,7 @@ pub fn ready() -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use std::os::unix::net::UnixDatagram;
-    use std::time::Duration;
+    use core::time::Duration;
 
     /// One test for both cases: NOTIFY_SOCKET is process-wide, two tests could race on it.
     #[test]
