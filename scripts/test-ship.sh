@@ -124,8 +124,9 @@ if grep -Eq 'deb-systemd-invoke +(start|restart|\$_dh_action)' /var/lib/dpkg/inf
     fail "the postinst starts echoprobe.service"
 fi
 
-# Type=notify: READY=1 from `echoprobe serve` on NOTIFY_SOCKET.
-if /usr/bin/echoprobe serve --help >/dev/null 2>&1; then
+# Type=notify: READY=1 from `echoprobe serve` on NOTIFY_SOCKET. Until serve exists, `echoprobe serve
+# --help` is the echoscu help (a peer named "serve"), which has no --check-config.
+if /usr/bin/echoprobe serve --help 2>/dev/null | grep -q -- '--check-config'; then
     if /usr/bin/echoprobe serve --check-config --config /etc/echoprobe/probe.toml; then
         log "serve --check-config: the shipped /etc/echoprobe/probe.toml is valid"
     else
