@@ -36,7 +36,7 @@ skip() {
 
 [ "$(id -u)" -eq 0 ] || { log "must run as root (dpkg -i, chroot, nagios)"; exit 1; }
 for tool in lintian dpkg systemd-analyze musl-gcc /usr/sbin/nagios4 man file ldd unshare chroot \
-    storescp echoscu python3 shellcheck; do
+    /usr/bin/storescp /usr/bin/echoscu python3 shellcheck strip; do
     command -v "$tool" >/dev/null || { log "missing: $tool (run scripts/install-deps.sh)"; exit 1; }
 done
 shellcheck packaging/build-deb.sh || { log "shellcheck: packaging/build-deb.sh"; exit 1; }
@@ -320,7 +320,7 @@ log "chroot holds: $(cd "$ROOT" && find . -mindepth 1 | sort | tr '\n' ' ')"
 if in_netns '
     root=$1
     chroot "$root" /echoprobe demo
-    storescp --aetitle STORESCP 11112 & store=$!
+    /usr/bin/storescp --aetitle STORESCP 11112 & store=$!
     chroot "$root" /echoprobe scp -q --bind 127.0.0.1 11113 & scp=$!
     trap "kill $store $scp 2>/dev/null || true; wait 2>/dev/null || true" EXIT
     for _ in $(seq 50); do
@@ -328,16 +328,18 @@ if in_netns '
         sleep 0.1
     done
     chroot "$root" /echoprobe -aec STORESCP pacs 11112
-    echoscu -aec ECHOPROBE 127.0.0.1 11113
+    /usr/bin/echoscu -aec ECHOPROBE 127.0.0.1 11113
     echo "static binary in the chroot: demo, a check of storescp by name (pacs, from /etc/hosts), its scp answering echoscu: ok"
 ' "$ROOT"; then
     log "static binary: demo, check and scp in a chroot without /lib and /usr: ok"
 else
     fail "static binary in the chroot"
 fi
-printf '[test-ship] sizes: static musl %s bytes (%s), glibc release %s bytes (%s)\n' \
-    "$(stat -c %s "$STATIC")" "$(file -b "$STATIC" | grep -o 'not stripped\|stripped')" \
-    "$(stat -c %s "$BIN")" "$(file -b "$BIN" | grep -o 'not stripped\|stripped')"
+strip -o "$WORK/static.stripped" "$STATIC"
+strip -o "$WORK/glibc.stripped" "$BIN"
+printf '[test-ship] sizes: static musl %s bytes (stripped %s), glibc release %s bytes (stripped %s, as in the .deb)\n' \
+    "$(stat -c %s "$STATIC")" "$(stat -c %s "$WORK/static.stripped")" \
+    "$(stat -c %s "$BIN")" "$(stat -c %s "$WORK/glibc.stripped")"
 
 # --- summary -------------------------------------------------------------------------------------
 log "took $(($(date +%s) - T0)) s"
