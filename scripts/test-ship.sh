@@ -346,8 +346,10 @@ log "took $(($(date +%s) - T0)) s"
 if [ "${#SKIPPED[@]}" -gt 0 ]; then
     printf '!!!!!!!!!! SKIPPED (counted as failures): %s\n' "${SKIPPED[@]}"
 fi
-if [ "${#FAILED[@]}" -gt 0 ] || [ "${#SKIPPED[@]}" -gt 0 ]; then
+if [ "${#FAILED[@]}" -gt 0 ]; then
     printf 'FAILED: %s\n' "${FAILED[@]}"
+fi
+if [ "${#FAILED[@]}" -gt 0 ] || [ "${#SKIPPED[@]}" -gt 0 ]; then
     exit 1
 fi
 log "all shipping checks passed"
