@@ -9,8 +9,8 @@ pub fn ready() -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::net::UnixDatagram;
     use core::time::Duration;
+    use std::os::unix::net::UnixDatagram;
 
     /// One test for both cases: NOTIFY_SOCKET is process-wide, two tests could race on it.
     #[test]
