@@ -45,6 +45,13 @@ APT_PACKAGES=(
     gcc             # host linker for cargo
     libc6-dev
     ca-certificates # crates.io, pypi
+    lintian         # test-ship.sh: the .deb passes lintian
+    musl-tools      # build-static.sh: musl-gcc compiles ring's C code and links the static binary
+    libunwind-16-dev # build-static.sh: libunwind.a, std's unwinder for the musl target
+    systemd         # test-ship.sh: systemd-analyze verify/security of echoprobe.service (not booted)
+    man-db          # test-ship.sh: man -l renders the packaged man page
+    file            # test-ship.sh: `file` says the static binary is statically linked
+    nagios4-core    # test-ship.sh: a real Nagios 4 runs check_dicom (lighter than icinga2: no boost, no cgi)
 )
 
 log() { printf '[install-deps %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
@@ -118,6 +125,7 @@ cargo_tool() {
 }
 cargo_tool defmt-print defmt-print 1.2.0
 cargo_tool cargo-fuzz cargo-fuzz 0.13.2
+cargo_tool cargo-deb cargo-deb 3.8.0 # packaging/build-deb.sh
 rustup toolchain list | grep -q '^nightly' || {
     log "rustup: installing the nightly toolchain for cargo fuzz"
     rustup toolchain install nightly --profile minimal
@@ -126,7 +134,8 @@ rustup toolchain list | grep -q '^nightly' || {
 for bin in /usr/bin/storescp /usr/bin/echoscu /usr/bin/dcmqrscp /usr/sbin/haproxy \
     /usr/bin/qemu-system-arm /usr/bin/rustc /usr/bin/cargo /usr/bin/cargo-clippy /usr/bin/unshare \
     /usr/bin/time /usr/bin/socat /usr/bin/curl /usr/bin/prlimit /usr/bin/prometheus /usr/bin/promtool \
-    /usr/bin/prometheus-blackbox-exporter /usr/bin/chromium; do
+    /usr/bin/prometheus-blackbox-exporter /usr/bin/chromium /usr/bin/musl-gcc /usr/sbin/nagios4 \
+    /usr/bin/lintian /usr/bin/systemd-analyze; do
     [ -x "$bin" ] || { log "missing after install: $bin"; exit 1; }
 done
 [ -d /usr/lib/rustlib/src/rust/library/core ] || { log "missing: rust-web-src library sources"; exit 1; }

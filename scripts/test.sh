@@ -24,6 +24,8 @@
 #              Each runs by absolute path from the repo root, with the network available (it
 #              must isolate what it starts itself). One that is missing or not executable is a
 #              failure: CI cannot quietly lose a suite.
+#   ship       scripts/test-ship.sh: the .deb (lintian, install, remove, purge), the systemd unit,
+#              the static musl binary, the Nagios plugin mode (as root, own namespaces)
 #
 # Environment: CI=true adds --locked to cargo. ECHOPROBE_TEST_TIMEOUT (seconds, default 1800)
 # bounds the namespaced test run. As non-root the namespace is made with `unshare -r -n`.
@@ -141,6 +143,8 @@ for suite in firmware/qemu-test.sh fuzz/smoke.sh; do
         not_run "suite $suite" "missing"
     fi
 done
+
+step ship scripts/test-ship.sh "${LOCKED[@]}"
 
 summary
 [ "$FAILURES" -eq 0 ]

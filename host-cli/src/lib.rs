@@ -14,7 +14,7 @@
 //! ```text
 //! daemon:       serve (config, schedule, async checks, agent port, HTTP, status)
 //!                 |
-//! modes:        echo  scp  demo  generate
+//! modes:        echo  scp  demo  generate  plugin (check_dicom, on echo)  notify (systemd READY=1)
 //!                 |     |    |      |
 //! front/link:   cli (DCMTK tokens, clap, values, help)   link (TCP or TLS, the handshake, transport failures)
 //!               report (the --json result, serde)
@@ -36,6 +36,8 @@ mod generate;
 mod link;
 mod log;
 mod net;
+pub mod notify;
+mod plugin;
 pub mod report;
 mod scp;
 pub mod serve;
@@ -74,9 +76,13 @@ fn program_name(argv0: Option<&std::ffi::OsStr>) -> &'static str {
 /// the exit code; everything it prints goes to stdout, stderr or the configured log.
 pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
     let mut argv = argv.into_iter();
-    let prog = program_name(argv.next().as_deref());
+    let argv0 = argv.next();
+    let prog = program_name(argv0.as_deref());
     let started = std::time::SystemTime::now();
     let argv: Vec<OsString> = argv.collect();
+    if plugin::wanted(argv0.as_deref(), &argv) {
+        return plugin::run(argv);
+    }
     let json = argv.iter().any(|a| a == "--json");
     let mut args = Vec::new();
     for arg in argv {
@@ -126,6 +132,8 @@ mod tests {
         ("demo", 5),
         ("generate", 5),
         ("serve", 6),
+        ("plugin", 6),
+        ("notify", 1),
     ];
 
     /// Every source file of the crate (below src/, except lib.rs and main.rs), path relative to src/, and its text.

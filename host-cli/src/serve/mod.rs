@@ -163,6 +163,12 @@ async fn daemon(path: &Path, loaded: Loaded) -> u8 {
             return exit::LOCAL;
         }
     };
+    // Listening, checking, and signals in place: systemd's Type=notify may call the service started.
+    if let Err(e) = crate::notify::ready() {
+        log_line(format_args!(
+            "cannot tell systemd that the daemon is ready: {e}"
+        ));
+    }
     loop {
         tokio::select! {
             _ = hup.recv() => match reload(path).await {
