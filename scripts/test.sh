@@ -119,7 +119,7 @@ msrv_matches() {
 }
 step msrv bash -c "$(declare -f msrv_matches); msrv_matches Cargo.toml rustc && msrv_matches firmware/Cargo.toml /usr/bin/rustc"
 step fmt bash -c 'cargo fmt --all --check && (cd firmware && cargo fmt --all --check) && (cd fuzz && cargo fmt --all --check)'
-step lint bash -c 'shellcheck scripts/*.sh firmware/*.sh fuzz/*.sh .ci/run && shellcheck -s sh examples/lb-health-check/dicom-c-echo.sh'
+step lint bash -c 'shellcheck scripts/*.sh firmware/*.sh fuzz/*.sh .ci/run && shellcheck -s sh examples/lb-health-check/dicom-c-echo.sh examples/serve/echoprobe-status && shellcheck packaging/*.sh'
 step clippy bash -c 'cargo clippy --workspace --all-targets "$@" -- -D warnings &&
     cargo clippy -p echoprobe-core --features async --all-targets "$@" -- -D warnings' clippy "${LOCKED[@]}"
 step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
