@@ -86,26 +86,15 @@ impl Vr {
 
     /// Whether the value is text that matching compares as characters (not binary, not SQ).
     pub fn is_text(self) -> bool {
-        !matches!(
-            &self.0,
-            b"OB"
-                | b"OD"
-                | b"OF"
-                | b"OL"
-                | b"OV"
-                | b"OW"
-                | b"SQ"
-                | b"SV"
-                | b"UN"
-                | b"UV"
-                | b"US"
-                | b"UL"
-                | b"SS"
-                | b"SL"
-                | b"FL"
-                | b"FD"
-                | b"AT"
-        )
+        if self.has_long_length() {
+            // Of the long-length VRs only UC, UR and UT hold text.
+            matches!(&self.0, b"UC" | b"UR" | b"UT")
+        } else {
+            !matches!(
+                &self.0,
+                b"US" | b"UL" | b"SS" | b"SL" | b"FL" | b"FD" | b"AT"
+            )
+        }
     }
 
     fn is_valid(self) -> bool {
