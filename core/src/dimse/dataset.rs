@@ -540,5 +540,27 @@ pub fn vr_of(tag: u32) -> Option<Vr> {
         .map(|(_, _, v)| *v)
 }
 
+/// A study-level query: QueryRetrieveLevel=STUDY, PatientName=DOE*, and StudyInstanceUID as
+/// a return key (empty). One copy for the tests here, in `find`, in `core/tests` and in the
+/// fuzz harness (feature `golden`).
+#[cfg(any(test, feature = "golden"))]
+pub const STUDY_QUERY: [Key<'static>; 3] = [
+    Key {
+        tag: 0x0008_0052,
+        vr: Vr::CS,
+        value: b"STUDY",
+    },
+    Key {
+        tag: 0x0010_0010,
+        vr: Vr::PN,
+        value: b"DOE*",
+    },
+    Key {
+        tag: 0x0020_000D,
+        vr: Vr::UI,
+        value: b"",
+    },
+];
+
 #[cfg(test)]
 mod tests;

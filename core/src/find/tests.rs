@@ -191,23 +191,7 @@ fn responder<'h>(records: &'h [DataSet<'h>]) -> Hook<'h> {
     })
 }
 
-const QUERY: [Key<'static>; 3] = [
-    Key {
-        tag: LEVEL,
-        vr: Vr::CS,
-        value: b"STUDY",
-    },
-    Key {
-        tag: PATIENT_NAME,
-        vr: Vr::PN,
-        value: b"DOE*",
-    },
-    Key {
-        tag: STUDY_UID,
-        vr: Vr::UI,
-        value: b"",
-    },
-];
+const QUERY: [Key<'static>; 3] = crate::dimse::dataset::STUDY_QUERY;
 
 struct Bufs {
     rx: [Vec<u8>; 2],

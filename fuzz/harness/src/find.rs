@@ -119,23 +119,9 @@ pub fn pdus(data: &[u8], scu: bool) -> Vec<Vec<u8>> {
             2 | 3 => pdvs.push((pc, false, *b & 1 != 0, bytes.to_vec())),
             // A well-formed identifier as one fragment.
             4 => {
-                let keys = [
-                    Key {
-                        tag: 0x0008_0052,
-                        vr: Vr::CS,
-                        value: b"STUDY",
-                    },
-                    Key {
-                        tag: 0x0010_0010,
-                        vr: Vr::PN,
-                        value: &bytes[..bytes.len().min(16)],
-                    },
-                    Key {
-                        tag: 0x0020_000D,
-                        vr: Vr::UI,
-                        value: b"",
-                    },
-                ];
+                let mut keys = echoprobe_core::dimse::dataset::STUDY_QUERY;
+                keys[1].value = &bytes[..bytes.len().min(16)];
+
                 let mut buf = [0u8; 128];
                 if let Ok(len) = encode(&keys, *a & 1 != 0, &mut buf) {
                     pdvs.push((pc, false, true, buf[..len].to_vec()));
