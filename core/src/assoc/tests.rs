@@ -4,6 +4,7 @@
 use std::vec;
 use std::vec::Vec;
 
+use super::testing::{deliver, fire_next_timer, pass_close, transmit};
 use super::*;
 use crate::check::{Checker, Outcome, Release};
 use crate::dimse::Command;
@@ -74,17 +75,15 @@ impl<'a> Pair<'a> {
     fn step(&mut self) -> bool {
         let mut moved = false;
         let mut buf = [0u8; 4096];
-        while let Some(n) = self.scu.poll_transmit(self.now, &mut buf).unwrap() {
-            self.to_scp.extend_from_slice(&buf[..n]);
-            self.scu_sent.push(buf[..n].to_vec());
-            moved = true;
-        }
-        while let Some(n) = self.scp.poll_transmit(self.now, &mut buf).unwrap() {
+        moved |= transmit(&mut self.scu, self.now, &mut buf, |pdu| {
+            self.to_scp.extend_from_slice(pdu);
+            self.scu_sent.push(pdu.to_vec());
+        });
+        moved |= transmit(&mut self.scp, self.now, &mut buf, |pdu| {
             if !self.mute_scp {
-                self.to_scu.extend_from_slice(&buf[..n]);
+                self.to_scu.extend_from_slice(pdu);
             }
-            moved = true;
-        }
+        });
         while let Some(ev) = self.scu.poll_event() {
             self.scu_events.push(ev);
             if !self.manual {
@@ -104,25 +103,11 @@ impl<'a> Pair<'a> {
         }
         let chunk = |v: &Vec<u8>, dribble: bool| if dribble { v.len().min(1) } else { v.len() };
         let n = chunk(&self.to_scp, self.dribble);
-        if n > 0 {
-            let took = self.scp.handle_bytes(self.now, &self.to_scp[..n]);
-            self.to_scp.drain(..took);
-            moved |= took > 0;
-        }
+        moved |= deliver(&mut self.scp, self.now, &mut self.to_scp, n);
         let n = chunk(&self.to_scu, self.dribble);
-        if n > 0 {
-            let took = self.scu.handle_bytes(self.now, &self.to_scu[..n]);
-            self.to_scu.drain(..took);
-            moved |= took > 0;
-        }
-        if self.scu.should_close() && !self.scp.is_closed() && self.to_scp.is_empty() {
-            self.scp.handle_close(self.now);
-            moved = true;
-        }
-        if self.scp.should_close() && !self.scu.is_closed() && self.to_scu.is_empty() {
-            self.scu.handle_close(self.now);
-            moved = true;
-        }
+        moved |= deliver(&mut self.scu, self.now, &mut self.to_scu, n);
+        moved |= pass_close(&self.scu, &mut self.scp, self.now, &self.to_scp);
+        moved |= pass_close(&self.scp, &mut self.scu, self.now, &self.to_scu);
         self.now = self.now + Duration::from_micros(10);
         moved
     }
@@ -136,17 +121,8 @@ impl<'a> Pair<'a> {
             if self.scu.is_closed() && self.scp.is_closed() {
                 return;
             }
-            let next = [self.scu.poll_timeout(), self.scp.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            match next {
-                Some(at) if at <= end => {
-                    self.now = self.now.max(at);
-                    self.scu.handle_timeout(self.now);
-                    self.scp.handle_timeout(self.now);
-                }
-                _ => return,
+            if !fire_next_timer(&mut self.scu, &mut self.scp, &mut self.now, Some(end)) {
+                return;
             }
         }
         panic!("pair did not settle");

@@ -6,6 +6,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::*;
+use crate::assoc::testing::{deliver, fire_next_timer, pass_close, transmit};
 use crate::assoc::{AcceptPolicy, Config, Role};
 use crate::dimse::dataset::{encode, Key, Vr};
 use crate::io::answer_request;
@@ -89,18 +90,16 @@ impl<'a, 'h> Pair<'a, 'h> {
     fn step(&mut self) -> bool {
         let mut moved = false;
         let mut buf = vec![0u8; 70_000];
-        while let Some(n) = self.scu.poll_transmit(self.now, &mut buf).unwrap() {
-            self.to_scp.extend_from_slice(&buf[..n]);
-            self.scu_pdus.push(buf[..n].to_vec());
-            moved = true;
-        }
-        while let Some(n) = self.scp.poll_transmit(self.now, &mut buf).unwrap() {
+        moved |= transmit(&mut self.scu, self.now, &mut buf, |pdu| {
+            self.to_scp.extend_from_slice(pdu);
+            self.scu_pdus.push(pdu.to_vec());
+        });
+        moved |= transmit(&mut self.scp, self.now, &mut buf, |pdu| {
             if !self.mute_scp {
-                self.to_scu.extend_from_slice(&buf[..n]);
+                self.to_scu.extend_from_slice(pdu);
             }
-            self.scp_pdus.push(buf[..n].to_vec());
-            moved = true;
-        }
+            self.scp_pdus.push(pdu.to_vec());
+        });
         while let Some(ev) = self.scu.poll_event() {
             self.scu_events.push(ev);
             if let Event::Find(FindEvent::Response {
@@ -118,24 +117,12 @@ impl<'a, 'h> Pair<'a, 'h> {
             (self.scp_hook)(&mut self.scp, self.now, &ev);
             moved = true;
         }
-        if !self.to_scp.is_empty() {
-            let took = self.scp.handle_bytes(self.now, &self.to_scp);
-            self.to_scp.drain(..took);
-            moved |= took > 0;
-        }
-        if !self.to_scu.is_empty() {
-            let took = self.scu.handle_bytes(self.now, &self.to_scu);
-            self.to_scu.drain(..took);
-            moved |= took > 0;
-        }
-        if self.scu.should_close() && !self.scp.is_closed() && self.to_scp.is_empty() {
-            self.scp.handle_close(self.now);
-            moved = true;
-        }
-        if self.scp.should_close() && !self.scu.is_closed() && self.to_scu.is_empty() {
-            self.scu.handle_close(self.now);
-            moved = true;
-        }
+        let n = self.to_scp.len();
+        moved |= deliver(&mut self.scp, self.now, &mut self.to_scp, n);
+        let n = self.to_scu.len();
+        moved |= deliver(&mut self.scu, self.now, &mut self.to_scu, n);
+        moved |= pass_close(&self.scu, &mut self.scp, self.now, &self.to_scp);
+        moved |= pass_close(&self.scp, &mut self.scu, self.now, &self.to_scu);
         self.now = self.now + Duration::from_micros(10);
         moved
     }
@@ -146,17 +133,8 @@ impl<'a, 'h> Pair<'a, 'h> {
             if self.scu.is_closed() && self.scp.is_closed() {
                 return;
             }
-            let next = [self.scu.poll_timeout(), self.scp.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            match next {
-                Some(at) => {
-                    self.now = self.now.max(at);
-                    self.scu.handle_timeout(self.now);
-                    self.scp.handle_timeout(self.now);
-                }
-                None => return,
+            if !fire_next_timer(&mut self.scu, &mut self.scp, &mut self.now, None) {
+                return;
             }
         }
         panic!("pair did not settle");
