@@ -20,7 +20,7 @@ use echoprobe_core::find::{
 use echoprobe_core::io::answer_request;
 use echoprobe_core::time::{Duration, Instant};
 use echoprobe_core::wire::{
-    uid, AssociateAc, AssociateRq, List, PData, PcAc, PcResult, PcRq, Pdu, Pdv, UserInfo,
+    golden, uid, AssociateAc, AssociateRq, List, PData, PcAc, PcResult, PcRq, Pdu, Pdv, UserInfo,
 };
 use echoprobe_core::{Association, Config, Event};
 
@@ -149,12 +149,7 @@ fn flush(pdvs: &mut Vec<(u8, bool, bool, Vec<u8>)>, out: &mut Vec<Vec<u8>>) {
     }
     let list: Vec<Pdv<'_>> = pdvs
         .iter()
-        .map(|(pc_id, is_command, is_last, f)| Pdv {
-            pc_id: *pc_id,
-            is_command: *is_command,
-            is_last: *is_last,
-            fragment: f,
-        })
+        .map(|(pc_id, is_command, is_last, f)| golden::pdv((*pc_id, *is_command, *is_last, f)))
         .collect();
     let pdu = Pdu::PData(PData {
         pdvs: List::Slice(&list),
