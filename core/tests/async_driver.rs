@@ -167,7 +167,7 @@ fn async_requestor_against_blocking_acceptor() {
 #[cfg(feature = "find")]
 #[test]
 fn async_find_against_blocking_find_acceptor() {
-    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr};
+    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr, JOHN_DOE};
     use echoprobe_core::find::{FindOptions, FindOutcome, Model};
     use echoprobe_core::wire::uid;
 
@@ -176,11 +176,7 @@ fn async_find_against_blocking_find_acceptor() {
     let (mut t, clock, server) = with_blocking_acceptor(move |t| {
         let mut record = [0u8; 64];
         let keys = [
-            Key {
-                tag: 0x0010_0010,
-                vr: Vr::PN,
-                value: b"DOE^JOHN",
-            },
+            JOHN_DOE,
             Key {
                 tag: 0x0040_0001,
                 vr: Vr::AE,

@@ -169,7 +169,7 @@ fn the_counter_can_fail() {
 #[cfg(feature = "find")]
 #[test]
 fn a_find_allocates_nothing() {
-    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr, STUDY_QUERY};
+    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr, JOHN_DOE, STUDY_QUERY};
     use echoprobe_core::find::{FindOptions, FindOutcome, Model};
     use echoprobe_core::io::blocking::{find, serve_find};
     use echoprobe_core::wire::uid;
@@ -181,11 +181,7 @@ fn a_find_allocates_nothing() {
     for (i, (r, n)) in raw.iter_mut().zip(&mut lens).enumerate() {
         let uid = [b"1.2.3.1", b"1.2.3.2", b"1.2.3.3"][i];
         let keys = [
-            Key {
-                tag: 0x0010_0010,
-                vr: Vr::PN,
-                value: b"DOE^JOHN",
-            },
+            JOHN_DOE,
             Key {
                 tag: 0x0020_000D,
                 vr: Vr::UI,

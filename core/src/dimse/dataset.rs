@@ -562,5 +562,14 @@ pub const STUDY_QUERY: [Key<'static>; 3] = [
     },
 ];
 
+/// PatientName=DOE^JOHN: the patient of the records the find tests in `core/tests` serve
+/// (feature `golden`).
+#[cfg(any(test, feature = "golden"))]
+pub const JOHN_DOE: Key<'static> = Key {
+    tag: 0x0010_0010,
+    vr: Vr::PN,
+    value: b"DOE^JOHN",
+};
+
 #[cfg(test)]
 mod tests;
