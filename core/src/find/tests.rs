@@ -197,6 +197,20 @@ fn machines<'a>(
     )
 }
 
+/// The study-level find every test asks unless it says otherwise.
+fn study() -> FindOptions<'static> {
+    FindOptions::new(Model::StudyRoot, &QUERY)
+}
+
+/// The default requestor asking with `options` the default acceptor run by `hook`, over `b`,
+/// driven until both are closed.
+fn driven<'a, 'h>(b: &'a mut Bufs, options: FindOptions<'h>, hook: Hook<'h>) -> Pair<'a, 'h> {
+    let (scu, scp) = machines(b, scu_cfg(), scp_cfg());
+    let mut p = Pair::new(scu, scp, options, hook);
+    p.drive();
+    p
+}
+
 fn records_of(raw: &[Vec<u8>]) -> Vec<DataSet<'_>> {
     raw.iter().map(|r| DataSet::new(r, false)).collect()
 }
@@ -204,9 +218,7 @@ fn records_of(raw: &[Vec<u8>]) -> Vec<DataSet<'_>> {
 fn run(raw: &[Vec<u8>], options: FindOptions<'_>) -> (FindOutcome, FindStats, Vec<Vec<u8>>) {
     let records = records_of(raw);
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(scu, scp, options, responder(&records));
-    p.drive();
+    let p = driven(&mut b, options, responder(&records));
     assert!(p.checker.is_done());
     (p.checker.outcome(), p.checker.stats(), p.matches.clone())
 }
@@ -227,7 +239,7 @@ const HEALTHY: FindOutcome = FindOutcome::Healthy {
 
 #[test]
 fn find_many_matches_is_healthy() {
-    let (outcome, stats, matches) = run(&db(), FindOptions::new(Model::StudyRoot, &QUERY));
+    let (outcome, stats, matches) = run(&db(), study());
     assert_eq!(outcome, HEALTHY);
     assert_eq!(
         (stats.matches, stats.responses, stats.final_status),
@@ -243,7 +255,7 @@ fn find_many_matches_is_healthy() {
 
 #[test]
 fn find_one_match_with_required_value() {
-    let mut o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let mut o = study();
     o.required = Some((STUDY_UID, b"1.2.3.3"));
     let (outcome, stats, _) = run(&db(), o);
     assert_eq!(outcome, HEALTHY);
@@ -255,7 +267,7 @@ fn find_one_match_with_required_value() {
 
 #[test]
 fn find_zero_matches() {
-    let o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let o = study();
     let (outcome, stats, _) = run(&[], o);
     assert_eq!(outcome, FindOutcome::TooFewMatches { matches: 0, min: 1 });
     assert_eq!(stats.final_status, Some(0));
@@ -269,7 +281,7 @@ fn find_cancel_after_max_matches() {
     let many: Vec<Vec<u8>> = (0..40)
         .map(|i| record("DOE^X", &std::format!("1.2.{i}")))
         .collect();
-    let mut o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let mut o = study();
     o.max_matches = Some(2);
     let (outcome, stats, _) = run(&many, o);
     assert_eq!(
@@ -316,11 +328,9 @@ fn find_cancel_honoured_by_acceptor() {
         }
     });
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let mut o = study();
     o.max_matches = Some(2);
-    let mut p = Pair::new(scu, scp, o, hook);
-    p.drive();
+    let p = driven(&mut b, o, hook);
     assert_eq!(
         p.checker.outcome(),
         FindOutcome::Healthy {
@@ -338,14 +348,7 @@ fn find_cancel_honoured_by_acceptor() {
 #[test]
 fn find_unrequested_cancel_status_is_a_failure() {
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(status::CANCEL),
-    );
-    p.drive();
+    let p = driven(&mut b, study(), failing(status::CANCEL));
     assert_eq!(
         p.checker.outcome(),
         FindOutcome::FailureStatus {
@@ -378,14 +381,7 @@ fn find_failure_statuses_are_unhealthy() {
         0x0122,
     ] {
         let mut b = bufs(16390, 4096);
-        let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-        let mut p = Pair::new(
-            scu,
-            scp,
-            FindOptions::new(Model::StudyRoot, &QUERY),
-            failing(st),
-        );
-        p.drive();
+        let p = driven(&mut b, study(), failing(st));
         assert_eq!(
             p.checker.outcome(),
             FindOutcome::FailureStatus { status: st }
@@ -399,12 +395,7 @@ fn find_no_find_context() {
     let mut scp = scp_cfg();
     scp.find_models = &[Model::Worklist];
     let (scu, scp) = machines(&mut b, scu_cfg(), scp);
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(0),
-    );
+    let mut p = Pair::new(scu, scp, study(), failing(0));
     p.drive();
     // Verification was accepted, the FIND context was not.
     assert_eq!(p.checker.outcome(), FindOutcome::NoFindContext);
@@ -414,13 +405,11 @@ fn find_no_find_context() {
 #[test]
 fn find_dimse_timeout() {
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
     let policy = AcceptPolicy::open(ae("PACS"));
     let silent: Hook<'_> = Box::new(move |a, now, ev| {
         let _ = answer_request(&policy, a, now, ev);
     });
-    let mut p = Pair::new(scu, scp, FindOptions::new(Model::StudyRoot, &QUERY), silent);
-    p.drive();
+    let p = driven(&mut b, study(), silent);
     assert_eq!(p.checker.outcome(), FindOutcome::DimseTimeout);
 }
 
@@ -485,19 +474,16 @@ fn find_match_larger_than_find_buffer_aborts() {
     let records = records_of(&raw);
     let mut b = bufs(16390, 4096);
     b.find[0] = vec![0; 300];
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
     let q = [Key {
         tag: PATIENT_NAME,
         vr: Vr::PN,
         value: b"",
     }];
-    let mut p = Pair::new(
-        scu,
-        scp,
+    let p = driven(
+        &mut b,
         FindOptions::new(Model::StudyRoot, &q),
         responder(&records),
     );
-    p.drive();
     assert_eq!(p.checker.outcome(), FindOutcome::MatchTooLarge { max: 300 });
     assert!(p.scu_events.iter().any(|e| matches!(
         e,
@@ -512,14 +498,7 @@ fn find_match_larger_than_find_buffer_aborts() {
 fn find_query_too_big_for_buffer_is_an_error_not_a_panic() {
     let mut b = bufs(16390, 4096);
     b.find[0] = vec![0; 10];
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(0),
-    );
-    p.drive();
+    let p = driven(&mut b, study(), failing(0));
     assert_eq!(
         p.checker.outcome(),
         FindOutcome::Identifier(dataset::Error::BufferTooSmall { required: 34 })
@@ -533,14 +512,7 @@ fn find_request_golden_command() {
     let raw = db();
     let records = records_of(&raw);
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        responder(&records),
-    );
-    p.drive();
+    let p = driven(&mut b, study(), responder(&records));
     let pdata: Vec<&Vec<u8>> = p.scu_pdus.iter().filter(|p| p[0] == 4).collect();
     let cmd = &pdata[0][12..];
     assert_eq!(pdata[0][11], 0x03, "command, last fragment");
@@ -649,6 +621,36 @@ fn emit_pdu(pdu: &Pdu<'_>) -> Vec<u8> {
     b
 }
 
+/// A requestor on `rx` and `fb`, connected at `now`, its A-ASSOCIATE-RQ already sent (and
+/// dropped): ready for a hand-built peer's answer.
+fn scu_after_rq<'a>(rx: &'a mut [u8], fb: &'a mut [u8], now: Instant) -> Association<'a> {
+    let mut a = Association::new(scu_cfg(), rx, now).with_find_buffer(fb);
+    a.connected(now);
+    let mut out = vec![0u8; 16390];
+    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
+    a
+}
+
+/// The A-ASSOCIATE-AC of a hand-built peer "PACS" to "PROBE" accepting each `(id, syntax)`.
+fn pacs_ac(accepted: &[(u8, crate::wire::Uid<'static>)]) -> Vec<u8> {
+    let pcs: Vec<crate::wire::PcAc<'_>> = accepted
+        .iter()
+        .map(|&(id, transfer_syntax)| crate::wire::PcAc {
+            id,
+            result: crate::wire::PcResult::Acceptance,
+            transfer_syntax,
+        })
+        .collect();
+    emit_pdu(&Pdu::AssociateAc(crate::wire::AssociateAc {
+        protocol_version: 1,
+        called: ae("PACS"),
+        calling: ae("PROBE"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: crate::wire::List::Slice(&pcs),
+        user_info: peer_user_info(),
+    }))
+}
+
 /// Feeds the peer's `pdus` to `a` at `now`: what `a` sends goes to `sent`, its events to
 /// `on_event`.
 fn feed(
@@ -685,14 +687,7 @@ fn on_context(h: &str, pc: u8) -> Vec<u8> {
 fn test_emit_find_rq_as_dcmtk_findscu() {
     // Our requestor sends the same command and identifier bytes as findscu (on our context 3).
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(0),
-    );
-    p.drive();
+    let p = driven(&mut b, study(), failing(0));
     let pdata: Vec<&Vec<u8>> = p.scu_pdus.iter().filter(|p| p[0] == 4).collect();
     assert_eq!(pdata[0], &on_context(DCMTK_FIND_RQ, 3));
     assert_eq!(pdata[1], &on_context(DCMTK_FIND_IDENTIFIER, 3));
@@ -704,34 +699,11 @@ fn test_parse_dcmqrscp_responses() {
     let mut rx = vec![0u8; 16390];
     let mut fb = vec![0u8; 4096];
     let now = Instant::from_millis(1000);
-    let mut a = Association::new(scu_cfg(), &mut rx, now).with_find_buffer(&mut fb);
-    a.connected(now);
-    let mut out = vec![0u8; 16390];
-    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
-    let pcs = [
-        crate::wire::PcAc {
-            id: 1,
-            result: crate::wire::PcResult::Acceptance,
-            transfer_syntax: uid::IMPLICIT_VR_LE,
-        },
-        crate::wire::PcAc {
-            id: 3,
-            result: crate::wire::PcResult::Acceptance,
-            transfer_syntax: uid::EXPLICIT_VR_LE,
-        },
-    ];
-    let ac = Pdu::AssociateAc(crate::wire::AssociateAc {
-        protocol_version: 1,
-        called: ae("PACS"),
-        calling: ae("PROBE"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: peer_user_info(),
-    });
-    let ac_bytes = emit_pdu(&ac);
+    let mut a = scu_after_rq(&mut rx, &mut fb, now);
+    let ac_bytes = pacs_ac(&[(1, uid::IMPLICIT_VR_LE), (3, uid::EXPLICIT_VR_LE)]);
     let mut checker = FindChecker::new(FindOptions {
         required: Some((STUDY_UID, b"1.2.826.0.1.3680043.2.1125.1")),
-        ..FindOptions::new(Model::StudyRoot, &QUERY)
+        ..study()
     });
     let mut seen = Vec::new();
     let feeds = [
@@ -829,24 +801,9 @@ fn test_parse_many_responses_in_one_pdu() {
     let mut rx = vec![0u8; 16390];
     let mut fb = vec![0u8; 128];
     let now = Instant::from_millis(1000);
-    let mut a = Association::new(scu_cfg(), &mut rx, now).with_find_buffer(&mut fb);
-    a.connected(now);
-    let mut out = vec![0u8; 16390];
-    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
-    let pcs = [crate::wire::PcAc {
-        id: 3,
-        result: crate::wire::PcResult::Acceptance,
-        transfer_syntax: uid::EXPLICIT_VR_LE,
-    }];
-    let ac = emit_pdu(&Pdu::AssociateAc(crate::wire::AssociateAc {
-        protocol_version: 1,
-        called: ae("PACS"),
-        calling: ae("PROBE"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: peer_user_info(),
-    }));
-    let mut checker = FindChecker::new(FindOptions::new(Model::StudyRoot, &QUERY));
+    let mut a = scu_after_rq(&mut rx, &mut fb, now);
+    let ac = pacs_ac(&[(3, uid::EXPLICIT_VR_LE)]);
+    let mut checker = FindChecker::new(study());
     let mut seen = Vec::new();
     feed(&mut a, now, vec![ac, one], &mut Vec::new(), |a, ev| {
         if let Event::Find(FindEvent::Response {
