@@ -70,49 +70,31 @@ impl Config<'static> {
     /// A requestor calling `called` as `calling`, with echoscu's proposal and bounded timeouts
     /// (ACSE 30 s as DCMTK, DIMSE 10 s, ARTIM 30 s).
     pub fn requestor(calling: AeTitle, called: AeTitle) -> Self {
-        Self::with_defaults(
-            Role::Requestor,
-            calling,
-            called,
-            DEFAULT_TRANSFER_SYNTAXES,
-            Duration::from_secs(10),
-        )
-    }
-
-    /// An acceptor with AE title `ae` that answers C-ECHO with success.
-    pub fn acceptor(ae: AeTitle) -> Self {
-        Self::with_defaults(
-            Role::Acceptor,
-            ae,
-            ae,
-            ACCEPTABLE_TRANSFER_SYNTAXES,
-            Duration::from_secs(30),
-        )
-    }
-
-    /// The fields both roles share: one presentation context, ACSE and ARTIM 30 s, C-ECHO
-    /// status success, our implementation class UID and version name, no C-FIND models.
-    fn with_defaults(
-        role: Role,
-        local_ae: AeTitle,
-        peer_ae: AeTitle,
-        transfer_syntaxes: &'static [Uid<'static>],
-        dimse_timeout: Duration,
-    ) -> Self {
         Config {
-            role,
-            local_ae,
-            peer_ae,
-            transfer_syntaxes,
+            role: Role::Requestor,
+            local_ae: calling,
+            peer_ae: called,
+            transfer_syntaxes: DEFAULT_TRANSFER_SYNTAXES,
             presentation_contexts: 1,
             acse_timeout: Duration::from_secs(30),
-            dimse_timeout,
+            dimse_timeout: Duration::from_secs(10),
             artim_timeout: Duration::from_secs(30),
             echo_status: 0,
             implementation_class_uid: IMPLEMENTATION_CLASS_UID,
             implementation_version_name: IMPLEMENTATION_VERSION_NAME,
             #[cfg(feature = "find")]
             find_models: &[],
+        }
+    }
+
+    /// An acceptor with AE title `ae` that answers C-ECHO with success: the requestor's
+    /// settings but for the role, the transfer syntaxes it accepts and a 30 s DIMSE timeout.
+    pub fn acceptor(ae: AeTitle) -> Self {
+        Config {
+            role: Role::Acceptor,
+            transfer_syntaxes: ACCEPTABLE_TRANSFER_SYNTAXES,
+            dimse_timeout: Duration::from_secs(30),
+            ..Self::requestor(ae, ae)
         }
     }
 }
