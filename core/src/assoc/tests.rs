@@ -4,7 +4,7 @@
 use std::vec;
 use std::vec::Vec;
 
-use super::testing::{deliver, fire_next_timer, pass_close, transmit};
+use super::testing::{fire_next_timer, Wire};
 use super::*;
 use crate::check::{Checker, Outcome, Release};
 use crate::dimse::Command;
@@ -27,15 +27,10 @@ struct Pair<'a> {
     policy: AcceptPolicy<'a>,
     scu_events: Vec<Event>,
     scp_events: Vec<Event>,
-    /// Bytes in flight, per direction.
-    to_scp: Vec<u8>,
-    to_scu: Vec<u8>,
-    /// Every PDU the SCU sent, for inspection.
-    scu_sent: Vec<Vec<u8>>,
+    /// Bytes in flight and PDUs sent.
+    wire: Wire,
     /// Deliver one byte per step (a dribbling network).
     dribble: bool,
-    /// Stop delivering to the SCU (a silent peer).
-    mute_scp: bool,
     /// Do not let the checker act (the test calls the machine itself).
     manual: bool,
 }
@@ -61,11 +56,8 @@ impl<'a> Pair<'a> {
             policy: AcceptPolicy::open(scp_cfg.local_ae),
             scu_events: Vec::new(),
             scp_events: Vec::new(),
-            to_scp: Vec::new(),
-            to_scu: Vec::new(),
-            scu_sent: Vec::new(),
+            wire: Wire::default(),
             dribble: false,
-            mute_scp: false,
             manual: false,
         }
     }
@@ -75,15 +67,9 @@ impl<'a> Pair<'a> {
     fn step(&mut self) -> bool {
         let mut moved = false;
         let mut buf = [0u8; 4096];
-        moved |= transmit(&mut self.scu, self.now, &mut buf, |pdu| {
-            self.to_scp.extend_from_slice(pdu);
-            self.scu_sent.push(pdu.to_vec());
-        });
-        moved |= transmit(&mut self.scp, self.now, &mut buf, |pdu| {
-            if !self.mute_scp {
-                self.to_scu.extend_from_slice(pdu);
-            }
-        });
+        moved |= self
+            .wire
+            .transmit(&mut self.scu, &mut self.scp, self.now, &mut buf);
         while let Some(ev) = self.scu.poll_event() {
             self.scu_events.push(ev);
             if !self.manual {
@@ -101,13 +87,9 @@ impl<'a> Pair<'a> {
             }
             moved = true;
         }
-        let chunk = |v: &Vec<u8>, dribble: bool| if dribble { v.len().min(1) } else { v.len() };
-        let n = chunk(&self.to_scp, self.dribble);
-        moved |= deliver(&mut self.scp, self.now, &mut self.to_scp, n);
-        let n = chunk(&self.to_scu, self.dribble);
-        moved |= deliver(&mut self.scu, self.now, &mut self.to_scu, n);
-        moved |= pass_close(&self.scu, &mut self.scp, self.now, &self.to_scp);
-        moved |= pass_close(&self.scp, &mut self.scu, self.now, &self.to_scu);
+        moved |= self
+            .wire
+            .deliver(&mut self.scu, &mut self.scp, self.now, self.dribble);
         self.now = self.now + Duration::from_micros(10);
         moved
     }
@@ -167,7 +149,7 @@ fn echo_is_healthy_and_released() {
     assert!(p.scp_events.contains(&Event::EchoRequest { message_id: 1 }));
     assert!(p.scp_events.contains(&Event::Released));
     // The SCU's RQ starts like DCMTK's: type 1, version 1, called, calling.
-    let rq = &p.scu_sent[0];
+    let rq = &p.wire.scu_sent[0];
     assert_eq!(&rq[..2], &[1, 0]);
     assert_eq!(&rq[6..8], &[0, 1]);
     assert_eq!(&rq[10..26], b"LB-SCP          ");
@@ -306,7 +288,7 @@ fn release_collision() {
     while p.step() {
         if p.scu.state() == State::Established
             && p.scp.state() == State::Established
-            && p.to_scu.is_empty()
+            && p.wire.to_scu.is_empty()
         {
             break;
         }
@@ -350,11 +332,11 @@ fn artim_closes_a_silent_connection() {
 fn acse_timeout_aborts() {
     let mut b = bufs();
     let mut p = Pair::new(scu_cfg(), scp_cfg(), &mut b, Checker::new(1, false));
-    p.mute_scp = true;
+    p.wire.mute_scp = true;
     p.drive(Duration::from_secs(60));
     assert_eq!(p.checker.outcome(), Outcome::AcseTimeout);
     assert!(p.scu.is_closed());
-    let last = p.scu_sent.last().unwrap();
+    let last = p.wire.scu_sent.last().unwrap();
     assert_eq!(last[0], 0x07, "A-ABORT sent after the timeout");
 }
 
@@ -389,7 +371,7 @@ fn dimse_timeout_aborts() {
 fn overall_deadline() {
     let mut b = bufs();
     let mut p = Pair::new(scu_cfg(), scp_cfg(), &mut b, Checker::new(1, false));
-    p.mute_scp = true;
+    p.wire.mute_scp = true;
     p.scu.set_deadline(Some(p.now + Duration::from_secs(2)));
     p.drive(Duration::from_secs(60));
     assert_eq!(p.checker.outcome(), Outcome::DeadlineExceeded);

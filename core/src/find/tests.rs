@@ -6,7 +6,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::*;
-use crate::assoc::testing::{deliver, fire_next_timer, pass_close, transmit};
+use crate::assoc::testing::{fire_next_timer, Wire};
 use crate::assoc::{AcceptPolicy, Config, Role};
 use crate::dimse::dataset::{encode, Key, Vr};
 use crate::io::answer_request;
@@ -51,12 +51,8 @@ struct Pair<'a, 'h> {
     scu_events: Vec<Event>,
     scp_events: Vec<Event>,
     matches: Vec<Vec<u8>>,
-    to_scp: Vec<u8>,
-    to_scu: Vec<u8>,
-    /// PDUs each side sent.
-    scu_pdus: Vec<Vec<u8>>,
-    scp_pdus: Vec<Vec<u8>>,
-    mute_scp: bool,
+    /// Bytes in flight and PDUs sent.
+    wire: Wire,
 }
 
 impl<'a, 'h> Pair<'a, 'h> {
@@ -76,11 +72,7 @@ impl<'a, 'h> Pair<'a, 'h> {
             scu_events: Vec::new(),
             scp_events: Vec::new(),
             matches: Vec::new(),
-            to_scp: Vec::new(),
-            to_scu: Vec::new(),
-            scu_pdus: Vec::new(),
-            scp_pdus: Vec::new(),
-            mute_scp: false,
+            wire: Wire::default(),
         };
         p.scp.connected(now);
         p.scu.connected(now);
@@ -90,16 +82,9 @@ impl<'a, 'h> Pair<'a, 'h> {
     fn step(&mut self) -> bool {
         let mut moved = false;
         let mut buf = vec![0u8; 70_000];
-        moved |= transmit(&mut self.scu, self.now, &mut buf, |pdu| {
-            self.to_scp.extend_from_slice(pdu);
-            self.scu_pdus.push(pdu.to_vec());
-        });
-        moved |= transmit(&mut self.scp, self.now, &mut buf, |pdu| {
-            if !self.mute_scp {
-                self.to_scu.extend_from_slice(pdu);
-            }
-            self.scp_pdus.push(pdu.to_vec());
-        });
+        moved |= self
+            .wire
+            .transmit(&mut self.scu, &mut self.scp, self.now, &mut buf);
         while let Some(ev) = self.scu.poll_event() {
             self.scu_events.push(ev);
             if let Event::Find(FindEvent::Response {
@@ -117,12 +102,9 @@ impl<'a, 'h> Pair<'a, 'h> {
             (self.scp_hook)(&mut self.scp, self.now, &ev);
             moved = true;
         }
-        let n = self.to_scp.len();
-        moved |= deliver(&mut self.scp, self.now, &mut self.to_scp, n);
-        let n = self.to_scu.len();
-        moved |= deliver(&mut self.scu, self.now, &mut self.to_scu, n);
-        moved |= pass_close(&self.scu, &mut self.scp, self.now, &self.to_scp);
-        moved |= pass_close(&self.scp, &mut self.scu, self.now, &self.to_scu);
+        moved |= self
+            .wire
+            .deliver(&mut self.scu, &mut self.scp, self.now, false);
         self.now = self.now + Duration::from_micros(10);
         moved
     }
@@ -461,10 +443,10 @@ fn find_split_identifiers_both_ways_with_tiny_max_pdu() {
             long_uid.as_bytes()
         );
         let data_pdus = |pdus: &[Vec<u8>]| pdus.iter().filter(|p| p[0] == 4).count();
-        assert!(data_pdus(&p.scu_pdus) >= 3, "query split");
-        assert!(data_pdus(&p.scp_pdus) >= 6, "matches split");
-        assert!(p.scu_pdus.iter().all(|p| p.len() <= 512));
-        assert!(p.scp_pdus.iter().all(|p| p.len() <= 512));
+        assert!(data_pdus(&p.wire.scu_sent) >= 3, "query split");
+        assert!(data_pdus(&p.wire.scp_sent) >= 6, "matches split");
+        assert!(p.wire.scu_sent.iter().all(|p| p.len() <= 512));
+        assert!(p.wire.scp_sent.iter().all(|p| p.len() <= 512));
     }
 }
 
@@ -513,7 +495,7 @@ fn find_request_golden_command() {
     let records = records_of(&raw);
     let mut b = bufs(16390, 4096);
     let p = driven(&mut b, study(), responder(&records));
-    let pdata: Vec<&Vec<u8>> = p.scu_pdus.iter().filter(|p| p[0] == 4).collect();
+    let pdata: Vec<&Vec<u8>> = p.wire.scu_sent.iter().filter(|p| p[0] == 4).collect();
     let cmd = &pdata[0][12..];
     assert_eq!(pdata[0][11], 0x03, "command, last fragment");
     let want = crate::wire::golden::hex(concat!(
@@ -537,7 +519,7 @@ fn find_request_golden_command() {
     let n = encode(&QUERY, true, &mut id).unwrap();
     assert_eq!(&pdata[1][12..], &id[..n]);
     // The SCU proposed Verification and Study Root FIND.
-    let Ok(Pdu::AssociateRq(rq)) = Pdu::parse(&p.scu_pdus[0]) else {
+    let Ok(Pdu::AssociateRq(rq)) = Pdu::parse(&p.wire.scu_sent[0]) else {
         panic!()
     };
     let abstracts: Vec<_> = rq
@@ -688,7 +670,7 @@ fn test_emit_find_rq_as_dcmtk_findscu() {
     // Our requestor sends the same command and identifier bytes as findscu (on our context 3).
     let mut b = bufs(16390, 4096);
     let p = driven(&mut b, study(), failing(0));
-    let pdata: Vec<&Vec<u8>> = p.scu_pdus.iter().filter(|p| p[0] == 4).collect();
+    let pdata: Vec<&Vec<u8>> = p.wire.scu_sent.iter().filter(|p| p[0] == 4).collect();
     assert_eq!(pdata[0], &on_context(DCMTK_FIND_RQ, 3));
     assert_eq!(pdata[1], &on_context(DCMTK_FIND_IDENTIFIER, 3));
 }
