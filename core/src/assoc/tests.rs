@@ -111,6 +111,15 @@ impl<'a> Pair<'a> {
     }
 }
 
+/// A requestor on `rx`, connected at time zero, its A-ASSOCIATE-RQ encoded in `tx`: the
+/// machine and the RQ's length.
+fn requestor_after_rq<'a>(rx: &'a mut [u8], tx: &mut [u8]) -> (Association<'a>, usize) {
+    let mut scu = Association::new(scu_cfg(), rx, Instant::ZERO);
+    scu.connected(Instant::ZERO);
+    let n = scu.poll_transmit(Instant::ZERO, tx).unwrap().unwrap();
+    (scu, n)
+}
+
 fn bufs() -> [Vec<u8>; 2] {
     [vec![0u8; 16390], vec![0u8; 16390]]
 }
@@ -344,10 +353,8 @@ fn acse_timeout_aborts() {
 fn dimse_timeout_aborts() {
     // A peer that accepts and then never answers the echo.
     let mut buf = vec![0u8; 4096];
-    let mut scu = Association::new(scu_cfg(), &mut buf, Instant::ZERO);
-    scu.connected(Instant::ZERO);
     let mut tx = [0u8; 1024];
-    let _rq = scu.poll_transmit(Instant::ZERO, &mut tx).unwrap().unwrap();
+    let (mut scu, _rq_len) = requestor_after_rq(&mut buf, &mut tx);
     let ac = accept_pdu(16384);
     assert_eq!(scu.handle_bytes(Instant::ZERO, &ac), ac.len());
     let mut checker = Checker::new(1, false);
@@ -625,10 +632,8 @@ fn release_answered_by_close_is_still_healthy() {
 #[test]
 fn acceptor_rejects_bad_protocol_version_and_foreign_context() {
     let mut buf = vec![0u8; 4096];
-    let mut scu = Association::new(scu_cfg(), &mut buf, Instant::ZERO);
-    scu.connected(Instant::ZERO);
     let mut rq = [0u8; 1024];
-    let n = scu.poll_transmit(Instant::ZERO, &mut rq).unwrap().unwrap();
+    let (_scu, n) = requestor_after_rq(&mut buf, &mut rq);
     // protocol version 2 (bit 0 clear) -> RJ 1/2/2
     let mut bad = rq[..n].to_vec();
     bad[7] = 2;
