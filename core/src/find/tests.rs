@@ -736,14 +736,12 @@ fn find_of_a_model_the_context_does_not_carry_gets_a900() {
             transfer_syntaxes: crate::wire::List::Slice(LE),
         },
     ];
-    let a_rq = Pdu::AssociateRq(crate::wire::AssociateRq {
-        protocol_version: 1,
-        called: ae("PACS"),
-        calling: ae("PROBE"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: peer_user_info(),
-    });
+    let a_rq = Pdu::AssociateRq(crate::wire::AssociateRq::new(
+        ae("PACS"),
+        ae("PROBE"),
+        &pcs,
+        peer_user_info(),
+    ));
     let rq_bytes = emit_pdu(&a_rq);
     let mut sent = Vec::new();
     let policy = AcceptPolicy::open(ae("PACS"));

@@ -264,14 +264,12 @@ pub fn find_acceptor(data: &[u8]) {
             transfer_syntaxes: List::Slice(ts),
         },
     ];
-    let rq = emit(&Pdu::AssociateRq(AssociateRq {
-        protocol_version: 1,
-        called: ae("FUZZSCP"),
-        calling: ae("FUZZSCU"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: List::Slice(&pcs),
-        user_info: user_info(),
-    }));
+    let rq = emit(&Pdu::AssociateRq(AssociateRq::new(
+        ae("FUZZSCP"),
+        ae("FUZZSCU"),
+        &pcs,
+        user_info(),
+    )));
     let mut raw = [[0u8; 64]; 3];
     let mut records = Vec::new();
     for (i, r) in raw.iter_mut().enumerate() {
