@@ -105,17 +105,28 @@ impl asynch::Clock for Clock {
     }
 }
 
-#[test]
-fn async_requestor_against_blocking_acceptor() {
+/// Serves with `serve` on one end of a socket pair in a thread; returns the other end (5 s read
+/// timeout) for the async requestor, its clock, and the server thread.
+fn with_blocking_acceptor<R: Send + 'static>(
+    serve: impl FnOnce(&mut Sock) -> R + Send + 'static,
+) -> (Sock, Clock, std::thread::JoinHandle<R>) {
     let (a, b) = UnixStream::pair().unwrap();
     let origin = std::time::Instant::now();
+    let server = std::thread::spawn(move || serve(&mut Sock { s: b, origin }));
+    let t = Sock { s: a, origin };
+    t.s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    (t, Clock(origin), server)
+}
+
+#[test]
+fn async_requestor_against_blocking_acceptor() {
     let scp_ae = AeTitle::new("LB-SCP").unwrap();
-    let server = std::thread::spawn(move || {
-        let mut t = Sock { s: b, origin };
+    let (mut t, clock, server) = with_blocking_acceptor(move |t| {
         let mut rx = [0u8; 16390];
         let mut tx = [0u8; 4096];
         blocking::serve(
-            &mut t,
+            t,
             Config::acceptor(scp_ae),
             &AcceptPolicy::open(scp_ae),
             &mut rx,
@@ -124,10 +135,6 @@ fn async_requestor_against_blocking_acceptor() {
         )
         .unwrap()
     });
-    let mut t = Sock { s: a, origin };
-    t.s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .unwrap();
-    let clock = Clock(origin);
     let mut rx = [0u8; 16390];
     let mut tx = [0u8; 4096];
     let mut seen = 0;
@@ -160,23 +167,16 @@ fn async_requestor_against_blocking_acceptor() {
 #[cfg(feature = "find")]
 #[test]
 fn async_find_against_blocking_find_acceptor() {
-    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr};
+    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr, JOHN_DOE};
     use echoprobe_core::find::{FindOptions, FindOutcome, Model};
     use echoprobe_core::wire::uid;
 
     const MODELS: &[Model] = &[Model::Worklist];
-    let (a, b) = UnixStream::pair().unwrap();
-    let origin = std::time::Instant::now();
     let scp_ae = AeTitle::new("RIS").unwrap();
-    let server = std::thread::spawn(move || {
-        let mut t = Sock { s: b, origin };
+    let (mut t, clock, server) = with_blocking_acceptor(move |t| {
         let mut record = [0u8; 64];
         let keys = [
-            Key {
-                tag: 0x0010_0010,
-                vr: Vr::PN,
-                value: b"DOE^JOHN",
-            },
+            JOHN_DOE,
             Key {
                 tag: 0x0040_0001,
                 vr: Vr::AE,
@@ -189,7 +189,7 @@ fn async_find_against_blocking_find_acceptor() {
         let mut config = Config::acceptor(scp_ae);
         config.find_models = MODELS;
         blocking::serve_find(
-            &mut t,
+            t,
             config,
             &AcceptPolicy::open(scp_ae),
             &records,
@@ -200,10 +200,6 @@ fn async_find_against_blocking_find_acceptor() {
         )
         .unwrap()
     });
-    let mut t = Sock { s: a, origin };
-    t.s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .unwrap();
-    let clock = Clock(origin);
     let (mut rx, mut tx, mut fb) = ([0u8; 4096], [0u8; 4096], [0u8; 1024]);
     let mut config = Config::requestor(AeTitle::new("PROBE").unwrap(), scp_ae);
     config.find_models = MODELS;

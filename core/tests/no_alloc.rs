@@ -169,7 +169,7 @@ fn the_counter_can_fail() {
 #[cfg(feature = "find")]
 #[test]
 fn a_find_allocates_nothing() {
-    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr};
+    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr, JOHN_DOE, STUDY_QUERY};
     use echoprobe_core::find::{FindOptions, FindOutcome, Model};
     use echoprobe_core::io::blocking::{find, serve_find};
     use echoprobe_core::wire::uid;
@@ -181,11 +181,7 @@ fn a_find_allocates_nothing() {
     for (i, (r, n)) in raw.iter_mut().zip(&mut lens).enumerate() {
         let uid = [b"1.2.3.1", b"1.2.3.2", b"1.2.3.3"][i];
         let keys = [
-            Key {
-                tag: 0x0010_0010,
-                vr: Vr::PN,
-                value: b"DOE^JOHN",
-            },
+            JOHN_DOE,
             Key {
                 tag: 0x0020_000D,
                 vr: Vr::UI,
@@ -235,23 +231,8 @@ fn a_find_allocates_nothing() {
     let mut config = Config::requestor(AeTitle::new("PROBE").unwrap(), scp_ae);
     config.find_models = MODELS;
     config.transfer_syntaxes = LE;
-    let keys = [
-        Key {
-            tag: 0x0008_0052,
-            vr: Vr::CS,
-            value: b"STUDY",
-        },
-        Key {
-            tag: 0x0010_0010,
-            vr: Vr::PN,
-            value: b"DOE*",
-        },
-        Key {
-            tag: 0x0020_000D,
-            vr: Vr::UI,
-            value: b"",
-        },
-    ];
+    let keys = STUDY_QUERY;
+
     let mut options = FindOptions::new(Model::StudyRoot, &keys);
     options.required = Some((0x0020_000D, b"1.2.3.2"));
     let mut seen = 0;

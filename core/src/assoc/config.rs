@@ -87,22 +87,14 @@ impl Config<'static> {
         }
     }
 
-    /// An acceptor with AE title `ae` that answers C-ECHO with success.
+    /// An acceptor with AE title `ae` that answers C-ECHO with success: the requestor's
+    /// settings but for the role, the transfer syntaxes it accepts and a 30 s DIMSE timeout.
     pub fn acceptor(ae: AeTitle) -> Self {
         Config {
             role: Role::Acceptor,
-            local_ae: ae,
-            peer_ae: ae,
             transfer_syntaxes: ACCEPTABLE_TRANSFER_SYNTAXES,
-            presentation_contexts: 1,
-            acse_timeout: Duration::from_secs(30),
             dimse_timeout: Duration::from_secs(30),
-            artim_timeout: Duration::from_secs(30),
-            echo_status: 0,
-            implementation_class_uid: IMPLEMENTATION_CLASS_UID,
-            implementation_version_name: IMPLEMENTATION_VERSION_NAME,
-            #[cfg(feature = "find")]
-            find_models: &[],
+            ..Self::requestor(ae, ae)
         }
     }
 }

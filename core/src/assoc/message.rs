@@ -112,17 +112,22 @@ impl Association<'_> {
         if self.on_find_command(command, pc_id, now) {
             return;
         }
+        // An acceptor takes C-ECHO-RQs, a requestor C-ECHO-RSPs; neither with a data set.
+        let expected = match self.config.role {
+            Role::Acceptor => dimse::C_ECHO_RQ,
+            Role::Requestor => dimse::C_ECHO_RSP,
+        };
+        if command.command_field != expected || command.has_data_set() {
+            self.violation(
+                Violation::UnexpectedCommand {
+                    command_field: command.command_field,
+                },
+                now,
+            );
+            return;
+        }
         match self.config.role {
             Role::Acceptor => {
-                if command.command_field != dimse::C_ECHO_RQ || command.has_data_set() {
-                    self.violation(
-                        Violation::UnexpectedCommand {
-                            command_field: command.command_field,
-                        },
-                        now,
-                    );
-                    return;
-                }
                 let Some(id) = command.message_id else {
                     self.violation(
                         Violation::BadCommand(dimse::Error::Missing(dimse::tag::MESSAGE_ID)),
@@ -144,15 +149,6 @@ impl Association<'_> {
                 }
             }
             Role::Requestor => {
-                if command.command_field != dimse::C_ECHO_RSP || command.has_data_set() {
-                    self.violation(
-                        Violation::UnexpectedCommand {
-                            command_field: command.command_field,
-                        },
-                        now,
-                    );
-                    return;
-                }
                 let Some((expected, sent)) = self.outstanding else {
                     self.violation(Violation::UnexpectedResponse, now);
                     return;

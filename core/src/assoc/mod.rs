@@ -492,4 +492,6 @@ fn emit(pdu: &Pdu<'_>, buf: &mut [u8]) -> Result<usize, Error> {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 use std::vec;
 use std::vec::Vec;
 
+use super::testing::{fire_next_timer, Wire};
 use super::*;
 use crate::check::{Checker, Outcome, Release};
 use crate::dimse::Command;
@@ -26,15 +27,10 @@ struct Pair<'a> {
     policy: AcceptPolicy<'a>,
     scu_events: Vec<Event>,
     scp_events: Vec<Event>,
-    /// Bytes in flight, per direction.
-    to_scp: Vec<u8>,
-    to_scu: Vec<u8>,
-    /// Every PDU the SCU sent, for inspection.
-    scu_sent: Vec<Vec<u8>>,
+    /// Bytes in flight and PDUs sent.
+    wire: Wire,
     /// Deliver one byte per step (a dribbling network).
     dribble: bool,
-    /// Stop delivering to the SCU (a silent peer).
-    mute_scp: bool,
     /// Do not let the checker act (the test calls the machine itself).
     manual: bool,
 }
@@ -60,11 +56,8 @@ impl<'a> Pair<'a> {
             policy: AcceptPolicy::open(scp_cfg.local_ae),
             scu_events: Vec::new(),
             scp_events: Vec::new(),
-            to_scp: Vec::new(),
-            to_scu: Vec::new(),
-            scu_sent: Vec::new(),
+            wire: Wire::default(),
             dribble: false,
-            mute_scp: false,
             manual: false,
         }
     }
@@ -74,17 +67,9 @@ impl<'a> Pair<'a> {
     fn step(&mut self) -> bool {
         let mut moved = false;
         let mut buf = [0u8; 4096];
-        while let Some(n) = self.scu.poll_transmit(self.now, &mut buf).unwrap() {
-            self.to_scp.extend_from_slice(&buf[..n]);
-            self.scu_sent.push(buf[..n].to_vec());
-            moved = true;
-        }
-        while let Some(n) = self.scp.poll_transmit(self.now, &mut buf).unwrap() {
-            if !self.mute_scp {
-                self.to_scu.extend_from_slice(&buf[..n]);
-            }
-            moved = true;
-        }
+        moved |= self
+            .wire
+            .transmit(&mut self.scu, &mut self.scp, self.now, &mut buf);
         while let Some(ev) = self.scu.poll_event() {
             self.scu_events.push(ev);
             if !self.manual {
@@ -102,27 +87,9 @@ impl<'a> Pair<'a> {
             }
             moved = true;
         }
-        let chunk = |v: &Vec<u8>, dribble: bool| if dribble { v.len().min(1) } else { v.len() };
-        let n = chunk(&self.to_scp, self.dribble);
-        if n > 0 {
-            let took = self.scp.handle_bytes(self.now, &self.to_scp[..n]);
-            self.to_scp.drain(..took);
-            moved |= took > 0;
-        }
-        let n = chunk(&self.to_scu, self.dribble);
-        if n > 0 {
-            let took = self.scu.handle_bytes(self.now, &self.to_scu[..n]);
-            self.to_scu.drain(..took);
-            moved |= took > 0;
-        }
-        if self.scu.should_close() && !self.scp.is_closed() && self.to_scp.is_empty() {
-            self.scp.handle_close(self.now);
-            moved = true;
-        }
-        if self.scp.should_close() && !self.scu.is_closed() && self.to_scu.is_empty() {
-            self.scu.handle_close(self.now);
-            moved = true;
-        }
+        moved |= self
+            .wire
+            .deliver(&mut self.scu, &mut self.scp, self.now, self.dribble);
         self.now = self.now + Duration::from_micros(10);
         moved
     }
@@ -136,21 +103,21 @@ impl<'a> Pair<'a> {
             if self.scu.is_closed() && self.scp.is_closed() {
                 return;
             }
-            let next = [self.scu.poll_timeout(), self.scp.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            match next {
-                Some(at) if at <= end => {
-                    self.now = self.now.max(at);
-                    self.scu.handle_timeout(self.now);
-                    self.scp.handle_timeout(self.now);
-                }
-                _ => return,
+            if !fire_next_timer(&mut self.scu, &mut self.scp, &mut self.now, Some(end)) {
+                return;
             }
         }
         panic!("pair did not settle");
     }
+}
+
+/// A requestor on `rx`, connected at time zero, its A-ASSOCIATE-RQ encoded in `tx`: the
+/// machine and the RQ's length.
+fn requestor_after_rq<'a>(rx: &'a mut [u8], tx: &mut [u8]) -> (Association<'a>, usize) {
+    let mut scu = Association::new(scu_cfg(), rx, Instant::ZERO);
+    scu.connected(Instant::ZERO);
+    let n = scu.poll_transmit(Instant::ZERO, tx).unwrap().unwrap();
+    (scu, n)
 }
 
 fn bufs() -> [Vec<u8>; 2] {
@@ -191,7 +158,7 @@ fn echo_is_healthy_and_released() {
     assert!(p.scp_events.contains(&Event::EchoRequest { message_id: 1 }));
     assert!(p.scp_events.contains(&Event::Released));
     // The SCU's RQ starts like DCMTK's: type 1, version 1, called, calling.
-    let rq = &p.scu_sent[0];
+    let rq = &p.wire.scu_sent[0];
     assert_eq!(&rq[..2], &[1, 0]);
     assert_eq!(&rq[6..8], &[0, 1]);
     assert_eq!(&rq[10..26], b"LB-SCP          ");
@@ -330,7 +297,7 @@ fn release_collision() {
     while p.step() {
         if p.scu.state() == State::Established
             && p.scp.state() == State::Established
-            && p.to_scu.is_empty()
+            && p.wire.to_scu.is_empty()
         {
             break;
         }
@@ -374,11 +341,11 @@ fn artim_closes_a_silent_connection() {
 fn acse_timeout_aborts() {
     let mut b = bufs();
     let mut p = Pair::new(scu_cfg(), scp_cfg(), &mut b, Checker::new(1, false));
-    p.mute_scp = true;
+    p.wire.mute_scp = true;
     p.drive(Duration::from_secs(60));
     assert_eq!(p.checker.outcome(), Outcome::AcseTimeout);
     assert!(p.scu.is_closed());
-    let last = p.scu_sent.last().unwrap();
+    let last = p.wire.scu_sent.last().unwrap();
     assert_eq!(last[0], 0x07, "A-ABORT sent after the timeout");
 }
 
@@ -386,10 +353,8 @@ fn acse_timeout_aborts() {
 fn dimse_timeout_aborts() {
     // A peer that accepts and then never answers the echo.
     let mut buf = vec![0u8; 4096];
-    let mut scu = Association::new(scu_cfg(), &mut buf, Instant::ZERO);
-    scu.connected(Instant::ZERO);
     let mut tx = [0u8; 1024];
-    let _rq = scu.poll_transmit(Instant::ZERO, &mut tx).unwrap().unwrap();
+    let (mut scu, _rq_len) = requestor_after_rq(&mut buf, &mut tx);
     let ac = accept_pdu(16384);
     assert_eq!(scu.handle_bytes(Instant::ZERO, &ac), ac.len());
     let mut checker = Checker::new(1, false);
@@ -413,7 +378,7 @@ fn dimse_timeout_aborts() {
 fn overall_deadline() {
     let mut b = bufs();
     let mut p = Pair::new(scu_cfg(), scp_cfg(), &mut b, Checker::new(1, false));
-    p.mute_scp = true;
+    p.wire.mute_scp = true;
     p.scu.set_deadline(Some(p.now + Duration::from_secs(2)));
     p.drive(Duration::from_secs(60));
     assert_eq!(p.checker.outcome(), Outcome::DeadlineExceeded);
@@ -667,10 +632,8 @@ fn release_answered_by_close_is_still_healthy() {
 #[test]
 fn acceptor_rejects_bad_protocol_version_and_foreign_context() {
     let mut buf = vec![0u8; 4096];
-    let mut scu = Association::new(scu_cfg(), &mut buf, Instant::ZERO);
-    scu.connected(Instant::ZERO);
     let mut rq = [0u8; 1024];
-    let n = scu.poll_transmit(Instant::ZERO, &mut rq).unwrap().unwrap();
+    let (_scu, n) = requestor_after_rq(&mut buf, &mut rq);
     // protocol version 2 (bit 0 clear) -> RJ 1/2/2
     let mut bad = rq[..n].to_vec();
     bad[7] = 2;

@@ -382,21 +382,30 @@ mod tests {
 
     #[test]
     fn rejects_bad_order_group_and_length() {
-        let mut w_buf = [0u8; 64];
-        let mut w = CommandWriter::new(&mut w_buf);
-        w.begin();
-        w.us(tag::COMMAND_DATA_SET_TYPE, NO_DATA_SET);
-        w.us(tag::COMMAND_FIELD, C_ECHO_RQ);
-        let n = w.finish().unwrap();
-        assert_eq!(Command::parse(&w_buf[..n]), Err(Error::BadOrder));
-
-        let mut w_buf = [0u8; 64];
-        let mut w = CommandWriter::new(&mut w_buf);
-        w.begin();
-        w.us(tag::COMMAND_FIELD, C_ECHO_RQ);
-        w.us(0x0008_0016, 1);
-        let n = w.finish().unwrap();
-        assert_eq!(Command::parse(&w_buf[..n]), Err(Error::NotCommandGroup));
+        // Elements out of tag order; an element outside group 0000.
+        let cases: [(&[(u32, u16)], Error); 2] = [
+            (
+                &[
+                    (tag::COMMAND_DATA_SET_TYPE, NO_DATA_SET),
+                    (tag::COMMAND_FIELD, C_ECHO_RQ),
+                ],
+                Error::BadOrder,
+            ),
+            (
+                &[(tag::COMMAND_FIELD, C_ECHO_RQ), (0x0008_0016, 1)],
+                Error::NotCommandGroup,
+            ),
+        ];
+        for (elements, want) in cases {
+            let mut w_buf = [0u8; 64];
+            let mut w = CommandWriter::new(&mut w_buf);
+            w.begin();
+            for &(element, value) in elements {
+                w.us(element, value);
+            }
+            let n = w.finish().unwrap();
+            assert_eq!(Command::parse(&w_buf[..n]), Err(want));
+        }
 
         let mut bytes = hex(DCMTK_ECHO_RQ);
         bytes[8] = 0x37; // group length 55 instead of 56

@@ -86,26 +86,15 @@ impl Vr {
 
     /// Whether the value is text that matching compares as characters (not binary, not SQ).
     pub fn is_text(self) -> bool {
-        !matches!(
-            &self.0,
-            b"OB"
-                | b"OD"
-                | b"OF"
-                | b"OL"
-                | b"OV"
-                | b"OW"
-                | b"SQ"
-                | b"SV"
-                | b"UN"
-                | b"UV"
-                | b"US"
-                | b"UL"
-                | b"SS"
-                | b"SL"
-                | b"FL"
-                | b"FD"
-                | b"AT"
-        )
+        if self.has_long_length() {
+            // Of the long-length VRs only UC, UR and UT hold text.
+            matches!(&self.0, b"UC" | b"UR" | b"UT")
+        } else {
+            !matches!(
+                &self.0,
+                b"US" | b"UL" | b"SS" | b"SL" | b"FL" | b"FD" | b"AT"
+            )
+        }
     }
 
     fn is_valid(self) -> bool {
@@ -550,6 +539,37 @@ pub fn vr_of(tag: u32) -> Option<Vr> {
         .find(|(_, t, _)| *t == tag)
         .map(|(_, _, v)| *v)
 }
+
+/// A study-level query: QueryRetrieveLevel=STUDY, PatientName=DOE*, and StudyInstanceUID as
+/// a return key (empty). One copy for the tests here, in `find`, in `core/tests` and in the
+/// fuzz harness (feature `golden`).
+#[cfg(any(test, feature = "golden"))]
+pub const STUDY_QUERY: [Key<'static>; 3] = [
+    Key {
+        tag: 0x0008_0052,
+        vr: Vr::CS,
+        value: b"STUDY",
+    },
+    Key {
+        tag: 0x0010_0010,
+        vr: Vr::PN,
+        value: b"DOE*",
+    },
+    Key {
+        tag: 0x0020_000D,
+        vr: Vr::UI,
+        value: b"",
+    },
+];
+
+/// PatientName=DOE^JOHN: the patient of the records the find tests in `core/tests` serve
+/// (feature `golden`).
+#[cfg(any(test, feature = "golden"))]
+pub const JOHN_DOE: Key<'static> = Key {
+    tag: 0x0010_0010,
+    vr: Vr::PN,
+    value: b"DOE^JOHN",
+};
 
 #[cfg(test)]
 mod tests;

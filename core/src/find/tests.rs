@@ -6,6 +6,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::*;
+use crate::assoc::testing::{fire_next_timer, Wire};
 use crate::assoc::{AcceptPolicy, Config, Role};
 use crate::dimse::dataset::{encode, Key, Vr};
 use crate::io::answer_request;
@@ -50,12 +51,8 @@ struct Pair<'a, 'h> {
     scu_events: Vec<Event>,
     scp_events: Vec<Event>,
     matches: Vec<Vec<u8>>,
-    to_scp: Vec<u8>,
-    to_scu: Vec<u8>,
-    /// PDUs each side sent.
-    scu_pdus: Vec<Vec<u8>>,
-    scp_pdus: Vec<Vec<u8>>,
-    mute_scp: bool,
+    /// Bytes in flight and PDUs sent.
+    wire: Wire,
 }
 
 impl<'a, 'h> Pair<'a, 'h> {
@@ -75,11 +72,7 @@ impl<'a, 'h> Pair<'a, 'h> {
             scu_events: Vec::new(),
             scp_events: Vec::new(),
             matches: Vec::new(),
-            to_scp: Vec::new(),
-            to_scu: Vec::new(),
-            scu_pdus: Vec::new(),
-            scp_pdus: Vec::new(),
-            mute_scp: false,
+            wire: Wire::default(),
         };
         p.scp.connected(now);
         p.scu.connected(now);
@@ -89,18 +82,9 @@ impl<'a, 'h> Pair<'a, 'h> {
     fn step(&mut self) -> bool {
         let mut moved = false;
         let mut buf = vec![0u8; 70_000];
-        while let Some(n) = self.scu.poll_transmit(self.now, &mut buf).unwrap() {
-            self.to_scp.extend_from_slice(&buf[..n]);
-            self.scu_pdus.push(buf[..n].to_vec());
-            moved = true;
-        }
-        while let Some(n) = self.scp.poll_transmit(self.now, &mut buf).unwrap() {
-            if !self.mute_scp {
-                self.to_scu.extend_from_slice(&buf[..n]);
-            }
-            self.scp_pdus.push(buf[..n].to_vec());
-            moved = true;
-        }
+        moved |= self
+            .wire
+            .transmit(&mut self.scu, &mut self.scp, self.now, &mut buf);
         while let Some(ev) = self.scu.poll_event() {
             self.scu_events.push(ev);
             if let Event::Find(FindEvent::Response {
@@ -118,24 +102,9 @@ impl<'a, 'h> Pair<'a, 'h> {
             (self.scp_hook)(&mut self.scp, self.now, &ev);
             moved = true;
         }
-        if !self.to_scp.is_empty() {
-            let took = self.scp.handle_bytes(self.now, &self.to_scp);
-            self.to_scp.drain(..took);
-            moved |= took > 0;
-        }
-        if !self.to_scu.is_empty() {
-            let took = self.scu.handle_bytes(self.now, &self.to_scu);
-            self.to_scu.drain(..took);
-            moved |= took > 0;
-        }
-        if self.scu.should_close() && !self.scp.is_closed() && self.to_scp.is_empty() {
-            self.scp.handle_close(self.now);
-            moved = true;
-        }
-        if self.scp.should_close() && !self.scu.is_closed() && self.to_scu.is_empty() {
-            self.scu.handle_close(self.now);
-            moved = true;
-        }
+        moved |= self
+            .wire
+            .deliver(&mut self.scu, &mut self.scp, self.now, false);
         self.now = self.now + Duration::from_micros(10);
         moved
     }
@@ -146,17 +115,8 @@ impl<'a, 'h> Pair<'a, 'h> {
             if self.scu.is_closed() && self.scp.is_closed() {
                 return;
             }
-            let next = [self.scu.poll_timeout(), self.scp.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            match next {
-                Some(at) => {
-                    self.now = self.now.max(at);
-                    self.scu.handle_timeout(self.now);
-                    self.scp.handle_timeout(self.now);
-                }
-                None => return,
+            if !fire_next_timer(&mut self.scu, &mut self.scp, &mut self.now, None) {
+                return;
             }
         }
         panic!("pair did not settle");
@@ -191,23 +151,7 @@ fn responder<'h>(records: &'h [DataSet<'h>]) -> Hook<'h> {
     })
 }
 
-const QUERY: [Key<'static>; 3] = [
-    Key {
-        tag: LEVEL,
-        vr: Vr::CS,
-        value: b"STUDY",
-    },
-    Key {
-        tag: PATIENT_NAME,
-        vr: Vr::PN,
-        value: b"DOE*",
-    },
-    Key {
-        tag: STUDY_UID,
-        vr: Vr::UI,
-        value: b"",
-    },
-];
+const QUERY: [Key<'static>; 3] = crate::dimse::dataset::STUDY_QUERY;
 
 struct Bufs {
     rx: [Vec<u8>; 2],
@@ -235,6 +179,20 @@ fn machines<'a>(
     )
 }
 
+/// The study-level find every test asks unless it says otherwise.
+fn study() -> FindOptions<'static> {
+    FindOptions::new(Model::StudyRoot, &QUERY)
+}
+
+/// The default requestor asking with `options` the default acceptor run by `hook`, over `b`,
+/// driven until both are closed.
+fn driven<'a, 'h>(b: &'a mut Bufs, options: FindOptions<'h>, hook: Hook<'h>) -> Pair<'a, 'h> {
+    let (scu, scp) = machines(b, scu_cfg(), scp_cfg());
+    let mut p = Pair::new(scu, scp, options, hook);
+    p.drive();
+    p
+}
+
 fn records_of(raw: &[Vec<u8>]) -> Vec<DataSet<'_>> {
     raw.iter().map(|r| DataSet::new(r, false)).collect()
 }
@@ -242,9 +200,7 @@ fn records_of(raw: &[Vec<u8>]) -> Vec<DataSet<'_>> {
 fn run(raw: &[Vec<u8>], options: FindOptions<'_>) -> (FindOutcome, FindStats, Vec<Vec<u8>>) {
     let records = records_of(raw);
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(scu, scp, options, responder(&records));
-    p.drive();
+    let p = driven(&mut b, options, responder(&records));
     assert!(p.checker.is_done());
     (p.checker.outcome(), p.checker.stats(), p.matches.clone())
 }
@@ -265,7 +221,7 @@ const HEALTHY: FindOutcome = FindOutcome::Healthy {
 
 #[test]
 fn find_many_matches_is_healthy() {
-    let (outcome, stats, matches) = run(&db(), FindOptions::new(Model::StudyRoot, &QUERY));
+    let (outcome, stats, matches) = run(&db(), study());
     assert_eq!(outcome, HEALTHY);
     assert_eq!(
         (stats.matches, stats.responses, stats.final_status),
@@ -281,7 +237,7 @@ fn find_many_matches_is_healthy() {
 
 #[test]
 fn find_one_match_with_required_value() {
-    let mut o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let mut o = study();
     o.required = Some((STUDY_UID, b"1.2.3.3"));
     let (outcome, stats, _) = run(&db(), o);
     assert_eq!(outcome, HEALTHY);
@@ -293,7 +249,7 @@ fn find_one_match_with_required_value() {
 
 #[test]
 fn find_zero_matches() {
-    let o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let o = study();
     let (outcome, stats, _) = run(&[], o);
     assert_eq!(outcome, FindOutcome::TooFewMatches { matches: 0, min: 1 });
     assert_eq!(stats.final_status, Some(0));
@@ -307,7 +263,7 @@ fn find_cancel_after_max_matches() {
     let many: Vec<Vec<u8>> = (0..40)
         .map(|i| record("DOE^X", &std::format!("1.2.{i}")))
         .collect();
-    let mut o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let mut o = study();
     o.max_matches = Some(2);
     let (outcome, stats, _) = run(&many, o);
     assert_eq!(
@@ -354,11 +310,9 @@ fn find_cancel_honoured_by_acceptor() {
         }
     });
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut o = FindOptions::new(Model::StudyRoot, &QUERY);
+    let mut o = study();
     o.max_matches = Some(2);
-    let mut p = Pair::new(scu, scp, o, hook);
-    p.drive();
+    let p = driven(&mut b, o, hook);
     assert_eq!(
         p.checker.outcome(),
         FindOutcome::Healthy {
@@ -376,14 +330,7 @@ fn find_cancel_honoured_by_acceptor() {
 #[test]
 fn find_unrequested_cancel_status_is_a_failure() {
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(status::CANCEL),
-    );
-    p.drive();
+    let p = driven(&mut b, study(), failing(status::CANCEL));
     assert_eq!(
         p.checker.outcome(),
         FindOutcome::FailureStatus {
@@ -416,14 +363,7 @@ fn find_failure_statuses_are_unhealthy() {
         0x0122,
     ] {
         let mut b = bufs(16390, 4096);
-        let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-        let mut p = Pair::new(
-            scu,
-            scp,
-            FindOptions::new(Model::StudyRoot, &QUERY),
-            failing(st),
-        );
-        p.drive();
+        let p = driven(&mut b, study(), failing(st));
         assert_eq!(
             p.checker.outcome(),
             FindOutcome::FailureStatus { status: st }
@@ -437,12 +377,7 @@ fn find_no_find_context() {
     let mut scp = scp_cfg();
     scp.find_models = &[Model::Worklist];
     let (scu, scp) = machines(&mut b, scu_cfg(), scp);
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(0),
-    );
+    let mut p = Pair::new(scu, scp, study(), failing(0));
     p.drive();
     // Verification was accepted, the FIND context was not.
     assert_eq!(p.checker.outcome(), FindOutcome::NoFindContext);
@@ -452,13 +387,11 @@ fn find_no_find_context() {
 #[test]
 fn find_dimse_timeout() {
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
     let policy = AcceptPolicy::open(ae("PACS"));
     let silent: Hook<'_> = Box::new(move |a, now, ev| {
         let _ = answer_request(&policy, a, now, ev);
     });
-    let mut p = Pair::new(scu, scp, FindOptions::new(Model::StudyRoot, &QUERY), silent);
-    p.drive();
+    let p = driven(&mut b, study(), silent);
     assert_eq!(p.checker.outcome(), FindOutcome::DimseTimeout);
 }
 
@@ -510,10 +443,10 @@ fn find_split_identifiers_both_ways_with_tiny_max_pdu() {
             long_uid.as_bytes()
         );
         let data_pdus = |pdus: &[Vec<u8>]| pdus.iter().filter(|p| p[0] == 4).count();
-        assert!(data_pdus(&p.scu_pdus) >= 3, "query split");
-        assert!(data_pdus(&p.scp_pdus) >= 6, "matches split");
-        assert!(p.scu_pdus.iter().all(|p| p.len() <= 512));
-        assert!(p.scp_pdus.iter().all(|p| p.len() <= 512));
+        assert!(data_pdus(&p.wire.scu_sent) >= 3, "query split");
+        assert!(data_pdus(&p.wire.scp_sent) >= 6, "matches split");
+        assert!(p.wire.scu_sent.iter().all(|p| p.len() <= 512));
+        assert!(p.wire.scp_sent.iter().all(|p| p.len() <= 512));
     }
 }
 
@@ -523,19 +456,16 @@ fn find_match_larger_than_find_buffer_aborts() {
     let records = records_of(&raw);
     let mut b = bufs(16390, 4096);
     b.find[0] = vec![0; 300];
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
     let q = [Key {
         tag: PATIENT_NAME,
         vr: Vr::PN,
         value: b"",
     }];
-    let mut p = Pair::new(
-        scu,
-        scp,
+    let p = driven(
+        &mut b,
         FindOptions::new(Model::StudyRoot, &q),
         responder(&records),
     );
-    p.drive();
     assert_eq!(p.checker.outcome(), FindOutcome::MatchTooLarge { max: 300 });
     assert!(p.scu_events.iter().any(|e| matches!(
         e,
@@ -550,14 +480,7 @@ fn find_match_larger_than_find_buffer_aborts() {
 fn find_query_too_big_for_buffer_is_an_error_not_a_panic() {
     let mut b = bufs(16390, 4096);
     b.find[0] = vec![0; 10];
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(0),
-    );
-    p.drive();
+    let p = driven(&mut b, study(), failing(0));
     assert_eq!(
         p.checker.outcome(),
         FindOutcome::Identifier(dataset::Error::BufferTooSmall { required: 34 })
@@ -571,15 +494,8 @@ fn find_request_golden_command() {
     let raw = db();
     let records = records_of(&raw);
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        responder(&records),
-    );
-    p.drive();
-    let pdata: Vec<&Vec<u8>> = p.scu_pdus.iter().filter(|p| p[0] == 4).collect();
+    let p = driven(&mut b, study(), responder(&records));
+    let pdata: Vec<&Vec<u8>> = p.wire.scu_sent.iter().filter(|p| p[0] == 4).collect();
     let cmd = &pdata[0][12..];
     assert_eq!(pdata[0][11], 0x03, "command, last fragment");
     let want = crate::wire::golden::hex(concat!(
@@ -603,7 +519,7 @@ fn find_request_golden_command() {
     let n = encode(&QUERY, true, &mut id).unwrap();
     assert_eq!(&pdata[1][12..], &id[..n]);
     // The SCU proposed Verification and Study Root FIND.
-    let Ok(Pdu::AssociateRq(rq)) = Pdu::parse(&p.scu_pdus[0]) else {
+    let Ok(Pdu::AssociateRq(rq)) = Pdu::parse(&p.wire.scu_sent[0]) else {
         panic!()
     };
     let abstracts: Vec<_> = rq
@@ -687,6 +603,36 @@ fn emit_pdu(pdu: &Pdu<'_>) -> Vec<u8> {
     b
 }
 
+/// A requestor on `rx` and `fb`, connected at `now`, its A-ASSOCIATE-RQ already sent (and
+/// dropped): ready for a hand-built peer's answer.
+fn scu_after_rq<'a>(rx: &'a mut [u8], fb: &'a mut [u8], now: Instant) -> Association<'a> {
+    let mut a = Association::new(scu_cfg(), rx, now).with_find_buffer(fb);
+    a.connected(now);
+    let mut out = vec![0u8; 16390];
+    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
+    a
+}
+
+/// The A-ASSOCIATE-AC of a hand-built peer "PACS" to "PROBE" accepting each `(id, syntax)`.
+fn pacs_ac(accepted: &[(u8, crate::wire::Uid<'static>)]) -> Vec<u8> {
+    let pcs: Vec<crate::wire::PcAc<'_>> = accepted
+        .iter()
+        .map(|&(id, transfer_syntax)| crate::wire::PcAc {
+            id,
+            result: crate::wire::PcResult::Acceptance,
+            transfer_syntax,
+        })
+        .collect();
+    emit_pdu(&Pdu::AssociateAc(crate::wire::AssociateAc {
+        protocol_version: 1,
+        called: ae("PACS"),
+        calling: ae("PROBE"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: crate::wire::List::Slice(&pcs),
+        user_info: peer_user_info(),
+    }))
+}
+
 /// Feeds the peer's `pdus` to `a` at `now`: what `a` sends goes to `sent`, its events to
 /// `on_event`.
 fn feed(
@@ -723,15 +669,8 @@ fn on_context(h: &str, pc: u8) -> Vec<u8> {
 fn test_emit_find_rq_as_dcmtk_findscu() {
     // Our requestor sends the same command and identifier bytes as findscu (on our context 3).
     let mut b = bufs(16390, 4096);
-    let (scu, scp) = machines(&mut b, scu_cfg(), scp_cfg());
-    let mut p = Pair::new(
-        scu,
-        scp,
-        FindOptions::new(Model::StudyRoot, &QUERY),
-        failing(0),
-    );
-    p.drive();
-    let pdata: Vec<&Vec<u8>> = p.scu_pdus.iter().filter(|p| p[0] == 4).collect();
+    let p = driven(&mut b, study(), failing(0));
+    let pdata: Vec<&Vec<u8>> = p.wire.scu_sent.iter().filter(|p| p[0] == 4).collect();
     assert_eq!(pdata[0], &on_context(DCMTK_FIND_RQ, 3));
     assert_eq!(pdata[1], &on_context(DCMTK_FIND_IDENTIFIER, 3));
 }
@@ -742,34 +681,11 @@ fn test_parse_dcmqrscp_responses() {
     let mut rx = vec![0u8; 16390];
     let mut fb = vec![0u8; 4096];
     let now = Instant::from_millis(1000);
-    let mut a = Association::new(scu_cfg(), &mut rx, now).with_find_buffer(&mut fb);
-    a.connected(now);
-    let mut out = vec![0u8; 16390];
-    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
-    let pcs = [
-        crate::wire::PcAc {
-            id: 1,
-            result: crate::wire::PcResult::Acceptance,
-            transfer_syntax: uid::IMPLICIT_VR_LE,
-        },
-        crate::wire::PcAc {
-            id: 3,
-            result: crate::wire::PcResult::Acceptance,
-            transfer_syntax: uid::EXPLICIT_VR_LE,
-        },
-    ];
-    let ac = Pdu::AssociateAc(crate::wire::AssociateAc {
-        protocol_version: 1,
-        called: ae("PACS"),
-        calling: ae("PROBE"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: peer_user_info(),
-    });
-    let ac_bytes = emit_pdu(&ac);
+    let mut a = scu_after_rq(&mut rx, &mut fb, now);
+    let ac_bytes = pacs_ac(&[(1, uid::IMPLICIT_VR_LE), (3, uid::EXPLICIT_VR_LE)]);
     let mut checker = FindChecker::new(FindOptions {
         required: Some((STUDY_UID, b"1.2.826.0.1.3680043.2.1125.1")),
-        ..FindOptions::new(Model::StudyRoot, &QUERY)
+        ..study()
     });
     let mut seen = Vec::new();
     let feeds = [
@@ -820,14 +736,12 @@ fn find_of_a_model_the_context_does_not_carry_gets_a900() {
             transfer_syntaxes: crate::wire::List::Slice(LE),
         },
     ];
-    let a_rq = Pdu::AssociateRq(crate::wire::AssociateRq {
-        protocol_version: 1,
-        called: ae("PACS"),
-        calling: ae("PROBE"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: peer_user_info(),
-    });
+    let a_rq = Pdu::AssociateRq(crate::wire::AssociateRq::new(
+        ae("PACS"),
+        ae("PROBE"),
+        &pcs,
+        peer_user_info(),
+    ));
     let rq_bytes = emit_pdu(&a_rq);
     let mut sent = Vec::new();
     let policy = AcceptPolicy::open(ae("PACS"));
@@ -867,24 +781,9 @@ fn test_parse_many_responses_in_one_pdu() {
     let mut rx = vec![0u8; 16390];
     let mut fb = vec![0u8; 128];
     let now = Instant::from_millis(1000);
-    let mut a = Association::new(scu_cfg(), &mut rx, now).with_find_buffer(&mut fb);
-    a.connected(now);
-    let mut out = vec![0u8; 16390];
-    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
-    let pcs = [crate::wire::PcAc {
-        id: 3,
-        result: crate::wire::PcResult::Acceptance,
-        transfer_syntax: uid::EXPLICIT_VR_LE,
-    }];
-    let ac = emit_pdu(&Pdu::AssociateAc(crate::wire::AssociateAc {
-        protocol_version: 1,
-        called: ae("PACS"),
-        calling: ae("PROBE"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: peer_user_info(),
-    }));
-    let mut checker = FindChecker::new(FindOptions::new(Model::StudyRoot, &QUERY));
+    let mut a = scu_after_rq(&mut rx, &mut fb, now);
+    let ac = pacs_ac(&[(3, uid::EXPLICIT_VR_LE)]);
+    let mut checker = FindChecker::new(study());
     let mut seen = Vec::new();
     feed(&mut a, now, vec![ac, one], &mut Vec::new(), |a, ev| {
         if let Event::Find(FindEvent::Response {

@@ -16,6 +16,19 @@ pub fn bytes(text: &str) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
+/// The PDV a test or fuzz input describes as (presentation context ID, is command, is last,
+/// fragment), the shape proptest and the fuzz harness generate.
+pub fn pdv<'a>(
+    (pc_id, is_command, is_last, fragment): (u8, bool, bool, &'a [u8]),
+) -> super::Pdv<'a> {
+    super::Pdv {
+        pc_id,
+        is_command,
+        is_last,
+        fragment,
+    }
+}
+
 fn nibble(digit: u8) -> u8 {
     char::from(digit)
         .to_digit(16)

@@ -787,12 +787,7 @@ proptest! {
     ) {
         let list: Vec<Pdv<'_>> = pdvs
             .iter()
-            .map(|(pc_id, is_command, is_last, f)| Pdv {
-                pc_id: *pc_id,
-                is_command: *is_command,
-                is_last: *is_last,
-                fragment: f,
-            })
+            .map(|(pc_id, is_command, is_last, f)| golden::pdv((*pc_id, *is_command, *is_last, f)))
             .collect();
         roundtrip(&Pdu::PData(PData::new(&list)))?;
         if list.len() == 1 {

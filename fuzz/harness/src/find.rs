@@ -20,7 +20,7 @@ use echoprobe_core::find::{
 use echoprobe_core::io::answer_request;
 use echoprobe_core::time::{Duration, Instant};
 use echoprobe_core::wire::{
-    uid, AssociateAc, AssociateRq, List, PData, PcAc, PcResult, PcRq, Pdu, Pdv, UserInfo,
+    golden, uid, AssociateAc, AssociateRq, List, PData, PcAc, PcResult, PcRq, Pdu, Pdv, UserInfo,
 };
 use echoprobe_core::{Association, Config, Event};
 
@@ -119,23 +119,9 @@ pub fn pdus(data: &[u8], scu: bool) -> Vec<Vec<u8>> {
             2 | 3 => pdvs.push((pc, false, *b & 1 != 0, bytes.to_vec())),
             // A well-formed identifier as one fragment.
             4 => {
-                let keys = [
-                    Key {
-                        tag: 0x0008_0052,
-                        vr: Vr::CS,
-                        value: b"STUDY",
-                    },
-                    Key {
-                        tag: 0x0010_0010,
-                        vr: Vr::PN,
-                        value: &bytes[..bytes.len().min(16)],
-                    },
-                    Key {
-                        tag: 0x0020_000D,
-                        vr: Vr::UI,
-                        value: b"",
-                    },
-                ];
+                let mut keys = echoprobe_core::dimse::dataset::STUDY_QUERY;
+                keys[1].value = &bytes[..bytes.len().min(16)];
+
                 let mut buf = [0u8; 128];
                 if let Ok(len) = encode(&keys, *a & 1 != 0, &mut buf) {
                     pdvs.push((pc, false, true, buf[..len].to_vec()));
@@ -163,12 +149,7 @@ fn flush(pdvs: &mut Vec<(u8, bool, bool, Vec<u8>)>, out: &mut Vec<Vec<u8>>) {
     }
     let list: Vec<Pdv<'_>> = pdvs
         .iter()
-        .map(|(pc_id, is_command, is_last, f)| Pdv {
-            pc_id: *pc_id,
-            is_command: *is_command,
-            is_last: *is_last,
-            fragment: f,
-        })
+        .map(|(pc_id, is_command, is_last, f)| golden::pdv((*pc_id, *is_command, *is_last, f)))
         .collect();
     let pdu = Pdu::PData(PData {
         pdvs: List::Slice(&list),
@@ -283,14 +264,12 @@ pub fn find_acceptor(data: &[u8]) {
             transfer_syntaxes: List::Slice(ts),
         },
     ];
-    let rq = emit(&Pdu::AssociateRq(AssociateRq {
-        protocol_version: 1,
-        called: ae("FUZZSCP"),
-        calling: ae("FUZZSCU"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: List::Slice(&pcs),
-        user_info: user_info(),
-    }));
+    let rq = emit(&Pdu::AssociateRq(AssociateRq::new(
+        ae("FUZZSCP"),
+        ae("FUZZSCU"),
+        &pcs,
+        user_info(),
+    )));
     let mut raw = [[0u8; 64]; 3];
     let mut records = Vec::new();
     for (i, r) in raw.iter_mut().enumerate() {

@@ -2,8 +2,10 @@
 //! core's emitters, and scripted conversations for the state-machine targets.
 
 use crate::golden::{self, hex};
+use crate::script::Op::{self, Advance, Close, Expire, Feed, SmallTransmit, User as Do};
+use crate::script::User::{Accept, Reject, Release, SendEcho};
 use crate::script::{
-    Op, Script, User, CHECKER, FLAG_ALL_SYNTAXES, FLAG_AUTO, FLAG_DEADLINE, FLAG_FAIL_STATUS,
+    Script, CHECKER, FLAG_ALL_SYNTAXES, FLAG_AUTO, FLAG_DEADLINE, FLAG_FAIL_STATUS,
 };
 use echoprobe_core::dimse::Command;
 use echoprobe_core::wire::{Abort, PData, Pdu, Pdv};
@@ -119,235 +121,65 @@ pub fn all() -> Vec<Seed> {
     }
     s.add("command", "echo-rsp-fail", &rsp1_fail[12..]);
 
-    // Requestor conversations.
-    let req = "requestor";
-    let auto = FLAG_AUTO;
-    s.add(
-        req,
-        "auto-two-echoes",
-        &script(
-            auto,
-            vec![
-                Op::Feed(&ac),
-                Op::Feed(&rsp1),
-                Op::Feed(&rsp2),
-                Op::Feed(&release_rp),
-                Op::Close,
-            ],
-        ),
-    );
-    s.add(
-        req,
-        "manual-echo-release",
-        &script(
-            FLAG_DEADLINE,
-            vec![
-                Op::Feed(&ac),
-                Op::User(User::SendEcho),
-                Op::Feed(&rsp1),
-                Op::User(User::Release),
-                Op::Feed(&release_rp),
-            ],
-        ),
-    );
-    let mut ops = chunked(&ac, 1);
-    ops.extend(chunked(&rsp1_pdus, 7));
-    ops.push(Op::Expire);
-    s.add(req, "auto-dribbled", &script(auto, ops));
-    s.add(
-        req,
-        "auto-fragmented-pdvs",
-        &script(auto, vec![Op::Feed(&ac), Op::Feed(&rsp1_pdvs), Op::Expire]),
-    );
-    s.add(
-        req,
-        "auto-failure-status",
-        &script(auto, vec![Op::Feed(&ac), Op::Feed(&rsp1_fail), Op::Close]),
-    );
-    let rj = g(golden::RJ_CALLED_AE);
-    s.add(
-        req,
-        "rejected",
-        &script(0, vec![Op::Feed(&rj), Op::Expire, Op::Close]),
-    );
-    s.add(
-        req,
-        "acse-timeout",
-        &script(0, vec![Op::Advance(29_999), Op::Expire, Op::Expire]),
-    );
-    s.add(
-        req,
-        "dimse-timeout",
-        &script(auto, vec![Op::Feed(&ac), Op::Advance(10_000), Op::Expire]),
-    );
-    s.add(
-        req,
-        "abort-instead-of-rsp",
-        &script(auto, vec![Op::Feed(&ac), Op::Feed(&abort), Op::Close]),
-    );
-    s.add(
-        req,
-        "release-collision",
-        &script(
-            auto,
-            vec![
-                Op::Feed(&ac),
-                Op::Feed(&rsp1),
-                Op::Feed(&rsp2),
-                Op::Feed(&release_rq),
-                Op::Feed(&release_rp),
-                Op::Expire,
-            ],
-        ),
-    );
+    // Requestor conversations: name, flags, contexts byte (CHECKER: driven by the health
+    // check), ops.
     let orthanc = g(golden::ORTHANC_AC);
     let pynet = g(golden::PYNETDICOM_AC);
     let explicit = g(golden::STORESCP_AC_EXPLICIT);
-    s.add(
-        req,
-        "orthanc-small-tx",
-        &script(
-            auto,
-            vec![
-                Op::SmallTransmit(20),
-                Op::Feed(&orthanc),
-                Op::SmallTransmit(40),
-                Op::Feed(&rsp1),
-            ],
-        ),
-    );
-    s.add(
-        req,
-        "pynetdicom-two-contexts",
-        &Script {
-            flags: auto | FLAG_ALL_SYNTAXES,
-            contexts: 2,
-            ops: vec![Op::Feed(&pynet), Op::Feed(&rsp1), Op::Feed(&rsp2)],
-        }
-        .encode(),
-    );
-    s.add(
-        req,
-        "explicit-vr-declined",
-        &script(auto, vec![Op::Feed(&explicit), Op::Expire]),
-    );
-
-    // Requestor driven by the health check (contexts byte with CHECKER).
-    let checked = |flags: u8, ops: Vec<Op<'_>>| {
-        Script {
+    let rj = g(golden::RJ_CALLED_AE);
+    let mut dribbled = chunked(&ac, 1);
+    dribbled.extend(chunked(&rsp1_pdus, 7));
+    dribbled.push(Expire);
+    let (auto, checker) = (FLAG_AUTO, CHECKER | 1);
+    #[rustfmt::skip]
+    let requestor: [(&str, u8, u8, Vec<Op<'_>>); 17] = [
+        ("auto-two-echoes", auto, 1, vec![Feed(&ac), Feed(&rsp1), Feed(&rsp2), Feed(&release_rp), Close]),
+        ("manual-echo-release", FLAG_DEADLINE, 1, vec![Feed(&ac), Do(SendEcho), Feed(&rsp1), Do(Release), Feed(&release_rp)]),
+        ("auto-dribbled", auto, 1, dribbled),
+        ("auto-fragmented-pdvs", auto, 1, vec![Feed(&ac), Feed(&rsp1_pdvs), Expire]),
+        ("auto-failure-status", auto, 1, vec![Feed(&ac), Feed(&rsp1_fail), Close]),
+        ("rejected", 0, 1, vec![Feed(&rj), Expire, Close]),
+        ("acse-timeout", 0, 1, vec![Advance(29_999), Expire, Expire]),
+        ("dimse-timeout", auto, 1, vec![Feed(&ac), Advance(10_000), Expire]),
+        ("abort-instead-of-rsp", auto, 1, vec![Feed(&ac), Feed(&abort), Close]),
+        ("release-collision", auto, 1, vec![Feed(&ac), Feed(&rsp1), Feed(&rsp2), Feed(&release_rq), Feed(&release_rp), Expire]),
+        ("orthanc-small-tx", auto, 1, vec![SmallTransmit(20), Feed(&orthanc), SmallTransmit(40), Feed(&rsp1)]),
+        ("pynetdicom-two-contexts", auto | FLAG_ALL_SYNTAXES, 2, vec![Feed(&pynet), Feed(&rsp1), Feed(&rsp2)]),
+        ("explicit-vr-declined", auto, 1, vec![Feed(&explicit), Expire]),
+        ("checker-healthy", 0, checker, vec![Feed(&ac), Feed(&rsp1), Feed(&rsp2), Feed(&release_rp), Close]),
+        ("checker-failure-status", 0, checker, vec![Feed(&ac), Feed(&rsp1_fail), Feed(&release_rp)]),
+        ("checker-abort-at-end", FLAG_FAIL_STATUS, checker, vec![Feed(&ac), Feed(&rsp1_pdus), Feed(&rsp2)]),
+        ("checker-release-closed", FLAG_DEADLINE, checker, vec![Feed(&ac), Feed(&rsp1), Feed(&rsp2), Close]),
+    ];
+    for (name, flags, contexts, ops) in requestor {
+        let script = Script {
             flags,
-            contexts: CHECKER | 1,
+            contexts,
             ops,
-        }
-        .encode()
-    };
-    s.add(
-        req,
-        "checker-healthy",
-        &checked(
-            0,
-            vec![
-                Op::Feed(&ac),
-                Op::Feed(&rsp1),
-                Op::Feed(&rsp2),
-                Op::Feed(&release_rp),
-                Op::Close,
-            ],
-        ),
-    );
-    s.add(
-        req,
-        "checker-failure-status",
-        &checked(
-            0,
-            vec![Op::Feed(&ac), Op::Feed(&rsp1_fail), Op::Feed(&release_rp)],
-        ),
-    );
-    s.add(
-        req,
-        "checker-abort-at-end",
-        &checked(
-            FLAG_FAIL_STATUS,
-            vec![Op::Feed(&ac), Op::Feed(&rsp1_pdus), Op::Feed(&rsp2)],
-        ),
-    );
-    s.add(
-        req,
-        "checker-release-closed",
-        &checked(
-            FLAG_DEADLINE,
-            vec![Op::Feed(&ac), Op::Feed(&rsp1), Op::Feed(&rsp2), Op::Close],
-        ),
-    );
+        };
+        s.add("requestor", name, &script.encode());
+    }
 
-    // Acceptor conversations.
-    let acc = "acceptor";
-    s.add(
-        acc,
-        "auto-echo-release",
-        &script(
-            auto,
-            vec![
-                Op::Feed(&rq),
-                Op::Feed(&rq1),
-                Op::Feed(&release_rq),
-                Op::Close,
-            ],
-        ),
-    );
+    // Acceptor conversations: name, flags, ops.
     let pyrq = g(golden::PYNETDICOM_RQ);
-    s.add(
-        acc,
-        "manual-accept-split-echo",
-        &script(
-            FLAG_ALL_SYNTAXES,
-            vec![
-                Op::Feed(&pyrq),
-                Op::User(User::Accept),
-                Op::Feed(&rq1_split),
-                Op::Feed(&release_rq),
-                Op::Expire,
-            ],
-        ),
-    );
     let dicomrs = g(golden::DICOMRS_RQ);
-    s.add(
-        acc,
-        "reject",
-        &script(
-            0,
-            vec![Op::Feed(&dicomrs), Op::User(User::Reject), Op::Expire],
-        ),
-    );
-    let mut ops = chunked(&rq, 1);
-    ops.push(Op::User(User::Accept));
-    ops.extend(chunked(&rq1, 3));
-    s.add(acc, "dribbled", &script(FLAG_DEADLINE, ops));
-    s.add(acc, "artim", &script(0, vec![Op::Advance(100), Op::Expire]));
-    s.add(
-        acc,
-        "release-collision",
-        &script(
-            auto,
-            vec![
-                Op::Feed(&rq),
-                Op::User(User::Release),
-                Op::Feed(&release_rq),
-                Op::Feed(&release_rp),
-                Op::Expire,
-            ],
-        ),
-    );
-    s.add(
-        acc,
-        "abort-after-accept",
-        &script(auto, vec![Op::Feed(&rq), Op::Feed(&abort), Op::Close]),
-    );
-    s.add(
-        acc,
-        "idle-timeout",
-        &script(auto, vec![Op::Feed(&rq), Op::Feed(&rq1), Op::Expire]),
-    );
+    let mut dribbled = chunked(&rq, 1);
+    dribbled.push(Do(Accept));
+    dribbled.extend(chunked(&rq1, 3));
+    #[rustfmt::skip]
+    let acceptor: [(&str, u8, Vec<Op<'_>>); 8] = [
+        ("auto-echo-release", auto, vec![Feed(&rq), Feed(&rq1), Feed(&release_rq), Close]),
+        ("manual-accept-split-echo", FLAG_ALL_SYNTAXES, vec![Feed(&pyrq), Do(Accept), Feed(&rq1_split), Feed(&release_rq), Expire]),
+        ("reject", 0, vec![Feed(&dicomrs), Do(Reject), Expire]),
+        ("dribbled", FLAG_DEADLINE, dribbled),
+        ("artim", 0, vec![Advance(100), Expire]),
+        ("release-collision", auto, vec![Feed(&rq), Do(Release), Feed(&release_rq), Feed(&release_rp), Expire]),
+        ("abort-after-accept", auto, vec![Feed(&rq), Feed(&abort), Close]),
+        ("idle-timeout", auto, vec![Feed(&rq), Feed(&rq1), Expire]),
+    ];
+    for (name, flags, ops) in acceptor {
+        s.add("acceptor", name, &script(flags, ops));
+    }
     for (target, name, bytes) in crate::find::seeds() {
         s.add(target, name, &bytes);
     }

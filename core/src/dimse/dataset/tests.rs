@@ -8,7 +8,6 @@ use crate::wire::golden::hex;
 
 const QR_LEVEL: u32 = 0x0008_0052;
 const STUDY_UID: u32 = 0x0020_000D;
-const PATIENT_NAME: u32 = 0x0010_0010;
 
 /// A study-level query (QueryRetrieveLevel=STUDY, StudyInstanceUID, PatientName=DOE*) in
 /// Implicit VR Little Endian, built by hand from PS3.5 7.1.3: tag (group, element LE),
@@ -40,23 +39,7 @@ const EXPLICIT_QUERY: &str = concat!(
 );
 
 fn keys() -> [Key<'static>; 3] {
-    [
-        Key {
-            tag: QR_LEVEL,
-            vr: Vr::CS,
-            value: b"STUDY",
-        },
-        Key {
-            tag: PATIENT_NAME,
-            vr: Vr::PN,
-            value: b"DOE*",
-        },
-        Key {
-            tag: STUDY_UID,
-            vr: Vr::UI,
-            value: b"",
-        },
-    ]
+    STUDY_QUERY
 }
 
 #[test]
