@@ -17,6 +17,10 @@
 //!   (killed by PID on drop), temporary directories.
 //! * [`peers`]: ready-made peers: DCMTK `storescp`/`dcmqrscp`, pynetdicom echoscp, `echoprobe scp`, a
 //!   silent TCP listener.
+//! * [`study`]: the one study the find tests store (made with `dump2dcm`, sent with `storescu`).
+//! * [`find_peers`]: dcmqrscp holding that study, the pynetdicom FIND SCP and SCU.
+//! * [`orthanc`]: Orthanc with its index in a private PostgreSQL, which a test can stop, start and
+//!   hang.
 //! * [`echoprobe`]: the echoprobe binary under test.
 //! * [`codes`]: echoprobe's exit codes, the one copy every test uses.
 //! * [`scripted`]: scripted peers on 127.0.0.1 that misbehave in exactly one way, and the check
@@ -25,10 +29,13 @@
 pub mod codes;
 pub mod echoprobe;
 pub mod env;
+pub mod find_peers;
 pub mod net;
+pub mod orthanc;
 pub mod peers;
 pub mod process;
 pub mod scripted;
+pub mod study;
 
 pub use echoprobe::{echoprobe, echoprobe_bin};
 pub use env::setup;
