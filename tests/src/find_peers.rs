@@ -42,7 +42,13 @@ pub fn py_findscp(ae: &str, records: &[&str], status: Option<u16>) -> PyFindScp 
     let mut cmd = Command::new(python());
     cmd.arg(crate_file("py/findscp.py"))
         .arg(port.to_string())
-        .args(["--ae-title", ae, "--bind", "127.0.0.1", "--require-called-aet"]);
+        .args([
+            "--ae-title",
+            ae,
+            "--bind",
+            "127.0.0.1",
+            "--require-called-aet",
+        ]);
     for record in records {
         cmd.args(["--record", record]);
     }

@@ -26,8 +26,8 @@ use crate::process::{children_of, run, Peer, TempDir};
 
 /// Debian's PostgreSQL 15 programs (`ECHOPROBE_PG_BIN` overrides the directory).
 fn pg_bin(program: &str) -> PathBuf {
-    let dir = std::env::var_os("ECHOPROBE_PG_BIN")
-        .unwrap_or_else(|| "/usr/lib/postgresql/15/bin".into());
+    let dir =
+        std::env::var_os("ECHOPROBE_PG_BIN").unwrap_or_else(|| "/usr/lib/postgresql/15/bin".into());
     let path = PathBuf::from(dir).join(program);
     assert!(
         path.is_file(),
