@@ -10,9 +10,7 @@ use smoltcp::iface::{Interface, SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
 use smoltcp::wire::IpEndpoint;
 
-use echoprobe_core::assoc::{Association, Event};
-use echoprobe_core::io::{self, asynch};
-use echoprobe_core::time::{Duration, Instant};
+use echoprobe_core::time::Duration;
 
 use crate::board::Nic;
 use crate::clock::Clock;
@@ -89,23 +87,6 @@ impl<'a> Net<'a> {
         // From TIME_WAIT too: the peer has closed, and the socket must be reusable for the next check now.
         self.with(h, |s| s.abort());
     }
-}
-
-/// The association event handler both roles pass to `drive`: one type, so one copy of the core's driver in flash.
-pub type OnEvent<'h> = &'h mut dyn FnMut(&mut Association<'_>, Instant, &Event);
-
-/// Runs `assoc` over the connected socket `h` until it is over: the core's async driver
-/// (`echoprobe_core::io::asynch::drive`), instantiated once for the whole firmware.
-pub async fn drive(
-    assoc: &mut Association<'_>,
-    net: &Net<'_>,
-    h: SocketHandle,
-    clock: &Clock,
-    tx_buf: &mut [u8],
-    on_event: OnEvent<'_>,
-) -> Result<(), io::Error<IoError>> {
-    let mut io = SocketIo { net, handle: h };
-    asynch::drive(assoc, &mut io, clock, tx_buf, on_event).await
 }
 
 /// Transport errors the core's driver sees.

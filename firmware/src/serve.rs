@@ -5,13 +5,14 @@ use core::cell::RefCell;
 use core::fmt::Write as _;
 
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
+use echoprobe_core::io;
 use echoprobe_core::time::Instant;
 use echoprobe_core::wire::AeTitle;
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State};
 
 use crate::clock::Clock;
-use crate::net::Net;
+use crate::net::{Net, SocketIo};
 use crate::target::TargetBufs;
 use crate::verdict::Verdict;
 
@@ -151,20 +152,16 @@ pub async fn scp(
         let now = clock.now();
         let mut assoc = Association::new(Config::acceptor(ae), &mut bufs.rx, now);
         assoc.connected(now);
-        // What the core's `asynch::serve` does, through the one shared `drive` instance (see net::drive).
-        let mut on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
+        // The core's `asynch::serve`, plus a deadline: the policy answers the A-ASSOCIATE-RQ.
+        let on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
             defmt::debug!("scp: {}", ev);
-            if let Event::AssociationRequested { called, calling } = ev {
-                let _ = match policy.decide(called, calling) {
-                    Ok(()) => a.accept(now),
-                    Err(rj) => a.reject(now, rj),
-                };
-            }
+            let _ = io::answer_request(&policy, a, now, ev);
         };
         // A hard cap per association on top of the core's ARTIM/idle timers.
         assoc.set_deadline(Some(now + echoprobe_core::time::Duration::from_secs(60)));
+        let mut socket = SocketIo { net, handle: h };
         if let Err(e) =
-            crate::net::drive(&mut assoc, net, h, clock, &mut bufs.tx, &mut on_event).await
+            io::asynch::drive(&mut assoc, &mut socket, clock, &mut bufs.tx, on_event).await
         {
             defmt::info!("scp: {}", e);
         }

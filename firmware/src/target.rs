@@ -1,20 +1,19 @@
-//! One target's check loop: connect, run the core's requestor (`Association` + `Checker`, driven by the core's async
-//! driver `echoprobe_core::io::asynch::drive`) over the socket, close, record the verdict, wait the interval. Never blocks: every wait
-//! is a future the probe loop polls.
+//! One target's check loop: connect, run the core's health check (`echoprobe_core::io::asynch::check`) over the
+//! socket, close, record the verdict, wait the interval. Never blocks: every wait is a future the probe loop polls.
 
 use core::cell::RefCell;
 
-use echoprobe_core::assoc::{Association, Config, Event};
-use echoprobe_core::check::{Checker, Outcome};
+use echoprobe_core::assoc::{Config, Event};
+use echoprobe_core::check::{CheckOptions, Outcome};
 use echoprobe_core::io;
-use echoprobe_core::time::{Duration, Instant};
+use echoprobe_core::time::Duration;
 use echoprobe_core::wire::AeTitle;
 use smoltcp::iface::SocketHandle;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
 use crate::clock::Clock;
 use crate::config::Target;
-use crate::net::Net;
+use crate::net::{Net, SocketIo};
 use crate::verdict::Verdict;
 
 /// Receive buffer of the association: bounds the PDU we accept (max PDU announced = this - 6).
@@ -84,26 +83,17 @@ pub async fn run(
             {
                 Err(timed_out) => Err(Failure::Connect { timed_out }),
                 Ok(()) => {
-                    let now = clock.now();
-                    let mut assoc = Association::new(config, &mut bufs.rx, now);
-                    assoc.set_deadline(Some(now + cap));
-                    assoc.connected(now);
-                    let mut checker = Checker::new(1, false);
-                    let mut on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
-                        defmt::debug!("target {=usize}: {}", index, ev);
-                        checker.on_event(a, now, ev);
+                    let options = CheckOptions {
+                        deadline: Some(clock.now() + cap),
+                        ..CheckOptions::default()
                     };
-                    match crate::net::drive(
-                        &mut assoc,
-                        net,
-                        handle,
-                        clock,
-                        &mut bufs.tx,
-                        &mut on_event,
-                    )
-                    .await
+                    let mut socket = SocketIo { net, handle };
+                    let (rx, tx) = (&mut bufs.rx, &mut bufs.tx);
+                    let observe = |ev: &Event| defmt::debug!("target {=usize}: {}", index, ev);
+                    match io::asynch::check(&mut socket, clock, config, options, rx, tx, observe)
+                        .await
                     {
-                        Ok(()) => Ok(checker.outcome()),
+                        Ok(report) => Ok(report.outcome),
                         Err(e) => Err(Failure::Io(e)),
                     }
                 }

@@ -6,7 +6,7 @@
 
 use core::time::Duration;
 
-use echoprobe_core::assoc::{Config, Event, Negotiated};
+use echoprobe_core::assoc::{Config, Event, Negotiated, Violation};
 use echoprobe_core::check::{CheckOptions, EchoStats, Outcome, Release};
 use echoprobe_core::io::blocking;
 use echoprobe_core::wire::{AeTitle, Uid};
@@ -17,7 +17,7 @@ use crate::link::{self, Link};
 use crate::log::{core_ms, ms, Log};
 use crate::net::{self, Clock, ConnectError, TcpTransport};
 use crate::report::{self, Report, Rtt, Timeline};
-use crate::tls::{self, ClientSetup, HandshakeError, TlsTransport};
+use crate::tls::{self, ClientSetup, TlsTransport};
 
 /// What one check found.
 #[derive(Debug)]
@@ -60,8 +60,11 @@ impl CheckResult {
 pub fn run(prog: &str, options: &EchoOptions, translated: &[String]) -> u8 {
     let log = Log::new(prog, options.verbosity);
     if let Some(config) = &options.log_config {
-        if !crate::log::configure(&log, config) {
-            return exit::USAGE;
+        if let Err(f) = crate::log::configure(&log, config) {
+            // A usage error like those of the command line: with --json, its report too.
+            let started = std::time::SystemTime::now();
+            report::print_failure(prog, &f, options.json.then_some(started));
+            return f.code();
         }
     }
     if options.show_arguments {
@@ -163,7 +166,11 @@ fn check_inner(
     // TLS files are read before any network traffic: a bad file is exit code 84 whatever the peer does.
     let tls = match &options.tls {
         Some(t) => {
-            let setup = ClientSetup::new(t)?;
+            let wait = tls::PasswordWait::within(
+                remaining(),
+                deadline_failure("while waiting for the private key password on stdin (+ps)"),
+            );
+            let setup = ClientSetup::new(t, &wait)?;
             for note in &setup.notes {
                 log.info(format_args!("TLS: {note}"));
             }
@@ -356,33 +363,17 @@ fn handshake(
         Some(deadline) if deadline < acse => (deadline, true),
         _ => (acse, false),
     };
-    match link::handshake(t, limit) {
-        Ok((link, session)) => {
-            log.info(format_args!(
-                "TLS handshake done in {}: {session}",
-                ms(clock.elapsed().saturating_sub(started))
-            ));
-            Ok((link, session))
-        }
-        Err(HandshakeError::TimedOut) if by_deadline => Err(Failure::Deadline {
-            peer: peer.to_string(),
-            deadline: net::to_core(options.deadline.unwrap_or_default()),
-            phase: "during the TLS handshake",
-        }),
-        Err(HandshakeError::TimedOut) => Err(Failure::Tls {
-            peer: peer.to_string(),
-            error: exit::TlsError::Timeout,
-            detail: format!(
-                "the TLS handshake did not complete within {} (ACSE timeout)",
-                exit::Secs(net::to_core(options.acse_timeout))
-            ),
-        }),
-        Err(HandshakeError::Failed(error, detail)) => Err(Failure::Tls {
-            peer: peer.to_string(),
-            error,
-            detail,
-        }),
-    }
+    let side = link::Side::Client {
+        peer,
+        acse_timeout: options.acse_timeout,
+        deadline: options.deadline.filter(|_| by_deadline),
+    };
+    let (link, session) = link::handshake(t, limit, &side)?;
+    log.info(format_args!(
+        "TLS handshake done in {}: {session}",
+        ms(clock.elapsed().saturating_sub(started))
+    ));
+    Ok((link, session))
 }
 
 /// Logs one event at -v / -d and keeps track of how far we got and when (`now`).
@@ -454,6 +445,14 @@ fn max_pdu_text(n: u32) -> String {
     }
 }
 
+/// The hint for a plain client that a TLS server did not answer (the reverse of the TLS client's "is it a plain DICOM
+/// port?"); [`verdict`] adds it to the close (71) or the TLS record (69) that came instead of an A-ASSOCIATE-AC/RJ.
+macro_rules! tls_port_hint {
+    () => {
+        "is it a TLS port? try +tls"
+    };
+}
+
 /// The core's outcome as our verdict.
 fn verdict(
     outcome: Outcome,
@@ -462,6 +461,9 @@ fn verdict(
     progress: &Progress,
 ) -> Result<Release, Failure> {
     let peer = peer.to_string();
+    // A plain connection whose A-ASSOCIATE-RQ got no DICOM answer: the peer may be a TLS server (a DCMTK one closes,
+    // a rustls one answers with a TLS alert). Said only then, so that it cannot mislead on other failures.
+    let plain_unanswered = options.tls.is_none() && progress.accepted.is_none();
     Err(match outcome {
         Outcome::Healthy(release) => return Ok(release),
         Outcome::Rejected(rj) => Failure::Rejected {
@@ -495,16 +497,23 @@ fn verdict(
             status,
             message_id,
         },
+        // A TLS record (alert 0x15, handshake 0x16) where the A-ASSOCIATE-AC/RJ should be: a TLS server's answer.
+        Outcome::Violation(v @ Violation::UnrecognizedPdu(0x15 | 0x16)) if plain_unanswered => {
+            Failure::Violation {
+                peer,
+                detail: format!("{v} (sent A-ABORT), a TLS record; {}", tls_port_hint!()),
+            }
+        }
         Outcome::Violation(v) => Failure::Violation {
             peer,
             detail: format!("{v} (sent A-ABORT)"),
         },
         Outcome::ClosedByPeer => Failure::ClosedByPeer {
             peer,
-            phase: if progress.accepted.is_some() {
-                "before the C-ECHO-RSP"
-            } else {
-                "before answering the A-ASSOCIATE-RQ"
+            phase: match (progress.accepted.is_some(), plain_unanswered) {
+                (true, _) => "before the C-ECHO-RSP",
+                (false, true) => concat!("before answering the A-ASSOCIATE-RQ; ", tls_port_hint!()),
+                (false, false) => "before answering the A-ASSOCIATE-RQ",
             },
         },
         Outcome::Incomplete => Failure::Violation {

@@ -1,9 +1,12 @@
 //! `echoprobe generate man|bash|zsh|fish|elvish|powershell [DIR]`: the man pages (`echoprobe.1`,
 //! `echoprobe-scp.1`, `echoprobe-demo.1`, with clap_mangen) or a shell completion script (clap_complete), made from the
 //! clap definition ([`crate::cli::clap_command`]) and written into DIR (default: the current directory, created if
-//! missing). Not listed in `-h`: it is for installing, documented in the README and the man page.
+//! missing). The completions also offer DCMTK's spellings (`-aet`, `+tls` ...) from the option table. Not listed in
+//! `-h`: it is for installing, documented in the README and the man page.
 
 use std::path::{Path, PathBuf};
+
+use clap_complete::Shell;
 
 use crate::cli::GenerateKind as Kind;
 use crate::exit::{self, Failure};
@@ -30,7 +33,12 @@ fn write(kind: Kind, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut cmd = crate::cli::clap_command();
     match kind {
         Kind::Completion(shell) => {
-            let path = clap_complete::generate_to(shell, &mut cmd, "echoprobe", dir)?;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "echoprobe", &mut script);
+            let script = with_dcmtk_spellings(shell, String::from_utf8_lossy(&script).into_owned())
+                .map_err(std::io::Error::other)?;
+            let path = dir.join(clap_complete::Generator::file_name(&shell, "echoprobe"));
+            std::fs::write(&path, script)?;
             Ok(vec![path])
         }
         Kind::Man => {
@@ -56,6 +64,71 @@ fn write(kind: Kind, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             Ok(paths)
         }
     }
+}
+
+/// A completion script with DCMTK's spellings of the options added (`-aet`, `+tls` ..., from the token table):
+/// clap's scripts know only the long forms. bash and zsh get a wrapper around clap's function that adds the words
+/// for a word starting with `-` or `+`; fish gets one `complete` line per spelling. Other shells: as clap made it.
+fn with_dcmtk_spellings(shell: Shell, script: String) -> Result<String, &'static str> {
+    const NOTE: &str = "# DCMTK's spellings of the options (echoscu's -aet, +tls ...), from echoprobe's option table: \
+                        clap's completion above knows only the long forms.\n";
+    let spellings: Vec<(&str, &str, usize)> = crate::cli::dcmtk_spellings().collect();
+    let words: Vec<&str> = spellings.iter().map(|(short, _, _)| *short).collect();
+    let words = words.join(" ");
+    let replace_once = |script: &str, from: &str, to: &str| match script.matches(from).count() {
+        0 => Err("clap_complete's script has an unexpected shape"),
+        _ => Ok(script.replace(from, to)),
+    };
+    Ok(match shell {
+        Shell::Bash => {
+            let mut out = replace_once(
+                &script,
+                "complete -F _echoprobe ",
+                "complete -F _echoprobe_dcmtk ",
+            )?;
+            out.push_str(&format!(
+                "\n{NOTE}_echoprobe_dcmtk() {{\n    _echoprobe \"$@\"\n    local cur=\"${{COMP_WORDS[COMP_CWORD]}}\"\n    \
+                 if [[ \"$cur\" == [-+]* ]]; then\n        \
+                 COMPREPLY+=( $(compgen -W \"{words}\" -- \"$cur\") )\n    fi\n}}\n"
+            ));
+            out
+        }
+        Shell::Zsh => {
+            let dispatch = "if [ \"$funcstack[1]\" = \"_echoprobe\" ]; then";
+            let out = replace_once(&script, "\n_echoprobe() {\n", "\n_echoprobe_clap() {\n")?;
+            let entries: String = spellings
+                .iter()
+                .map(|(short, long, _)| format!("        '{short}:{long}'\n"))
+                .collect();
+            let wrapper = format!(
+                "{NOTE}_echoprobe() {{\n    _echoprobe_clap \"$@\"\n    local ret=$?\n    \
+                 if [[ $PREFIX == [-+]* ]]; then\n        local -a dcmtk\n        dcmtk=(\n{entries}        )\n        \
+                 _describe -t dcmtk-options 'echoscu spelling' dcmtk && ret=0\n    fi\n    return ret\n}}\n\n{dispatch}"
+            );
+            replace_once(&out, dispatch, &wrapper)?
+        }
+        Shell::Fish => {
+            let mut out = script;
+            out.push_str(&format!("\n{NOTE}"));
+            for (short, long, values) in &spellings {
+                let (flag, name) = match (short.strip_prefix('-'), short.len()) {
+                    (Some(name), 2) => ("-s", name),
+                    (Some(name), _) => ("-o", name),
+                    (None, _) => ("-a", *short),
+                };
+                let takes = if *values > 0 && flag != "-a" {
+                    " -r"
+                } else {
+                    ""
+                };
+                out.push_str(&format!(
+                    "complete -c echoprobe {flag} '{name}' -d 'echoscu spelling of {long}'{takes}\n"
+                ));
+            }
+            out
+        }
+        _ => script,
+    })
 }
 
 const SEE_ALSO: &str = ".SH \"SEE ALSO\"\n\\fBechoprobe\\fR(1)\n";

@@ -81,7 +81,7 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
             Ok(s) => args.push(s),
             Err(bad) => {
                 let failure = Failure::Usage(format!("argument {bad:?} is not valid UTF-8"));
-                report(prog, &failure, json.then_some(started));
+                report::print_failure(prog, &failure, json.then_some(started));
                 return exit::USAGE;
             }
         }
@@ -99,19 +99,9 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
         Ok(Invocation::Generate(kind, dir)) => generate::run(prog, kind, &dir),
         Err(failure) => {
-            report(prog, &failure, json.then_some(started));
+            report::print_failure(prog, &failure, json.then_some(started));
             failure.code()
         }
-    }
-}
-
-/// Prints a failure on stderr, prefixed by the program name, and with `--json` among the arguments also its
-/// [`report::Report`] on stdout (`started`: when the run started).
-fn report(prog: &str, failure: &Failure, json: Option<std::time::SystemTime>) {
-    crate::log::stderr_line(format_args!("{prog}: {failure}"));
-    if let Some(started) = json {
-        let report = report::Report::before_check(failure, started);
-        crate::log::stdout_line(format_args!("{}", report.to_json()));
     }
 }
 

@@ -7,8 +7,9 @@ use std::io;
 use echoprobe_core::io::blocking::Transport;
 use echoprobe_core::time::Instant;
 
-use crate::exit::Failure;
-use crate::net::TcpTransport;
+use crate::exit::{Failure, Secs, TlsError};
+use crate::log::ms;
+use crate::net::{self, TcpTransport};
 use crate::tls::{HandshakeError, Session, TlsTransport};
 
 /// Either transport, so one driver call serves both.
@@ -112,24 +113,141 @@ impl Transport for Link {
     }
 }
 
-/// Runs the TLS handshake on `t` until `deadline`: the connection as a [`Link`] and the session, or why not (the
-/// connection then closed, with a close_notify where TLS got that far).
+/// Which side ran a TLS handshake and what bounded it: the words of its failure ([`handshake_failure`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Side<'a> {
+    /// The echo client: bounded by the ACSE timeout (`-ta`), or by the overall deadline (`--deadline`, given here)
+    /// when that came first.
+    Client {
+        peer: &'a str,
+        acse_timeout: core::time::Duration,
+        deadline: Option<core::time::Duration>,
+    },
+    /// The SCP: bounded by what was left of the client's ARTIM (`limit`).
+    Server {
+        peer: &'a str,
+        limit: core::time::Duration,
+    },
+}
+
+/// Runs the TLS handshake on `t` until `deadline`: the connection as a [`Link`] and the session, or why not as
+/// [`handshake_failure`] says it for `side` (the connection then closed, with a close_notify where TLS got that far).
 pub(crate) fn handshake(
     mut t: TlsTransport,
     deadline: Instant,
-) -> Result<(Link, Session), HandshakeError> {
+    side: &Side<'_>,
+) -> Result<(Link, Session), Failure> {
     match t.handshake(deadline) {
         Ok(session) => Ok((Link::Tls(Box::new(t)), session)),
         Err(e) => {
             t.close();
-            Err(e)
+            Err(handshake_failure(e, side))
         }
+    }
+}
+
+/// A failed TLS handshake as a failure, for either side: the client's timeout is the deadline's (72) or the ACSE
+/// timeout's (66); the server's detail says that the handshake failed or did not complete, for its log line.
+pub(crate) fn handshake_failure(e: HandshakeError, side: &Side<'_>) -> Failure {
+    let (peer, detail, error) = match (e, *side) {
+        (
+            HandshakeError::TimedOut,
+            Side::Client {
+                peer,
+                deadline: Some(deadline),
+                ..
+            },
+        ) => {
+            return Failure::Deadline {
+                peer: peer.to_string(),
+                deadline: net::to_core(deadline),
+                phase: "during the TLS handshake",
+            }
+        }
+        (
+            HandshakeError::TimedOut,
+            Side::Client {
+                peer, acse_timeout, ..
+            },
+        ) => (
+            peer,
+            format!(
+                "the TLS handshake did not complete within {} (ACSE timeout)",
+                Secs(net::to_core(acse_timeout))
+            ),
+            TlsError::Timeout,
+        ),
+        (HandshakeError::TimedOut, Side::Server { peer, limit }) => (
+            peer,
+            format!("TLS handshake not completed within {}", ms(limit)),
+            TlsError::Timeout,
+        ),
+        (HandshakeError::Failed(error, detail), Side::Client { peer, .. }) => (peer, detail, error),
+        (HandshakeError::Failed(error, detail), Side::Server { peer, .. }) => {
+            (peer, format!("TLS handshake failed: {detail}"), error)
+        }
+    };
+    Failure::Tls {
+        peer: peer.to_string(),
+        error,
+        detail,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handshake_failures_in_each_sides_words() {
+        use core::time::Duration;
+        let client = |deadline| Side::Client {
+            peer: "h:1",
+            acse_timeout: Duration::from_secs(30),
+            deadline,
+        };
+        let server = Side::Server {
+            peer: "127.0.0.1:5",
+            limit: Duration::from_millis(1500),
+        };
+        let failed =
+            || HandshakeError::Failed(TlsError::Untrusted, "peer certificate not trusted".into());
+        for (e, side, code, text) in [
+            (
+                HandshakeError::TimedOut,
+                client(Some(Duration::from_secs(2))),
+                72,
+                "deadline of 2 s reached during the TLS handshake (h:1)",
+            ),
+            (
+                HandshakeError::TimedOut,
+                client(None),
+                66,
+                "TLS with h:1: the TLS handshake did not complete within 30 s (ACSE timeout)",
+            ),
+            (
+                failed(),
+                client(None),
+                81,
+                "TLS with h:1: peer certificate not trusted",
+            ),
+            (
+                HandshakeError::TimedOut,
+                server,
+                66,
+                "TLS with 127.0.0.1:5: TLS handshake not completed within 1500.0 ms",
+            ),
+            (
+                failed(),
+                server,
+                81,
+                "TLS with 127.0.0.1:5: TLS handshake failed: peer certificate not trusted",
+            ),
+        ] {
+            let f = handshake_failure(e, &side);
+            assert_eq!((f.code(), f.to_string().as_str()), (code, text));
+        }
+    }
 
     #[test]
     fn transport_errors_map_to_exit_codes() {

@@ -179,6 +179,16 @@ impl Report {
     }
 }
 
+/// Prints a failure that ended the run before any check (a usage error) on stderr, prefixed by the program name, and
+/// with `--json` among the arguments also its [`Report`] on stdout (`started`: when the run started).
+pub(crate) fn print_failure(prog: &str, failure: &Failure, json: Option<SystemTime>) {
+    crate::log::stderr_line(format_args!("{prog}: {failure}"));
+    if let Some(started) = json {
+        let report = Report::before_check(failure, started);
+        crate::log::stdout_line(format_args!("{}", report.to_json()));
+    }
+}
+
 /// `0xNNNN`.
 pub(crate) fn status_hex(status: u16) -> String {
     format!("0x{status:04X}")

@@ -24,7 +24,7 @@ use crate::exit::Failure;
 use crate::link::{self, Link};
 use crate::log::{ms, Log};
 use crate::net::{self, Clock, TcpTransport};
-use crate::tls::{self, HandshakeError, ServerSetup, TlsTransport};
+use crate::tls::{self, ServerSetup, TlsTransport};
 
 /// Connections waiting for their A-ASSOCIATE-RQ; past this the oldest is shut down.
 const MAX_PENDING: usize = 1024;
@@ -53,25 +53,25 @@ struct Pending(Mutex<VecDeque<(u64, TcpStream)>>);
 impl Pending {
     /// Registers connection `id`; returns how many older ones were shut down to make room.
     fn admit(&self, id: u64, stream: &TcpStream) -> usize {
-        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut evicted = 0;
-        while q.len() >= MAX_PENDING {
-            if let Some((_, old)) = q.pop_front() {
+        while queue.len() >= MAX_PENDING {
+            if let Some((_, old)) = queue.pop_front() {
                 // Its thread sees EOF at once and ends; the slot it never had stays free.
                 let _ = old.shutdown(Shutdown::Both);
                 evicted += 1;
             }
         }
         if let Ok(clone) = stream.try_clone() {
-            q.push_back((id, clone));
+            queue.push_back((id, clone));
         }
         evicted
     }
 
     /// Connection `id` sent its RQ, or ended.
     fn leave(&self, id: u64) {
-        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        q.retain(|(i, _)| *i != id);
+        let mut queue = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        queue.retain(|(other, _)| *other != id);
     }
 }
 
@@ -95,14 +95,15 @@ fn try_acquire(counter: &Arc<AtomicU32>, max: u32) -> Option<Permit> {
 
 /// Runs `echoprobe scp`: binds, prints where it listens, serves until `exit_after` associations (or forever).
 /// `prog` names the program in messages. Returns the exit code.
-pub fn run(prog: &str, o: &ScpOptions) -> u8 {
-    let log = Log::new(prog, o.verbosity);
-    if let Some(config) = &o.log_config {
-        if !crate::log::configure(&log, config) {
-            return crate::exit::USAGE;
+pub fn run(prog: &str, options: &ScpOptions) -> u8 {
+    let log = Log::new(prog, options.verbosity);
+    if let Some(config) = &options.log_config {
+        if let Err(f) = crate::log::configure(&log, config) {
+            log.error(&f);
+            return f.code();
         }
     }
-    let addr = SocketAddr::new(o.bind, o.port);
+    let addr = SocketAddr::new(options.bind, options.port);
     let listener = match TcpListener::bind(addr) {
         Ok(l) => l,
         Err(e) => {
@@ -111,7 +112,7 @@ pub fn run(prog: &str, o: &ScpOptions) -> u8 {
             return f.code();
         }
     };
-    match serve_listener(listener, o, &log) {
+    match serve_listener(listener, options, &log) {
         Ok(()) => crate::exit::HEALTHY,
         Err(f) => {
             log.error(&f);
@@ -123,18 +124,21 @@ pub fn run(prog: &str, o: &ScpOptions) -> u8 {
 /// Serves associations on `listener` until `exit_after` connections were handled (or forever).
 pub(crate) fn serve_listener(
     listener: TcpListener,
-    o: &ScpOptions,
+    options: &ScpOptions,
     log: &Log,
 ) -> Result<(), Failure> {
-    let ae = AeTitle::new(&o.ae_title).map_err(|e| Failure::Usage(format!("AE title: {e}")))?;
-    let allowed = o
+    let ae =
+        AeTitle::new(&options.ae_title).map_err(|e| Failure::Usage(format!("AE title: {e}")))?;
+    let allowed = options
         .allow_calling
         .iter()
-        .map(|a| AeTitle::new(a).map_err(|e| Failure::Usage(format!("--allow-calling {a}: {e}"))))
+        .map(|title| {
+            AeTitle::new(title).map_err(|e| Failure::Usage(format!("--allow-calling {title}: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     // TLS files are read once, at start: a bad file is exit code 84 before serving anyone.
-    let tls = o.tls.as_ref().map(ServerSetup::new).transpose()?;
-    for note in tls.iter().flat_map(|t| &t.notes) {
+    let tls = options.tls.as_ref().map(ServerSetup::new).transpose()?;
+    for note in tls.iter().flat_map(|setup| &setup.notes) {
         log.info(format_args!("TLS: {note}"));
     }
     let local = listener
@@ -146,13 +150,17 @@ pub(crate) fn serve_listener(
             log.prog,
             log.tag,
             if tls.is_some() { " (TLS)" } else { "" },
-            o.status,
-            o.max_associations,
-            if o.max_associations == 1 { "" } else { "s" }
+            options.status,
+            options.max_associations,
+            if options.max_associations == 1 {
+                ""
+            } else {
+                "s"
+            }
         ));
     }
     let shared = Arc::new(Shared {
-        options: o.clone(),
+        options: options.clone(),
         tls,
         ae,
         allowed,
@@ -174,7 +182,7 @@ pub(crate) fn serve_listener(
             }
         };
         connections += 1;
-        handles.retain(|h| !h.is_finished());
+        handles.retain(|handle| !handle.is_finished());
         let peer = stream
             .peer_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
@@ -184,29 +192,29 @@ pub(crate) fn serve_listener(
                 "{MAX_PENDING} connections without an A-ASSOCIATE-RQ: shut down the oldest to admit {peer}"
             ));
         }
-        let s = Arc::clone(&shared);
+        let for_thread = Arc::clone(&shared);
         let id = connections;
         let spawned = std::thread::Builder::new()
             .name(format!("assoc {peer}"))
             .stack_size(THREAD_STACK)
             .spawn(move || {
                 let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-                serve_one(&s, stream, &peer, id);
-                s.pending.leave(id);
+                serve_one(&for_thread, stream, &peer, id);
+                for_thread.pending.leave(id);
             });
         match spawned {
-            Ok(h) => handles.push(h),
+            Ok(handle) => handles.push(handle),
             Err(e) => {
                 shared.pending.leave(id);
                 log.warn(format_args!("cannot start a thread for a connection: {e}"));
             }
         }
-        if o.exit_after.is_some_and(|n| connections >= n) {
+        if options.exit_after.is_some_and(|n| connections >= n) {
             break;
         }
     }
-    for h in handles {
-        let _ = h.join();
+    for handle in handles {
+        let _ = handle.join();
     }
     Ok(())
 }
@@ -295,45 +303,51 @@ impl Record {
 /// Serves one connection: waits for its A-ASSOCIATE-RQ (ARTIM = `-ta`), takes an association slot (or answers
 /// 2/3/2), then serves the association. The slot is given back before the connection is closed, so a peer that sees
 /// the close can count on the slot being free.
-fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
-    let o = &s.options;
-    let started = s.clock.elapsed();
+fn serve_one(shared: &Shared, stream: TcpStream, peer: &str, id: u64) {
+    let options = &shared.options;
+    let started = shared.clock.elapsed();
     // Wait for the first byte before allocating anything: a connection that says nothing costs a
     // parked thread, not buffers. ARTIM (`-ta`) bounds the wait for the whole A-ASSOCIATE-RQ.
-    let first = first_byte(&stream, o.acse_timeout);
-    let artim_left = o
+    let first = first_byte(&stream, options.acse_timeout);
+    let artim_left = options
         .acse_timeout
-        .saturating_sub(s.clock.elapsed().saturating_sub(started));
-    let opened =
-        first.and_then(|()| open(s, stream, peer, artim_left.max(Duration::from_millis(1))));
+        .saturating_sub(shared.clock.elapsed().saturating_sub(started));
+    let opened = first.and_then(|()| {
+        open(
+            shared,
+            stream,
+            peer,
+            artim_left.max(Duration::from_millis(1)),
+        )
+    });
     let mut transport = match opened {
         Ok(t) => t,
         Err(why) => {
-            if s.log.verbosity > crate::log::Verbosity::Quiet {
+            if shared.log.verbosity > crate::log::Verbosity::Quiet {
                 crate::log::stdout_line(format_args!(
                     "{}: {}{peer} (no A-ASSOCIATE-RQ): {why} ({})",
-                    s.log.prog,
-                    s.log.tag,
-                    ms(s.clock.elapsed().saturating_sub(started))
+                    shared.log.prog,
+                    shared.log.tag,
+                    ms(shared.clock.elapsed().saturating_sub(started))
                 ));
             }
             return;
         }
     };
-    let artim_left = o
+    let artim_left = options
         .acse_timeout
-        .saturating_sub(s.clock.elapsed().saturating_sub(started));
-    let mut config = Config::acceptor(s.ae);
-    config.echo_status = o.status;
-    config.dimse_timeout = net::to_core(o.idle_timeout);
+        .saturating_sub(shared.clock.elapsed().saturating_sub(started));
+    let mut config = Config::acceptor(shared.ae);
+    config.echo_status = options.status;
+    config.dimse_timeout = net::to_core(options.idle_timeout);
     config.artim_timeout = net::to_core(artim_left.max(Duration::from_millis(1)));
-    config.acse_timeout = net::to_core(o.acse_timeout);
+    config.acse_timeout = net::to_core(options.acse_timeout);
     let policy = AcceptPolicy {
-        ae: s.ae,
-        check_called: o.require_called_aet,
-        allowed_calling: &s.allowed,
+        ae: shared.ae,
+        check_called: options.require_called_aet,
+        allowed_calling: &shared.allowed,
     };
-    let mut rx = vec![0u8; o.max_pdu as usize + 6];
+    let mut rx = vec![0u8; options.max_pdu as usize + 6];
     let mut tx = vec![0u8; 16 * 1024];
     let mut record = Record::default();
     let mut permit: Option<Permit> = None;
@@ -341,18 +355,10 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     let mut assoc = Association::new(config, &mut rx, now);
     assoc.connected(now);
     let result = blocking::drive(&mut assoc, &mut transport, &mut tx, |assoc, now, ev| {
-        record.on(ev, &s.log, peer);
-        if let Event::AssociationRequested { called, calling } = ev {
-            s.pending.leave(id);
-            answer(
-                s,
-                assoc,
-                now,
-                &policy,
-                (called, calling),
-                &mut permit,
-                &mut record,
-            );
+        record.on(ev, &shared.log, peer);
+        if let Event::AssociationRequested { .. } = ev {
+            shared.pending.leave(id);
+            answer(shared, assoc, now, &policy, ev, &mut permit, &mut record);
         }
     });
     drop(permit);
@@ -360,12 +366,12 @@ fn serve_one(s: &Shared, stream: TcpStream, peer: &str, id: u64) {
     if let Err(e) = result {
         record.finish(&format!("I/O error: {e}"));
     }
-    if s.log.verbosity > crate::log::Verbosity::Quiet {
+    if shared.log.verbosity > crate::log::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
             "{}: {}{}",
-            s.log.prog,
-            s.log.tag,
-            record.line(peer, s.clock.elapsed().saturating_sub(started))
+            shared.log.prog,
+            shared.log.tag,
+            record.line(peer, shared.clock.elapsed().saturating_sub(started))
         ));
     }
 }
@@ -392,59 +398,54 @@ fn first_byte(stream: &TcpStream, limit: Duration) -> Result<(), String> {
     result
 }
 
-/// Answers an A-ASSOCIATE-RQ: 2/3/2 when every slot is taken, else what the policy says.
+/// Answers an A-ASSOCIATE-RQ (`request`): 2/3/2 when every slot is taken, else what the policy says (the core's
+/// accept-policy answer, as every acceptor uses it).
 fn answer(
-    s: &Shared,
+    shared: &Shared,
     assoc: &mut Association<'_>,
     now: Instant,
     policy: &AcceptPolicy<'_>,
-    (called, calling): (&AeTitle, &AeTitle),
+    request: &Event,
     permit: &mut Option<Permit>,
     record: &mut Record,
 ) {
-    let Some(p) = try_acquire(&s.active, s.options.max_associations) else {
-        s.log.warn(format_args!(
+    let Some(slot) = try_acquire(&shared.active, shared.options.max_associations) else {
+        shared.log.warn(format_args!(
             "{} associations active, answering A-ASSOCIATE-RJ {BUSY}",
-            s.options.max_associations
+            shared.options.max_associations
         ));
         record.rejected = Some(BUSY);
         let _ = assoc.reject(now, BUSY);
         return;
     };
-    *permit = Some(p);
-    match policy.decide(called, calling) {
-        Ok(()) => {
-            let _ = assoc.accept(now);
-        }
-        Err(rj) => {
-            record.rejected = Some(rj);
-            let _ = assoc.reject(now, rj);
-        }
+    *permit = Some(slot);
+    if let Some(Err(rj)) = echoprobe_core::io::answer_request(policy, assoc, now, request) {
+        record.rejected = Some(rj);
     }
 }
 
 /// The connection as a transport: plain, or TLS after a handshake bounded by `limit`. The error says why not.
-fn open(s: &Shared, stream: TcpStream, peer: &str, limit: Duration) -> Result<Link, String> {
-    let dump = s.log.dump_prefix().map(|p| format!("{p}{peer}: "));
-    let Some(setup) = &s.tls else {
-        return TcpTransport::new(stream, s.clock, dump)
+fn open(shared: &Shared, stream: TcpStream, peer: &str, limit: Duration) -> Result<Link, String> {
+    let dump = shared.log.dump_prefix().map(|p| format!("{p}{peer}: "));
+    let Some(setup) = &shared.tls else {
+        return TcpTransport::new(stream, shared.clock, dump)
             .map(Link::Tcp)
             .map_err(|e| format!("socket setup failed: {e}"));
     };
-    let tcp = TcpTransport::new(stream, s.clock, None)
+    let tcp = TcpTransport::new(stream, shared.clock, None)
         .map_err(|e| format!("socket setup failed: {e}"))?;
     let t = TlsTransport::server(tcp, setup, dump).map_err(|e| format!("TLS setup failed: {e}"))?;
     let deadline = tls::after(&t, limit);
-    match link::handshake(t, deadline) {
+    match link::handshake(t, deadline, &link::Side::Server { peer, limit }) {
         Ok((link, session)) => {
-            s.log
+            shared
+                .log
                 .info(format_args!("{peer}: TLS handshake done: {session}"));
             Ok(link)
         }
-        Err(HandshakeError::TimedOut) => {
-            Err(format!("TLS handshake not completed within {}", ms(limit)))
-        }
-        Err(HandshakeError::Failed(_, detail)) => Err(format!("TLS handshake failed: {detail}")),
+        // The log line says what happened with this peer, without the peer again.
+        Err(Failure::Tls { detail, .. }) => Err(detail),
+        Err(other) => Err(other.to_string()),
     }
 }
 
@@ -454,14 +455,14 @@ mod tests {
 
     #[test]
     fn permits_count_and_release() {
-        let c = Arc::new(AtomicU32::new(0));
-        let a = try_acquire(&c, 2).unwrap();
-        let b = try_acquire(&c, 2).unwrap();
-        assert!(try_acquire(&c, 2).is_none());
-        drop(a);
-        let _c2 = try_acquire(&c, 2).unwrap();
-        drop(b);
-        assert_eq!(c.load(Ordering::Acquire), 1);
+        let counter = Arc::new(AtomicU32::new(0));
+        let first = try_acquire(&counter, 2).unwrap();
+        let second = try_acquire(&counter, 2).unwrap();
+        assert!(try_acquire(&counter, 2).is_none());
+        drop(first);
+        let _third = try_acquire(&counter, 2).unwrap();
+        drop(second);
+        assert_eq!(counter.load(Ordering::Acquire), 1);
     }
 
     #[test]
@@ -470,7 +471,7 @@ mod tests {
         use crate::log::Verbosity;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let o = ScpOptions {
+        let options = ScpOptions {
             port,
             bind: core::net::IpAddr::from([127, 0, 0, 1]),
             ae_title: "ECHOPROBE".into(),
@@ -487,7 +488,7 @@ mod tests {
             log_config: None,
         };
         let log = Log::new("echoprobe", Verbosity::Quiet);
-        let server = std::thread::spawn(move || serve_listener(listener, &o, &log));
+        let server = std::thread::spawn(move || serve_listener(listener, &options, &log));
         let check = || {
             let args = [
                 "-q",

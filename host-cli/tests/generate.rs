@@ -97,6 +97,74 @@ fn completions() {
     run(&mut cmd, Duration::from_secs(10)).assert_code(0);
 }
 
+/// The completions also offer DCMTK's spellings (`-aet`, `+tls` ...), taken from the option table: bash's completion
+/// function, called as bash calls it, offers them for a prefix; zsh and fish list them.
+#[test]
+fn completions_offer_dcmtk_spellings() {
+    let dir = TempDir::new("gen-dcmtk-completions");
+    let bash = generate("bash", dir.path());
+    // What bash offers for `echoprobe WORD<TAB>` after `echoprobe -v`, through the function `complete -p` names.
+    let offers = |word: &str| {
+        let script = r#"source "$0" || exit 9
+            set -- $(complete -p echoprobe)
+            while [ "$#" -gt 1 ] && [ "$1" != -F ]; do shift; done
+            COMP_WORDS=(echoprobe -v "$WORD")
+            COMP_CWORD=2
+            "$2" echoprobe "$WORD" -v
+            printf '%s\n' "${COMPREPLY[@]}""#;
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", script, &bash[0]]).env("WORD", word);
+        let out = run(&mut cmd, Duration::from_secs(10));
+        out.assert_code(0);
+        out.stdout.lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(offers("-ae"), ["-aet", "-aec"]);
+    assert_eq!(offers("+tl"), ["+tls", "+tla"]);
+    // The long forms as before.
+    assert_eq!(offers("--aet"), ["--aetitle"]);
+    assert!(offers("-t").contains(&"-to".to_string()));
+    assert!(offers("-t").contains(&"-ta".to_string()));
+    // Refused spellings (+pa, +pn) are not offered.
+    assert!(!offers("+p").contains(&"+pa".to_string()));
+
+    let zsh = read(&generate("zsh", dir.path())[0]);
+    for needle in ["'-aet:--aetitle'", "'+tls:--enable-tls'", "'-to:--timeout'"] {
+        assert!(zsh.contains(needle), "zsh: {needle:?} missing");
+    }
+    let fish = generate("fish", dir.path());
+    let text = read(&fish[0]);
+    for needle in [
+        "complete -c echoprobe -o 'aet' -d 'echoscu spelling of --aetitle' -r",
+        "complete -c echoprobe -a '+tls' -d 'echoscu spelling of --enable-tls'",
+        "complete -c echoprobe -o 'ta' -d 'echoscu spelling of --acse-timeout' -r",
+    ] {
+        assert!(text.contains(needle), "fish: {needle:?} missing");
+    }
+    // Where the shells are installed, they accept the scripts.
+    for (shell, file) in [
+        ("fish", &fish[0]),
+        ("zsh", &dir.path().join("_echoprobe").display().to_string()),
+    ] {
+        if Command::new(shell).arg("--version").output().is_ok() {
+            let mut cmd = Command::new(shell);
+            cmd.arg("-n").arg(file);
+            run(&mut cmd, Duration::from_secs(10)).assert_code(0);
+        }
+    }
+    if Command::new("fish").arg("--version").output().is_ok() {
+        let mut cmd = Command::new("fish");
+        cmd.args([
+            "-c",
+            r#"source $argv[1]; complete -C "echoprobe -ae"; complete -C "echoprobe +tl""#,
+        ])
+        .arg(&fish[0]);
+        let out = run(&mut cmd, Duration::from_secs(10));
+        out.assert_code(0)
+            .assert_stdout("-aet\t")
+            .assert_stdout("+tls\t");
+    }
+}
+
 #[test]
 fn bad_kinds_are_usage_errors() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));

@@ -68,12 +68,13 @@ fn dcmtk_shipped_logger_cfg_as_is() {
         // Root DEBUG; the console appender (stderr) from INFO; the file appender ${appname}.log from DEBUG.
         assert!(out.stdout.contains("healthy, 1 echo"), "{out}");
         assert!(out.stderr.contains("I: Association Accepted"), "{out}");
-        assert!(out.stderr.contains("ConversionPattern ignored"), "{out}");
         assert!(
             !out.stderr.contains("D: "),
             "debug lines on the console:\n{out}"
         );
         let log = read(&dir.path().join("echoprobe.log"));
+        // What is ignored, each with why, at debug level: in the file.
+        assert!(log.contains("ConversionPattern ignored"), "{log}");
         assert!(log.contains("D: sent A-ASSOCIATE-RQ"), "{log}");
         assert!(log.contains("I: Association Accepted"), "{log}");
         // Append = true: the second run adds to the first.
@@ -89,13 +90,19 @@ fn dcmtk_shipped_logger_cfg_as_is() {
 fn file_appender_takes_the_log_and_errors_still_reach_stderr() {
     let (_scp, port) = scp();
     let dir = TempDir::new("lc-file");
-    let cfg = write_cfg(
-        &dir,
-        "log4cplus.rootLogger = INFO, file\n\
-         log4cplus.appender.file = log4cplus::FileAppender\n\
-         log4cplus.appender.file.File = ${appname}-check.log\n\
-         log4cplus.appender.file.layout = log4cplus::PatternLayout\n",
-    );
+    // A file appender only, at `level`, into ${appname}-`name`.log.
+    let file_only = |level: &str, name: &str| {
+        write_cfg(
+            &dir,
+            &format!(
+                "log4cplus.rootLogger = {level}, file\n\
+                 log4cplus.appender.file = log4cplus::FileAppender\n\
+                 log4cplus.appender.file.File = ${{appname}}-{name}.log\n\
+                 log4cplus.appender.file.layout = log4cplus::PatternLayout\n"
+            ),
+        )
+    };
+    let cfg = file_only("INFO", "check");
     let out = echoprobe(dir.path(), &["-lc", &cfg, "127.0.0.1", &port]);
     out.assert_code(0);
     assert!(out.stderr.is_empty(), "no console appender, yet:\n{out}");
@@ -103,7 +110,6 @@ fn file_appender_takes_the_log_and_errors_still_reach_stderr() {
     let log_path = dir.path().join("echoprobe-check.log");
     let log = read(&log_path);
     assert!(log.contains("I: Association Accepted"), "{log}");
-    assert!(log.contains("layout ignored"), "{log}");
     assert!(!log.contains("D: "), "{log}");
 
     // Append is false by default (log4cplus): the next run replaces the file. A failure: the error line on stderr
@@ -116,6 +122,97 @@ fn file_appender_takes_the_log_and_errors_still_reach_stderr() {
         log.contains("echoprobe: cannot connect to 127.0.0.1:"),
         "{log}"
     );
+
+    // The same file at DEBUG: each ignored setting with why.
+    let cfg = file_only("DEBUG", "debug");
+    let out = echoprobe(dir.path(), &["-lc", &cfg, "127.0.0.1", &port]);
+    out.assert_code(0);
+    let log = read(&dir.path().join("echoprobe-debug.log"));
+    assert!(log.contains("layout ignored"), "{log}");
+}
+
+/// DCMTK's logger.cfg names 11 settings echoprobe ignores: at the console's INFO (`-v`) one line names them all,
+/// at DEBUG (`-d`) each comes with why, at WARN (the default level) nothing is said.
+#[test]
+fn dcmtk_logger_cfg_says_what_it_ignores_once() {
+    let shipped = "/etc/dcmtk/logger.cfg";
+    let text = read(Path::new(shipped));
+    let threshold = "log4cplus.appender.console.Threshold = INFO";
+    assert!(text.contains(threshold), "{text}");
+    let dir = TempDir::new("lc-said-once");
+    let port = closed_port();
+    let ignored = |out: &Outcome| {
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("ignored"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+
+    // As shipped (console from INFO): one line.
+    let out = echoprobe(dir.path(), &["-lc", shipped, "127.0.0.1", &port]);
+    out.assert_code(63);
+    assert_eq!(
+        ignored(&out),
+        ["I: log configuration: 11 settings ignored (each with why at debug level): \
+          logger.dcmtk.{apps.movescu.progress,apps.storescp.progress,apps.storescu.progress,dcmnet.responses,\
+          dcmqrdb.progress}, appender.console.{ImmediateFlush,layout,layout.ConversionPattern}, \
+          appender.logfile.{ImmediateFlush,layout,layout.ConversionPattern}"],
+        "{out}"
+    );
+    // Console from WARN, the default level: nothing.
+    let cfg = write_cfg(
+        &dir,
+        &text.replace(threshold, "log4cplus.appender.console.Threshold = WARN"),
+    );
+    let out = echoprobe(dir.path(), &["-lc", &cfg, "127.0.0.1", &port]);
+    out.assert_code(63);
+    assert_eq!(ignored(&out), Vec::<String>::new(), "{out}");
+    // Console from DEBUG: the line and each setting with why.
+    let cfg = write_cfg(
+        &dir,
+        &text.replace(threshold, "log4cplus.appender.console.Threshold = DEBUG"),
+    );
+    let out = echoprobe(dir.path(), &["-lc", &cfg, "127.0.0.1", &port]);
+    out.assert_code(63);
+    let lines = ignored(&out);
+    assert_eq!(lines.len(), 12, "{out}");
+    assert!(
+        out.stderr.contains(
+            "D: log configuration: log4cplus.appender.console.layout.ConversionPattern ignored: echoprobe \
+             writes its own line format"
+        ),
+        "{out}"
+    );
+}
+
+/// A log configuration that cannot be installed (its log file cannot be opened) is a usage error: exit code 1, and
+/// with `--json` the usage report on stdout, as for the command line's errors.
+#[test]
+fn an_unusable_log_file_with_json_prints_the_usage_report() {
+    let dir = TempDir::new("lc-json");
+    std::fs::write(dir.path().join("not-a-dir"), "").expect("write");
+    let cfg = write_cfg(
+        &dir,
+        "log4cplus.rootLogger = INFO, file\n\
+         log4cplus.appender.file = log4cplus::FileAppender\n\
+         log4cplus.appender.file.File = not-a-dir/echoprobe.log\n",
+    );
+    let out = echoprobe(
+        dir.path(),
+        &["--json", "-lc", &cfg, "127.0.0.1", &closed_port()],
+    );
+    out.assert_code(1)
+        .assert_stderr("cannot open the log file not-a-dir/echoprobe.log");
+    assert_eq!(out.stdout.lines().count(), 1, "{out}");
+    out.assert_stdout(
+        "\"healthy\":false,\"exit_code\":1,\"result\":\"usage\",\"message\":\"--log-config ",
+    );
+    out.assert_stdout("cannot open the log file not-a-dir/echoprobe.log");
+    // Without --json: the error line only.
+    let out = echoprobe(dir.path(), &["-lc", &cfg, "127.0.0.1", &closed_port()]);
+    out.assert_code(1);
+    assert_eq!(out.stdout, "", "{out}");
 }
 
 #[test]

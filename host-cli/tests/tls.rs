@@ -392,6 +392,42 @@ fn plain_client_against_tls_servers_fails_fast() {
         .assert_mentions("0x15");
 }
 
+/// A plain client on a TLS port is told to try +tls, as a TLS client on a plain port is told "is it a plain DICOM
+/// port?": when the TLS server's answer to our A-ASSOCIATE-RQ is a TLS alert (rustls, 69) or a close (OpenSSL, 71).
+/// Other failures do not get the hint.
+#[test]
+fn plain_client_on_a_tls_port_is_told_to_try_tls() {
+    let pki = Pki::new();
+    let (skey, scert) = pki.leaf("server", &["localhost"], None);
+    let scp = echoprobe_scp(&["+tls", &skey, &scert, "-ic"]);
+    let out = check(&[], "PROBESCP", &scp.port_arg());
+    out.assert_code(69).assert_within(QUICK);
+    assert!(
+        out.stderr.ends_with(&format!(
+            "echoprobe: protocol violation by 127.0.0.1:{}: unrecognized PDU type 0x15 (sent A-ABORT), a TLS \
+             record; is it a TLS port? try +tls\n",
+            scp.port
+        )),
+        "{out}"
+    );
+    let scp = storescp(&["+tls", &skey, &scert, "-ic"]);
+    let out = check(&[], "STORESCP", &scp.port_arg());
+    out.assert_code(71).assert_within(QUICK);
+    assert!(
+        out.stderr.ends_with(&format!(
+            "echoprobe: 127.0.0.1:{} closed the connection before answering the A-ASSOCIATE-RQ; is it a TLS port? \
+             try +tls\n",
+            scp.port
+        )),
+        "{out}"
+    );
+    // With +tls, a plain port: its own hint, not this one.
+    let scp = echoprobe_scp(&[]);
+    let out = check(&["+tla", "-ic"], "PROBESCP", &scp.port_arg());
+    out.assert_code(80);
+    assert!(!out.output().contains("try +tls"), "{out}");
+}
+
 #[test]
 fn tls_client_against_plain_servers_is_80_fast() {
     let scp = storescp(&[]);
@@ -600,7 +636,7 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
         )
         .assert_code(84)
         .assert_mentions("no password was given");
-        // +ps (the default): one line from stdin.
+        // +ps (the default): one line from stdin; no prompt when stdin is not a terminal (a pipe here).
         let port = scp.port_arg();
         let mut piped = Command::new("sh");
         piped
@@ -608,9 +644,9 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
             .arg(env!("CARGO_BIN_EXE_echoprobe"))
             .args(["-aec", "STORESCP", "+tls", &clegacy, &ccert, "+cf", &ca])
             .args(["127.0.0.1", &port]);
-        run(&mut piped, HARD)
-            .assert_code(0)
-            .assert_mentions("Enter PEM pass phrase");
+        let out = run(&mut piped, HARD);
+        out.assert_code(0);
+        assert!(!out.output().contains("Enter PEM pass phrase"), "{out}");
     }
 
     // echoprobe scp with an encrypted key, DCMTK's echoscu as the client.
@@ -653,6 +689,33 @@ fn encrypted_keys_pkcs8_and_legacy_with_dcmtk() {
     )
     .assert_code(0)
     .assert_within(QUICK);
+}
+
+/// `+ps` with a stdin that stays open and says nothing: `--deadline` bounds the wait (exit code 72, no prompt on a
+/// pipe), before any connection (nothing listens on the port).
+#[test]
+fn password_wait_is_bounded_by_the_deadline() {
+    let pki = Pki::new();
+    let (ckey, ccert) = pki.leaf("client", &["client"], None);
+    let (pkcs8_pem, _) = encrypted_pkcs8(&ckey);
+    let key = pki.path("client-pkcs8-enc.pem");
+    std::fs::write(&key, pkcs8_pem).expect("write");
+    let fifo = pki.path("silent-stdin");
+    // stdin opened read-write on a FIFO: reads block, and no end of file comes while echoprobe holds it.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", r#"mkfifo "$0" && exec "$@" 0<>"$0""#, &fifo])
+        .arg(env!("CARGO_BIN_EXE_echoprobe"))
+        .args(["+tls", &key, &ccert, "-ic", "--deadline", "2", "127.0.0.1"])
+        .arg(free_port().to_string());
+    let out = run(&mut cmd, Duration::from_secs(10));
+    out.assert_code(72).assert_stderr(
+        "deadline of 2 s reached while waiting for the private key password on stdin (+ps)",
+    );
+    assert!(
+        out.elapsed >= Duration::from_millis(1900) && out.elapsed < Duration::from_secs(5),
+        "{out}"
+    );
+    assert!(!out.output().contains("Enter PEM pass phrase"), "{out}");
 }
 
 #[test]

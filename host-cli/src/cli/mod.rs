@@ -36,6 +36,7 @@ mod values;
 pub(crate) use command::clap_command;
 use command::{DemoCli, EchoCli, ScpCli};
 use help::{help_demo, help_echo, help_scp, version};
+pub(crate) use tokens::dcmtk_spellings;
 use tokens::{expand_command_files, translate};
 use values::{clap_failure, parse_port, truncation_warning, TruncatedAe};
 

@@ -98,6 +98,15 @@ pub(super) const OPTIONS: &[(&str, &str, usize, Kind)] = &[
     ("+rc", "--is-root-cert", 1, Kind::Supported),
 ];
 
+/// DCMTK's single-dash and plus spellings that we accept, each with its long form and number of values (for shell
+/// completion: clap knows only the long forms).
+pub(crate) fn dcmtk_spellings() -> impl Iterator<Item = (&'static str, &'static str, usize)> {
+    OPTIONS
+        .iter()
+        .filter(|(short, _, _, kind)| !short.is_empty() && *kind == Kind::Supported)
+        .map(|&(short, long, n, _)| (short, long, n))
+}
+
 pub(super) fn lookup(token: &str) -> Option<(&'static str, usize, Kind)> {
     OPTIONS
         .iter()

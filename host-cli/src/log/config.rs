@@ -18,7 +18,8 @@
 //!
 //! Layout keys (`layout`, `layout.ConversionPattern`, ...), `ImmediateFlush` (every line is flushed anyway), lock file
 //! keys, levels of named loggers (`log4cplus.logger.dcmtk.apps.storescu.progress = INFO`: echoprobe has one logger),
-//! `additivity` and appenders defined but not used are ignored, each with a note printed at `-v`. Anything whose
+//! `additivity` and appenders defined but not used are ignored: one line at `-v` names them, and each is said with
+//! its reason at `-d` (nothing at the default level). Anything whose
 //! meaning we cannot honour is refused with exit code 1, naming the key: other appenders (syslog, socket, daily
 //! rolling, ...), filters, appenders of named loggers, a second log file, unknown keys and variables.
 
@@ -63,8 +64,39 @@ pub struct LogConfig {
     pub(crate) console: Option<(Stream, Verbosity)>,
     /// The log file, if any.
     pub(crate) file: Option<FileSink>,
-    /// What was ignored and why (printed at `-v`).
+    /// What was ignored and why, and other remarks (see [`ignored_key`]).
     pub(crate) notes: Vec<String>,
+}
+
+/// The key of a note that says a setting was ignored (`KEY ignored: why`), as this module writes them.
+pub(crate) fn ignored_key(note: &str) -> Option<&str> {
+    note.split_once(" ignored: ").map(|(key, _)| key)
+}
+
+/// Keys listed compactly: without `log4cplus.`, those under the same two first parts grouped in braces, in order of
+/// first appearance: `logger.dcmtk.{apps.storescu.progress,dcmnet.responses}, appender.console.layout`.
+pub(crate) fn compact_keys(keys: &[&str]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for key in keys {
+        let key = key.strip_prefix("log4cplus.").unwrap_or(key);
+        let split = key
+            .match_indices('.')
+            .nth(1)
+            .map_or((key, ""), |(i, _)| (&key[..i], &key[i + 1..]));
+        match groups.iter_mut().find(|(head, _)| *head == split.0) {
+            Some((_, tails)) => tails.push(split.1),
+            None => groups.push((split.0, vec![split.1])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(head, tails)| match tails.as_slice() {
+            [""] => head.to_string(),
+            [one] => format!("{head}.{one}"),
+            _ => format!("{head}.{{{}}}", tails.join(",")),
+        })
+        .collect();
+    parts.join(", ")
 }
 
 /// The log4cplus name of the lowest level a verbosity lets through.
@@ -485,6 +517,23 @@ log4cplus.logger.dcmtk.dcmnet.responses = INFO
         assert!(notes.contains("ConversionPattern ignored"), "{notes}");
         assert!(notes.contains("dcmtk.dcmnet.responses ignored"), "{notes}");
         assert!(notes.contains("ImmediateFlush ignored"), "{notes}");
+    }
+
+    #[test]
+    fn ignored_keys_compactly() {
+        let c = ok(DCMTK_LOGGER_CFG);
+        let keys: Vec<&str> = c.notes.iter().filter_map(|n| ignored_key(n)).collect();
+        assert_eq!(keys.len(), 11, "{keys:?}");
+        assert_eq!(
+            compact_keys(&keys),
+            "logger.dcmtk.{apps.movescu.progress,apps.storescp.progress,apps.storescu.progress,dcmnet.responses,\
+             dcmqrdb.progress}, appender.console.{ImmediateFlush,layout,layout.ConversionPattern}, \
+             appender.logfile.{ImmediateFlush,layout,layout.ConversionPattern}"
+        );
+        assert_eq!(
+            compact_keys(&["appender s", "log4cplus.configDebug"]),
+            "appender s, configDebug"
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub use level::Verbosity;
 
 use config::{LogConfig, Stream};
 
+use crate::exit::Failure;
+
 /// Where log lines go when a log configuration file was given.
 #[derive(Debug)]
 struct Sinks {
@@ -62,15 +64,14 @@ pub(crate) fn install(config: &LogConfig) -> Result<(), String> {
         .map_err(|_| "the log configuration was already installed".to_string())
 }
 
-/// Installs `config` ([`install`]) and prints what it does and ignores at `-v`; false (after printing the error)
-/// if its log file cannot be opened.
-pub(crate) fn configure(log: &Log, config: &LogConfig) -> bool {
+/// Installs `config` ([`install`]) and prints what it does and ignores at `-v`; a usage error if its log file cannot
+/// be opened (the caller prints it, with `--json` as JSON too).
+pub(crate) fn configure(log: &Log, config: &LogConfig) -> Result<(), Failure> {
     if let Err(e) = install(config) {
-        log.error(format_args!(
+        return Err(Failure::Usage(format!(
             "--log-config {}: {e}",
             config.source.display()
-        ));
-        return false;
+        )));
     }
     let name = config::level_name;
     log.info(format_args!(
@@ -86,10 +87,31 @@ pub(crate) fn configure(log: &Log, config: &LogConfig) -> bool {
             |f| format!("{} from {}", f.path.display(), name(f.level))
         ),
     ));
-    for note in &config.notes {
+    // Settings the file has and echoprobe ignores (DCMTK's own logger.cfg has 11): one line at -v naming them,
+    // each with its reason at -d; other notes at -v.
+    let (ignored, other): (Vec<&String>, Vec<&String>) = config
+        .notes
+        .iter()
+        .partition(|n| config::ignored_key(n).is_some());
+    if !ignored.is_empty() {
+        let keys: Vec<&str> = ignored
+            .iter()
+            .filter_map(|n| config::ignored_key(n))
+            .collect();
+        log.info(format_args!(
+            "log configuration: {} setting{} ignored (each with why at debug level): {}",
+            keys.len(),
+            if keys.len() == 1 { "" } else { "s" },
+            config::compact_keys(&keys)
+        ));
+    }
+    for note in other {
         log.info(format_args!("log configuration: {note}"));
     }
-    true
+    for note in ignored {
+        log.debug(format_args!("log configuration: {note}"));
+    }
+    Ok(())
 }
 
 /// A RollingFileAppender's rotation, done once when the run starts: `path` over `max` bytes becomes `path.1`

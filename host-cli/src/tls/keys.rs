@@ -2,7 +2,9 @@
 //! encrypted PEM through `legacy.rs`.
 
 use core::time::Duration;
+use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
@@ -44,16 +46,43 @@ pub(super) fn load_certs(
     Ok(certs)
 }
 
+/// How long `+ps` may wait for the password on stdin: [`PASSWORD_WAIT`], or less when an overall deadline runs out
+/// first, which then ends the run with the deadline's failure (exit code 72).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PasswordWait {
+    deadline: Option<(Duration, Failure)>,
+}
+
+impl PasswordWait {
+    /// At most what is `left` of a deadline (`None`: no deadline); `failure` when that runs out first.
+    pub(crate) fn within(left: Option<Duration>, failure: Failure) -> Self {
+        PasswordWait {
+            deadline: left.map(|left| (left, failure)),
+        }
+    }
+}
+
 /// The password for an encrypted key: `+pw`/`-pw`, else (`+ps`, the default) one line from stdin, as DCMTK prompts
-/// for it. A closed or empty stdin is an error that says how to pass the password.
-pub(super) fn password_for(path: &Path, given: &Option<String>) -> Result<String, Failure> {
+/// for it (the prompt only when stdin is a terminal). A closed or empty stdin is an error that says how to pass the
+/// password; so is a silent one, after [`PASSWORD_WAIT`] or when `wait`'s deadline comes first.
+pub(super) fn password_for(
+    path: &Path,
+    given: &Option<String>,
+    wait: &PasswordWait,
+) -> Result<String, Failure> {
     if let Some(p) = given {
         return Ok(p.clone());
     }
-    crate::log::stderr_line(format_args!(
-        "Enter PEM pass phrase for {}:",
-        path.display()
-    ));
+    let (limit, deadline) = match &wait.deadline {
+        Some((left, failure)) if *left < PASSWORD_WAIT => (*left, Some(failure)),
+        _ => (PASSWORD_WAIT, None),
+    };
+    if std::io::stdin().is_terminal() {
+        crate::log::stderr_line(format_args!(
+            "Enter PEM pass phrase for {}:",
+            path.display()
+        ));
+    }
     // Read on a helper thread so that a stdin that stays open and silent cannot hold a health check forever.
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
@@ -67,21 +96,22 @@ pub(super) fn password_for(path: &Path, given: &Option<String>) -> Result<String
             let _ = tx.send(got.map(|_| line));
         });
     let line = match spawned {
-        Ok(_) => rx.recv_timeout(PASSWORD_WAIT).ok().flatten(),
-        Err(_) => None,
+        Ok(_) => rx.recv_timeout(limit),
+        Err(_) => Ok(None),
     };
-    line.map(|l| l.trim_end_matches(['\r', '\n']).to_string())
-        .ok_or_else(|| {
-            files_failure(format!(
-                "private key {} is encrypted and no password was given: use +pw PASSWORD (or -pw for an \
-                 empty one); +ps (the default) reads one line from stdin, which was empty or silent for {} s",
-                path.display(),
-                PASSWORD_WAIT.as_secs()
-            ))
-        })
+    match (line, deadline) {
+        (Ok(Some(l)), _) => Ok(l.trim_end_matches(['\r', '\n']).to_string()),
+        (Err(RecvTimeoutError::Timeout), Some(failure)) => Err(failure.clone()),
+        _ => Err(files_failure(format!(
+            "private key {} is encrypted and no password was given: use +pw PASSWORD (or -pw for an \
+             empty one); +ps (the default) reads one line from stdin, which was empty or silent for {} s",
+            path.display(),
+            PASSWORD_WAIT.as_secs()
+        ))),
+    }
 }
 
-/// How long `+ps` waits for the password on stdin.
+/// How long `+ps` waits for the password on stdin (less when the deadline comes first).
 pub(super) const PASSWORD_WAIT: Duration = Duration::from_secs(30);
 
 /// Said when an encrypted PKCS#8 key cannot be parsed: the old PBES1 schemes (`openssl pkcs8 -v1 ...`) are not
@@ -110,6 +140,7 @@ pub(super) fn decrypt_pkcs8(
     der: &[u8],
     path: &Path,
     given: &Option<String>,
+    wait: &PasswordWait,
 ) -> Result<PrivateKeyDer<'static>, Failure> {
     let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|e| {
         files_failure(format!(
@@ -117,7 +148,7 @@ pub(super) fn decrypt_pkcs8(
             path.display()
         ))
     })?;
-    let password = password_for(path, given)?;
+    let password = password_for(path, given, wait)?;
     let plain = info.decrypt(password).map_err(|e| {
         // pkcs5 says "PKCS#5 encryption failed" when decryption fails (a wrong password, mostly).
         if e.to_string().contains("encryption failed") {
@@ -133,6 +164,7 @@ pub(super) fn load_key(
     path: &Path,
     format: Format,
     given: &Option<String>,
+    wait: &PasswordWait,
 ) -> Result<PrivateKeyDer<'static>, Failure> {
     let bytes = read(path, "private key")?;
     match format {
@@ -142,10 +174,10 @@ pub(super) fn load_key(
                 let (_, doc) = pkcs8::SecretDocument::from_pem(block).map_err(|e| {
                     files_failure(format!("private key {}: bad PEM: {e}", path.display()))
                 })?;
-                return decrypt_pkcs8(doc.as_bytes(), path, given);
+                return decrypt_pkcs8(doc.as_bytes(), path, given, wait);
             }
             if text.contains("Proc-Type: 4,ENCRYPTED") {
-                return legacy::decrypt(&text, path, given);
+                return legacy::decrypt(&text, path, given, wait);
             }
             PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
                 files_failure(format!(
@@ -157,7 +189,7 @@ pub(super) fn load_key(
         Format::Der => {
             // An EncryptedPrivateKeyInfo starts with a SEQUENCE (the algorithm), a plain key with an INTEGER.
             if pkcs8::EncryptedPrivateKeyInfo::try_from(bytes.as_slice()).is_ok() {
-                return decrypt_pkcs8(&bytes, path, given);
+                return decrypt_pkcs8(&bytes, path, given, wait);
             }
             PrivateKeyDer::try_from(bytes).map_err(|e| {
                 files_failure(format!(
@@ -174,9 +206,10 @@ pub(super) fn load_identity(
     cert: &Path,
     o: &TlsOptions,
     p: &CryptoProvider,
+    wait: &PasswordWait,
 ) -> Result<Arc<CertifiedKey>, Failure> {
     let certs = load_certs(cert, o.format, "certificate")?;
-    let key_der = load_key(key, o.format, &o.password)?;
+    let key_der = load_key(key, o.format, &o.password, wait)?;
     CertifiedKey::from_der(certs, key_der, p)
         .map(Arc::new)
         .map_err(|e| {

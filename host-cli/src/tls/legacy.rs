@@ -10,7 +10,7 @@ use base64ct::{Base64, Encoding};
 use md5::{Digest, Md5};
 use rustls::pki_types::PrivateKeyDer;
 
-use super::keys::{files_failure, password_for, wrong_password};
+use super::keys::{files_failure, password_for, wrong_password, PasswordWait};
 use crate::exit::Failure;
 
 /// EVP_BytesToKey with MD5 and one round: D_1 = MD5(pass || salt), D_i = MD5(D_{i-1} || pass || salt).
@@ -53,6 +53,7 @@ pub(super) fn decrypt(
     text: &str,
     path: &Path,
     given: &Option<String>,
+    wait: &PasswordWait,
 ) -> Result<PrivateKeyDer<'static>, Failure> {
     let bad = |why: &str| files_failure(format!("private key {}: {why}", path.display()));
     let mut lines = text.lines().map(str::trim);
@@ -90,7 +91,7 @@ pub(super) fn decrypt(
     };
     let salt = iv.get(..8).ok_or_else(|| bad("IV shorter than 8 bytes"))?;
     let mut data = Base64::decode_vec(&body).map_err(|_| bad("bad base64"))?;
-    let password = password_for(path, given)?;
+    let password = password_for(path, given, wait)?;
     let key = bytes_to_key(password.as_bytes(), salt, key_len);
     let n = match cipher {
         "AES-128-CBC" => cbc::<aes::Aes128>(&key, &iv, &mut data),

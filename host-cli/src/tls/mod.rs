@@ -19,7 +19,8 @@
 //!
 //! Files: PEM through `rustls-pki-types` (`-der`: DER); encrypted private keys in both of OpenSSL's forms, PKCS#8
 //! (`ENCRYPTED PRIVATE KEY`, through RustCrypto's `pkcs8`) and the legacy `Proc-Type: 4,ENCRYPTED` PEM (a small
-//! decoder below), with `+pw`, `-pw` or `+ps` (one line from stdin). Every file is read before any connection, so a
+//! decoder below), with `+pw`, `-pw` or `+ps` (one line from stdin, prompted for only on a terminal, waited for at
+//! most 30 s or until the deadline). Every file is read before any connection, so a
 //! bad file is exit code 84 whatever the peer does. `+vc`/`+rc` are DCMTK's offline certificate checks.
 
 //!
@@ -37,6 +38,7 @@ mod suites;
 mod transport;
 mod verify;
 
+pub(crate) use keys::PasswordWait;
 pub(crate) use offline::run_offline;
 #[cfg(test)]
 pub(crate) use options::PeerCert;

@@ -24,12 +24,12 @@ pub(crate) struct ClientSetup {
 }
 
 impl ClientSetup {
-    /// Loads the files and builds the rustls configuration.
-    pub(crate) fn new(o: &TlsOptions) -> Result<Self, Failure> {
+    /// Loads the files and builds the rustls configuration; `wait` bounds `+ps`'s wait for the key password.
+    pub(crate) fn new(o: &TlsOptions, wait: &PasswordWait) -> Result<Self, Failure> {
         let p = provider(o.profile);
         let mut notes = o.notes.clone();
         let key = match &o.identity {
-            Identity::KeyAndCert { key, cert } => Some(load_identity(key, cert, o, &p)?),
+            Identity::KeyAndCert { key, cert } => Some(load_identity(key, cert, o, &p, wait)?),
             Identity::Anonymous => None,
         };
         let algs = p.signature_verification_algorithms;
@@ -79,14 +79,14 @@ pub(crate) struct ServerSetup {
 }
 
 impl ServerSetup {
-    /// Loads the files and builds the rustls configuration.
+    /// Loads the files and builds the rustls configuration (`+ps` waits [`PASSWORD_WAIT`] at most).
     pub(crate) fn new(o: &TlsOptions) -> Result<Self, Failure> {
         let p = provider(o.profile);
         let mut notes = o.notes.clone();
         let Identity::KeyAndCert { key, cert } = &o.identity else {
             return Err(usage("a TLS server needs +tls KEY CERT"));
         };
-        let identity = load_identity(key, cert, o, &p)?;
+        let identity = load_identity(key, cert, o, &p, &PasswordWait::default())?;
         let verifier = match o.peer_cert {
             PeerCert::Ignore => WebPkiClientVerifier::no_client_auth(),
             PeerCert::Require | PeerCert::Verify => {
