@@ -52,6 +52,7 @@ pub fn run(prog: &str, d: &DemoOptions) -> u8 {
         verbosity: d.verbosity.min(Verbosity::Normal),
         tls: None,
         log_config: None,
+        records: Vec::new(),
     };
     let scp_log = Log::new(prog, scp_options.verbosity).tagged("demo scp: ");
     let (done_tx, done_rx) = mpsc::channel();

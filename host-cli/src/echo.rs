@@ -151,6 +151,86 @@ fn check_inner(
     result: &mut CheckResult,
 ) -> Result<Release, Failure> {
     let peer = result.peer.clone();
+    let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
+        .iter()
+        .take(usize::from(options.propose_ts))
+        .map(|t| Uid::new_unchecked(t.as_bytes()))
+        .collect();
+    let (mut transport, calling, called) = open(
+        clock,
+        options,
+        log,
+        result,
+        &|calling, called| {
+            log.info(format_args!(
+            "Requesting Association with {peer}: called {called}, calling {calling}, {} presentation context{} \
+             (Verification) with {} transfer syntax{}, max PDU {}",
+            options.propose_pc,
+            if options.propose_pc == 1 { "" } else { "s" },
+            ts.len(),
+            if ts.len() == 1 { "" } else { "es" },
+            options.max_pdu,
+        ));
+            for t in &ts {
+                log.debug(format_args!("  proposed transfer syntax {t}"));
+            }
+        },
+    )?;
+
+    let mut config = Config::requestor(calling, called);
+    config.transfer_syntaxes = &ts;
+    config.presentation_contexts = options.propose_pc;
+    config.acse_timeout = net::to_core(options.acse_timeout);
+    // DCMTK's -ta is also its ARTIM: it bounds the wait for the peer to close after a
+    // release or reject, like every other association-control wait.
+    config.artim_timeout = net::to_core(options.acse_timeout);
+    config.dimse_timeout = net::to_core(options.dimse_timeout);
+    let limits = CheckOptions {
+        repeat: options.repeat,
+        abort_at_end: options.abort,
+        deadline: options.deadline.map(|d| clock.at(d)),
+    };
+    let mut rx = vec![0u8; options.max_pdu as usize + 6];
+    let mut tx = vec![0u8; tx_len(options)];
+    let mut progress = Progress {
+        repeat: options.repeat,
+        abort: options.abort,
+        ..Progress::default()
+    };
+    let associating = clock.elapsed();
+    let report = blocking::check(&mut transport, config, limits, &mut rx, &mut tx, |ev| {
+        observe(log, &mut progress, clock.elapsed(), ev);
+    });
+    transport.close();
+    let timeline = &mut result.timeline;
+    timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
+    timeline.echoes = core::mem::take(&mut progress.echoes);
+    result.status = progress.status;
+    let report = report.map_err(|e| match e {
+        echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
+        echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
+    })?;
+    result.stats = report.stats;
+    result.negotiated = report.negotiated;
+    result.timeline.release = progress
+        .release_end
+        .zip(progress.release_sent)
+        .map(|(end, sent)| end.saturating_sub(sent));
+    verdict(report.outcome, &peer, options, &progress)
+}
+
+/// Opens the check's connection as `options` say: the AE titles checked, the TLS files read, the name resolved, the
+/// connection made (and the TLS handshake done), each bounded by its timeout and the deadline, recording the address,
+/// the connect and TLS times and the TLS session in `result`. `announce` logs what is about to be requested (called
+/// with the AE titles after the name lookup, before connecting). The echo and the find check both start here.
+pub(crate) fn open(
+    clock: &Clock,
+    options: &EchoOptions,
+    log: &Log,
+    result: &mut CheckResult,
+    announce: &dyn Fn(&AeTitle, &AeTitle),
+) -> Result<(Link, AeTitle, AeTitle), Failure> {
+    let peer = result.peer.clone();
     let remaining = || options.deadline.map(|d| d.saturating_sub(clock.elapsed()));
     let deadline_failure = |phase| Failure::Deadline {
         peer: peer.clone(),
@@ -217,23 +297,7 @@ fn check_inner(
         ));
     }
 
-    let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
-        .iter()
-        .take(usize::from(options.propose_ts))
-        .map(|t| Uid::new_unchecked(t.as_bytes()))
-        .collect();
-    log.info(format_args!(
-        "Requesting Association with {peer}: called {called}, calling {calling}, {} presentation context{} \
-         (Verification) with {} transfer syntax{}, max PDU {}",
-        options.propose_pc,
-        if options.propose_pc == 1 { "" } else { "s" },
-        ts.len(),
-        if ts.len() == 1 { "" } else { "es" },
-        options.max_pdu,
-    ));
-    for t in &ts {
-        log.debug(format_args!("  proposed transfer syntax {t}"));
-    }
+    announce(&calling, &called);
 
     // Connect, bounded by -to and the deadline.
     let (timeout, by_deadline) = match remaining() {
@@ -288,21 +352,6 @@ fn check_inner(
         ms(clock.elapsed().saturating_sub(started))
     ));
 
-    let mut config = Config::requestor(calling, called);
-    config.transfer_syntaxes = &ts;
-    config.presentation_contexts = options.propose_pc;
-    config.acse_timeout = net::to_core(options.acse_timeout);
-    // DCMTK's -ta is also its ARTIM: it bounds the wait for the peer to close after a
-    // release or reject, like every other association-control wait.
-    config.artim_timeout = net::to_core(options.acse_timeout);
-    config.dimse_timeout = net::to_core(options.dimse_timeout);
-    let limits = CheckOptions {
-        repeat: options.repeat,
-        abort_at_end: options.abort,
-        deadline: options.deadline.map(|d| clock.at(d)),
-    };
-    let mut rx = vec![0u8; options.max_pdu as usize + 6];
-    let mut tx = vec![0u8; tx_len(options)];
     let tcp_dump = if tls.is_some() {
         None
     } else {
@@ -310,7 +359,7 @@ fn check_inner(
     };
     let tcp = TcpTransport::new(stream, *clock, tcp_dump)
         .map_err(|e| Failure::Local(format!("socket setup failed: {e}")))?;
-    let mut transport = match &tls {
+    let transport = match &tls {
         None => Link::Tcp(tcp),
         Some(setup) => {
             let started = clock.elapsed();
@@ -320,31 +369,7 @@ fn check_inner(
             link
         }
     };
-    let mut progress = Progress {
-        repeat: options.repeat,
-        abort: options.abort,
-        ..Progress::default()
-    };
-    let associating = clock.elapsed();
-    let report = blocking::check(&mut transport, config, limits, &mut rx, &mut tx, |ev| {
-        observe(log, &mut progress, clock.elapsed(), ev);
-    });
-    transport.close();
-    let timeline = &mut result.timeline;
-    timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
-    timeline.echoes = core::mem::take(&mut progress.echoes);
-    result.status = progress.status;
-    let report = report.map_err(|e| match e {
-        echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
-        echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-    })?;
-    result.stats = report.stats;
-    result.negotiated = report.negotiated;
-    result.timeline.release = progress
-        .release_end
-        .zip(progress.release_sent)
-        .map(|(end, sent)| end.saturating_sub(sent));
-    verdict(report.outcome, &peer, options, &progress)
+    Ok((transport, calling, called))
 }
 
 /// The TLS handshake over a connected `tcp`, bounded by the ACSE timeout and the overall deadline.

@@ -11,8 +11,8 @@
 //! Modules by job, dependencies pointing one way (a unit test below checks it):
 //!
 //! ```text
-//! modes:        echo  scp  demo  generate
-//!                 |     |    |      |
+//! modes:        echo  find  scp  demo  generate
+//!                 |     |     |    |      |
 //! front/link:   cli (DCMTK tokens, clap, values, help)   link (TCP or TLS, the handshake, transport failures)
 //!               report (the --json result, serde)
 //!                 |                                        |
@@ -29,6 +29,7 @@ mod cli;
 mod demo;
 mod echo;
 pub mod exit;
+mod find;
 mod generate;
 mod link;
 mod log;
@@ -38,9 +39,10 @@ mod scp;
 pub mod serve;
 mod tls;
 
-pub use crate::cli::{DemoOptions, EchoOptions, ScpOptions};
+pub use crate::cli::{DemoOptions, EchoOptions, FindOptions, Key, Model, ScpOptions};
 pub use crate::demo::run as run_demo;
 pub use crate::echo::{check, run as run_echo, CheckResult};
+pub use crate::find::run as run_find;
 pub use crate::log::config::LogConfig;
 pub use crate::log::Verbosity;
 pub use crate::net::Family;
@@ -94,6 +96,7 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
             exit::HEALTHY
         }
         Ok(Invocation::Echo(options, translated)) => echo::run(prog, &options, &translated),
+        Ok(Invocation::Find(options, translated)) => find::run(prog, &options, &translated),
         Ok(Invocation::Scp(options)) => scp::run(prog, &options),
         Ok(Invocation::Demo(options)) => demo::run(prog, &options),
         Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
@@ -117,6 +120,7 @@ mod tests {
         ("cli", 4),
         ("report", 4),
         ("echo", 5),
+        ("find", 5),
         ("scp", 5),
         ("demo", 5),
         ("generate", 5),

@@ -486,6 +486,7 @@ mod tests {
             verbosity: Verbosity::Quiet,
             tls: None,
             log_config: None,
+            records: Vec::new(),
         };
         let log = Log::new("echoprobe", Verbosity::Quiet);
         let server = std::thread::spawn(move || serve_listener(listener, &options, &log));
