@@ -8,7 +8,7 @@
 set -u
 secs="${1:-30}"
 cd "$(dirname "$0")" || exit 2
-targets="${TARGETS:-frame pdu command requestor acceptor}"
+targets="${TARGETS:-frame pdu command requestor acceptor dataset find_requestor find_acceptor}"
 
 cargo +nightly fuzz build -O -a || { echo "fuzz build failed" >&2; exit 2; }
 [ -d corpus ] || ./seed.sh corpus

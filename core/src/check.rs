@@ -214,6 +214,8 @@ impl Checker {
             Event::AssociationRequested { .. }
             | Event::EchoRequest { .. }
             | Event::ReleaseRequested => {}
+            #[cfg(feature = "find")]
+            Event::Find(_) => {}
         }
         if assoc.is_closed() {
             self.phase = Phase::Done;

@@ -6,6 +6,7 @@
 //! * [`assoc`]: the association state machine for both roles; it never touches a socket or a
 //!   clock. Callers feed bytes and `now`, and take bytes to send, timeouts and events.
 //! * [`check`]: the health-check verdict built on top of the requestor role.
+//! * [`find`] (feature `find`): C-FIND, its verdict and the acceptor's matching.
 //! * [`io`]: thin drivers over `embedded-io` (blocking) and `embedded-io-async` (feature `async`).
 //!
 //! Feature `golden` exposes `wire::golden`, the PDUs captured from real peers (see
@@ -38,6 +39,8 @@ extern crate std;
 pub mod assoc;
 pub mod check;
 pub mod dimse;
+#[cfg(feature = "find")]
+pub mod find;
 pub mod io;
 pub mod time;
 pub mod wire;

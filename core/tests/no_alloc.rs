@@ -161,3 +161,118 @@ fn the_counter_can_fail() {
     assert_eq!(v.len(), 32);
     assert_eq!(n, 1);
 }
+
+/// A whole find (query, matches split across PDUs, release) allocates nothing either.
+#[cfg(feature = "find")]
+#[test]
+fn a_find_allocates_nothing() {
+    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr};
+    use echoprobe_core::find::{FindOptions, FindOutcome, Model};
+    use echoprobe_core::io::blocking::{find, serve_find};
+    use echoprobe_core::wire::uid;
+
+    const MODELS: &[Model] = &[Model::StudyRoot];
+    const LE: &[echoprobe_core::wire::Uid<'static>] = &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
+    let mut raw = [[0u8; 128]; 3];
+    let mut lens = [0usize; 3];
+    for (i, (r, n)) in raw.iter_mut().zip(&mut lens).enumerate() {
+        let uid = [b"1.2.3.1", b"1.2.3.2", b"1.2.3.3"][i];
+        let keys = [
+            Key {
+                tag: 0x0010_0010,
+                vr: Vr::PN,
+                value: b"DOE^JOHN",
+            },
+            Key {
+                tag: 0x0020_000D,
+                vr: Vr::UI,
+                value: uid,
+            },
+        ];
+        *n = encode(&keys, false, r).unwrap();
+    }
+    let (a, b) = UnixStream::pair().unwrap();
+    let origin = std::time::Instant::now();
+    let scp_ae = AeTitle::new("PACS").unwrap();
+    let server = std::thread::spawn(move || {
+        let mut t = Sock {
+            s: b,
+            origin,
+            expired: false,
+        };
+        let records = [
+            DataSet::new(&raw[0][..lens[0]], false),
+            DataSet::new(&raw[1][..lens[1]], false),
+            DataSet::new(&raw[2][..lens[2]], false),
+        ];
+        let (mut rx, mut tx, mut fb) = ([0u8; 1024], [0u8; 1024], [0u8; 1024]);
+        let policy = AcceptPolicy::open(scp_ae);
+        let mut config = Config::acceptor(scp_ae);
+        config.find_models = MODELS;
+        let (r, n) = measured(|| {
+            serve_find(
+                &mut t,
+                config,
+                &policy,
+                &records,
+                &mut rx,
+                &mut tx,
+                &mut fb,
+                |_| {},
+            )
+        });
+        (r.unwrap(), n)
+    });
+    let mut t = Sock {
+        s: a,
+        origin,
+        expired: false,
+    };
+    let (mut rx, mut tx, mut fb) = ([0u8; 1024], [0u8; 1024], [0u8; 1024]);
+    let mut config = Config::requestor(AeTitle::new("PROBE").unwrap(), scp_ae);
+    config.find_models = MODELS;
+    config.transfer_syntaxes = LE;
+    let keys = [
+        Key {
+            tag: 0x0008_0052,
+            vr: Vr::CS,
+            value: b"STUDY",
+        },
+        Key {
+            tag: 0x0010_0010,
+            vr: Vr::PN,
+            value: b"DOE*",
+        },
+        Key {
+            tag: 0x0020_000D,
+            vr: Vr::UI,
+            value: b"",
+        },
+    ];
+    let mut options = FindOptions::new(Model::StudyRoot, &keys);
+    options.required = Some((0x0020_000D, b"1.2.3.2"));
+    let mut seen = 0;
+    let (report, scu_allocations) = measured(|| {
+        find(
+            &mut t,
+            config,
+            options,
+            &mut rx,
+            &mut tx,
+            &mut fb,
+            |_, m| seen += usize::from(m.is_some()),
+        )
+    });
+    let report = report.unwrap();
+    drop(t);
+    let (negotiated, scp_allocations) = server.join().unwrap();
+    assert!(
+        matches!(report.outcome, FindOutcome::Healthy { .. }),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!((report.stats.matches, seen), (3, 3));
+    assert!(negotiated.is_some());
+    assert_eq!(scu_allocations, 0, "the find requestor allocated");
+    assert_eq!(scp_allocations, 0, "the find acceptor allocated");
+}

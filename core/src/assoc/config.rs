@@ -60,6 +60,10 @@ pub struct Config<'a> {
     pub implementation_class_uid: Uid<'a>,
     /// Sent in the user information item (0x55); empty = not sent.
     pub implementation_version_name: &'a [u8],
+    /// Requestor: the C-FIND models to propose, one presentation context each (after the
+    /// Verification ones). Acceptor: the models served. Feature `find`.
+    #[cfg(feature = "find")]
+    pub find_models: &'a [crate::find::Model],
 }
 
 impl Config<'static> {
@@ -78,6 +82,8 @@ impl Config<'static> {
             echo_status: 0,
             implementation_class_uid: IMPLEMENTATION_CLASS_UID,
             implementation_version_name: IMPLEMENTATION_VERSION_NAME,
+            #[cfg(feature = "find")]
+            find_models: &[],
         }
     }
 
@@ -95,6 +101,8 @@ impl Config<'static> {
             echo_status: 0,
             implementation_class_uid: IMPLEMENTATION_CLASS_UID,
             implementation_version_name: IMPLEMENTATION_VERSION_NAME,
+            #[cfg(feature = "find")]
+            find_models: &[],
         }
     }
 }

@@ -237,6 +237,12 @@ pub enum Violation {
     ProtocolVersion(u16),
     /// An A-ASSOCIATE-AC with an application context other than DICOM's.
     ApplicationContext,
+    /// A data set longer than the find buffer holds.
+    #[cfg(feature = "find")]
+    DataSetTooLong {
+        /// The buffer's size.
+        max: usize,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -263,6 +269,10 @@ impl fmt::Display for Violation {
             Violation::Pipelined => f.write_str("C-ECHO-RQ before the previous one was answered"),
             Violation::ProtocolVersion(v) => write!(f, "unsupported protocol version 0x{v:04x}"),
             Violation::ApplicationContext => f.write_str("application context is not DICOM's"),
+            #[cfg(feature = "find")]
+            Violation::DataSetTooLong { max } => {
+                write!(f, "data set longer than the {max}-byte find buffer")
+            }
         }
     }
 }
@@ -316,4 +326,7 @@ pub enum Event {
     Timeout(Timeout),
     /// The transport closed while the association was not finished.
     Closed,
+    /// C-FIND (feature `find`).
+    #[cfg(feature = "find")]
+    Find(crate::find::FindEvent),
 }

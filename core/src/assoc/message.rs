@@ -13,7 +13,11 @@ impl Association<'_> {
     /// request is outstanding at a time (no asynchronous operations window).
     pub fn send_echo(&mut self, now: Instant) -> Result<u16, Error> {
         let pc_id = match (self.state, self.config.role, self.negotiated) {
-            (State::Established, Role::Requestor, Some(n)) if n.accepted_contexts > 0 => n.pc_id,
+            (State::Established, Role::Requestor, Some(n))
+                if n.accepted_contexts > 0 && n.pc_id != 0 =>
+            {
+                n.pc_id
+            }
             _ => return Err(self.state_error()),
         };
         if self.outstanding.is_some() || self.msg_len != 0 {
@@ -31,34 +35,43 @@ impl Association<'_> {
     }
 
     pub(super) fn on_pdata(&mut self, pdata: &PData<'_>, now: Instant) {
-        for pdv in pdata.pdvs.iter() {
+        let len = self.rx_len;
+        self.on_pdata_from(pdata, now, len, 0);
+    }
+
+    /// The PDVs of `pdata` (a PDU of `len` bytes in `rx`) from index `skip` on. With feature
+    /// `find`, stops after a PDV that reported a C-FIND event (see `find`).
+    pub(super) fn on_pdata_from(
+        &mut self,
+        pdata: &PData<'_>,
+        now: Instant,
+        len: usize,
+        skip: usize,
+    ) {
+        let _ = len;
+        for (i, pdv) in pdata.pdvs.iter().enumerate().skip(skip) {
             if self.state == State::Closed {
                 return;
             }
-            if !pdv.is_command
-                || !bit(&self.accepted, pdv.pc_id)
-                || self.cmd_pc.is_some_and(|pc| pc != pdv.pc_id)
+            #[cfg(feature = "find")]
             {
-                self.violation(Violation::UnexpectedPdv { pc_id: pdv.pc_id }, now);
-                return;
-            }
-            let end = self.cmd_len.saturating_add(pdv.fragment.len());
-            let Some(dst) = self.cmd.get_mut(self.cmd_len..end) else {
-                self.violation(Violation::CommandTooLong, now);
-                return;
-            };
-            dst.copy_from_slice(pdv.fragment);
-            self.cmd_len = end;
-            self.cmd_pc = Some(pdv.pc_id);
-            if pdv.is_last {
-                let len = self.cmd_len;
-                self.cmd_len = 0;
-                self.cmd_pc = None;
-                let cmd = self.cmd;
-                match Command::parse(cmd.get(..len).unwrap_or(&[])) {
-                    Ok(c) => self.on_command(&c, pdv.pc_id, now),
-                    Err(e) => self.violation(Violation::BadCommand(e), now),
+                let handled = self.on_find_data(&pdv, now);
+                if !handled && self.expects_data() {
+                    self.violation(Violation::UnexpectedPdv { pc_id: pdv.pc_id }, now);
+                    return;
                 }
+                if !handled {
+                    self.on_command_pdv(&pdv, now);
+                }
+                if self.take_find_pause() && self.state != State::Closed {
+                    self.pause_pdata(len, i + 1, now);
+                    break;
+                }
+            }
+            #[cfg(not(feature = "find"))]
+            {
+                let _ = i;
+                self.on_command_pdv(&pdv, now);
             }
         }
         if self.state == State::Established && self.config.role == Role::Acceptor {
@@ -66,7 +79,39 @@ impl Association<'_> {
         }
     }
 
+    fn on_command_pdv(&mut self, pdv: &Pdv<'_>, now: Instant) {
+        if !pdv.is_command
+            || !bit(&self.accepted, pdv.pc_id)
+            || self.cmd_pc.is_some_and(|pc| pc != pdv.pc_id)
+        {
+            self.violation(Violation::UnexpectedPdv { pc_id: pdv.pc_id }, now);
+            return;
+        }
+        let end = self.cmd_len.saturating_add(pdv.fragment.len());
+        let Some(dst) = self.cmd.get_mut(self.cmd_len..end) else {
+            self.violation(Violation::CommandTooLong, now);
+            return;
+        };
+        dst.copy_from_slice(pdv.fragment);
+        self.cmd_len = end;
+        self.cmd_pc = Some(pdv.pc_id);
+        if pdv.is_last {
+            let len = self.cmd_len;
+            self.cmd_len = 0;
+            self.cmd_pc = None;
+            let cmd = self.cmd;
+            match Command::parse(cmd.get(..len).unwrap_or(&[])) {
+                Ok(c) => self.on_command(&c, pdv.pc_id, now),
+                Err(e) => self.violation(Violation::BadCommand(e), now),
+            }
+        }
+    }
+
     fn on_command(&mut self, command: &Command<'_>, pc_id: u8, now: Instant) {
+        #[cfg(feature = "find")]
+        if self.on_find_command(command, pc_id, now) {
+            return;
+        }
         match self.config.role {
             Role::Acceptor => {
                 if command.command_field != dimse::C_ECHO_RQ || command.has_data_set() {
@@ -169,14 +214,29 @@ impl Association<'_> {
     }
 
     pub(super) fn emit_fragment(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        let remaining = self.msg_len.saturating_sub(self.msg_off);
-        let n = remaining.min(self.max_fragment());
-        let end = self.msg_off + n;
+        let src = self.msg.get(..self.msg_len).unwrap_or(&[]);
+        let (written, end) = self.emit_chunk(buf, self.msg_pc, true, src, self.msg_off)?;
+        self.msg_off = end;
+        Ok(written)
+    }
+
+    /// One P-DATA-TF with one PDV: `src` from `off`, as much as the peer's maximum takes.
+    /// Returns the PDU's length and the new offset.
+    pub(super) fn emit_chunk(
+        &self,
+        buf: &mut [u8],
+        pc_id: u8,
+        is_command: bool,
+        src: &[u8],
+        off: usize,
+    ) -> Result<(usize, usize), Error> {
+        let n = src.len().saturating_sub(off).min(self.max_fragment());
+        let end = off + n;
         let pdvs = [Pdv {
-            pc_id: self.msg_pc,
-            is_command: true,
-            is_last: end >= self.msg_len,
-            fragment: self.msg.get(self.msg_off..end).unwrap_or(&[]),
+            pc_id,
+            is_command,
+            is_last: end >= src.len(),
+            fragment: src.get(off..end).unwrap_or(&[]),
         }];
         let written = emit(
             &Pdu::PData(PData {
@@ -184,7 +244,6 @@ impl Association<'_> {
             }),
             buf,
         )?;
-        self.msg_off = end;
-        Ok(written)
+        Ok((written, end))
     }
 }

@@ -20,6 +20,8 @@
 
 mod config;
 mod event;
+#[cfg(feature = "find")]
+mod find;
 mod message;
 mod negotiate;
 mod receive;
@@ -54,6 +56,9 @@ pub enum Error {
     },
     /// The association is over.
     Closed,
+    /// A data set to send cannot be encoded (feature `find`).
+    #[cfg(feature = "find")]
+    BadDataSet(crate::dimse::dataset::Error),
 }
 
 impl fmt::Display for Error {
@@ -64,6 +69,8 @@ impl fmt::Display for Error {
                 write!(f, "transmit buffer too small: {required} bytes required")
             }
             Error::Closed => f.write_str("association closed"),
+            #[cfg(feature = "find")]
+            Error::BadDataSet(e) => write!(f, "data set: {e}"),
         }
     }
 }
@@ -108,6 +115,9 @@ enum Tx {
     AssociateRj(AssociateRj),
     /// The command set in `msg`, from `msg_off`, split to the peer's maximum PDU.
     Message,
+    /// The data set in the find buffer that follows the last command.
+    #[cfg(feature = "find")]
+    Data,
     ReleaseRq,
     ReleaseRp,
     Abort(Abort),
@@ -153,6 +163,8 @@ pub struct Association<'a> {
     msg_pc: u8,
     next_message_id: u16,
     outstanding: Option<(u16, Option<Instant>)>,
+    #[cfg(feature = "find")]
+    find: find::FindState<'a>,
 }
 
 impl fmt::Debug for Association<'_> {
@@ -211,6 +223,8 @@ impl<'a> Association<'a> {
             msg_pc: 0,
             next_message_id: 1,
             outstanding: None,
+            #[cfg(feature = "find")]
+            find: find::FindState::new(),
         }
     }
 
@@ -289,6 +303,10 @@ impl<'a> Association<'a> {
     /// The next event, if any. Call after every `handle_*` and user request, until `None`.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
+        #[cfg(feature = "find")]
+        if self.events.is_empty() {
+            self.resume_pdata();
+        }
         self.events.pop()
     }
 
@@ -345,6 +363,11 @@ impl<'a> Association<'a> {
                 }
                 n
             }
+            #[cfg(feature = "find")]
+            Tx::Data => match self.emit_data(now, buf)? {
+                (n, false) => return Ok(Some(n)),
+                (n, true) => n,
+            },
         };
         self.tx.pop();
         Ok(Some(written))

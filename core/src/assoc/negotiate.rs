@@ -23,7 +23,7 @@ impl<'a> Association<'a> {
             if d.result == PcResult::Acceptance {
                 n_accepted = n_accepted.saturating_add(1);
                 set_bit(&mut self.accepted, d.id);
-                if first.is_none() {
+                if first.is_none() && !self.is_find_context(d.id) {
                     first = Some(*d);
                 }
             }
@@ -39,7 +39,7 @@ impl<'a> Association<'a> {
         }
         self.negotiated = Some(negotiated);
         self.enter(State::Established, Some(Timer::Dimse), now);
-        if first.is_some() {
+        if first.is_some() || self.has_find_context() {
             self.events.push(Event::Accepted(negotiated));
         }
         Ok(())
@@ -90,10 +90,18 @@ impl<'a> Association<'a> {
         }
         let mut n = 0usize;
         for pc in rq.presentation_contexts.iter() {
+            #[allow(unused_mut)]
+            let mut decision = decide(&pc, self.config.transfer_syntaxes);
+            #[cfg(feature = "find")]
+            if let Some(model) = crate::find::Model::from_uid(pc.abstract_syntax.as_bytes())
+                .filter(|m| self.config.find_models.contains(m))
+            {
+                decision = self.decide_find(&pc, model);
+            }
             let Some(slot) = self.decisions.get_mut(n) else {
                 break;
             };
-            *slot = decide(&pc, self.config.transfer_syntaxes);
+            *slot = decision;
             n += 1;
         }
         self.n_decisions = n as u8;
@@ -127,13 +135,30 @@ impl<'a> Association<'a> {
             .presentation_contexts
             .clamp(1, MAX_CONTEXTS as u8);
         let mut negotiated = self.blank_negotiated();
-        negotiated.proposed_contexts = proposed;
+        negotiated.proposed_contexts = proposed.saturating_add(self.find_contexts_proposed());
         negotiated.peer_implementation_class =
             Text::copy_from(ac.user_info.implementation_class_uid.as_bytes());
         negotiated.peer_implementation_version =
             Text::copy_from(ac.user_info.implementation_version_name.unwrap_or(&[]));
         let mut first: Option<(u8, TransferSyntax)> = None;
         for pc in ac.presentation_contexts.iter() {
+            #[cfg(feature = "find")]
+            if let Some(model) = self.proposed_find_model(pc.id) {
+                let ts_ok = self
+                    .config
+                    .transfer_syntaxes
+                    .iter()
+                    .any(|t| t.as_bytes() == pc.transfer_syntax.as_bytes());
+                if pc.result == PcResult::Acceptance
+                    && ts_ok
+                    && !bit(&self.accepted, pc.id)
+                    && self.find_accepted(model, pc.id, pc.transfer_syntax)
+                {
+                    set_bit(&mut self.accepted, pc.id);
+                    negotiated.accepted_contexts = negotiated.accepted_contexts.saturating_add(1);
+                }
+                continue;
+            }
             let ours = pc.id % 2 == 1 && pc.id / 2 < proposed;
             let ts_ok = self
                 .config
@@ -154,7 +179,7 @@ impl<'a> Association<'a> {
         }
         self.negotiated = Some(negotiated);
         self.enter(State::Established, None, now);
-        if first.is_some() {
+        if first.is_some() || self.has_find_context() {
             self.events.push(Event::Accepted(negotiated));
         } else {
             self.events.push(Event::NoPresentationContext);
@@ -187,6 +212,14 @@ impl<'a> Association<'a> {
         for (i, pc) in pcs.iter_mut().enumerate() {
             pc.id = (2 * i + 1) as u8;
         }
+        #[cfg(feature = "find")]
+        let n = {
+            let models = self.config.find_models.iter().take(MAX_CONTEXTS - n);
+            for (pc, model) in pcs.iter_mut().skip(n).zip(models) {
+                pc.abstract_syntax = model.uid();
+            }
+            n + usize::from(self.find_contexts_proposed())
+        };
         let rq = AssociateRq {
             protocol_version: 1,
             called: self.config.peer_ae,
@@ -224,6 +257,88 @@ impl<'a> Association<'a> {
             user_info: self.user_info(),
         };
         emit(&Pdu::AssociateAc(ac), buf)
+    }
+}
+
+impl Association<'_> {
+    /// Whether `pc` is an accepted C-FIND context.
+    fn is_find_context(&self, pc: u8) -> bool {
+        #[cfg(feature = "find")]
+        return self.is_find_pc(pc);
+        #[cfg(not(feature = "find"))]
+        {
+            let _ = pc;
+            false
+        }
+    }
+
+    /// Whether a C-FIND context was accepted.
+    fn has_find_context(&self) -> bool {
+        #[cfg(feature = "find")]
+        return self.any_find_context();
+        #[cfg(not(feature = "find"))]
+        false
+    }
+
+    /// How many C-FIND contexts the requestor proposes (after the Verification ones).
+    fn find_contexts_proposed(&self) -> u8 {
+        #[cfg(feature = "find")]
+        {
+            let verification = self
+                .config
+                .presentation_contexts
+                .clamp(1, MAX_CONTEXTS as u8);
+            let room = MAX_CONTEXTS as u8 - verification;
+            u8::try_from(self.config.find_models.len())
+                .unwrap_or(u8::MAX)
+                .min(room)
+        }
+        #[cfg(not(feature = "find"))]
+        0
+    }
+
+    /// Requestor: the model of the C-FIND context we proposed with ID `pc`, if it is one.
+    #[cfg(feature = "find")]
+    fn proposed_find_model(&self, pc: u8) -> Option<crate::find::Model> {
+        let verification = self
+            .config
+            .presentation_contexts
+            .clamp(1, MAX_CONTEXTS as u8);
+        if pc.is_multiple_of(2) || pc / 2 < verification {
+            return None;
+        }
+        let i = usize::from(pc / 2 - verification);
+        if i >= usize::from(self.find_contexts_proposed()) {
+            return None;
+        }
+        self.config.find_models.get(i).copied()
+    }
+
+    /// Acceptor: a proposed context of a served C-FIND model: the first proposed transfer
+    /// syntax we accept and can read (Implicit or Explicit VR Little Endian).
+    #[cfg(feature = "find")]
+    fn decide_find(&mut self, pc: &PcRq<'_>, model: crate::find::Model) -> Decision {
+        let acceptable = self.config.transfer_syntaxes;
+        for proposed in pc.transfer_syntaxes.iter() {
+            let Some(i) = acceptable
+                .iter()
+                .position(|a| a.as_bytes() == proposed.as_bytes())
+            else {
+                continue;
+            };
+            if self.find_accepted(model, pc.id, proposed) {
+                return Decision {
+                    id: pc.id,
+                    result: PcResult::Acceptance,
+                    ts: i as u8,
+                };
+            }
+        }
+        Decision {
+            id: pc.id,
+            result: PcResult::TransferSyntaxesNotSupported,
+            ts: 0,
+        }
     }
 }
 

@@ -17,6 +17,10 @@ impl Association<'_> {
         if !self.events.is_empty() || !self.tx.is_empty() {
             return 0;
         }
+        #[cfg(feature = "find")]
+        if self.is_paused() {
+            return 0;
+        }
         let mut taken = 0usize;
         loop {
             let rest = data.get(taken..).unwrap_or(&[]);

@@ -5,6 +5,7 @@
 //! unread, so a peer's optional elements never break the exchange.
 
 pub mod command;
+pub mod dataset;
 pub mod status;
 
 pub use command::{Command, CommandWriter, Elements};
@@ -31,6 +32,8 @@ pub mod tag {
     pub const MESSAGE_ID: u32 = 0x0000_0110;
     /// (0000,0120) MessageIDBeingRespondedTo, US.
     pub const MESSAGE_ID_BEING_RESPONDED_TO: u32 = 0x0000_0120;
+    /// (0000,0700) Priority, US.
+    pub const PRIORITY: u32 = 0x0000_0700;
     /// (0000,0800) CommandDataSetType, US.
     pub const COMMAND_DATA_SET_TYPE: u32 = 0x0000_0800;
     /// (0000,0900) Status, US.

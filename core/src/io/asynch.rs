@@ -128,3 +128,57 @@ where
     run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
     Ok(assoc.negotiated().copied())
 }
+
+/// A find check as requestor (feature `find`); see [`super::blocking::find`].
+#[cfg(feature = "find")]
+#[allow(clippy::too_many_arguments)]
+pub async fn find<T, C, F>(
+    t: &mut T,
+    clock: &C,
+    config: Config<'_>,
+    options: crate::find::FindOptions<'_>,
+    rx_buf: &mut [u8],
+    tx_buf: &mut [u8],
+    find_buf: &mut [u8],
+    observe: F,
+) -> Result<crate::find::FindReport, Error<T::Error>>
+where
+    T: Read + Write,
+    C: Clock,
+    F: FnMut(&Event, Option<&crate::dimse::dataset::DataSet<'_>>),
+{
+    let mut session = super::find::FindSession::new(options, observe);
+    let now = clock.now();
+    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
+    session.start(&mut assoc, now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
+    Ok(session.report(&assoc, &options))
+}
+
+/// Serves one association answering C-FIND from `records` (feature `find`); see
+/// [`super::blocking::serve_find`].
+#[cfg(feature = "find")]
+#[allow(clippy::too_many_arguments)]
+pub async fn serve_find<T, C, F>(
+    t: &mut T,
+    clock: &C,
+    config: Config<'_>,
+    policy: &AcceptPolicy<'_>,
+    records: &[crate::dimse::dataset::DataSet<'_>],
+    rx_buf: &mut [u8],
+    tx_buf: &mut [u8],
+    find_buf: &mut [u8],
+    observe: F,
+) -> Result<Option<Negotiated>, Error<T::Error>>
+where
+    T: Read + Write,
+    C: Clock,
+    F: FnMut(&Event),
+{
+    let mut session = super::find::ServeFindSession::new(policy, records, observe);
+    let now = clock.now();
+    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
+    assoc.connected(now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
+    Ok(assoc.negotiated().copied())
+}

@@ -94,3 +94,57 @@ where
     run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
     Ok(assoc.negotiated().copied())
 }
+
+/// Runs a find check as requestor over a connected transport (feature `find`). `find_buf`
+/// holds the identifier sent and each match received (see [`crate::find`]). `observe` sees
+/// every event, and with a pending C-FIND-RSP its match; the verdict is in the returned
+/// [`FindReport`](crate::find::FindReport).
+#[cfg(feature = "find")]
+#[allow(clippy::too_many_arguments)]
+pub fn find<T, F>(
+    t: &mut T,
+    config: Config<'_>,
+    options: crate::find::FindOptions<'_>,
+    rx_buf: &mut [u8],
+    tx_buf: &mut [u8],
+    find_buf: &mut [u8],
+    observe: F,
+) -> Result<crate::find::FindReport, Error<T::Error>>
+where
+    T: Transport,
+    F: FnMut(&Event, Option<&crate::dimse::dataset::DataSet<'_>>),
+{
+    let mut session = super::find::FindSession::new(options, observe);
+    let now = t.now();
+    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
+    session.start(&mut assoc, now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
+    Ok(session.report(&assoc, &options))
+}
+
+/// Serves one association as acceptor answering C-FIND from `records` (and C-ECHO) over an
+/// accepted transport (feature `find`); `config.find_models` are the models served. Returns
+/// what was negotiated, if anything.
+#[cfg(feature = "find")]
+#[allow(clippy::too_many_arguments)]
+pub fn serve_find<T, F>(
+    t: &mut T,
+    config: Config<'_>,
+    policy: &AcceptPolicy<'_>,
+    records: &[crate::dimse::dataset::DataSet<'_>],
+    rx_buf: &mut [u8],
+    tx_buf: &mut [u8],
+    find_buf: &mut [u8],
+    observe: F,
+) -> Result<Option<Negotiated>, Error<T::Error>>
+where
+    T: Transport,
+    F: FnMut(&Event),
+{
+    let mut session = super::find::ServeFindSession::new(policy, records, observe);
+    let now = t.now();
+    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
+    assoc.connected(now);
+    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
+    Ok(assoc.negotiated().copied())
+}

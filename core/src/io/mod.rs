@@ -8,6 +8,8 @@
 //! for both drivers.
 
 pub mod blocking;
+#[cfg(feature = "find")]
+mod find;
 pub mod pump;
 
 #[cfg(feature = "async")]

@@ -9,10 +9,12 @@
 //! * [`pdu`]: `wire::Pdu::parse`; whatever parses emits into exactly `buffer_len()` bytes,
 //!   re-parses equal, and refuses a buffer one byte short without touching it.
 //! * [`command`]: `dimse::Command::parse`; whatever parses emits and re-parses equal.
+//! * [`find`]: the data set reader and matcher, and C-FIND in both roles (core feature `find`).
 //! * [`machine`]: one [`Association`] of either role driven by a [`script`] of byte-stream
 //!   chunks, clock moves, closes and user calls (see [`script::Op`]), with every output PDU
 //!   and event checked against the invariants listed on [`machine`].
 
+pub mod find;
 pub mod golden;
 pub mod script;
 pub mod seeds;

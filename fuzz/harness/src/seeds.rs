@@ -348,5 +348,8 @@ pub fn all() -> Vec<Seed> {
         "idle-timeout",
         &script(auto, vec![Op::Feed(&rq), Op::Feed(&rq1), Op::Expire]),
     );
+    for (target, name, bytes) in crate::find::seeds() {
+        s.add(target, name, &bytes);
+    }
     s.0
 }

@@ -3,7 +3,7 @@
 
 use echoprobe_core::wire::PduType;
 use echoprobe_core::{Event, Role};
-use echoprobe_fuzz_harness::{command, frame, machine, pdu, seeds, Summary};
+use echoprobe_fuzz_harness::{command, find, frame, machine, pdu, seeds, Summary};
 
 fn run(target: &str, name: &str) -> Option<Summary> {
     let seed = seeds::all()
@@ -28,6 +28,9 @@ fn every_seed_passes_its_target() {
             "command" => command(&s.bytes),
             "requestor" => drop(machine(Role::Requestor, &s.bytes)),
             "acceptor" => drop(machine(Role::Acceptor, &s.bytes)),
+            "dataset" => find::dataset(&s.bytes),
+            "find_requestor" => find::find_requestor(&s.bytes),
+            "find_acceptor" => find::find_acceptor(&s.bytes),
             t => panic!("seed for unknown target {t}"),
         }
     }

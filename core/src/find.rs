@@ -1,0 +1,764 @@
+//! C-FIND (PS3.4 C.4.1, K.4.1; PS3.7 9.1.2, 9.3.2): the query models, the requestor's health
+//! check ([`FindChecker`]) and the acceptor's matching of records ([`answer`]). Feature `find`.
+//!
+//! # Shape of the API
+//!
+//! * Negotiation: [`Config::find_models`](crate::assoc::Config) lists the [`Model`]s a
+//!   requestor proposes (one presentation context each, with `config.transfer_syntaxes`, after
+//!   the Verification contexts) or an acceptor serves. What was accepted:
+//!   [`Association::find_context`](crate::Association::find_context).
+//! * Buffers: a find needs a third caller buffer for identifiers,
+//!   [`Association::with_find_buffer`](crate::Association::with_find_buffer): the requestor
+//!   encodes its identifier there and reassembles each match there (from any number of PDVs
+//!   and P-DATA-TF PDUs); the acceptor keeps the query in its front and writes each response
+//!   identifier behind it. A data set that does not fit is a [`Violation::DataSetTooLong`]
+//!   (A-ABORT), never a panic.
+//! * Requestor: `assoc.send_find(now, model, keys)` (identifier from [`Key`]s, encoded in the
+//!   context's transfer syntax), then [`Event::Find`](crate::Event::Find)`(`[`FindEvent::Response`]`)`
+//!   per C-FIND-RSP; when `has_match`, `assoc.find_match()` is the match, a borrowed
+//!   [`DataSet`], **valid until the next call that feeds bytes** (`handle_bytes`).
+//!   `assoc.cancel_find(now)` sends C-CANCEL-RQ; further pendings and the final status still
+//!   arrive as events.
+//! * Acceptor: [`FindEvent::Request`] when a C-FIND-RQ and its identifier are in;
+//!   `assoc.find_query()` is the identifier; answer with `assoc.send_find_pending(now, write)`
+//!   (one at a time: the next after [`FindEvent::ResponseSent`]) and end with
+//!   `assoc.send_find_final(now, status)`. [`FindEvent::CancelRequested`] when the peer sends
+//!   C-CANCEL-RQ (then end with [`status::CANCEL`]). [`answer`] matches one record.
+//! * Verdict: [`FindChecker`] is a pump handler ([`crate::io::Handler`]) for the requestor;
+//!   [`FindOutcome`] has one variant per failure. The drivers: `io::blocking::find`,
+//!   `io::asynch::find` (requestor), `io::blocking::serve_find`, `io::asynch::serve_find`
+//!   (acceptor answering from a slice of records), all over the one pump.
+//!
+//! Keys by keyword for the command line: [`dataset::keyword`](crate::dimse::dataset::keyword).
+
+use core::fmt;
+
+use crate::assoc::{Association, Event, Timeout, Timer, Violation};
+use crate::check::{Outcome, Release};
+use crate::dimse::dataset::{self, DataSet, Element, Key, Vr};
+use crate::dimse::StatusClass;
+use crate::time::{Duration, Instant};
+use crate::wire::Uid;
+
+/// C-FIND status codes (PS3.4 C.4.1.1.4, K.4.1.1.4; PS3.7 C).
+pub mod status {
+    /// Matching is complete.
+    pub const SUCCESS: u16 = 0x0000;
+    /// Matching terminated due to Cancel.
+    pub const CANCEL: u16 = 0xFE00;
+    /// Matches are continuing; current match supplied.
+    pub const PENDING: u16 = 0xFF00;
+    /// Matches are continuing; optional keys not supported.
+    pub const PENDING_WARNING: u16 = 0xFF01;
+    /// Refused: out of resources.
+    pub const OUT_OF_RESOURCES: u16 = 0xA700;
+    /// Error: identifier does not match SOP class.
+    pub const IDENTIFIER_MISMATCH: u16 = 0xA900;
+    /// Failed: unable to process.
+    pub const UNABLE_TO_PROCESS: u16 = 0xC000;
+}
+
+/// (0000,0100) CommandField of a C-FIND-RQ.
+pub const C_FIND_RQ: u16 = 0x0020;
+/// (0000,0100) CommandField of a C-FIND-RSP.
+pub const C_FIND_RSP: u16 = 0x8020;
+/// (0000,0100) CommandField of a C-CANCEL-RQ.
+pub const C_CANCEL_RQ: u16 = 0x0FFF;
+/// (0000,0800) CommandDataSetType: a data set follows (PS3.7 E.2: any value but 0x0101; 0x0001
+/// as DCMTK sends, see the captured C-FIND-RQ in the tests).
+pub const DATA_SET_PRESENT: u16 = 0x0001;
+/// (0000,0700) Priority MEDIUM.
+pub const PRIORITY_MEDIUM: u16 = 0x0000;
+/// (0008,0052) QueryRetrieveLevel.
+pub const QUERY_RETRIEVE_LEVEL: u32 = 0x0008_0052;
+/// (0008,0005) SpecificCharacterSet.
+pub const SPECIFIC_CHARACTER_SET: u32 = 0x0008_0005;
+
+/// A C-FIND information model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Model {
+    /// Study Root Query/Retrieve Information Model - FIND (findscu `-S`).
+    StudyRoot,
+    /// Patient Root Query/Retrieve Information Model - FIND (findscu `-P`).
+    PatientRoot,
+    /// Modality Worklist Information Model - FIND (findscu `-W`).
+    Worklist,
+}
+
+impl Model {
+    /// Every model.
+    pub const ALL: [Model; 3] = [Model::StudyRoot, Model::PatientRoot, Model::Worklist];
+
+    /// Its SOP class UID (PS3.4 B.5).
+    pub const fn uid(self) -> Uid<'static> {
+        Uid::new_unchecked(match self {
+            Model::StudyRoot => b"1.2.840.10008.5.1.4.1.2.2.1",
+            Model::PatientRoot => b"1.2.840.10008.5.1.4.1.2.1.1",
+            Model::Worklist => b"1.2.840.10008.5.1.4.31",
+        })
+    }
+
+    /// The model of a SOP class UID (a trailing NUL pad is ignored).
+    pub fn from_uid(uid: &[u8]) -> Option<Model> {
+        let uid = uid.strip_suffix(&[0]).unwrap_or(uid);
+        Model::ALL.into_iter().find(|m| m.uid().as_bytes() == uid)
+    }
+
+    /// Index into [`Model::ALL`].
+    pub const fn index(self) -> usize {
+        match self {
+            Model::StudyRoot => 0,
+            Model::PatientRoot => 1,
+            Model::Worklist => 2,
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Model::StudyRoot => "Study Root Query/Retrieve - FIND",
+            Model::PatientRoot => "Patient Root Query/Retrieve - FIND",
+            Model::Worklist => "Modality Worklist - FIND",
+        })
+    }
+}
+
+/// An accepted FIND presentation context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FindContext {
+    /// Its presentation context ID.
+    pub pc_id: u8,
+    /// Its model.
+    pub model: Model,
+    /// Explicit VR Little Endian (else Implicit VR Little Endian).
+    pub explicit: bool,
+}
+
+/// What the machine reports about C-FIND (inside [`Event::Find`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum FindEvent {
+    /// Requestor: a C-FIND-RSP (and its identifier, if any) arrived. When `has_match`,
+    /// `Association::find_match` is the identifier until the next `handle_bytes`.
+    Response {
+        /// MessageIDBeingRespondedTo.
+        message_id: u16,
+        /// Status: 0xFF00/0xFF01 pending, else final.
+        status: u16,
+        /// Whether an identifier came with it.
+        has_match: bool,
+        /// From the request's (or the previous response's) arrival to this one.
+        rtt: Duration,
+    },
+    /// Acceptor: a C-FIND-RQ with its identifier (`Association::find_query`).
+    Request {
+        /// Its MessageID.
+        message_id: u16,
+        /// Its model (from the presentation context).
+        model: Model,
+    },
+    /// Acceptor: the last pending response is sent; queue the next one or the final status.
+    ResponseSent {
+        /// The request it answers.
+        message_id: u16,
+    },
+    /// Acceptor: the peer sent C-CANCEL-RQ for the request being answered.
+    CancelRequested {
+        /// The request to cancel.
+        message_id: u16,
+    },
+}
+
+/// What a find check asks.
+#[derive(Debug, Clone, Copy)]
+pub struct FindOptions<'q> {
+    /// The model to query.
+    pub model: Model,
+    /// The identifier: keys in increasing tag order (empty value: return key).
+    pub keys: &'q [Key<'q>],
+    /// Healthy only with at least this many matches.
+    pub min_matches: u32,
+    /// Send C-CANCEL-RQ after this many matches (`None`: take them all).
+    pub max_matches: Option<u32>,
+    /// Healthy only if some match has this element with this value (trailing padding ignored).
+    pub required: Option<(u32, &'q [u8])>,
+    /// Cap on the whole association.
+    pub deadline: Option<Instant>,
+}
+
+impl<'q> FindOptions<'q> {
+    /// A query of `model` with `keys`: at least one match, at most 16, no required value.
+    pub fn new(model: Model, keys: &'q [Key<'q>]) -> Self {
+        FindOptions {
+            model,
+            keys,
+            min_matches: 1,
+            max_matches: Some(16),
+            required: None,
+            deadline: None,
+        }
+    }
+}
+
+/// The verdict of a find check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum FindOutcome {
+    /// Final status success (or cancel after our C-CANCEL-RQ), enough matches, the required
+    /// value seen.
+    Healthy {
+        /// How the association ended.
+        release: Release,
+        /// Whether we cancelled after `max_matches`.
+        cancelled: bool,
+    },
+    /// The association failed before or around the query, as for the echo (rejected, no
+    /// presentation context at all, ACSE timeout, deadline, abort, violation, close).
+    Association(Outcome),
+    /// The association is up, but none of our FIND presentation contexts was accepted.
+    NoFindContext,
+    /// The identifier does not fit the find buffer or cannot be encoded.
+    Identifier(dataset::Error),
+    /// No C-FIND-RSP in time.
+    DimseTimeout,
+    /// A final status that is neither success nor (after our cancel) cancel: failure,
+    /// warning, or a cancel we did not ask for.
+    FailureStatus {
+        /// The status.
+        status: u16,
+    },
+    /// Fewer matches than `min_matches`.
+    TooFewMatches {
+        /// Matches received.
+        matches: u32,
+        /// Required.
+        min: u32,
+    },
+    /// No match carried the required value.
+    RequiredValueMissing {
+        /// Matches received.
+        matches: u32,
+    },
+}
+
+impl FindOutcome {
+    /// Whether the query proved the peer answers.
+    pub fn is_healthy(&self) -> bool {
+        matches!(self, FindOutcome::Healthy { .. })
+    }
+}
+
+impl fmt::Display for FindOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FindOutcome::Healthy {
+                release, cancelled, ..
+            } => {
+                write!(f, "{}", Outcome::Healthy(*release))?;
+                if *cancelled {
+                    f.write_str(" (query cancelled after max matches)")?;
+                }
+                Ok(())
+            }
+            FindOutcome::Association(o) => fmt::Display::fmt(o, f),
+            FindOutcome::NoFindContext => {
+                f.write_str("no FIND presentation context accepted (peer does not offer the query model with our transfer syntaxes)")
+            }
+            FindOutcome::Identifier(e) => write!(f, "query identifier: {e}"),
+            FindOutcome::DimseTimeout => f.write_str("DIMSE timeout: no C-FIND-RSP"),
+            FindOutcome::FailureStatus { status } => write!(
+                f,
+                "C-FIND-RSP status 0x{status:04X} ({}: {})",
+                StatusClass::of(*status),
+                describe(*status)
+            ),
+            FindOutcome::TooFewMatches { matches, min } => {
+                write!(f, "too few matches: {matches}, at least {min} required")
+            }
+            FindOutcome::RequiredValueMissing { matches } => {
+                write!(f, "no match of {matches} carries the required value")
+            }
+        }
+    }
+}
+
+/// A short description of a C-FIND status (PS3.4 C.4.1.1.4, K.4.1.1.4).
+pub const fn describe(status: u16) -> &'static str {
+    match status {
+        0xA700 => "Refused: out of resources",
+        0xA900 => "Identifier does not match SOP class",
+        0xC000..=0xCFFF => "Unable to process",
+        0x0122 => "Refused: SOP class not supported",
+        0xFE00 => "Matching terminated due to cancel",
+        0xFF00 => "Pending",
+        0xFF01 => "Pending (optional keys not supported)",
+        _ => crate::dimse::status::describe(status),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Associating,
+    Querying,
+    Releasing,
+    Done,
+}
+
+/// Counters and timings of a find check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FindStats {
+    /// Matches received (pending responses with an identifier).
+    pub matches: u32,
+    /// C-FIND-RSPs received.
+    pub responses: u32,
+    /// Whether some match carried the required value.
+    pub required_seen: bool,
+    /// The final status, once received.
+    pub final_status: Option<u16>,
+    /// Whether we sent C-CANCEL-RQ.
+    pub cancelled: bool,
+    /// From the C-FIND-RQ to the first response.
+    pub first_response: Option<Duration>,
+    /// The sum of the waits for each response.
+    pub total: Duration,
+}
+
+/// Drives a requestor [`Association`] through a find check; feed it every event (it is a
+/// [`crate::io::Handler`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FindChecker<'q> {
+    options: FindOptions<'q>,
+    phase: Phase,
+    outcome: Option<FindOutcome>,
+    stats: FindStats,
+}
+
+impl<'q> FindChecker<'q> {
+    /// A check of `options`.
+    pub fn new(options: FindOptions<'q>) -> Self {
+        FindChecker {
+            options,
+            phase: Phase::Associating,
+            outcome: None,
+            stats: FindStats::default(),
+        }
+    }
+
+    /// Reacts to one event of `assoc`.
+    pub fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
+        match *event {
+            Event::Accepted(_) => self.query(assoc, now),
+            Event::NoPresentationContext => {
+                self.settle(FindOutcome::Association(Outcome::NoPresentationContext));
+                self.finish(assoc, now);
+            }
+            Event::Rejected(rj) => self.settle(FindOutcome::Association(Outcome::Rejected(rj))),
+            Event::Find(FindEvent::Response {
+                status,
+                has_match,
+                rtt,
+                ..
+            }) => self.on_response(assoc, now, status, has_match, rtt),
+            Event::Released => match self.phase {
+                Phase::Releasing => self.settle_healthy(Release::Released),
+                _ => self.settle(FindOutcome::Association(Outcome::Incomplete)),
+            },
+            Event::Aborted(a) => match self.phase {
+                Phase::Releasing => self.settle_healthy(Release::AbortedByPeer),
+                _ => self.settle(FindOutcome::Association(Outcome::Aborted(a))),
+            },
+            Event::Closed => match self.phase {
+                Phase::Releasing => self.settle_healthy(Release::ClosedByPeer),
+                _ => self.settle(FindOutcome::Association(Outcome::ClosedByPeer)),
+            },
+            Event::Violation { kind, .. } => self.settle(match kind {
+                Violation::DataSetTooLong { .. } => {
+                    FindOutcome::Identifier(dataset::Error::BufferTooSmall {
+                        required: usize::MAX,
+                    })
+                }
+                k => FindOutcome::Association(Outcome::Violation(k)),
+            }),
+            Event::Timeout(t) => self.settle(match (t, self.phase) {
+                (Timeout::Deadline, _) => FindOutcome::Association(Outcome::DeadlineExceeded),
+                (Timeout::Timer(Timer::Release), Phase::Releasing) => {
+                    self.settle_healthy(Release::TimedOut);
+                    return;
+                }
+                (Timeout::Timer(Timer::Acse), _) => FindOutcome::Association(Outcome::AcseTimeout),
+                (Timeout::Timer(Timer::Dimse), _) => FindOutcome::DimseTimeout,
+                _ => FindOutcome::Association(Outcome::Incomplete),
+            }),
+            _ => {}
+        }
+        if assoc.is_closed() {
+            self.phase = Phase::Done;
+        }
+    }
+
+    fn query(&mut self, assoc: &mut Association<'_>, now: Instant) {
+        self.phase = Phase::Querying;
+        if assoc.find_context(self.options.model).is_none() {
+            self.settle(FindOutcome::NoFindContext);
+            self.finish(assoc, now);
+            return;
+        }
+        if let Err(e) = assoc.send_find(now, self.options.model, self.options.keys) {
+            self.settle(match e {
+                crate::assoc::Error::BufferTooSmall { required } => {
+                    FindOutcome::Identifier(dataset::Error::BufferTooSmall { required })
+                }
+                crate::assoc::Error::BadDataSet(d) => FindOutcome::Identifier(d),
+                _ => FindOutcome::Association(Outcome::Incomplete),
+            });
+            self.finish(assoc, now);
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        assoc: &mut Association<'_>,
+        now: Instant,
+        status: u16,
+        has_match: bool,
+        rtt: Duration,
+    ) {
+        let s = &mut self.stats;
+        s.responses += 1;
+        s.total = s.total + rtt;
+        if s.first_response.is_none() {
+            s.first_response = Some(rtt);
+        }
+        if StatusClass::of(status) == StatusClass::Pending {
+            if has_match {
+                s.matches = s.matches.saturating_add(1);
+                if let (Some((tag, want)), Some(m)) = (self.options.required, assoc.find_match()) {
+                    if let Ok(Some(e)) = m.get(tag) {
+                        if e.trimmed() == dataset::trim(want) {
+                            s.required_seen = true;
+                        }
+                    }
+                }
+            }
+            let enough = self.options.max_matches.is_some_and(|max| s.matches >= max);
+            if enough && !s.cancelled && assoc.cancel_find(now).is_ok() {
+                s.cancelled = true;
+            }
+            return;
+        }
+        s.final_status = Some(status);
+        let ok = status == status::SUCCESS || (status == status::CANCEL && s.cancelled);
+        if !ok {
+            self.settle(FindOutcome::FailureStatus { status });
+        } else if s.matches < self.options.min_matches {
+            let (matches, min) = (s.matches, self.options.min_matches);
+            self.settle(FindOutcome::TooFewMatches { matches, min });
+        } else if self.options.required.is_some() && !s.required_seen {
+            let matches = s.matches;
+            self.settle(FindOutcome::RequiredValueMissing { matches });
+        }
+        self.finish(assoc, now);
+    }
+
+    fn finish(&mut self, assoc: &mut Association<'_>, now: Instant) {
+        self.phase = Phase::Releasing;
+        if assoc.release(now).is_err() {
+            assoc.abort(now);
+        }
+    }
+
+    fn settle_healthy(&mut self, release: Release) {
+        let cancelled = self.stats.cancelled;
+        self.settle(FindOutcome::Healthy { release, cancelled });
+    }
+
+    fn settle(&mut self, outcome: FindOutcome) {
+        if self.outcome.is_none() {
+            self.outcome = Some(outcome);
+        }
+    }
+
+    /// Whether the check has its verdict and the association is over.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// The verdict so far (`Association(Incomplete)` before there is one).
+    pub fn outcome(&self) -> FindOutcome {
+        self.outcome
+            .unwrap_or(FindOutcome::Association(Outcome::Incomplete))
+    }
+
+    /// Counters and timings.
+    pub fn stats(&self) -> FindStats {
+        self.stats
+    }
+}
+
+impl crate::io::Handler for FindChecker<'_> {
+    fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
+        FindChecker::on_event(self, assoc, now, event);
+    }
+}
+
+/// The result of a find check: the verdict, the counters, and what was negotiated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindReport {
+    /// The verdict.
+    pub outcome: FindOutcome,
+    /// Matches, responses, timings.
+    pub stats: FindStats,
+    /// The association's parameters, if it got that far.
+    pub negotiated: Option<crate::assoc::Negotiated>,
+    /// The FIND context used, if one was accepted.
+    pub context: Option<FindContext>,
+}
+
+/// An acceptor's answers to C-FIND-RQs from a fixed set of records (encoded data sets): a
+/// pending response per matching record ([`answer`]), then success; cancel honoured with
+/// 0xFE00; an identifier that does not parse answered with 0xA900, a response that does not
+/// fit the find buffer with 0xA700. Feed it every event.
+#[derive(Debug, Clone, Copy)]
+pub struct Responder<'r> {
+    records: &'r [DataSet<'r>],
+    next: usize,
+    cancelled: bool,
+    /// Matches sent so far, over the association.
+    pub matches: u32,
+    /// Requests answered so far.
+    pub requests: u32,
+}
+
+impl<'r> Responder<'r> {
+    /// Answers from `records`.
+    pub fn new(records: &'r [DataSet<'r>]) -> Self {
+        Responder {
+            records,
+            next: 0,
+            cancelled: false,
+            matches: 0,
+            requests: 0,
+        }
+    }
+
+    /// Reacts to one event of `assoc`.
+    pub fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
+        match event {
+            Event::Find(FindEvent::Request { .. }) => {
+                self.requests = self.requests.saturating_add(1);
+                self.next = 0;
+                self.cancelled = false;
+                self.advance(assoc, now);
+            }
+            Event::Find(FindEvent::ResponseSent { .. }) => self.advance(assoc, now),
+            Event::Find(FindEvent::CancelRequested { .. }) => self.cancelled = true,
+            _ => {}
+        }
+    }
+
+    /// Queues the next response: a match, or the final status.
+    fn advance(&mut self, assoc: &mut Association<'_>, now: Instant) {
+        if self.cancelled {
+            let _ = assoc.send_find_final(now, status::CANCEL);
+            return;
+        }
+        while let Some(record) = self.records.get(self.next) {
+            self.next += 1;
+            match assoc.send_find_pending(now, |query, out| answer(query, record, out)) {
+                Ok(true) => {
+                    self.matches = self.matches.saturating_add(1);
+                    return;
+                }
+                Ok(false) => {}
+                Err(crate::assoc::Error::BufferTooSmall { .. }) => {
+                    let _ = assoc.send_find_final(now, status::OUT_OF_RESOURCES);
+                    return;
+                }
+                Err(_) => {
+                    let _ = assoc.send_find_final(now, status::IDENTIFIER_MISMATCH);
+                    return;
+                }
+            }
+        }
+        let _ = assoc.send_find_final(now, status::SUCCESS);
+    }
+}
+
+impl crate::io::Handler for Responder<'_> {
+    fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
+        Responder::on_event(self, assoc, now, event);
+    }
+}
+
+/// Matches one `record` against `query` (PS3.4 C.2.2.2): universal matching (empty value),
+/// single value matching, wildcards `*` and `?` in strings, a list of UIDs separated by `\`,
+/// and date/time ranges `a-b`. Sequence keys are answered with the record's sequence as is.
+/// QueryRetrieveLevel and SpecificCharacterSet are copied from the query.
+///
+/// On a match writes the response identifier (the query's keys, in its order, with the
+/// record's values) in the query's encoding into `out` and returns its length; `Ok(None)` if
+/// the record does not match. `BufferTooSmall` leaves `out` untouched.
+pub fn answer(
+    query: &DataSet<'_>,
+    record: &DataSet<'_>,
+    out: &mut [u8],
+) -> Result<Option<usize>, dataset::Error> {
+    let mut w = Out { buf: None, len: 0 };
+    if !write_answer(query, record, &mut w)? {
+        return Ok(None);
+    }
+    let required = w.len;
+    let dst = out
+        .get_mut(..required)
+        .ok_or(dataset::Error::BufferTooSmall { required })?;
+    let mut w = Out {
+        buf: Some(dst),
+        len: 0,
+    };
+    write_answer(query, record, &mut w)?;
+    Ok(Some(required))
+}
+
+/// Measures (no buffer) or writes elements.
+struct Out<'b> {
+    buf: Option<&'b mut [u8]>,
+    len: usize,
+}
+
+impl Out<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self
+            .buf
+            .as_deref_mut()
+            .and_then(|b| b.get_mut(self.len..self.len + bytes.len()))
+        {
+            dst.copy_from_slice(bytes);
+        }
+        self.len += bytes.len();
+    }
+
+    fn element(
+        &mut self,
+        tag: u32,
+        vr: Vr,
+        value: &[u8],
+        explicit: bool,
+    ) -> Result<(), dataset::Error> {
+        let len = u32::try_from(value.len()).map_err(|_| dataset::Error::BadKey)?;
+        self.put(&((tag >> 16) as u16).to_le_bytes());
+        self.put(&((tag & 0xffff) as u16).to_le_bytes());
+        if explicit {
+            self.put(&vr.0);
+            if vr.has_long_length() {
+                self.put(&[0, 0]);
+                self.put(&len.to_le_bytes());
+            } else {
+                let short = u16::try_from(len).map_err(|_| dataset::Error::BadKey)?;
+                self.put(&short.to_le_bytes());
+            }
+        } else {
+            self.put(&len.to_le_bytes());
+        }
+        self.put(value);
+        Ok(())
+    }
+}
+
+fn write_answer(
+    query: &DataSet<'_>,
+    record: &DataSet<'_>,
+    w: &mut Out<'_>,
+) -> Result<bool, dataset::Error> {
+    let explicit = query.is_explicit();
+    for q in query.elements() {
+        let q = q?;
+        if q.tag & 0xffff == 0 {
+            continue;
+        }
+        let found = record.get(q.tag)?;
+        let vr =
+            q.vr.or(found.and_then(|r| r.vr))
+                .or(dataset::vr_of(q.tag))
+                .unwrap_or(Vr::UN);
+        if q.tag == QUERY_RETRIEVE_LEVEL || q.tag == SPECIFIC_CHARACTER_SET {
+            w.element(q.tag, vr, q.value, explicit)?;
+            continue;
+        }
+        let value = match found {
+            Some(r) => r.value,
+            None if q.value.is_empty() || vr == Vr::SQ => &[][..],
+            None => return Ok(false),
+        };
+        if vr != Vr::SQ && !q.value.is_empty() && !matches_value(&q, value, vr) {
+            return Ok(false);
+        }
+        w.element(q.tag, vr, value, explicit)?;
+    }
+    Ok(true)
+}
+
+fn matches_value(q: &Element<'_>, value: &[u8], vr: Vr) -> bool {
+    let want = q.trimmed();
+    let have = dataset::trim(value);
+    if vr == Vr::UI {
+        return want
+            .split(|b| *b == b'\\')
+            .any(|u| dataset::trim(u) == have);
+    }
+    if !vr.is_text() {
+        return q.value == value;
+    }
+    if matches!(&vr.0, b"DA" | b"TM" | b"DT") && want.contains(&b'-') {
+        let mut parts = want.splitn(2, |b| *b == b'-');
+        let lo = parts.next().unwrap_or(&[]);
+        let hi = parts.next().unwrap_or(&[]);
+        return (lo.is_empty() || have >= lo) && (hi.is_empty() || have <= hi);
+    }
+    // Leading spaces are not significant in most string VRs either.
+    let have = trim_leading(have);
+    let want = trim_leading(want);
+    if want.contains(&b'*') || want.contains(&b'?') {
+        wildcard(want, have)
+    } else {
+        want == have
+    }
+}
+
+fn trim_leading(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|b| *b != b' ').unwrap_or(v.len());
+    v.get(start..).unwrap_or(&[])
+}
+
+/// `*` any run, `?` one character; iterative with one backtrack point (no recursion).
+fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || Some(&c) == text.get(t) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern.get(p..).unwrap_or(&[]).iter().all(|c| *c == b'*')
+}
+
+#[cfg(test)]
+mod tests;
