@@ -127,7 +127,15 @@ pub fn check(options: &EchoOptions) -> CheckResult {
 
 /// The check itself, without printing the verdict, on `clock` and printing progress through `log`.
 pub(crate) fn check_with(clock: &Clock, options: &EchoOptions, log: &Log) -> CheckResult {
-    let mut result = CheckResult {
+    let mut result = blank_result(options);
+    result.verdict = check_inner(clock, options, log, &mut result);
+    result.total = clock.elapsed();
+    result
+}
+
+/// The result of a check of `options` that has not started yet (started now).
+pub(crate) fn blank_result(options: &EchoOptions) -> CheckResult {
+    CheckResult {
         peer: peer_label(&options.peer, options.port),
         address: None,
         verdict: Err(Failure::Local(String::new())),
@@ -138,10 +146,7 @@ pub(crate) fn check_with(clock: &Clock, options: &EchoOptions, log: &Log) -> Che
         started: std::time::SystemTime::now(),
         timeline: Timeline::default(),
         status: None,
-    };
-    result.verdict = check_inner(clock, options, log, &mut result);
-    result.total = clock.elapsed();
-    result
+    }
 }
 
 fn check_inner(
@@ -216,7 +221,13 @@ fn check_inner(
         .release_end
         .zip(progress.release_sent)
         .map(|(end, sent)| end.saturating_sub(sent));
-    verdict(report.outcome, &peer, options, &progress)
+    verdict(
+        report.outcome,
+        &peer,
+        options,
+        progress.accepted.is_some(),
+        Exchange::Echo,
+    )
 }
 
 /// Opens the check's connection as `options` say: the AE titles checked, the TLS files read, the name resolved, the
@@ -458,7 +469,7 @@ fn observe(log: &Log, progress: &mut Progress, now: Duration, ev: &Event) {
         Event::Timeout(t) => log.info(format_args!("Timeout: {t}")),
         Event::Closed => log.info("Peer closed the connection"),
         Event::ReleaseRequested => log.info("Peer requested release"),
-        Event::AssociationRequested { .. } | Event::EchoRequest { .. } => {}
+        Event::AssociationRequested { .. } | Event::EchoRequest { .. } | Event::Find(_) => {}
     }
 }
 
@@ -478,17 +489,48 @@ macro_rules! tls_port_hint {
     };
 }
 
-/// The core's outcome as our verdict.
-fn verdict(
+/// What the association was for, for the words of the verdict: the echo, or the find check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exchange {
+    Echo,
+    Find,
+}
+
+impl Exchange {
+    fn during(self) -> &'static str {
+        match self {
+            Exchange::Echo => "while echoing",
+            Exchange::Find => "while querying",
+        }
+    }
+
+    fn before_answer(self) -> &'static str {
+        match self {
+            Exchange::Echo => "before the C-ECHO-RSP",
+            Exchange::Find => "before the final C-FIND-RSP",
+        }
+    }
+
+    fn incomplete(self) -> &'static str {
+        match self {
+            Exchange::Echo => "association ended before the echo completed",
+            Exchange::Find => "association ended before the find completed",
+        }
+    }
+}
+
+/// The core's outcome as our verdict (`accepted`: the association got that far).
+pub(crate) fn verdict(
     outcome: Outcome,
     peer: &str,
     options: &EchoOptions,
-    progress: &Progress,
+    accepted: bool,
+    exchange: Exchange,
 ) -> Result<Release, Failure> {
     let peer = peer.to_string();
     // A plain connection whose A-ASSOCIATE-RQ got no DICOM answer: the peer may be a TLS server (a DCMTK one closes,
     // a rustls one answers with a TLS alert). Said only then, so that it cannot mislead on other failures.
-    let plain_unanswered = options.tls.is_none() && progress.accepted.is_none();
+    let plain_unanswered = options.tls.is_none() && !accepted;
     Err(match outcome {
         Outcome::Healthy(release) => return Ok(release),
         Outcome::Rejected(rj) => Failure::Rejected {
@@ -500,6 +542,10 @@ fn verdict(
             peer,
             timeout: net::to_core(options.acse_timeout),
         },
+        Outcome::DimseTimeout if exchange == Exchange::Find => Failure::FindTimeout {
+            peer,
+            timeout: net::to_core(options.dimse_timeout),
+        },
         Outcome::DimseTimeout => Failure::DimseTimeout {
             peer,
             timeout: net::to_core(options.dimse_timeout),
@@ -507,8 +553,8 @@ fn verdict(
         Outcome::DeadlineExceeded => Failure::Deadline {
             peer,
             deadline: net::to_core(options.deadline.unwrap_or_default()),
-            phase: if progress.accepted.is_some() {
-                "while echoing"
+            phase: if accepted {
+                exchange.during()
             } else {
                 "while associating"
             },
@@ -535,15 +581,15 @@ fn verdict(
         },
         Outcome::ClosedByPeer => Failure::ClosedByPeer {
             peer,
-            phase: match (progress.accepted.is_some(), plain_unanswered) {
-                (true, _) => "before the C-ECHO-RSP",
+            phase: match (accepted, plain_unanswered) {
+                (true, _) => exchange.before_answer(),
                 (false, true) => concat!("before answering the A-ASSOCIATE-RQ; ", tls_port_hint!()),
                 (false, false) => "before answering the A-ASSOCIATE-RQ",
             },
         },
         Outcome::Incomplete => Failure::Violation {
             peer,
-            detail: "association ended before the echo completed".into(),
+            detail: exchange.incomplete().into(),
         },
     })
 }

@@ -42,7 +42,7 @@ mod tls;
 pub use crate::cli::{DemoOptions, EchoOptions, FindOptions, Key, Model, ScpOptions};
 pub use crate::demo::run as run_demo;
 pub use crate::echo::{check, run as run_echo, CheckResult};
-pub use crate::find::run as run_find;
+pub use crate::find::{check as check_find, run as run_find, FindResult};
 pub use crate::log::config::LogConfig;
 pub use crate::log::Verbosity;
 pub use crate::net::Family;

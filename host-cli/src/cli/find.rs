@@ -4,130 +4,75 @@
 //! `echoprobe scp --record/--records` answers C-FIND from.
 
 use clap::{ArgAction, Args};
+use echoprobe_core::dimse::dataset::{self, Vr, KEYWORDS};
 
 use super::values::parse_count;
 use super::EchoOptions;
 use crate::exit::Failure;
 
-/// The query information model (`-W`, `-P`, `-S`), with its FIND SOP class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Model {
-    /// Modality Worklist Information Model - FIND (`-W`, findscu's default).
-    Worklist,
-    /// Patient Root Query/Retrieve Information Model - FIND (`-P`).
-    PatientRoot,
-    /// Study Root Query/Retrieve Information Model - FIND (`-S`).
-    StudyRoot,
+pub use echoprobe_core::find::Model;
+
+/// A model's name in messages and `--json`.
+pub(crate) fn model_name(model: Model) -> &'static str {
+    match model {
+        Model::Worklist => "worklist",
+        Model::PatientRoot => "patient root",
+        Model::StudyRoot => "study root",
+    }
 }
 
-impl Model {
-    /// Its name in messages and `--json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Model::Worklist => "worklist",
-            Model::PatientRoot => "patient root",
-            Model::StudyRoot => "study root",
-        }
-    }
-
-    /// The FIND SOP class UID (PS3.4 C.6, K.6).
-    pub fn sop_class(self) -> &'static str {
-        match self {
-            Model::Worklist => "1.2.840.10008.5.1.4.31",
-            Model::PatientRoot => "1.2.840.10008.5.1.4.1.2.1.1",
-            Model::StudyRoot => "1.2.840.10008.5.1.4.1.2.2.1",
-        }
-    }
-
-    /// The Query/Retrieve Level added when the query has none (worklists have no level).
-    fn default_level(self) -> Option<&'static str> {
-        match self {
-            Model::Worklist => None,
-            Model::PatientRoot => Some("PATIENT"),
-            Model::StudyRoot => Some("STUDY"),
-        }
+/// The Query/Retrieve Level added when the query has none (worklists have no level).
+fn default_level(model: Model) -> Option<&'static str> {
+    match model {
+        Model::Worklist => None,
+        Model::PatientRoot => Some("PATIENT"),
+        Model::StudyRoot => Some("STUDY"),
     }
 }
 
 /// A tag: group << 16 | element.
-pub type Tag = u32;
+pub(crate) type Tag = u32;
 
 /// One attribute of a query or a record: tag, VR (for Explicit VR Little Endian) and value (empty: a return key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     /// The tag.
     pub tag: Tag,
-    /// Its VR, two upper-case letters (`UN` for a tag outside [`KEYWORDS`]).
-    pub vr: &'static str,
+    /// Its VR (`UN` for a tag outside the core's keyword table).
+    pub vr: Vr,
     /// The value as text (multiple values separated by `\`); empty for a return key or universal matching.
     pub value: String,
 }
 
 impl Key {
-    /// `KEYWORD` if the tag has one in [`KEYWORDS`], else `(gggg,eeee)`.
+    /// The key as the core encodes it.
+    pub(crate) fn as_core(&self) -> dataset::Key<'_> {
+        dataset::Key {
+            tag: self.tag,
+            vr: self.vr,
+            value: self.value.as_bytes(),
+        }
+    }
+
+    /// `KEYWORD` if the tag has one in the core's keyword table, else `gggg,eeee`.
     pub fn name(&self) -> String {
         keyword_of(self.tag).map_or_else(|| tag_text(self.tag), str::to_string)
     }
 }
 
 /// `gggg,eeee`.
-pub fn tag_text(tag: Tag) -> String {
+pub(crate) fn tag_text(tag: Tag) -> String {
     format!("{:04X},{:04X}", tag >> 16, tag & 0xFFFF)
 }
 
-/// The keywords `-k`, `--require` and `--record` take (PS3.6 names), with tag and VR: the common Query/Retrieve keys
-/// (PS3.4 C.6.1.1, C.6.2.1) and Modality Worklist keys (PS3.4 K.6.1.2). Other attributes go by tag (`-k gggg,eeee=`).
-pub const KEYWORDS: &[(&str, Tag, &str)] = &[
-    ("SpecificCharacterSet", 0x0008_0005, "CS"),
-    ("SOPClassUID", 0x0008_0016, "UI"),
-    ("SOPInstanceUID", 0x0008_0018, "UI"),
-    ("StudyDate", 0x0008_0020, "DA"),
-    ("SeriesDate", 0x0008_0021, "DA"),
-    ("StudyTime", 0x0008_0030, "TM"),
-    ("AccessionNumber", 0x0008_0050, "SH"),
-    ("QueryRetrieveLevel", 0x0008_0052, "CS"),
-    ("RetrieveAETitle", 0x0008_0054, "AE"),
-    ("InstanceAvailability", 0x0008_0056, "CS"),
-    ("Modality", 0x0008_0060, "CS"),
-    ("ModalitiesInStudy", 0x0008_0061, "CS"),
-    ("ReferringPhysicianName", 0x0008_0090, "PN"),
-    ("StudyDescription", 0x0008_1030, "LO"),
-    ("SeriesDescription", 0x0008_103E, "LO"),
-    ("PatientName", 0x0010_0010, "PN"),
-    ("PatientID", 0x0010_0020, "LO"),
-    ("IssuerOfPatientID", 0x0010_0021, "LO"),
-    ("PatientBirthDate", 0x0010_0030, "DA"),
-    ("PatientSex", 0x0010_0040, "CS"),
-    ("OtherPatientIDs", 0x0010_1000, "LO"),
-    ("PatientWeight", 0x0010_1030, "DS"),
-    ("StudyInstanceUID", 0x0020_000D, "UI"),
-    ("SeriesInstanceUID", 0x0020_000E, "UI"),
-    ("StudyID", 0x0020_0010, "SH"),
-    ("SeriesNumber", 0x0020_0011, "IS"),
-    ("InstanceNumber", 0x0020_0013, "IS"),
-    ("NumberOfPatientRelatedStudies", 0x0020_1200, "IS"),
-    ("NumberOfStudyRelatedSeries", 0x0020_1206, "IS"),
-    ("NumberOfStudyRelatedInstances", 0x0020_1208, "IS"),
-    ("NumberOfSeriesRelatedInstances", 0x0020_1209, "IS"),
-    ("RequestedProcedureDescription", 0x0032_1060, "LO"),
-    ("AdmissionID", 0x0038_0010, "LO"),
-    ("ScheduledStationAETitle", 0x0040_0001, "AE"),
-    ("ScheduledProcedureStepStartDate", 0x0040_0002, "DA"),
-    ("ScheduledProcedureStepStartTime", 0x0040_0003, "TM"),
-    ("ScheduledPerformingPhysicianName", 0x0040_0006, "PN"),
-    ("ScheduledProcedureStepDescription", 0x0040_0007, "LO"),
-    ("ScheduledProcedureStepID", 0x0040_0009, "SH"),
-    ("RequestedProcedureID", 0x0040_1001, "SH"),
-];
-
-/// The keyword of `tag` in [`KEYWORDS`].
-pub fn keyword_of(tag: Tag) -> Option<&'static str> {
+/// The keyword of `tag` in the core's keyword table (the common Query/Retrieve and worklist keys, PS3.6 names).
+pub(crate) fn keyword_of(tag: Tag) -> Option<&'static str> {
     KEYWORDS.iter().find(|k| k.1 == tag).map(|k| k.0)
 }
 
-/// The VR of `tag` (`UN` outside [`KEYWORDS`]).
-pub fn vr_of(tag: Tag) -> &'static str {
-    KEYWORDS.iter().find(|k| k.1 == tag).map_or("UN", |k| k.2)
+/// The VR of `tag` (`UN` outside the keyword table).
+fn vr_of(tag: Tag) -> Vr {
+    KEYWORDS.iter().find(|k| k.1 == tag).map_or(Vr::UN, |k| k.2)
 }
 
 /// `gggg,eeee` (or `(gggg,eeee)`), hex.
@@ -328,13 +273,13 @@ impl FindArgs {
             ));
         }
         const LEVEL: Tag = 0x0008_0052;
-        if let Some(level) = model.default_level() {
+        if let Some(level) = default_level(model) {
             if !keys.iter().any(|k| k.tag == LEVEL) {
                 keys.insert(
                     0,
                     Key {
                         tag: LEVEL,
-                        vr: "CS",
+                        vr: Vr::CS,
                         value: level.to_string(),
                     },
                 );
@@ -481,13 +426,10 @@ mod tests {
     }
 
     #[test]
-    fn keywords_are_unique_and_sorted() {
-        for w in KEYWORDS.windows(2) {
-            assert!(w[0].1 < w[1].1, "{w:?}");
-        }
+    fn every_keyword_of_the_table_parses() {
         for (name, tag, vr) in KEYWORDS {
             assert_eq!(parse_name(name), Ok(*tag));
-            assert_eq!(vr.len(), 2);
+            assert_eq!(vr_of(*tag), *vr);
         }
     }
 
