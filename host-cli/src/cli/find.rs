@@ -395,19 +395,19 @@ mod tests {
         let k = parse_key("0008,0052=STUDY").unwrap();
         assert_eq!(
             (k.tag, k.vr, k.value.as_str()),
-            (0x0008_0052, "CS", "STUDY")
+            (0x0008_0052, Vr::CS, "STUDY")
         );
         let k = parse_key("StudyInstanceUID=1.2.3").unwrap();
         assert_eq!(
             (k.tag, k.vr, k.value.as_str()),
-            (0x0020_000D, "UI", "1.2.3")
+            (0x0020_000D, Vr::UI, "1.2.3")
         );
         let k = parse_key("patientid").unwrap();
         assert_eq!((k.tag, k.value.as_str()), (0x0010_0020, ""));
         let k = parse_key("(0009,1010)=x").unwrap();
         assert_eq!(
             (k.tag, k.vr, k.name().as_str()),
-            (0x0009_1010, "UN", "0009,1010")
+            (0x0009_1010, Vr::UN, "0009,1010")
         );
         assert_eq!(
             parse_key("PatientName=DOE^J").unwrap().name(),
@@ -431,6 +431,117 @@ mod tests {
             assert_eq!(parse_name(name), Ok(*tag));
             assert_eq!(vr_of(*tag), *vr);
         }
+    }
+
+    fn find(args: &[&str]) -> Result<FindOptions, String> {
+        let args = args.iter().map(|s| s.to_string()).collect();
+        match super::super::parse("echoprobe", args) {
+            Ok(super::super::Invocation::Find(o, _)) => Ok(o),
+            Ok(other) => panic!("{other:?}"),
+            Err(f) => Err(f.to_string()),
+        }
+    }
+
+    #[test]
+    fn find_command_lines() {
+        let o = find(&[
+            "find",
+            "-S",
+            "-aet",
+            "LB",
+            "-aec",
+            "PACS",
+            "-k",
+            "StudyInstanceUID=1.2.3",
+            "-k",
+            "PatientID",
+            "--min-matches",
+            "0",
+            "--max-matches",
+            "5",
+            "--require",
+            "PatientID=P1",
+            "-td",
+            "3",
+            "--json",
+            "pacs",
+            "104",
+        ])
+        .unwrap();
+        assert_eq!(o.model, Model::StudyRoot);
+        assert_eq!((o.link.peer.as_str(), o.link.port), ("pacs", 104));
+        assert_eq!(
+            (o.link.calling.as_str(), o.link.called.as_str()),
+            ("LB", "PACS")
+        );
+        assert_eq!(o.link.dimse_timeout, core::time::Duration::from_secs(3));
+        assert!(o.link.json);
+        assert_eq!((o.min_matches, o.max_matches), (0, 5));
+        assert_eq!(o.require.as_ref().map(|k| k.value.as_str()), Some("P1"));
+        // The level added, keys sorted by tag.
+        let names: Vec<String> = o.keys.iter().map(Key::name).collect();
+        assert_eq!(
+            names,
+            ["QueryRetrieveLevel", "PatientID", "StudyInstanceUID"]
+        );
+        assert_eq!(o.keys[0].value, "STUDY");
+
+        // findscu's default model is the worklist (no level); the required key is added as a return key.
+        let o = find(&[
+            "find",
+            "-k",
+            "AccessionNumber=A1",
+            "--require",
+            "PatientID=P",
+            "h",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(o.model, Model::Worklist);
+        let names: Vec<String> = o.keys.iter().map(Key::name).collect();
+        assert_eq!(names, ["AccessionNumber", "PatientID"]);
+        assert_eq!((o.min_matches, o.max_matches), (1, DEFAULT_MAX_MATCHES));
+        // A later -k for a tag overrides; the last model wins.
+        let o = find(&[
+            "find",
+            "-S",
+            "-P",
+            "-k",
+            "PatientID=1",
+            "-k",
+            "0010,0020=2",
+            "h",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(o.model, Model::PatientRoot);
+        assert_eq!(o.keys[1].value, "2");
+        assert_eq!(o.keys[0].value, "PATIENT");
+
+        for bad in [
+            &["find"][..],
+            &["find", "h", "1"],
+            &["find", "-k", "Nope=1", "h", "1"],
+            &["find", "-k", "PatientID", "--repeat", "2", "h", "1"],
+            &["find", "-k", "PatientID", "-pts", "2", "h", "1"],
+            &["find", "-k", "PatientID", "--max-matches", "0", "h", "1"],
+            &[
+                "find",
+                "-k",
+                "PatientID",
+                "--require",
+                "PatientID",
+                "h",
+                "1",
+            ],
+            &["find", "-k", "PatientID", "h"],
+        ] {
+            assert!(find(bad).is_err(), "{bad:?}");
+        }
+        assert!(matches!(
+            super::super::parse("echoprobe", vec!["find".into(), "-h".into()]),
+            Ok(super::super::Invocation::Help(h)) if h.contains("--min-matches")
+        ));
     }
 
     #[test]
