@@ -186,8 +186,9 @@ impl fmt::Display for Failure {
             ),
             Failure::FindStatus { peer, status, matches } => write!(
                 f,
-                "C-FIND-RSP from {peer} has status 0x{status:04X} ({}) after {matches} match{}",
-                status_text(*status),
+                "C-FIND-RSP from {peer} has status 0x{status:04X} ({}: {}) after {matches} match{}",
+                StatusClass::of(*status),
+                echoprobe_core::find::describe(*status),
                 if *matches == 1 { "" } else { "es" }
             ),
             Failure::TooFewMatches { peer, matches, min } => write!(
