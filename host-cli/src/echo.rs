@@ -211,10 +211,7 @@ fn check_inner(
     timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
     timeline.echoes = core::mem::take(&mut progress.echoes);
     result.status = progress.status;
-    let report = report.map_err(|e| match e {
-        echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
-        echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-    })?;
+    let report = report.map_err(|e| transport.driver_failure(&peer, e))?;
     result.stats = report.stats;
     result.negotiated = report.negotiated;
     result.timeline.release = progress

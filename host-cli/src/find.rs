@@ -202,10 +202,7 @@ fn check_inner(
         .map(|(end, start)| end.saturating_sub(start));
     result.responses = core::mem::take(&mut progress.responses);
     result.matches = core::mem::take(&mut progress.matches);
-    let report = report.map_err(|e| match e {
-        echoprobe_core::io::Error::Transport(e) => transport.failure(&peer, &e),
-        echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-    })?;
+    let report = report.map_err(|e| transport.driver_failure(&peer, e))?;
     result.stats = report.stats;
     result.context = report.context;
     result.check.negotiated = report.negotiated;
