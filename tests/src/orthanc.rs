@@ -10,7 +10,8 @@
 //! connection retries at their minimum (one retry, one second apart), so that a query against a
 //! dead database fails in about a second instead of fifty.
 //!
-//! Every process is stopped by its PID when its guard drops (a frozen cluster is thawed first).
+//! Every process is stopped by its PID when its guard drops (a frozen cluster is thawed first). Needs root (not the
+//! mapped root of `unshare -r`): PostgreSQL refuses root, so it runs as the `postgres` user.
 
 use core::time::Duration;
 use std::fs;
@@ -70,8 +71,25 @@ fn postgres_user() -> (u32, u32) {
         .expect("no postgres user: run scripts/install-deps.sh (package postgresql)")
 }
 
+/// Whether this process is root outside any user namespace (`unshare -r` maps a user to a root that cannot switch
+/// to the postgres user).
+fn real_root() -> bool {
+    fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+        && fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+}
+
 /// `program` run as the postgres user: `setpriv` execs it, so the PID we get is the program's own.
 fn as_postgres(program: &Path) -> Command {
+    assert!(
+        real_root(),
+        "the Orthanc tests run PostgreSQL as the postgres user, which needs root outside a user namespace \
+         (scripts/test.sh as root: `unshare -n`, not `unshare -rn`)"
+    );
     let (uid, gid) = postgres_user();
     let mut cmd = Command::new("setpriv");
     cmd.args([
