@@ -1,12 +1,13 @@
 //! echoprobe: a truthful, bounded, fast DICOM C-ECHO health checker, command line compatible with DCMTK echoscu.
 //!
-//! `echoprobe [options] peer port` checks a peer; `echoprobe scp [options] port` answers C-ECHOs;
+//! `echoprobe [options] peer port` checks a peer; `echoprobe find [options] peer port` checks it with a C-FIND (the
+//! deep check); `echoprobe scp [options] port` answers C-ECHOs (and C-FIND from `--record`s);
 //! `echoprobe demo` runs both on 127.0.0.1. Installed or linked as `echoscu`, it is a drop-in for DCMTK's echoscu.
 //! Exit codes: see [`exit`] and `echoprobe -h`.
 //!
 //! As a library: [`check`] runs one echo check and returns its [`CheckResult`] (no printing of the verdict, no
-//! process exit); [`run_echo`], [`run_scp`] and [`run_demo`] are the modes as the command runs them; [`main`] is the
-//! whole command.
+//! process exit), [`check_find`] one find check ([`FindResult`]); [`run_echo`], [`run_find`], [`run_scp`] and
+//! [`run_demo`] are the modes as the command runs them; [`main`] is the whole command.
 //!
 //! Modules by job, dependencies pointing one way (a unit test below checks it):
 //!
