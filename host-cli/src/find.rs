@@ -35,7 +35,7 @@ pub struct FindResult {
     pub stats: FindStats,
     /// The FIND presentation context accepted, if one was.
     pub context: Option<FindContext>,
-    /// The keys of each match (name as `-k` takes it, value trimmed), the first [`KEPT_MATCHES`].
+    /// The keys of each match (name as `-k` takes it, value trimmed), the first 100.
     pub matches: Vec<Vec<(String, String)>>,
     /// Each C-FIND-RSP's wait (from the request or the previous response).
     pub responses: Vec<Duration>,

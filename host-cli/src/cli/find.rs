@@ -243,7 +243,7 @@ pub struct FindOptions {
     pub keys: Vec<Key>,
     /// `--min-matches` (default 1).
     pub min_matches: u32,
-    /// `--max-matches` (default [`DEFAULT_MAX_MATCHES`]).
+    /// `--max-matches` (default 100).
     pub max_matches: u32,
     /// `--require KEY=VALUE`.
     pub require: Option<Key>,
