@@ -14,7 +14,7 @@
 //!   identifier behind it. A data set that does not fit is a [`Violation::DataSetTooLong`]
 //!   (A-ABORT), never a panic.
 //! * Requestor: `assoc.send_find(now, model, keys)` (identifier from [`Key`]s, encoded in the
-//!   context's transfer syntax), then [`Event::Find`](crate::Event::Find)`(`[`FindEvent::Response`]`)`
+//!   context's transfer syntax), then `Event::Find(`[`FindEvent::Response`]`)`
 //!   per C-FIND-RSP; when `has_match`, `assoc.find_match()` is the match, a borrowed
 //!   [`DataSet`], **valid until the next call that feeds bytes** (`handle_bytes`).
 //!   `assoc.cancel_find(now)` sends C-CANCEL-RQ; further pendings and the final status still
@@ -29,7 +29,16 @@
 //!   `io::asynch::find` (requestor), `io::blocking::serve_find`, `io::asynch::serve_find`
 //!   (acceptor answering from a slice of records), all over the one pump.
 //!
-//! Keys by keyword for the command line: [`dataset::keyword`](crate::dimse::dataset::keyword).
+//! Keys by keyword for the command line: [`dataset::keyword`].
+//!
+//! For a crate that uses it: enable feature `find` on echoprobe-core; `Event` then has the
+//! variant `Event::Find(FindEvent)` (add an arm to exhaustive matches) and `Violation` the
+//! variant `DataSetTooLong`. Without the feature nothing of this is compiled, and an echo-only
+//! firmware stays byte-for-byte the size it was.
+//!
+//! Checked by hand against real peers (loopback): the blocking `find` against DCMTK 3.6.7
+//! dcmqrscp (match, unknown UID: too few matches), and `serve_find` answering DCMTK findscu
+//! (`-S`, `-W`) and pynetdicom 3.0 `send_c_find`.
 
 use core::fmt;
 
@@ -222,6 +231,11 @@ pub enum FindOutcome {
     NoFindContext,
     /// The identifier does not fit the find buffer or cannot be encoded.
     Identifier(dataset::Error),
+    /// A match larger than the find buffer (we aborted).
+    MatchTooLarge {
+        /// The find buffer's size.
+        max: usize,
+    },
     /// No C-FIND-RSP in time.
     DimseTimeout,
     /// A final status that is neither success nor (after our cancel) cancel: failure,
@@ -268,6 +282,9 @@ impl fmt::Display for FindOutcome {
                 f.write_str("no FIND presentation context accepted (peer does not offer the query model with our transfer syntaxes)")
             }
             FindOutcome::Identifier(e) => write!(f, "query identifier: {e}"),
+            FindOutcome::MatchTooLarge { max } => {
+                write!(f, "a match is larger than the {max}-byte find buffer (aborted)")
+            }
             FindOutcome::DimseTimeout => f.write_str("DIMSE timeout: no C-FIND-RSP"),
             FindOutcome::FailureStatus { status } => write!(
                 f,
@@ -376,11 +393,7 @@ impl<'q> FindChecker<'q> {
                 _ => self.settle(FindOutcome::Association(Outcome::ClosedByPeer)),
             },
             Event::Violation { kind, .. } => self.settle(match kind {
-                Violation::DataSetTooLong { .. } => {
-                    FindOutcome::Identifier(dataset::Error::BufferTooSmall {
-                        required: usize::MAX,
-                    })
-                }
+                Violation::DataSetTooLong { max } => FindOutcome::MatchTooLarge { max },
                 k => FindOutcome::Association(Outcome::Violation(k)),
             }),
             Event::Timeout(t) => self.settle(match (t, self.phase) {

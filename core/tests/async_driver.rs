@@ -155,3 +155,94 @@ fn async_requestor_against_blocking_acceptor() {
         "accepted, three responses, released: {seen} events"
     );
 }
+
+/// The async find requestor against the blocking find acceptor: one pump, both drivers.
+#[cfg(feature = "find")]
+#[test]
+fn async_find_against_blocking_find_acceptor() {
+    use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr};
+    use echoprobe_core::find::{FindOptions, FindOutcome, Model};
+    use echoprobe_core::wire::uid;
+
+    const MODELS: &[Model] = &[Model::Worklist];
+    let (a, b) = UnixStream::pair().unwrap();
+    let origin = std::time::Instant::now();
+    let scp_ae = AeTitle::new("RIS").unwrap();
+    let server = std::thread::spawn(move || {
+        let mut t = Sock { s: b, origin };
+        let mut record = [0u8; 64];
+        let keys = [
+            Key {
+                tag: 0x0010_0010,
+                vr: Vr::PN,
+                value: b"DOE^JOHN",
+            },
+            Key {
+                tag: 0x0040_0001,
+                vr: Vr::AE,
+                value: b"CT1",
+            },
+        ];
+        let n = encode(&keys, false, &mut record).unwrap();
+        let records = [DataSet::new(&record[..n], false)];
+        let (mut rx, mut tx, mut fb) = ([0u8; 4096], [0u8; 4096], [0u8; 1024]);
+        let mut config = Config::acceptor(scp_ae);
+        config.find_models = MODELS;
+        blocking::serve_find(
+            &mut t,
+            config,
+            &AcceptPolicy::open(scp_ae),
+            &records,
+            &mut rx,
+            &mut tx,
+            &mut fb,
+            |_| {},
+        )
+        .unwrap()
+    });
+    let mut t = Sock { s: a, origin };
+    t.s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let clock = Clock(origin);
+    let (mut rx, mut tx, mut fb) = ([0u8; 4096], [0u8; 4096], [0u8; 1024]);
+    let mut config = Config::requestor(AeTitle::new("PROBE").unwrap(), scp_ae);
+    config.find_models = MODELS;
+    config.transfer_syntaxes = &[uid::IMPLICIT_VR_LE];
+    let keys = [
+        Key {
+            tag: 0x0010_0010,
+            vr: Vr::PN,
+            value: b"",
+        },
+        Key {
+            tag: 0x0040_0001,
+            vr: Vr::AE,
+            value: b"CT1",
+        },
+    ];
+    let mut names = Vec::new();
+    let report = block_on(asynch::find(
+        &mut t,
+        &clock,
+        config,
+        FindOptions::new(Model::Worklist, &keys),
+        &mut rx,
+        &mut tx,
+        &mut fb,
+        |_, m| {
+            if let Some(m) = m {
+                names.push(m.get(0x0010_0010).unwrap().unwrap().trimmed().to_vec());
+            }
+        },
+    ))
+    .unwrap();
+    drop(t);
+    assert!(
+        matches!(report.outcome, FindOutcome::Healthy { .. }),
+        "{}",
+        report.outcome
+    );
+    assert_eq!(names, vec![b"DOE^JOHN".to_vec()]);
+    assert_eq!(report.context.map(|c| c.model), Some(Model::Worklist));
+    assert!(server.join().unwrap().is_some());
+}

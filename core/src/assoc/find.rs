@@ -21,8 +21,8 @@ use crate::wire::{uid, PData, Pdv, Uid};
 enum Incoming {
     /// A C-FIND-RSP's identifier (requestor).
     Response { id: u16, status: u16, rtt: Duration },
-    /// A C-FIND-RQ's identifier (acceptor).
-    Request { id: u16, model: Model },
+    /// A C-FIND-RQ's identifier (acceptor); `refuse`: answer 0xA900 without asking.
+    Request { id: u16, model: Model, refuse: bool },
 }
 
 /// The request being answered (acceptor) or awaited (requestor).
@@ -403,9 +403,13 @@ impl<'a> Association<'a> {
                     rtt,
                 });
             }
-            Incoming::Request { id, model } => {
+            Incoming::Request { id, model, refuse } => {
                 if let Some(x) = f.exchange.as_mut() {
                     x.query_len = len;
+                }
+                if refuse {
+                    let _ = self.send_find_final(now, status::IDENTIFIER_MISMATCH);
+                    return true;
                 }
                 self.find_event(FindEvent::Request {
                     message_id: id,
@@ -465,30 +469,38 @@ impl<'a> Association<'a> {
         };
         match (role, field) {
             (Role::Acceptor, C_FIND_RQ) => {
-                let (Some(id), Some(ctx)) = (command.message_id, self.find_context_by_pc(pc_id))
-                else {
-                    self.violation(unexpected, now);
+                let Some(id) = command.message_id else {
+                    self.violation(
+                        Violation::BadCommand(crate::dimse::Error::Missing(tag::MESSAGE_ID)),
+                        now,
+                    );
                     return true;
                 };
-                if self.find.exchange.is_some() || self.msg_len != 0 || !command.has_data_set() {
+                if !command.has_data_set() {
+                    self.violation(unexpected, now);
+                    return true;
+                }
+                if self.find.exchange.is_some() || self.msg_len != 0 {
                     self.violation(Violation::Pipelined, now);
                     return true;
                 }
+                // A query of a model this context does not carry (or on a context that is
+                // not a FIND one) is answered with 0xA900 once its identifier is in.
+                let asked = command.affected_sop_class.and_then(Model::from_uid);
+                let (model, refuse) = match (self.find_context_by_pc(pc_id), asked) {
+                    (Some(c), Some(m)) if c.model == m => (m, false),
+                    (Some(c), _) => (c.model, true),
+                    (None, m) => (m.unwrap_or(Model::StudyRoot), true),
+                };
                 self.find.exchange = Some(Exchange {
                     id,
                     pc: pc_id,
-                    model: ctx.model,
+                    model,
                     since: None,
                     cancelled: false,
                     query_len: 0,
                 });
-                self.expect_data(
-                    pc_id,
-                    Incoming::Request {
-                        id,
-                        model: ctx.model,
-                    },
-                );
+                self.expect_data(pc_id, Incoming::Request { id, model, refuse });
             }
             (Role::Acceptor, C_CANCEL_RQ) => {
                 // A cancel for a request already answered is ignored (PS3.7 9.3.2.3).

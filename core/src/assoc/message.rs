@@ -214,12 +214,26 @@ impl Association<'_> {
     }
 
     pub(super) fn emit_fragment(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        let src = self.msg.get(..self.msg_len).unwrap_or(&[]);
-        let (written, end) = self.emit_chunk(buf, self.msg_pc, true, src, self.msg_off)?;
+        let remaining = self.msg_len.saturating_sub(self.msg_off);
+        let n = remaining.min(self.max_fragment());
+        let end = self.msg_off + n;
+        let pdvs = [Pdv {
+            pc_id: self.msg_pc,
+            is_command: true,
+            is_last: end >= self.msg_len,
+            fragment: self.msg.get(self.msg_off..end).unwrap_or(&[]),
+        }];
+        let written = emit(
+            &Pdu::PData(PData {
+                pdvs: List::Slice(&pdvs),
+            }),
+            buf,
+        )?;
         self.msg_off = end;
         Ok(written)
     }
 
+    #[cfg(feature = "find")]
     /// One P-DATA-TF with one PDV: `src` from `off`, as much as the peer's maximum takes.
     /// Returns the PDU's length and the new offset.
     pub(super) fn emit_chunk(

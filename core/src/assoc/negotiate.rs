@@ -90,18 +90,24 @@ impl<'a> Association<'a> {
         }
         let mut n = 0usize;
         for pc in rq.presentation_contexts.iter() {
-            #[allow(unused_mut)]
-            let mut decision = decide(&pc, self.config.transfer_syntaxes);
             #[cfg(feature = "find")]
-            if let Some(model) = crate::find::Model::from_uid(pc.abstract_syntax.as_bytes())
+            let decision = match crate::find::Model::from_uid(pc.abstract_syntax.as_bytes())
                 .filter(|m| self.config.find_models.contains(m))
             {
-                decision = self.decide_find(&pc, model);
-            }
+                Some(model) => self.decide_find(&pc, model),
+                None => decide(&pc, self.config.transfer_syntaxes),
+            };
             let Some(slot) = self.decisions.get_mut(n) else {
                 break;
             };
-            *slot = decision;
+            #[cfg(feature = "find")]
+            {
+                *slot = decision;
+            }
+            #[cfg(not(feature = "find"))]
+            {
+                *slot = decide(&pc, self.config.transfer_syntaxes);
+            }
             n += 1;
         }
         self.n_decisions = n as u8;
@@ -319,26 +325,7 @@ impl Association<'_> {
     #[cfg(feature = "find")]
     fn decide_find(&mut self, pc: &PcRq<'_>, model: crate::find::Model) -> Decision {
         let acceptable = self.config.transfer_syntaxes;
-        for proposed in pc.transfer_syntaxes.iter() {
-            let Some(i) = acceptable
-                .iter()
-                .position(|a| a.as_bytes() == proposed.as_bytes())
-            else {
-                continue;
-            };
-            if self.find_accepted(model, pc.id, proposed) {
-                return Decision {
-                    id: pc.id,
-                    result: PcResult::Acceptance,
-                    ts: i as u8,
-                };
-            }
-        }
-        Decision {
-            id: pc.id,
-            result: PcResult::TransferSyntaxesNotSupported,
-            ts: 0,
-        }
+        choose_syntax(pc, acceptable, |ts| self.find_accepted(model, pc.id, ts))
     }
 }
 
@@ -351,16 +338,28 @@ fn decide(pc: &PcRq<'_>, acceptable: &[Uid<'_>]) -> Decision {
             ts: 0,
         };
     }
+    choose_syntax(pc, acceptable, |_| true)
+}
+
+/// The first proposed transfer syntax that is in `acceptable` and `usable`, or the answer
+/// that none is (PS3.8 9.3.3.2).
+fn choose_syntax(
+    pc: &PcRq<'_>,
+    acceptable: &[Uid<'_>],
+    mut usable: impl FnMut(Uid<'_>) -> bool,
+) -> Decision {
     for proposed in pc.transfer_syntaxes.iter() {
         if let Some(i) = acceptable
             .iter()
             .position(|a| a.as_bytes() == proposed.as_bytes())
         {
-            return Decision {
-                id: pc.id,
-                result: PcResult::Acceptance,
-                ts: i as u8,
-            };
+            if usable(proposed) {
+                return Decision {
+                    id: pc.id,
+                    result: PcResult::Acceptance,
+                    ts: i as u8,
+                };
+            }
         }
     }
     Decision {

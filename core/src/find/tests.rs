@@ -536,7 +536,7 @@ fn find_match_larger_than_find_buffer_aborts() {
         responder(&records),
     );
     p.drive();
-    assert!(matches!(p.checker.outcome(), FindOutcome::Identifier(_)));
+    assert_eq!(p.checker.outcome(), FindOutcome::MatchTooLarge { max: 300 });
     assert!(p.scu_events.iter().any(|e| matches!(
         e,
         Event::Violation {
@@ -670,6 +670,48 @@ const DCMQRSCP_PENDING: &str = "04000000005e0000005a010300000000040000004c000000
 const DCMQRSCP_MATCH: &str = "040000000054000000500102080052004353060053545544592008005400414504005041435310001000504e0800444f455e4a4f484e20000d0055491c00312e322e3832362e302e312e333638303034332e322e313132352e31";
 const DCMQRSCP_SUCCESS: &str = "04000000005e0000005a010300000000040000004c000000000002001c000000312e322e3834302e31303030382e352e312e342e312e322e322e310000000001020000002080000020010200000001000000000802000000010100000009020000000000";
 
+/// The user information item of a hand-built peer PDU.
+fn peer_user_info() -> crate::wire::UserInfo<'static> {
+    crate::wire::UserInfo {
+        max_length: 16384,
+        implementation_class_uid: uid::IMPLICIT_VR_LE,
+        implementation_version_name: None,
+        async_ops: None,
+        role_selections: crate::wire::List::Slice(&[]),
+    }
+}
+
+fn emit_pdu(pdu: &Pdu<'_>) -> Vec<u8> {
+    let mut b = vec![0u8; pdu.buffer_len()];
+    pdu.emit(&mut b).unwrap();
+    b
+}
+
+/// Feeds the peer's `pdus` to `a` at `now`: what `a` sends goes to `sent`, its events to
+/// `on_event`.
+fn feed(
+    a: &mut Association<'_>,
+    now: Instant,
+    pdus: Vec<Vec<u8>>,
+    sent: &mut Vec<Vec<u8>>,
+    mut on_event: impl FnMut(&mut Association<'_>, &Event),
+) {
+    let mut out = vec![0u8; 16390];
+    for f in pdus {
+        let mut off = 0;
+        while off < f.len() {
+            off += a.handle_bytes(now, &f[off..]);
+            loop {
+                while let Some(n) = a.poll_transmit(now, &mut out).unwrap() {
+                    sent.push(out[..n].to_vec());
+                }
+                let Some(ev) = a.poll_event() else { break };
+                on_event(a, &ev);
+            }
+        }
+    }
+}
+
 /// A captured P-DATA-TF with its (single) PDV moved to presentation context `pc`.
 fn on_context(h: &str, pc: u8) -> Vec<u8> {
     let mut b = crate::wire::golden::hex(h);
@@ -722,16 +764,9 @@ fn test_parse_dcmqrscp_responses() {
         calling: ae("PROBE"),
         application_context: uid::APPLICATION_CONTEXT,
         presentation_contexts: crate::wire::List::Slice(&pcs),
-        user_info: crate::wire::UserInfo {
-            max_length: 16384,
-            implementation_class_uid: uid::IMPLICIT_VR_LE,
-            implementation_version_name: None,
-            async_ops: None,
-            role_selections: crate::wire::List::Slice(&[]),
-        },
+        user_info: peer_user_info(),
     });
-    let mut ac_bytes = vec![0u8; ac.buffer_len()];
-    ac.emit(&mut ac_bytes).unwrap();
+    let ac_bytes = emit_pdu(&ac);
     let mut checker = FindChecker::new(FindOptions {
         required: Some((STUDY_UID, b"1.2.826.0.1.3680043.2.1125.1")),
         ..FindOptions::new(Model::StudyRoot, &QUERY)
@@ -744,27 +779,155 @@ fn test_parse_dcmqrscp_responses() {
         on_context(DCMQRSCP_SUCCESS, 3),
         crate::wire::golden::hex("06000000000400000000"),
     ];
-    for f in feeds {
-        let mut off = 0;
-        while off < f.len() {
-            off += a.handle_bytes(now, &f[off..]);
-            loop {
-                while a.poll_transmit(now, &mut out).unwrap().is_some() {}
-                let Some(ev) = a.poll_event() else { break };
-                if let Event::Find(FindEvent::Response {
-                    has_match: true, ..
-                }) = ev
-                {
-                    let m = a.find_match().unwrap();
-                    let name = m.get(PATIENT_NAME).unwrap().unwrap();
-                    seen.push(name.value.to_vec());
-                    assert_eq!(m.get(0x0008_0054).unwrap().unwrap().value, b"PACS");
-                }
-                checker.on_event(&mut a, now, &ev);
-            }
+    feed(&mut a, now, feeds.to_vec(), &mut Vec::new(), |a, ev| {
+        if let Event::Find(FindEvent::Response {
+            has_match: true, ..
+        }) = ev
+        {
+            let m = a.find_match().unwrap();
+            let name = m.get(PATIENT_NAME).unwrap().unwrap();
+            seen.push(name.value.to_vec());
+            assert_eq!(m.get(0x0008_0054).unwrap().unwrap().value, b"PACS");
         }
-    }
+        checker.on_event(a, now, ev);
+    });
     assert_eq!(seen, vec![b"DOE^JOHN".to_vec()]);
     assert_eq!(checker.outcome(), HEALTHY);
     assert!(checker.stats().required_seen);
+}
+
+#[test]
+fn find_of_a_model_the_context_does_not_carry_gets_a900() {
+    // The requestor's context is Study Root but its command says Patient Root: the captured
+    // command with its UID replaced.
+    let mut rq = on_context(DCMTK_FIND_RQ, 3);
+    let study = Model::StudyRoot.uid().as_bytes();
+    let at = rq.windows(study.len()).position(|w| w == study).unwrap();
+    rq[at..at + study.len()].copy_from_slice(b"1.2.840.10008.5.1.4.1.2.1.1");
+    let mut b2 = bufs(16390, 4096);
+    let (_scu2, mut scp2) = machines(&mut b2, scu_cfg(), scp_cfg());
+    let now = Instant::from_millis(1000);
+    scp2.connected(now);
+    let pcs = [
+        crate::wire::PcRq {
+            id: 1,
+            abstract_syntax: uid::VERIFICATION,
+            transfer_syntaxes: crate::wire::List::Slice(LE),
+        },
+        crate::wire::PcRq {
+            id: 3,
+            abstract_syntax: Model::StudyRoot.uid(),
+            transfer_syntaxes: crate::wire::List::Slice(LE),
+        },
+    ];
+    let a_rq = Pdu::AssociateRq(crate::wire::AssociateRq {
+        protocol_version: 1,
+        called: ae("PACS"),
+        calling: ae("PROBE"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: crate::wire::List::Slice(&pcs),
+        user_info: peer_user_info(),
+    });
+    let rq_bytes = emit_pdu(&a_rq);
+    let mut sent = Vec::new();
+    let policy = AcceptPolicy::open(ae("PACS"));
+    let pdus = vec![rq_bytes, rq, on_context(DCMTK_FIND_IDENTIFIER, 3)];
+    feed(&mut scp2, now, pdus, &mut sent, |a, ev| {
+        let _ = answer_request(&policy, a, now, ev);
+        assert!(!matches!(ev, Event::Find(FindEvent::Request { .. })));
+    });
+    let rsp = sent.last().unwrap();
+    let cmd = crate::dimse::Command::parse(&rsp[12..]).unwrap();
+    assert_eq!(
+        (cmd.command_field, cmd.status),
+        (C_FIND_RSP, Some(status::IDENTIFIER_MISMATCH))
+    );
+    assert!(!cmd.has_data_set());
+}
+
+#[test]
+fn test_parse_many_responses_in_one_pdu() {
+    // dcmqrscp's PDVs packed into one P-DATA-TF: pending, match, pending, match, success. Each
+    // match is seen whole before the next overwrites the find buffer.
+    let pdv = |h: &str| crate::wire::golden::hex(h)[6..].to_vec();
+    let (pending, matched, success) = (
+        pdv(DCMQRSCP_PENDING),
+        pdv(DCMQRSCP_MATCH),
+        pdv(DCMQRSCP_SUCCESS),
+    );
+    let mut body = Vec::new();
+    for p in [&pending, &matched, &pending, &matched, &success] {
+        let mut p = p.clone();
+        p[4] = 3;
+        body.extend(p);
+    }
+    let mut one = vec![4, 0];
+    one.extend((body.len() as u32).to_be_bytes());
+    one.extend(body);
+    let mut rx = vec![0u8; 16390];
+    let mut fb = vec![0u8; 128];
+    let now = Instant::from_millis(1000);
+    let mut a = Association::new(scu_cfg(), &mut rx, now).with_find_buffer(&mut fb);
+    a.connected(now);
+    let mut out = vec![0u8; 16390];
+    while a.poll_transmit(now, &mut out).unwrap().is_some() {}
+    let pcs = [crate::wire::PcAc {
+        id: 3,
+        result: crate::wire::PcResult::Acceptance,
+        transfer_syntax: uid::EXPLICIT_VR_LE,
+    }];
+    let ac = emit_pdu(&Pdu::AssociateAc(crate::wire::AssociateAc {
+        protocol_version: 1,
+        called: ae("PACS"),
+        calling: ae("PROBE"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: crate::wire::List::Slice(&pcs),
+        user_info: peer_user_info(),
+    }));
+    let mut checker = FindChecker::new(FindOptions::new(Model::StudyRoot, &QUERY));
+    let mut seen = Vec::new();
+    feed(&mut a, now, vec![ac, one], &mut Vec::new(), |a, ev| {
+        if let Event::Find(FindEvent::Response {
+            has_match: true, ..
+        }) = ev
+        {
+            let m = a.find_match().unwrap();
+            assert_eq!(m.check(), Ok(4));
+            seen.push(m.get(STUDY_UID).unwrap().unwrap().value.to_vec());
+        }
+        checker.on_event(a, now, ev);
+    });
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|u| u == b"1.2.826.0.1.3680043.2.1125.1"));
+    assert_eq!(checker.stats().matches, 2);
+    assert_eq!(checker.stats().final_status, Some(0));
+}
+
+#[test]
+fn test_parse_dcmqrscp_match_truncated_at_every_offset() {
+    let m = crate::wire::golden::hex(DCMQRSCP_MATCH);
+    let id = &m[12..];
+    let ds = DataSet::new(id, true);
+    assert_eq!(ds.check(), Ok(4));
+    // Element boundaries: 14, 26, 42, 78 bytes.
+    for cut in 0..id.len() {
+        let r = DataSet::new(&id[..cut], true).check();
+        assert_eq!(r.is_ok(), [0, 14, 26, 42].contains(&cut), "cut {cut}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn prop_answer_never_panics(
+        q in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+        r in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+        flags in 0u8..4,
+    ) {
+        let mut out = [0u8; 256];
+        let query = DataSet::new(&q, flags & 1 != 0);
+        let record = DataSet::new(&r, flags & 2 != 0);
+        if let Ok(Some(n)) = answer(&query, &record, &mut out) {
+            proptest::prop_assert!(DataSet::new(&out[..n], flags & 1 != 0).check().is_ok());
+        }
+    }
 }

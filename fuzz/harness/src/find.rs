@@ -28,6 +28,19 @@ use crate::ae;
 
 const MODELS: &[Model] = &[Model::StudyRoot, Model::Worklist];
 const LE: &[echoprobe_core::wire::Uid<'static>] = &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
+/// A study-level query returning StudyInstanceUID.
+const STUDY_QUERY: [Key<'static>; 2] = [
+    Key {
+        tag: 0x0008_0052,
+        vr: Vr::CS,
+        value: b"STUDY",
+    },
+    Key {
+        tag: 0x0020_000D,
+        vr: Vr::UI,
+        value: b"",
+    },
+];
 /// Peer maximum PDU both machines are told (small, to exercise splitting).
 const PEER_MAX: u32 = 256;
 
@@ -218,18 +231,7 @@ pub fn find_requestor(data: &[u8]) {
         presentation_contexts: List::Slice(&pcs),
         user_info: user_info(),
     }));
-    let keys = [
-        Key {
-            tag: 0x0008_0052,
-            vr: Vr::CS,
-            value: b"STUDY",
-        },
-        Key {
-            tag: 0x0020_000D,
-            vr: Vr::UI,
-            value: b"",
-        },
-    ];
+    let keys = STUDY_QUERY;
     let mut options = FindOptions::new(Model::StudyRoot, &keys);
     options.max_matches = Some(3);
     options.required = Some((0x0020_000D, b"1.2"));
@@ -416,18 +418,7 @@ pub fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let acceptor: Vec<u8> = [&[1u8][..], &rq, &identifier, &flush, &cancel, &flush].concat();
     let acceptor_implicit: Vec<u8> = [&[0u8][..], &rq, &[4u8, 0, 0x20, 0], &flush].concat();
     let mut query = [0u8; 64];
-    let keys = [
-        Key {
-            tag: 0x0008_0052,
-            vr: Vr::CS,
-            value: b"STUDY",
-        },
-        Key {
-            tag: 0x0020_000D,
-            vr: Vr::UI,
-            value: b"",
-        },
-    ];
+    let keys = STUDY_QUERY;
     let n = encode(&keys, true, &mut query).expect("fits");
     let dataset_seed = [&[1u8][..], &query[..n], &query[..n]].concat();
     vec![
