@@ -307,6 +307,12 @@ fn verdict(
             model: model_name(options.model),
         },
         FindOutcome::Identifier(e) => Failure::Usage(format!("query keys: {e}")),
+        // Not a violation of the standard, but nothing a health check's query should bring back: 69, as any PDU we
+        // cannot take.
+        FindOutcome::MatchTooLarge { .. } => Failure::Violation {
+            peer,
+            detail: format!("{outcome}; sent A-ABORT"),
+        },
         FindOutcome::DimseTimeout => Failure::FindTimeout {
             peer,
             timeout: net::to_core(options.link.dimse_timeout),
