@@ -46,6 +46,17 @@ struct Sock {
     expired: bool,
 }
 
+impl Sock {
+    /// `s` as a transport whose clock counts from `origin`, no read deadline expired yet.
+    fn new(s: UnixStream, origin: std::time::Instant) -> Sock {
+        Sock {
+            s,
+            origin,
+            expired: false,
+        }
+    }
+}
+
 impl embedded_io::ErrorType for Sock {
     type Error = std::io::Error;
 }
@@ -105,11 +116,7 @@ fn a_full_exchange_allocates_nothing() {
     let origin = std::time::Instant::now();
     let scp_ae = AeTitle::new("LB-SCP").unwrap();
     let server = std::thread::spawn(move || {
-        let mut t = Sock {
-            s: b,
-            origin,
-            expired: false,
-        };
+        let mut t = Sock::new(b, origin);
         let mut rx = [0u8; 16390];
         let mut tx = [0u8; 4096];
         let policy = AcceptPolicy {
@@ -129,11 +136,7 @@ fn a_full_exchange_allocates_nothing() {
         });
         (r.unwrap(), n)
     });
-    let mut t = Sock {
-        s: a,
-        origin,
-        expired: false,
-    };
+    let mut t = Sock::new(a, origin);
     let mut rx = [0u8; 16390];
     let mut tx = [0u8; 4096];
     let config = Config::requestor(AeTitle::new("LOADBALANCER").unwrap(), scp_ae);

@@ -11,6 +11,8 @@ use echoprobe_tests::env::dcmtk;
 use echoprobe_tests::peers::storescp;
 use echoprobe_tests::run;
 
+mod common;
+
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn echoprobe(args: &[&str]) -> Command {
@@ -95,7 +97,7 @@ fn scp_ae_title_is_truncated_too() {
         "0",
     ]);
     let scp = echoprobe_tests::Peer::spawn("echoprobe-scp", &mut cmd);
-    let log = scp.wait_log("listening on 127.0.0.1:", LIMIT);
+    let (log, addr) = common::listening(&scp, LIMIT);
     assert!(
         log.contains(
             "echoprobe: warning: -aet/--aetitle: AE title 'ECHOPROBE-SCP-LONG-NAME' has 23 characters, truncated \
@@ -103,12 +105,7 @@ fn scp_ae_title_is_truncated_too() {
         ),
         "{log}"
     );
-    let port = log
-        .split("listening on 127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no port in: {log}"))
-        .to_string();
+    let port = addr.port().to_string();
     let out = run(
         &mut echoprobe(&["-aec", "ECHOPROBE-SCP-LO", "127.0.0.1", &port]),
         LIMIT,

@@ -9,21 +9,12 @@ use std::process::Command;
 use echoprobe_tests::process::{Outcome, Peer};
 use echoprobe_tests::run;
 
+mod common;
+
 /// `echoprobe scp` bound to `bind` (127.0.0.1 or ::1), any free port: the guard and the port.
 fn scp(bind: &str) -> (Peer, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));
-    cmd.args(["scp", "--bind", bind, "0"]);
-    let peer = Peer::spawn("echoprobe-scp", &mut cmd);
-    let log = peer.wait_log("listening on ", Duration::from_secs(10));
-    let port = log
-        .split("listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|a| a.parse::<SocketAddr>().ok())
-        .unwrap_or_else(|| panic!("no address in: {log}"))
-        .port()
-        .to_string();
-    (peer, port)
+    let (peer, port) = common::scp_on(bind);
+    (peer, port.to_string())
 }
 
 fn echoprobe(args: &[&str]) -> Outcome {

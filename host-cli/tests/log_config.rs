@@ -9,19 +9,12 @@ use std::process::Command;
 use echoprobe_tests::process::{Outcome, Peer, TempDir};
 use echoprobe_tests::run;
 
+mod common;
+
 /// `echoprobe scp` on 127.0.0.1, any free port: the guard and the port.
 fn scp() -> (Peer, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));
-    cmd.args(["scp", "--bind", "127.0.0.1", "0"]);
-    let peer = Peer::spawn("echoprobe-scp", &mut cmd);
-    let log = peer.wait_log("listening on 127.0.0.1:", Duration::from_secs(10));
-    let port = log
-        .split("listening on 127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no port in: {log}"))
-        .to_string();
-    (peer, port)
+    let (peer, port) = common::scp_on("127.0.0.1");
+    (peer, port.to_string())
 }
 
 /// A port nobody listens on.
@@ -362,13 +355,8 @@ fn the_scp_takes_a_log_config_too() {
         "0",
     ]);
     let mut scp = Peer::spawn("echoprobe-scp-lc", &mut cmd);
-    let log = scp.wait_log("listening on 127.0.0.1:", Duration::from_secs(10));
-    let port = log
-        .split("listening on 127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no port in: {log}"))
-        .to_string();
+    let (_, addr) = common::listening(&scp, common::SCP_START);
+    let port = addr.port().to_string();
     echoprobe(dir.path(), &["127.0.0.1", &port]).assert_code(0);
     assert!(
         scp.wait_exit(Duration::from_secs(10)).success(),

@@ -12,24 +12,11 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::thread;
 
-use echoprobe_tests::process::Peer;
 use echoprobe_tests::run;
 use socket2::SockRef;
 
-/// `echoprobe scp` on 127.0.0.1, any free port: the guard and the port.
-fn scp() -> (Peer, u16) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));
-    cmd.args(["scp", "--bind", "127.0.0.1", "0"]);
-    let peer = Peer::spawn("echoprobe-scp", &mut cmd);
-    let log = peer.wait_log("listening on 127.0.0.1:", Duration::from_secs(10));
-    let port = log
-        .split("listening on 127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in: {log}"));
-    (peer, port)
-}
+mod common;
+use common::scp_on;
 
 /// Reads one whole PDU; None on EOF or error.
 fn read_pdu(s: &mut TcpStream) -> Option<Vec<u8>> {
@@ -84,7 +71,7 @@ fn proxy(upstream: u16, at: At) -> (SocketAddr, thread::JoinHandle<()>) {
 }
 
 fn check(at: At, extra: &[&str]) -> echoprobe_tests::process::Outcome {
-    let (_scp, port) = scp();
+    let (_scp, port) = scp_on("127.0.0.1");
     let (addr, proxy) = proxy(port, at);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_echoprobe"));
     cmd.args(["-v", "-ta", "5", "-td", "5", "--deadline", "10"])
@@ -95,36 +82,44 @@ fn check(at: At, extra: &[&str]) -> echoprobe_tests::process::Outcome {
     out
 }
 
-#[test]
-fn reset_right_after_accept_is_71() {
-    check(At::Accept, &[])
+/// The check against a reset at `at`: 71 within a second, the error naming `words`.
+fn reset_is_71(at: At, extra: &[&str], words: &str) {
+    check(at, extra)
         .assert_code(71)
         .assert_within(Duration::from_secs(1))
-        .assert_mentions("closed the connection");
+        .assert_mentions(words);
+}
+
+#[test]
+fn reset_right_after_accept_is_71() {
+    reset_is_71(At::Accept, &[], "closed the connection");
 }
 
 #[test]
 fn reset_after_reading_the_associate_rq_is_71() {
-    check(At::AfterReading(1), &[])
-        .assert_code(71)
-        .assert_within(Duration::from_secs(1))
-        .assert_mentions("closed the connection before answering the A-ASSOCIATE-RQ");
+    reset_is_71(
+        At::AfterReading(1),
+        &[],
+        "closed the connection before answering the A-ASSOCIATE-RQ",
+    );
 }
 
 #[test]
 fn reset_after_reading_the_echo_rq_is_71() {
-    check(At::AfterReading(2), &[])
-        .assert_code(71)
-        .assert_within(Duration::from_secs(1))
-        .assert_mentions("closed the connection before the C-ECHO-RSP");
+    reset_is_71(
+        At::AfterReading(2),
+        &[],
+        "closed the connection before the C-ECHO-RSP",
+    );
 }
 
 #[test]
 fn reset_after_reading_the_second_echo_rq_is_71() {
-    check(At::AfterReading(3), &["--repeat", "2"])
-        .assert_code(71)
-        .assert_within(Duration::from_secs(1))
-        .assert_mentions("closed the connection before the C-ECHO-RSP");
+    reset_is_71(
+        At::AfterReading(3),
+        &["--repeat", "2"],
+        "closed the connection before the C-ECHO-RSP",
+    );
 }
 
 #[test]

@@ -8,32 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use echoprobe_tests::env::dcmtk;
+use echoprobe_tests::fixtures::{lb_run, lb_script};
 use echoprobe_tests::net::wait_listening;
 use echoprobe_tests::peers::START_TIMEOUT;
 use echoprobe_tests::process::TempDir;
-use echoprobe_tests::{free_port, run, setup, Outcome, Peer};
+use echoprobe_tests::{free_port, setup, Outcome, Peer};
 
-const HARD: Duration = Duration::from_secs(30);
 const QUICK: Duration = Duration::from_secs(5);
-
-fn script() -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lb-health-check/dicom-c-echo.sh");
-    path.canonicalize()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// The script as a load balancer runs it: only PATH (echoprobe as `echoscu` first) and `env`.
 fn lb_check(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg(script())
-        .args(args)
-        .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    run(&mut cmd, HARD)
+    lb_run(&lb_script(), bin, args, env)
 }
 
 /// The TLS wrapper from examples/lb-health-check/README.md, written to `dir` with the README's key, certificate
@@ -65,7 +50,7 @@ fn documented_wrapper(dir: &Path, c: &Certs) -> PathBuf {
         .replace("/etc/echoprobe/pacs-ca.pem", &c.ca)
         .replace(
             "/usr/local/lib/echoprobe/dicom-c-echo.sh",
-            &script().display().to_string(),
+            &lb_script().display().to_string(),
         );
     let path = dir.join("dicom-c-echo-tls.sh");
     std::fs::write(&path, wrapper).expect("write wrapper");
@@ -77,13 +62,7 @@ fn documented_wrapper(dir: &Path, c: &Certs) -> PathBuf {
 
 /// Run `wrapper args` as a load balancer would: only PATH and `env`.
 fn lb_wrapper(wrapper: &Path, bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg(wrapper)
-        .args(args)
-        .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .envs(env.iter().copied());
-    run(&mut cmd, HARD)
+    lb_run(wrapper, bin, args, env)
 }
 
 /// CA, server and client certificates (rcgen), PEM files in a temporary directory.

@@ -22,6 +22,8 @@
 //! * [`orthanc`]: Orthanc with its index in a private PostgreSQL, which a test can stop, start and
 //!   hang.
 //! * [`echoprobe`]: the echoprobe binary under test.
+//! * [`fixtures`]: what several test files share: echoprobe's check of a loopback peer with the tests' AE
+//!   titles, a strict `echoprobe scp`, what a peer must have seen.
 //! * [`codes`]: echoprobe's exit codes, the one copy every test uses.
 //! * [`scripted`]: scripted peers on 127.0.0.1 that misbehave in exactly one way, and the check
 //!   that runs echoprobe against one.
@@ -30,6 +32,7 @@ pub mod codes;
 pub mod echoprobe;
 pub mod env;
 pub mod find_peers;
+pub mod fixtures;
 pub mod net;
 pub mod orthanc;
 pub mod peers;

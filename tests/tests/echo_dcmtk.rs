@@ -2,61 +2,35 @@
 
 use core::time::Duration;
 use echoprobe_tests::codes::{HEALTHY, REJECTED};
-use std::process::Command;
 
-use echoprobe_tests::env::dcmtk;
-use echoprobe_tests::peers::{dcmqrscp, echoprobe_scp, storescp};
-use echoprobe_tests::{echoprobe, run, CALLING_AE};
+use echoprobe_tests::fixtures::{
+    assert_scp_counted, assert_storescp_saw_calling_ae, check, strict_scp, HARD,
+};
+use echoprobe_tests::peers::{dcmqrscp, dcmtk_echoscu, echoprobe_scp, storescp};
+use echoprobe_tests::{run, CALLING_AE};
 
-/// Hard limit for one command (it is killed after this), and the limit a healthy check must meet.
-const HARD: Duration = Duration::from_secs(30);
+/// The limit a healthy check must meet (a command is killed after [`HARD`]).
 const QUICK: Duration = Duration::from_secs(5);
 
-fn dcmtk_echoscu(aet: &str, aec: &str, port: u16, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(dcmtk("echoscu"));
-    cmd.args(["-aet", aet, "-aec", aec])
-        .args(extra)
-        .args(["127.0.0.1", &port.to_string()]);
-    cmd
+/// echoprobe's check of `called` on `port`: healthy, within [`QUICK`].
+#[track_caller]
+fn assert_healthy_fast(called: &str, port: u16) {
+    check(called, port, &[])
+        .assert_code(HEALTHY)
+        .assert_within(QUICK);
 }
 
 #[test]
 fn echoprobe_to_storescp() {
     let scp = storescp("STORESCP");
-    run(
-        &mut echoprobe([
-            "-aet",
-            CALLING_AE,
-            "-aec",
-            "STORESCP",
-            "127.0.0.1",
-            &scp.port_arg(),
-        ]),
-        HARD,
-    )
-    .assert_code(HEALTHY)
-    .assert_within(QUICK);
-    let log = scp.peer.wait_log("Received Echo Request", QUICK);
-    assert!(
-        log.contains(CALLING_AE),
-        "storescp did not see our calling AE:\n{log}"
-    );
+    assert_healthy_fast("STORESCP", scp.port);
+    assert_storescp_saw_calling_ae(&scp, QUICK);
 }
 
 #[test]
 fn echoprobe_to_storescp_repeat_100() {
     let scp = storescp("STORESCP");
-    let args = [
-        "-aet",
-        CALLING_AE,
-        "-aec",
-        "STORESCP",
-        "--repeat",
-        "100",
-        "127.0.0.1",
-        &scp.port_arg(),
-    ];
-    run(&mut echoprobe(args), HARD)
+    check("STORESCP", scp.port, &["--repeat", "100"])
         .assert_code(HEALTHY)
         .assert_within(Duration::from_secs(15));
     // One association, 100 echoes (storescp logs each request).
@@ -76,20 +50,11 @@ fn echoprobe_to_storescp_repeat_100() {
 #[test]
 fn echoprobe_wrong_called_ae_to_dcmqrscp_is_rejected_1_1_7() {
     let scp = dcmqrscp("QRSCP");
-    let port = scp.port_arg();
-    run(
-        &mut echoprobe(["-aet", CALLING_AE, "-aec", "QRSCP", "127.0.0.1", &port]),
-        HARD,
-    )
-    .assert_code(HEALTHY)
-    .assert_within(QUICK);
-    run(
-        &mut echoprobe(["-aet", CALLING_AE, "-aec", "WRONG", "127.0.0.1", &port]),
-        HARD,
-    )
-    .assert_code(REJECTED)
-    .assert_mentions("1/1/7")
-    .assert_within(QUICK);
+    assert_healthy_fast("QRSCP", scp.port);
+    check("WRONG", scp.port, &[])
+        .assert_code(REJECTED)
+        .assert_mentions("1/1/7")
+        .assert_within(QUICK);
 }
 
 #[test]
@@ -121,22 +86,12 @@ fn dcmtk_echoscu_repeat_5_to_echoprobe_scp() {
         5,
         "{out}"
     );
-    let log = scp.peer.wait_log("PROBESCP <- DCMTKSCU: accepted", QUICK);
-    assert!(
-        log.contains("5 echoes"),
-        "scp log does not count 5 echoes:\n{log}"
-    );
+    assert_scp_counted(&scp, "DCMTKSCU", 5, QUICK);
 }
 
 #[test]
 fn dcmtk_echoscu_is_rejected_by_echoprobe_scp() {
-    let scp = echoprobe_scp(&[
-        "-aet",
-        "PROBESCP",
-        "--require-called-aet",
-        "--allow-calling",
-        "LOADBALANCER",
-    ]);
+    let scp = strict_scp();
     // DCMTK's echoscu exits 1 on a rejection; its log names the reason.
     run(
         &mut dcmtk_echoscu("DCMTKSCU", "PROBESCP", scp.port, &[]),

@@ -3,10 +3,10 @@
 use core::time::Duration;
 use echoprobe_tests::codes::{FAILURE_STATUS, HEALTHY, REJECTED};
 
+use echoprobe_tests::fixtures::{assert_scp_counted, check_as, strict_scp, HARD};
 use echoprobe_tests::peers::{echoprobe_scp, py_echoscp, py_echoscu, PyScpOptions};
 use echoprobe_tests::{echoprobe, run, CALLING_AE};
 
-const HARD: Duration = Duration::from_secs(30);
 const QUICK: Duration = Duration::from_secs(5);
 /// pynetdicom's echoscu needs ~0.5 s to import before it connects.
 const PY_QUICK: Duration = Duration::from_secs(10);
@@ -23,19 +23,9 @@ fn checking_scp() -> echoprobe_tests::peers::Server {
 #[test]
 fn echoprobe_to_pynetdicom() {
     let scp = checking_scp();
-    run(
-        &mut echoprobe([
-            "-aet",
-            CALLING_AE,
-            "-aec",
-            "PYSCP",
-            "127.0.0.1",
-            &scp.port_arg(),
-        ]),
-        HARD,
-    )
-    .assert_code(HEALTHY)
-    .assert_within(QUICK);
+    check_as(CALLING_AE, "PYSCP", scp.port, &[])
+        .assert_code(HEALTHY)
+        .assert_within(QUICK);
     scp.peer
         .wait_log("accepted calling=LOADBALANCER called=PYSCP", QUICK);
     scp.peer.wait_log("echo msg_id=1", QUICK);
@@ -45,39 +35,19 @@ fn echoprobe_to_pynetdicom() {
 #[test]
 fn echoprobe_wrong_called_ae_is_rejected_1_1_7() {
     let scp = checking_scp();
-    run(
-        &mut echoprobe([
-            "-aet",
-            CALLING_AE,
-            "-aec",
-            "WRONG",
-            "127.0.0.1",
-            &scp.port_arg(),
-        ]),
-        HARD,
-    )
-    .assert_code(REJECTED)
-    .assert_mentions("1/1/7")
-    .assert_within(QUICK);
+    check_as(CALLING_AE, "WRONG", scp.port, &[])
+        .assert_code(REJECTED)
+        .assert_mentions("1/1/7")
+        .assert_within(QUICK);
 }
 
 #[test]
 fn echoprobe_unknown_calling_ae_is_rejected_1_1_3() {
     let scp = checking_scp();
-    run(
-        &mut echoprobe([
-            "-aet",
-            "STRANGER",
-            "-aec",
-            "PYSCP",
-            "127.0.0.1",
-            &scp.port_arg(),
-        ]),
-        HARD,
-    )
-    .assert_code(REJECTED)
-    .assert_mentions("1/1/3")
-    .assert_within(QUICK);
+    check_as("STRANGER", "PYSCP", scp.port, &[])
+        .assert_code(REJECTED)
+        .assert_mentions("1/1/3")
+        .assert_within(QUICK);
 }
 
 #[test]
@@ -109,22 +79,12 @@ fn pynetdicom_echoscu_to_echoprobe_scp() {
     .assert_mentions("echo 3: status 0x0000")
     .assert_mentions("released")
     .assert_within(PY_QUICK);
-    let log = scp.peer.wait_log("PROBESCP <- PYSCU: accepted", QUICK);
-    assert!(
-        log.contains("3 echoes"),
-        "scp log does not count 3 echoes:\n{log}"
-    );
+    assert_scp_counted(&scp, "PYSCU", 3, QUICK);
 }
 
 #[test]
 fn pynetdicom_echoscu_is_rejected_by_echoprobe_scp() {
-    let scp = echoprobe_scp(&[
-        "-aet",
-        "PROBESCP",
-        "--require-called-aet",
-        "--allow-calling",
-        CALLING_AE,
-    ]);
+    let scp = strict_scp();
     run(
         &mut py_echoscu(scp.port, &["--aet", "STRANGER", "--aec", "PROBESCP"]),
         HARD,

@@ -6,13 +6,16 @@ use core::time::Duration;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::thread;
 use std::time::Instant;
 
 use echoprobe_tests::env::dcmtk;
-use echoprobe_tests::peers::{echoprobe_scp, echoprobe_scp_on, haproxy, storescp, SilentPeer};
+use echoprobe_tests::fixtures::{check, lb_run, lb_script, path_with};
+use echoprobe_tests::peers::{
+    echoprobe_scp, echoprobe_scp_on, haproxy, storescp, Server, SilentPeer,
+};
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::{echoprobe, echoprobe_bin, free_port, run, setup, Outcome, CALLING_AE};
 
@@ -22,14 +25,6 @@ const QUICK: Duration = Duration::from_secs(5);
 /// How long HAProxy may take to reach a verdict (inter 1s, rise/fall 2: about 2 s when idle).
 const LB_VERDICT: Duration = Duration::from_secs(20);
 
-/// The script under test, by absolute path.
-fn script() -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lb-health-check/dicom-c-echo.sh");
-    path.canonicalize()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// A directory holding `echoscu` -> the echoprobe binary, to put first on PATH.
 fn echoscu_dir() -> TempDir {
     let dir = TempDir::new("echoscu-on-path");
@@ -38,19 +33,14 @@ fn echoscu_dir() -> TempDir {
     dir
 }
 
-/// PATH with `dir` first, then the system directories only (no pyenv shims: pynetdicom has an `echoscu` too).
-fn path_with(dir: &Path) -> String {
-    format!("{}:/usr/bin:/bin", dir.display())
+/// The SCP behind the load balancer: LB-SCP, answering only to its own called AE title.
+fn lb_scp() -> Server {
+    echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"])
 }
 
 /// Run the script with `args` and an environment of only PATH (`dir` first) and `env`, as a load balancer would.
 fn lb_check(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = Command::new(script());
-    cmd.env_clear()
-        .env("PATH", path_with(dir))
-        .envs(env.iter().copied())
-        .args(args);
-    run(&mut cmd, HARD)
+    lb_run(&lb_script(), dir, args, env)
 }
 
 #[test]
@@ -129,7 +119,7 @@ fn failure_status_is_68_where_dcmtk_echoscu_says_0() {
 fn rport_0_means_vport() {
     setup();
     let bin = echoscu_dir();
-    let scp = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let scp = lb_scp();
     let live = scp.port_arg();
     let dead = free_port().to_string();
     // RPORT 0: the virtual port is the real one.
@@ -196,7 +186,7 @@ fn ae_titles_from_the_environment() {
 fn haproxy_calling_convention() {
     setup();
     let bin = echoscu_dir();
-    let scp = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let scp = lb_scp();
     let port = scp.port_arg();
     let env = [
         ("HAPROXY_SERVER_ADDR", "127.0.0.1"),
@@ -387,7 +377,7 @@ fn bad_arguments_are_1_with_usage() {
 fn runs_under_dash_and_bash_posix() {
     setup();
     let bin = echoscu_dir();
-    let scp = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let scp = lb_scp();
     let port = scp.port_arg();
     let cases: [(&[&str], i32); 3] = [
         (&["192.0.2.10", "104", "[127.0.0.1]", &port], 0),
@@ -400,7 +390,7 @@ fn runs_under_dash_and_bash_posix() {
             cmd.env_clear()
                 .env("PATH", path_with(bin.path()))
                 .args(&shell[1..])
-                .arg(script())
+                .arg(lb_script())
                 .args(*args);
             run(&mut cmd, HARD).assert_code(*code).assert_within(QUICK);
         }
@@ -411,7 +401,7 @@ fn runs_under_dash_and_bash_posix() {
 fn missing_echoscu_is_not_healthy() {
     setup();
     let empty = TempDir::new("no-echoscu");
-    let mut cmd = Command::new(script());
+    let mut cmd = Command::new(lb_script());
     cmd.env_clear()
         .env("PATH", empty.path())
         .args(["192.0.2.10", "104", "127.0.0.1", "104"]);
@@ -509,6 +499,16 @@ fn wait_verdicts(
     }
 }
 
+/// Asserts that HAProxy logged `server` (PROXY/SERVER) going DOWN with the script's exit `code`.
+#[track_caller]
+fn assert_logged_down(log: &str, server: &str, code: u8) {
+    let line = format!("Server {server} is DOWN, reason: External check error, code: {code}");
+    assert!(
+        log.lines().any(|l| l.starts_with(&line)),
+        "HAProxy logs the script's code:\n{log}"
+    );
+}
+
 #[test]
 fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
     setup();
@@ -516,7 +516,7 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
     let bin = echoscu_dir();
     let admin = TempDir::new("haproxy-admin");
     let sock = admin.path().join("admin.sock");
-    let mut pacs1 = echoprobe_scp(&["-aet", "LB-SCP", "--require-called-aet"]);
+    let mut pacs1 = lb_scp();
     let stopped = free_port();
     let front = free_port();
     // A `listen` section: HAProxy passes its bind address and port as VIP VPORT. In a `backend` it passes NOT_USED,
@@ -537,7 +537,7 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
          server pacs1 127.0.0.1:{pacs1}\n    server noport 127.0.0.1 port {pacs1}\n",
         sock = sock.display(),
         path = path_with(bin.path()),
-        script = script().display(),
+        script = lb_script().display(),
         pacs1 = pacs1.port,
     );
     let lb = haproxy(&config, front);
@@ -561,19 +561,9 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
     // DICOM through the load balancer reaches the healthy server only (3 in a row: round robin would have tried
     // pacs2 if HAProxy still considered it).
     for _ in 0..3 {
-        run(
-            &mut echoprobe([
-                "-aet",
-                CALLING_AE,
-                "-aec",
-                "LB-SCP",
-                "127.0.0.1",
-                &front.to_string(),
-            ]),
-            HARD,
-        )
-        .assert_code(0)
-        .assert_within(QUICK);
+        check("LB-SCP", front, &[])
+            .assert_code(0)
+            .assert_within(QUICK);
     }
 
     // Stop pacs1: HAProxy must see it fail (63) and take it out.
@@ -593,19 +583,9 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
         &lb_log,
     );
     // No server left: HAProxy accepts and closes, which echoprobe reports as a close before the echo (71).
-    run(
-        &mut echoprobe([
-            "-aet",
-            CALLING_AE,
-            "-aec",
-            "LB-SCP",
-            "127.0.0.1",
-            &front.to_string(),
-        ]),
-        HARD,
-    )
-    .assert_code(71)
-    .assert_within(QUICK);
+    check("LB-SCP", front, &[])
+        .assert_code(71)
+        .assert_within(QUICK);
     let log = lb.log();
     assert!(
         log.contains("dicom/pacs1") && log.contains("is DOWN"),
@@ -763,7 +743,7 @@ fn haproxy_debian_stock_config_with_the_example_merged() {
         format!(
             "#!/bin/sh\nDICOM_AEC_MAP={} exec {} \"$@\"\n",
             map.display(),
-            script().display()
+            lb_script().display()
         ),
     )
     .expect("write wrapper");
@@ -821,28 +801,13 @@ fn haproxy_debian_stock_config_with_the_example_merged() {
         &lb_log,
     );
     let log = lb.log();
-    assert!(
-        log.lines()
-            .any(|l| l
-                .starts_with("Server dicom/pacs2 is DOWN, reason: External check error, code: 72")),
-        "HAProxy logs the script's code:\n{log}"
-    );
+    assert_logged_down(&log, "dicom/pacs2", 72);
     assert!(!log.contains("External check timeout"), "{log}");
     // DICOM through HAProxy's frontend, answered by pacs1 (leastconn; pacs2 is DOWN).
     for _ in 0..2 {
-        run(
-            &mut echoprobe([
-                "-aet",
-                CALLING_AE,
-                "-aec",
-                "PACS-ONE",
-                "127.0.0.1",
-                &front.to_string(),
-            ]),
-            HARD,
-        )
-        .assert_code(0)
-        .assert_within(QUICK);
+        check("PACS-ONE", front, &[])
+            .assert_code(0)
+            .assert_within(QUICK);
     }
     pacs1
         .peer
@@ -868,11 +833,6 @@ fn haproxy_debian_stock_config_with_the_example_merged() {
         &lb_log,
     );
     let log = lb.log();
-    assert!(
-        log.lines()
-            .any(|l| l
-                .starts_with("Server dicom/pacs1 is DOWN, reason: External check error, code: 63")),
-        "{log}"
-    );
+    assert_logged_down(&log, "dicom/pacs1", 63);
     println!("haproxy printed:\n{log}");
 }

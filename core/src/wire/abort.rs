@@ -6,31 +6,12 @@ use super::fixed;
 use super::header::PduType;
 use super::Result;
 
-/// Field offsets of A-ABORT (PS3.8 Table 9-26 counts from 1).
-mod field {
-    /// PS3.8 byte 9: source (bytes 7-8 are reserved: sent 0x00, never checked).
-    pub(crate) const SOURCE: usize = 8;
-    /// PS3.8 byte 10: reason/diag (not significant when the source is 0).
-    pub(crate) const REASON: usize = 9;
-}
-
 /// Total size of an A-ABORT.
 pub const PDU_LEN: usize = fixed::PDU_LEN;
 
-/// A read/write view of an A-ABORT.
+/// A read/write view of an A-ABORT (PS3.8 Table 9-26: bytes 7-8 are reserved, sent 0x00 and never checked; its
+/// `source` and `reason` are [`fixed::SourceReason`]'s, the reason not significant when the source is 0).
 pub type Packet<T> = fixed::Packet<T, fixed::Abort>;
-
-impl<T: AsRef<[u8]>> Packet<T> {
-    /// Source (offset 8).
-    pub fn source(&self) -> u8 {
-        self.byte(field::SOURCE)
-    }
-
-    /// Reason/diag (offset 9).
-    pub fn reason(&self) -> u8 {
-        self.byte(field::REASON)
-    }
-}
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Writes header, zero reserved bytes, source and reason.
@@ -231,12 +212,7 @@ mod tests {
         assert_eq!(a.emit(&mut buf), Ok(10));
         assert_eq!(buf, [7, 0, 0, 0, 0, 4, 0, 0, 2, 2]);
         assert_eq!(format!("{a}"), "service-provider: unexpected-PDU (2/2)");
-        let mut small = [0xffu8; 3];
-        assert_eq!(
-            a.emit(&mut small),
-            Err(Error::BufferTooSmall { required: 10 })
-        );
-        assert_eq!(small, [0xff; 3]);
+        fixed::assert_too_small_untouched::<3>(0xff, |small| a.emit(small));
     }
 
     #[test]

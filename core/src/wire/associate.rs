@@ -14,6 +14,7 @@ use super::header::{self, check_out, check_pdu, read_u16, PduType, HEADER_LEN};
 use super::items::{self, item_len, item_type, Items, List, ListItem, Writer};
 use super::uid::{self, Uid};
 pub use super::user_info::{RoleSelection, UserInfo};
+use super::view::{Kind, View};
 use super::{Error, Result};
 
 /// Field offsets of A-ASSOCIATE-RQ / AC (PS3.8 Tables 9-11 and 9-17 count from 1).
@@ -51,40 +52,26 @@ mod pc_field {
     pub(crate) const SUB_ITEMS: usize = 4;
 }
 
-/// A read/write view of an A-ASSOCIATE-RQ or -AC (same fixed layout).
+/// Marks a [`View`] as an A-ASSOCIATE-RQ or -AC (same fixed layout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+pub enum Associate {}
 
-impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checks (accessors return zeros for missing bytes).
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let p = Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
+impl Kind for Associate {
     /// `Truncated` if shorter than the length field says; `BadLength` if the length field
     /// leaves no room for the 68-byte fixed part.
-    pub fn check_len(&self) -> Result<()> {
-        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
+    fn check_len(buf: &[u8]) -> Result<()> {
+        let hdr = header::Packet::new_checked(buf)?;
         if usize::try_from(hdr.pdu_length()).is_ok_and(|l| l < FIXED_LEN) {
             return Err(Error::BadLength);
         }
         Ok(())
     }
+}
 
-    /// Returns the wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
+/// A read/write view of an A-ASSOCIATE-RQ or -AC (same fixed layout).
+pub type Packet<T> = View<T, Associate>;
 
+impl<T: AsRef<[u8]>> Packet<T> {
     /// PDU type (offset 0).
     pub fn pdu_type(&self) -> PduType {
         header::Packet::new_unchecked(self.buffer.as_ref()).pdu_type()

@@ -4,9 +4,8 @@
 //! each module gives its `Packet` (an alias of [`Packet`] with its own marker) the accessors
 //! for those bytes.
 
-use core::marker::PhantomData;
-
 use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
+use super::view::{Kind, View};
 use super::{Error, Result};
 
 /// PDU length field of every fixed-size PDU.
@@ -24,43 +23,64 @@ pub enum Release {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Abort {}
 
+/// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
+fn check_len(buf: &[u8]) -> Result<()> {
+    let hdr = header::Packet::new_checked(buf)?;
+    if hdr.pdu_length() != BODY_LEN {
+        return Err(Error::BadLength);
+    }
+    Ok(())
+}
+
+impl Kind for AssociateRj {
+    fn check_len(buf: &[u8]) -> Result<()> {
+        check_len(buf)
+    }
+}
+
+impl Kind for Release {
+    fn check_len(buf: &[u8]) -> Result<()> {
+        check_len(buf)
+    }
+}
+
+impl Kind for Abort {
+    fn check_len(buf: &[u8]) -> Result<()> {
+        check_len(buf)
+    }
+}
+
 /// A read/write view of a fixed-size PDU of the kind `K`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>, K> {
-    buffer: T,
-    kind: PhantomData<K>,
+pub type Packet<T, K> = View<T, K>;
+
+/// Offsets of the bytes A-ASSOCIATE-RJ (PS3.8 Table 9-21) and A-ABORT (Table 9-26) share; the tables count from 1.
+mod field {
+    /// PS3.8 byte 9: source.
+    pub(crate) const SOURCE: usize = 8;
+    /// PS3.8 byte 10: reason/diag.
+    pub(crate) const REASON: usize = 9;
+}
+
+/// The kinds that end in a source byte and a reason/diag byte: A-ASSOCIATE-RJ and A-ABORT.
+pub trait SourceReason: Kind {}
+
+impl SourceReason for AssociateRj {}
+
+impl SourceReason for Abort {}
+
+impl<T: AsRef<[u8]>, K: SourceReason> Packet<T, K> {
+    /// Source (offset 8).
+    pub fn source(&self) -> u8 {
+        self.byte(field::SOURCE)
+    }
+
+    /// Reason/diag (offset 9).
+    pub fn reason(&self) -> u8 {
+        self.byte(field::REASON)
+    }
 }
 
 impl<T: AsRef<[u8]>, K> Packet<T, K> {
-    /// Wraps a buffer without checks (accessors return 0 for missing bytes).
-    pub const fn new_unchecked(buffer: T) -> Packet<T, K> {
-        Packet {
-            buffer,
-            kind: PhantomData,
-        }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Packet<T, K>> {
-        let p = Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
-    /// `Truncated` if shorter than the length field says; `BadLength` if the length is not 4.
-    pub fn check_len(&self) -> Result<()> {
-        let hdr = header::Packet::new_checked(self.buffer.as_ref())?;
-        if hdr.pdu_length() != BODY_LEN {
-            return Err(Error::BadLength);
-        }
-        Ok(())
-    }
-
-    /// Returns the wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// The byte at `offset`, 0 if the buffer is shorter.
     pub(super) fn byte(&self, offset: usize) -> u8 {
         self.buffer.as_ref().get(offset).copied().unwrap_or(0)
@@ -88,7 +108,7 @@ pub(super) fn parse<K>(pdu: &[u8], pdu_type: PduType) -> Result<Packet<&[u8], K>
 /// The checks of [`parse`], once for every kind.
 fn check(pdu: &[u8], pdu_type: PduType) -> Result<()> {
     check_pdu(pdu, pdu_type)?;
-    Packet::<_, ()>::new_unchecked(pdu).check_len()
+    check_len(pdu)
 }
 
 /// Writes a fixed-size PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter
@@ -97,4 +117,18 @@ pub(super) fn emit(buf: &mut [u8], pdu_type: PduType, body: [u8; 4]) -> Result<u
     check_out(buf, PDU_LEN)?;
     Packet::<_, ()>::new_unchecked(&mut *buf).set_body(pdu_type, body);
     Ok(PDU_LEN)
+}
+
+/// `emit` into `N` (< 10) bytes of `fill` is [`Error::BufferTooSmall`] (10 required) and leaves them as they were.
+#[cfg(test)]
+pub(super) fn assert_too_small_untouched<const N: usize>(
+    fill: u8,
+    emit: impl FnOnce(&mut [u8]) -> Result<usize>,
+) {
+    let mut small = [fill; N];
+    assert_eq!(
+        emit(&mut small),
+        Err(Error::BufferTooSmall { required: PDU_LEN })
+    );
+    assert_eq!(small, [fill; N]);
 }

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::view::{Kind, View};
 use super::{Error, Result, Status};
 
 /// Length of the common PDU header: type, reserved, 4-byte big-endian length.
@@ -117,40 +118,27 @@ pub fn frame(buf: &[u8], max_len: u32) -> Result<Status<usize>> {
     }
 }
 
-/// A read/write view of the common PDU header.
+/// Marks a [`View`] as the common PDU header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+pub enum Header {}
 
-impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking it; accessors return defaults (0) for missing bytes.
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let p = Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
+impl Kind for Header {
     /// [`Error::Truncated`] if the buffer is shorter than the header or than 6 + length.
-    pub fn check_len(&self) -> Result<()> {
-        let len = self.buffer.as_ref().len();
-        if len < HEADER_LEN || len < self.total_len().unwrap_or(usize::MAX) {
+    fn check_len(buf: &[u8]) -> Result<()> {
+        let len = buf.len();
+        let total = Packet::new_unchecked(buf).total_len();
+        if len < HEADER_LEN || len < total.unwrap_or(usize::MAX) {
             Err(Error::Truncated)
         } else {
             Ok(())
         }
     }
+}
 
-    /// Returns the wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
+/// A read/write view of the common PDU header.
+pub type Packet<T> = View<T, Header>;
 
+impl<T: AsRef<[u8]>> Packet<T> {
     /// PDU type (offset 0).
     pub fn pdu_type(&self) -> PduType {
         PduType::from(

@@ -22,6 +22,7 @@ pub mod reject;
 pub mod release;
 pub mod uid;
 mod user_info;
+pub mod view;
 
 #[cfg(any(test, feature = "golden"))]
 pub mod golden;

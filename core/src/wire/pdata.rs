@@ -2,6 +2,7 @@
 
 use super::header::{self, check_out, check_pdu, PduType, HEADER_LEN};
 use super::items::{List, ListItem, Writer};
+use super::view::{Kind, View};
 use super::{Error, Result};
 
 /// Field offsets inside one PDV item, relative to the item start (PS3.8 Table 9-23 counts
@@ -117,30 +118,16 @@ impl<'a> ListItem<'a> for Pdv<'a> {
     }
 }
 
-/// A read view of a P-DATA-TF.
+/// Marks a [`View`] as a P-DATA-TF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+pub enum PDataTf {}
 
-impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checks.
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let p = Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
+impl Kind for PDataTf {
     /// `Truncated` if shorter than the length field says; `BadLength` if a PDV item is shorter
     /// than 2 or overruns the PDU; `MissingItem` if there is no PDV.
-    pub fn check_len(&self) -> Result<()> {
-        header::Packet::new_checked(self.buffer.as_ref())?;
-        let mut region = self.pdv_region();
+    fn check_len(buf: &[u8]) -> Result<()> {
+        header::Packet::new_checked(buf)?;
+        let mut region = header::body_of(buf);
         if region.is_empty() {
             return Err(Error::MissingItem);
         }
@@ -150,12 +137,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         Ok(())
     }
+}
 
-    /// Returns the wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
+/// A read view of a P-DATA-TF.
+pub type Packet<T> = View<T, PDataTf>;
 
+impl<T: AsRef<[u8]>> Packet<T> {
     /// The PDV items, back to back (the PDU body).
     pub fn pdv_region(&self) -> &[u8] {
         header::body_of(self.buffer.as_ref())

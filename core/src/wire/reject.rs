@@ -8,12 +8,9 @@ use super::Result;
 
 /// Field offsets of A-ASSOCIATE-RJ (PS3.8 Table 9-21 counts from 1).
 mod field {
-    /// PS3.8 byte 8: result (byte 7 is reserved: sent 0x00, never checked).
+    /// PS3.8 byte 8: result (byte 7 is reserved: sent 0x00, never checked). Bytes 9 and 10, source and
+    /// reason/diag, are [`fixed::SourceReason`]'s.
     pub(crate) const RESULT: usize = 7;
-    /// PS3.8 byte 9: source.
-    pub(crate) const SOURCE: usize = 8;
-    /// PS3.8 byte 10: reason/diag.
-    pub(crate) const REASON: usize = 9;
 }
 
 /// Total size of an A-ASSOCIATE-RJ.
@@ -26,16 +23,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Result (offset 7).
     pub fn result(&self) -> u8 {
         self.byte(field::RESULT)
-    }
-
-    /// Source (offset 8).
-    pub fn source(&self) -> u8 {
-        self.byte(field::SOURCE)
-    }
-
-    /// Reason/diag (offset 9).
-    pub fn reason(&self) -> u8 {
-        self.byte(field::REASON)
     }
 }
 
@@ -290,12 +277,7 @@ mod tests {
 
     #[test]
     fn test_emit_rj_too_small_untouched() {
-        let mut buf = [0xaau8; 9];
-        assert_eq!(
-            AssociateRj::NO_REASON.emit(&mut buf),
-            Err(Error::BufferTooSmall { required: 10 })
-        );
-        assert_eq!(buf, [0xaa; 9]);
+        fixed::assert_too_small_untouched::<9>(0xaa, |buf| AssociateRj::NO_REASON.emit(buf));
     }
 
     #[test]

@@ -103,12 +103,7 @@ mod tests {
         assert_eq!(Release::Reply.emit(&mut buf), Ok(10));
         assert_eq!(&buf[..], &golden::hex(golden::RELEASE_RP)[..]);
         assert_eq!(buf, Release::RP_BYTES);
-        let mut small = [0xffu8; 9];
-        assert_eq!(
-            Release::Reply.emit(&mut small),
-            Err(Error::BufferTooSmall { required: 10 })
-        );
-        assert_eq!(small, [0xff; 9]);
+        fixed::assert_too_small_untouched::<9>(0xff, |small| Release::Reply.emit(small));
     }
 
     #[test]

@@ -26,6 +26,15 @@ fn emit_vec(p: &Pdu<'_>) -> Vec<u8> {
     out
 }
 
+/// DCMTK 3.6.7's user information (capture 1): max length 16384, its implementation class UID and version name.
+fn dcmtk_user_info() -> UserInfo<'static> {
+    UserInfo::new(
+        16384,
+        Uid::from("1.2.276.0.7230010.3.0.3.6.7"),
+        Some(b"OFFIS_DCMTK_367"),
+    )
+}
+
 // ---------------------------------------------------------------- golden RQ / AC
 
 #[test]
@@ -77,20 +86,9 @@ fn test_emit_dcmtk_rq_writes_zero_reserved() {
         abstract_syntax: uid::VERIFICATION,
         transfer_syntaxes: List::Slice(&ts),
     }];
-    let built = AssociateRq::new(
-        ae("LB-SCP"),
-        ae("LOADBALANCER"),
-        &pcs,
-        UserInfo::new(
-            16384,
-            Uid::from("1.2.276.0.7230010.3.0.3.6.7"),
-            Some(b"OFFIS_DCMTK_367"),
-        ),
-    );
+    let built = AssociateRq::new(ae("LB-SCP"), ae("LOADBALANCER"), &pcs, dcmtk_user_info());
     assert_eq!(built, rq);
-    let mut out2 = vec![0u8; built.buffer_len()];
-    assert_eq!(built.emit(&mut out2), Ok(bytes.len()));
-    assert_eq!(out2, expected);
+    assert_eq!(emit_vec(&Pdu::AssociateRq(built)), expected);
 }
 
 #[test]
@@ -124,16 +122,10 @@ fn test_parse_storescp_ac_and_emit_exact() {
         calling: ae("LOADBALANCER"),
         application_context: uid::APPLICATION_CONTEXT,
         presentation_contexts: List::Slice(&pcs),
-        user_info: UserInfo::new(
-            16384,
-            Uid::from("1.2.276.0.7230010.3.0.3.6.7"),
-            Some(b"OFFIS_DCMTK_367"),
-        ),
+        user_info: dcmtk_user_info(),
     };
     assert_eq!(built, ac);
-    let mut out = vec![0u8; built.buffer_len()];
-    assert_eq!(built.emit(&mut out), Ok(bytes.len()));
-    assert_eq!(out, bytes);
+    assert_eq!(emit_vec(&Pdu::AssociateAc(built)), bytes);
 }
 
 #[test]

@@ -2,4 +2,5 @@
 //! as the command line, and publishes each target's state to HAProxy agent-checks, HTTP health checks, Prometheus,
 //! a status page and `echoprobe status`. [`model`] is what its parts tell each other.
 
+pub mod http;
 pub mod model;

@@ -25,25 +25,36 @@ pub(super) fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
         .map_err(|e| files_failure(format!("cannot read {what} {}: {e}", path.display())))
 }
 
+/// The `kind` objects (certificates, CRLs) of the `what` file `path`: the whole file as one (`-der`) or each PEM
+/// block of that kind (`+pem`); a bad PEM block, or no block of the kind, is an error naming the file.
+pub(super) fn load_der<T: PemObject + From<Vec<u8>>>(
+    path: &Path,
+    format: Format,
+    what: &str,
+    kind: &str,
+) -> Result<Vec<T>, Failure> {
+    let bytes = read(path, what)?;
+    let found = match format {
+        Format::Der => vec![T::from(bytes)],
+        Format::Pem => T::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| files_failure(format!("{what} {}: bad PEM: {e}", path.display())))?,
+    };
+    if found.is_empty() {
+        return Err(files_failure(format!(
+            "{what} {}: no PEM {kind} in it (a DER file needs -der)",
+            path.display()
+        )));
+    }
+    Ok(found)
+}
+
 pub(super) fn load_certs(
     path: &Path,
     format: Format,
     what: &str,
 ) -> Result<Vec<CertificateDer<'static>>, Failure> {
-    let bytes = read(path, what)?;
-    let certs = match format {
-        Format::Der => vec![CertificateDer::from(bytes)],
-        Format::Pem => CertificateDer::pem_slice_iter(&bytes)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| files_failure(format!("{what} {}: bad PEM: {e}", path.display())))?,
-    };
-    if certs.is_empty() {
-        return Err(files_failure(format!(
-            "{what} {}: no PEM certificate in it (a DER file needs -der)",
-            path.display()
-        )));
-    }
-    Ok(certs)
+    load_der(path, format, what, "certificate")
 }
 
 /// How long `+ps` may wait for the password on stdin: [`PASSWORD_WAIT`], or less when an overall deadline runs out

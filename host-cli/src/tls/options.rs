@@ -10,118 +10,91 @@ use super::*;
 
 /// The TLS options of echoscu and storescp, in the long forms `cli::translate` produces.
 #[derive(Args, Debug, Default, Clone)]
+#[command(next_help_heading = "TLS options")]
 pub(crate) struct TlsCli {
     /// [-tls] use a normal TCP/IP connection (default)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["enable_tls", "anonymous_tls"])]
     pub(super) disable_tls: bool,
     /// [+tls] use authenticated TLS with this private key and certificate file
-    #[arg(help_heading = "TLS options")]
     #[arg(long, num_args = 2, value_names = ["key", "cert"], allow_hyphen_values = true,
           overrides_with_all = ["disable_tls", "anonymous_tls"])]
     pub(super) enable_tls: Option<Vec<String>>,
     /// [+tla] use TLS without a certificate of ours
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["disable_tls", "enable_tls"])]
     pub(super) anonymous_tls: bool,
     /// [+ps] read the private key password as one line from stdin (default; only with +tls)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["use_passwd", "null_passwd"])]
     pub(super) std_passwd: bool,
     /// [+pw] use this private key password (only with +tls)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "password", overrides_with_all = ["std_passwd", "null_passwd"])]
     pub(super) use_passwd: Option<String>,
     /// [-pw] use an empty private key password (only with +tls)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["std_passwd", "use_passwd"])]
     pub(super) null_passwd: bool,
     /// [-pem] read keys and certificates as PEM (default)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with = "der_keys")]
     pub(super) pem_keys: bool,
     /// [-der] read keys and certificates as DER
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with = "pem_keys")]
     pub(super) der_keys: bool,
     /// [+cf] trust the certificates in this file (repeatable)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "file", action = ArgAction::Append)]
     pub(super) add_cert_file: Vec<PathBuf>,
     /// [+cd] trust the certificates in this directory (repeatable)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "dir", action = ArgAction::Append)]
     pub(super) add_cert_dir: Vec<PathBuf>,
     /// [+crl] add a certificate revocation list file (implies +crv)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "file", action = ArgAction::Append)]
     pub(super) add_crl_file: Vec<PathBuf>,
     /// [+crv] check the peer certificate against the CRLs (revoked: exit code 81)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue)]
     pub(super) enable_crl_vfy: bool,
     /// [+cra] check the whole chain against the CRLs
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue)]
     pub(super) enable_crl_all: bool,
     /// [+py] non-downgrading BCP 195 profile: TLS 1.2 and 1.3, ECDHE with AES-GCM or ChaCha20 (default)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["profile_bcp195", "profile_bcp195_ex"])]
     profile_bcp195_nd: bool,
     /// [+px] BCP 195 profile (the same as +py with rustls)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["profile_bcp195_nd", "profile_bcp195_ex"])]
     profile_bcp195: bool,
     /// [+pz] extended BCP 195 profile: TLS 1.2 only, the four ECDHE AES-GCM suites, as DCMTK
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["profile_bcp195_nd", "profile_bcp195"])]
     profile_bcp195_ex: bool,
     /// [+cc] list the supported TLS cipher suites and exit
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue)]
     pub(super) list_ciphers: bool,
     /// [+cs] add a cipher suite (IANA or OpenSSL name) to the negotiated ones (repeatable; not with +pz)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "ciphersuite", action = ArgAction::Append)]
     pub(super) cipher: Vec<String>,
     /// [+dp] accepted and unused: rustls has no DHE suites
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "file")]
     pub(super) dhparam: Option<String>,
     /// [+rs] accepted and unused: rustls seeds from the operating system
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "file")]
     pub(super) seed: Option<String>,
     /// [+ws] accepted, writes nothing (only with +rs)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue)]
     pub(super) write_seed: bool,
     /// [+wf] accepted, writes nothing (only with +rs)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "file")]
     pub(super) write_seed_file: Option<String>,
     /// [-rc] verify the peer certificate, fail if absent (default)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["verify_peer_cert", "ignore_peer_cert"])]
     pub(super) require_peer_cert: bool,
     /// [-vc] verify the peer certificate if present (a client: the same as -rc)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["require_peer_cert", "ignore_peer_cert"])]
     pub(super) verify_peer_cert: bool,
     /// [-ic] do not verify the peer certificate (dangerous)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue, overrides_with_all = ["require_peer_cert", "verify_peer_cert"])]
     pub(super) ignore_peer_cert: bool,
     /// also check that the server certificate names the peer (DCMTK does not; exit code 83)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, action = ArgAction::SetTrue)]
     pub(super) verify_host_name: bool,
     /// [+vc] verify this certificate against +cf/+cd/+crl and exit (needs +tla or +tls)
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "file")]
     pub(super) verify_cert: Option<PathBuf>,
     /// [+rc] check whether this certificate is a self-signed root CA and exit
-    #[arg(help_heading = "TLS options")]
     #[arg(long, value_name = "file")]
     pub(super) is_root_cert: Option<PathBuf>,
 }

@@ -38,7 +38,7 @@ impl ClientSetup {
                 "-ic: the server certificate is NOT verified (encrypted, not authenticated)"
                     .to_string(),
             );
-            Arc::new(DangerousAcceptAnyServerCert { algs })
+            Arc::new(ServerVerifier::dangerous_accept_any(algs))
         } else {
             let (roots, note) = load_roots(o)?;
             notes.extend(note);

@@ -351,45 +351,19 @@ mod tests {
     #[test]
     fn errors_map_to_exit_codes() {
         use rustls::Error as E;
+        use AlertDescription as A;
+        use CertificateError as C;
         let cases = [
-            (
-                E::InvalidCertificate(CertificateError::UnknownIssuer),
-                false,
-                81,
-            ),
-            (
-                E::InvalidCertificate(CertificateError::BadSignature),
-                false,
-                81,
-            ),
-            (E::InvalidCertificate(CertificateError::Revoked), false, 81),
-            (E::InvalidCertificate(CertificateError::Expired), false, 82),
-            (
-                E::InvalidCertificate(CertificateError::NotValidYet),
-                false,
-                82,
-            ),
-            (
-                E::InvalidCertificate(CertificateError::NotValidForName),
-                false,
-                83,
-            ),
-            (
-                E::AlertReceived(AlertDescription::CertificateRequired),
-                false,
-                85,
-            ),
-            (
-                E::AlertReceived(AlertDescription::HandshakeFailure),
-                true,
-                85,
-            ),
-            (
-                E::AlertReceived(AlertDescription::HandshakeFailure),
-                false,
-                80,
-            ),
-            (E::AlertReceived(AlertDescription::UnknownCA), false, 80),
+            (E::InvalidCertificate(C::UnknownIssuer), false, 81),
+            (E::InvalidCertificate(C::BadSignature), false, 81),
+            (E::InvalidCertificate(C::Revoked), false, 81),
+            (E::InvalidCertificate(C::Expired), false, 82),
+            (E::InvalidCertificate(C::NotValidYet), false, 82),
+            (E::InvalidCertificate(C::NotValidForName), false, 83),
+            (E::AlertReceived(A::CertificateRequired), false, 85),
+            (E::AlertReceived(A::HandshakeFailure), true, 85),
+            (E::AlertReceived(A::HandshakeFailure), false, 80),
+            (E::AlertReceived(A::UnknownCA), false, 80),
             (E::NoCertificatesPresented, false, 81),
             (E::DecryptError, false, 80),
         ];

@@ -72,20 +72,9 @@ pub(super) fn load_crls(
     }
     let mut crls = Vec::new();
     for f in &o.crl_files {
-        let bytes = read(f, "CRL file")?;
-        let found = match o.format {
-            Format::Der => vec![CertificateRevocationListDer::from(bytes)],
-            Format::Pem => CertificateRevocationListDer::pem_slice_iter(&bytes)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| files_failure(format!("CRL file {}: bad PEM: {e}", f.display())))?,
-        };
-        if found.is_empty() {
-            return Err(files_failure(format!(
-                "CRL file {}: no PEM CRL in it (a DER file needs -der)",
-                f.display()
-            )));
-        }
-        crls.extend(found);
+        crls.extend(load_der::<CertificateRevocationListDer<'static>>(
+            f, o.format, "CRL file", "CRL",
+        )?);
     }
     for dir in &o.ca_dirs {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -106,15 +95,31 @@ pub(super) fn load_crls(
     Ok(crls)
 }
 
-/// rustls's WebPKI verifier (chain, validity, CRLs) without its host name check unless asked for: DCMTK does not
-/// check the name. WebPKI checks the chain before the name, so a name error means everything else passed.
+/// The client's verifier of server certificates. With `chain`: rustls's WebPKI verifier (chain, validity, CRLs)
+/// without its host name check unless asked for: DCMTK does not check the name. WebPKI checks the chain before the
+/// name, so a name error means everything else passed. Without (DANGEROUS, for `-ic` only): any server certificate,
+/// unseen. Either way the handshake signature is verified with the provider's algorithms (so the session keys are
+/// bound to the certificate the server sent), as WebPKI's verifier does; without `chain` nothing says who the server
+/// is.
 #[derive(Debug)]
-pub(super) struct ChainVerifier {
-    pub(super) inner: Arc<WebPkiServerVerifier>,
-    pub(super) check_name: bool,
+pub(super) struct ServerVerifier {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    check_name: bool,
+    algs: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for ChainVerifier {
+impl ServerVerifier {
+    /// DANGEROUS, for `-ic` only: accepts any server certificate without looking at it.
+    pub(super) fn dangerous_accept_any(algs: WebPkiSupportedAlgorithms) -> Self {
+        ServerVerifier {
+            chain: None,
+            check_name: false,
+            algs,
+        }
+    }
+}
+
+impl ServerCertVerifier for ServerVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -123,83 +128,15 @@ impl ServerCertVerifier for ChainVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) if !self.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
-/// The client's verifier of server certificates (chain, validity, CRLs; the name with `--verify-host-name`).
-pub(super) fn chain_verifier(
-    o: &TlsOptions,
-    p: &Arc<CryptoProvider>,
-    roots: RootCertStore,
-) -> Result<ChainVerifier, Failure> {
-    let crls = load_crls(o)?;
-    let mut builder = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), p.clone());
-    if !crls.is_empty() {
-        builder = builder.with_crls(crls).enforce_revocation_expiration();
-        if o.revocation == Revocation::Leaf {
-            builder = builder.only_check_end_entity_revocation();
-        }
-    }
-    let inner = builder
-        .build()
-        .map_err(|e| files_failure(format!("server certificate verifier: {e}")))?;
-    Ok(ChainVerifier {
-        inner,
-        check_name: o.verify_host_name,
-    })
-}
-
-/// DANGEROUS, for `-ic` only: accepts any server certificate without looking at it. The handshake signature is still
-/// verified (so the session keys are bound to the certificate the server sent), but nothing says who the server is.
-#[derive(Debug)]
-pub(super) struct DangerousAcceptAnyServerCert {
-    pub(super) algs: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for DangerousAcceptAnyServerCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -223,6 +160,30 @@ impl ServerCertVerifier for DangerousAcceptAnyServerCert {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algs.supported_schemes()
     }
+}
+
+/// The client's verifier of server certificates (chain, validity, CRLs; the name with `--verify-host-name`).
+pub(super) fn chain_verifier(
+    o: &TlsOptions,
+    p: &Arc<CryptoProvider>,
+    roots: RootCertStore,
+) -> Result<ServerVerifier, Failure> {
+    let crls = load_crls(o)?;
+    let mut builder = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), p.clone());
+    if !crls.is_empty() {
+        builder = builder.with_crls(crls).enforce_revocation_expiration();
+        if o.revocation == Revocation::Leaf {
+            builder = builder.only_check_end_entity_revocation();
+        }
+    }
+    let chain = builder
+        .build()
+        .map_err(|e| files_failure(format!("server certificate verifier: {e}")))?;
+    Ok(ServerVerifier {
+        chain: Some(chain),
+        check_name: o.verify_host_name,
+        algs: p.signature_verification_algorithms,
+    })
 }
 
 /// Our client certificate (or none, for `+tla`), and whether the server asked for one: a handshake that fails after

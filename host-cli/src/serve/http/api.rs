@@ -1,0 +1,138 @@
+//! `GET /api/targets` and `GET /api/targets/NAME`: each target as JSON (serde_json): its state, reason, since when
+//! (RFC 3339), exit code and result name, and its recent checks with their latencies (total and each phase, in
+//! milliseconds, as `--json` gives them).
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::routes::App;
+use crate::report::{millis, rfc3339, TimelineMs};
+use crate::serve::model::{CheckRecord, Health, TargetStatus};
+
+/// One target.
+#[derive(Debug, Serialize)]
+pub(super) struct TargetJson<'a> {
+    name: &'a str,
+    peer: &'a str,
+    called_ae: &'a str,
+    calling_ae: &'a str,
+    /// `up` or `down`.
+    state: &'static str,
+    /// Why it is down; empty when up.
+    reason: &'a str,
+    /// Since when it has had this state (RFC 3339, UTC).
+    since: String,
+    /// The exit code of its verdict (`echoprobe status NAME`).
+    exit_code: u8,
+    /// That exit code's row name in the exit-code table.
+    result: &'static str,
+    /// Checks finished.
+    checks: u64,
+    /// The most recent checks, oldest first.
+    recent: Vec<CheckJson<'a>>,
+}
+
+/// One check.
+#[derive(Debug, Serialize)]
+pub(super) struct CheckJson<'a> {
+    /// When it started (RFC 3339, UTC).
+    at: String,
+    result: &'static str,
+    exit_code: u8,
+    /// Empty when healthy.
+    reason: &'a str,
+    total_ms: f64,
+    timeline_ms: TimelineMs,
+}
+
+/// `up` or `down`.
+pub(super) fn state(health: Health) -> &'static str {
+    match health {
+        Health::Up => "up",
+        Health::Down => "down",
+    }
+}
+
+/// The result name of a target's verdict: its last check with that exit code, else the table's first row with it.
+pub(super) fn result_name(t: &TargetStatus) -> &'static str {
+    t.recent
+        .iter()
+        .rev()
+        .find(|c| c.exit_code == t.exit_code)
+        .map(|c| c.result)
+        .or_else(|| {
+            crate::exit::ROWS
+                .iter()
+                .find(|r| r.code == t.exit_code)
+                .map(|r| r.result)
+        })
+        .unwrap_or("unknown")
+}
+
+impl<'a> TargetJson<'a> {
+    pub(super) fn new(t: &'a TargetStatus) -> Self {
+        TargetJson {
+            name: &t.name,
+            peer: &t.peer,
+            called_ae: &t.called_ae,
+            calling_ae: &t.calling_ae,
+            state: state(t.health),
+            reason: &t.reason,
+            since: rfc3339(t.since),
+            exit_code: t.exit_code,
+            result: result_name(t),
+            checks: t.checks,
+            recent: t.recent.iter().map(CheckJson::new).collect(),
+        }
+    }
+}
+
+impl<'a> CheckJson<'a> {
+    fn new(c: &'a CheckRecord) -> Self {
+        CheckJson {
+            at: rfc3339(c.at),
+            result: c.result,
+            exit_code: c.exit_code,
+            reason: &c.reason,
+            total_ms: millis(c.total),
+            timeline_ms: TimelineMs::from(&c.timeline),
+        }
+    }
+}
+
+fn json(status: StatusCode, value: &impl Serialize) -> Response {
+    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string());
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `{"targets": [...]}`, in configuration order.
+pub(super) async fn targets(State(app): State<App>) -> Response {
+    #[derive(Serialize)]
+    struct All<'a> {
+        targets: Vec<TargetJson<'a>>,
+    }
+    let targets = app.daemon.targets();
+    let all = All {
+        targets: targets.iter().map(TargetJson::new).collect(),
+    };
+    json(StatusCode::OK, &all)
+}
+
+/// One target's object; 404 with `{"error": ...}` for a name not configured.
+pub(super) async fn target(State(app): State<App>, Path(name): Path<String>) -> Response {
+    #[derive(Serialize)]
+    struct Error {
+        error: String,
+    }
+    match app.daemon.target(&name) {
+        Some(t) => json(StatusCode::OK, &TargetJson::new(&t)),
+        None => json(
+            StatusCode::NOT_FOUND,
+            &Error {
+                error: format!("no such target: {name}"),
+            },
+        ),
+    }
+}
