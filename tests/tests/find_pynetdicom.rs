@@ -134,3 +134,30 @@ fn pynetdicom_find_to_echoprobe_scp() {
     out.assert_code(0).assert_within(PY_QUICK);
     out.assert_stdout("match 2 ");
 }
+
+#[test]
+fn echoprobe_worklist_find_to_pynetdicom() {
+    let scp = py_findscp(
+        "PYFINDSCP",
+        &["PatientID=P1,AccessionNumber=A1,ScheduledStationAETitle=CT1"],
+        None,
+    );
+    let mut cmd = echoprobe(["find", "-W", "-aet", CALLING_AE, "-aec", "PYFINDSCP"]);
+    cmd.args([
+        "-k",
+        "ScheduledStationAETitle=CT1",
+        "--require",
+        "AccessionNumber=A1",
+        "127.0.0.1",
+        &scp.port_arg(),
+    ]);
+    run(&mut cmd, HARD)
+        .assert_code(HEALTHY)
+        .assert_stdout("find worklist: 1 match")
+        .assert_within(QUICK);
+    // A worklist query has no level: the keys as given, and the required one as a return key.
+    scp.peer.wait_log(
+        "find level= keys=AccessionNumber,ScheduledStationAETitle",
+        QUICK,
+    );
+}
