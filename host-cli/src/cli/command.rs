@@ -334,7 +334,7 @@ pub(crate) fn clap_command() -> clap::Command {
             FindArgs::augment_args(EchoCli::command())
                 .mut_args(|a| {
                     let id = a.get_id().as_str();
-                    if ["propose_ts", "propose_pc", "repeat"].contains(&id) {
+                    if ["propose_ts", "propose_pc", "repeat", "abort"].contains(&id) {
                         a.hide(true)
                     } else {
                         a

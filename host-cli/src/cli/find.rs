@@ -234,7 +234,7 @@ pub(crate) const DEFAULT_MAX_MATCHES: u32 = 100;
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindOptions {
     /// Everything the echo has: peer, AE titles, timeouts (`-td` bounds each C-FIND-RSP), deadline, TLS, `--json`,
-    /// verbosity, `--abort`.
+    /// verbosity (`--abort` is refused: the find check always releases).
     pub link: EchoOptions,
     /// `-W`/`-P`/`-S`.
     pub model: Model,
@@ -371,7 +371,7 @@ verdict options:
                                (exit 76; the key is added as a return key)
 
 Every other option is the echo's (see {prog} -h): -aet, -aec, -to, -ts, -ta,
--td (bounds each C-FIND-RSP), -pdu, --abort, -i4/-i6/-i0, --deadline, --json,
+-td (bounds each C-FIND-RSP), -pdu, -i4/-i6/-i0, --deadline, --json,
 -q/-v/-d/-ll/-lc and TLS (+tls, +tla, +cf, ...). -v prints each match's keys.
 
 keywords (-k, --require; other attributes by tag):
@@ -524,6 +524,7 @@ mod tests {
             &["find", "-k", "Nope=1", "h", "1"],
             &["find", "-k", "PatientID", "--repeat", "2", "h", "1"],
             &["find", "-k", "PatientID", "-pts", "2", "h", "1"],
+            &["find", "-k", "PatientID", "--abort", "h", "1"],
             &["find", "-k", "PatientID", "--max-matches", "0", "h", "1"],
             &[
                 "find",

@@ -444,8 +444,9 @@ fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
     }))
 }
 
-/// The echo options `find` does not take (echoscu's negotiation debugging, repeated checks).
-const NOT_FOR_FIND: [&str; 3] = ["--propose-ts", "--propose-pc", "--repeat"];
+/// The echo options `find` does not take (echoscu's negotiation debugging, repeated checks, aborting instead of
+/// releasing: the find check always releases).
+const NOT_FOR_FIND: [&str; 4] = ["--propose-ts", "--propose-pc", "--repeat", "--abort"];
 
 /// `find [options] peer port`: the find options taken out, the rest parsed as the echo's.
 fn parse_find(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
