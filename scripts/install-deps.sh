@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Install everything scripts/test.sh and scripts/bench.sh need, on Debian 12 (bookworm), as root.
+# Install everything scripts/test.sh, scripts/bench.sh and scripts/bench-serve.sh need, on Debian 12
+# (bookworm), as root.
+#
+# prometheus, prometheus-blackbox-exporter and chromium add 36 packages (150 MB download) and about
+# 30 s to a fresh install; Debian's packages only install the programs here: nothing is started (the
+# tests run each as a plain process with a temporary config).
 #
 # Assumes rustup with the stable and nightly toolchains is already installed. Idempotent and quick
 # when everything is present: apt is only touched (one `apt-get update`, one `apt-get install`)
@@ -18,7 +23,10 @@ PYTHON=${ECHOPROBE_PYTHON:-python3}
 # Debian packages, each with what it is for.
 APT_PACKAGES=(
     dcmtk           # storescp, echoscu, dcmqrscp: the reference peers
-    haproxy         # load-balancer interop (external-check)
+    haproxy         # load-balancer interop (external-check, agent-check against echoprobe serve)
+    prometheus      # echoprobe serve tests: a real Prometheus scrapes /metrics and /probe; ships promtool
+    prometheus-blackbox-exporter # bench-serve.sh: the tcp_connect /probe that echoprobe's /probe is compared to
+    chromium        # echoprobe serve tests: the status page in headless Chromium (DOM and screenshot)
     orthanc         # the find check's real PACS (tests/tests/find_orthanc.rs, bench.sh)
     orthanc-postgresql # Orthanc's index in PostgreSQL: the database the find check must see die
     postgresql      # initdb/pg_ctl/postgres 15 for that index (run as the postgres user)
@@ -120,7 +128,8 @@ rustup toolchain list | grep -q '^nightly' || {
 
 for bin in /usr/bin/storescp /usr/bin/echoscu /usr/bin/dcmqrscp /usr/sbin/haproxy \
     /usr/bin/qemu-system-arm /usr/bin/rustc /usr/bin/cargo /usr/bin/cargo-clippy /usr/bin/unshare \
-    /usr/bin/time /usr/bin/socat /usr/bin/curl /usr/bin/prlimit /usr/bin/dump2dcm /usr/bin/storescu \
+    /usr/bin/time /usr/bin/socat /usr/bin/curl /usr/bin/prlimit /usr/bin/prometheus /usr/bin/promtool \
+    /usr/bin/prometheus-blackbox-exporter /usr/bin/chromium /usr/bin/dump2dcm /usr/bin/storescu \
     /usr/bin/findscu /usr/sbin/Orthanc /usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/15/bin/pg_ctl \
     /usr/sbin/runuser; do
     [ -x "$bin" ] || { log "missing after install: $bin"; exit 1; }

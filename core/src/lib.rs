@@ -7,6 +7,7 @@
 //!   clock. Callers feed bytes and `now`, and take bytes to send, timeouts and events.
 //! * [`check`]: the health-check verdict built on top of the requestor role.
 //! * [`find`] (feature `find`): C-FIND, its verdict and the acceptor's matching.
+//! * [`health`]: rise/fall over single checks (a target's published up/down).
 //! * [`io`]: thin drivers over `embedded-io` (blocking) and `embedded-io-async` (feature `async`).
 //!
 //! Feature `golden` exposes `wire::golden`, the PDUs captured from real peers (see
@@ -41,6 +42,7 @@ pub mod check;
 pub mod dimse;
 #[cfg(feature = "find")]
 pub mod find;
+pub mod health;
 pub mod io;
 pub mod time;
 pub mod wire;

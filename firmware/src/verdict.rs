@@ -2,15 +2,15 @@
 
 use core::fmt::{self, Write};
 
+use echoprobe_core::health::RiseFall;
+
 /// Longest reason text kept (HAProxy shows it in its stats page and logs).
 pub const REASON_LEN: usize = 120;
 
 /// What the agent port and `/health/<n>` report for one target.
 pub struct Verdict {
-    up: bool,
-    /// Consecutive good / bad checks in the current run.
-    good: u8,
-    bad: u8,
+    /// Up or down, counted by the core's rise/fall (the host daemon counts with the same type).
+    health: RiseFall,
     /// Why it is down (or the last failure while still up).
     reason: heapless::String<REASON_LEN>,
     pub checks: u32,
@@ -20,9 +20,7 @@ impl Verdict {
     /// Down until `rise` good checks in a row: a probe that just booted vouches for nothing.
     pub fn new() -> Self {
         let mut v = Verdict {
-            up: false,
-            good: 0,
-            bad: 0,
+            health: RiseFall::new(),
             reason: heapless::String::new(),
             checks: 0,
         };
@@ -31,12 +29,12 @@ impl Verdict {
     }
 
     pub fn is_up(&self) -> bool {
-        self.up
+        self.health.is_up()
     }
 
     /// Whether the last check was good.
     pub fn last_good(&self) -> bool {
-        self.good > 0
+        self.health.last_good()
     }
 
     pub fn reason(&self) -> &str {
@@ -46,26 +44,14 @@ impl Verdict {
     /// Records one good check; returns true if the verdict changed.
     pub fn good(&mut self, rise: u8) -> bool {
         self.checks = self.checks.wrapping_add(1);
-        self.bad = 0;
-        self.good = self.good.saturating_add(1);
-        if !self.up && self.good >= rise {
-            self.up = true;
-            return true;
-        }
-        false
+        self.health.good(rise)
     }
 
     /// Records one failed check and why; returns true if the verdict changed.
     pub fn bad(&mut self, fall: u8, why: fmt::Arguments<'_>) -> bool {
         self.checks = self.checks.wrapping_add(1);
-        self.good = 0;
-        self.bad = self.bad.saturating_add(1);
         self.set_reason(why);
-        if self.up && self.bad >= fall {
-            self.up = false;
-            return true;
-        }
-        false
+        self.health.bad(fall)
     }
 
     fn set_reason(&mut self, why: fmt::Arguments<'_>) {
@@ -75,7 +61,7 @@ impl Verdict {
 
     /// The HAProxy agent-check line: `up\n` or `down #reason\n`.
     pub fn write_agent_line<W: Write>(&self, w: &mut W) -> fmt::Result {
-        if self.up {
+        if self.health.is_up() {
             w.write_str("up\n")
         } else {
             writeln!(w, "down #{}", self.reason)

@@ -109,7 +109,7 @@ pub fn check(options: &FindOptions) -> FindResult {
 
 fn check_with(clock: &Clock, options: &FindOptions, log: &Log) -> FindResult {
     let mut result = FindResult {
-        check: echo::blank_result(&options.link),
+        check: CheckResult::starting(&options.link),
         stats: FindStats::default(),
         context: None,
         matches: Vec::new(),
@@ -128,32 +128,33 @@ fn check_inner(
     result: &mut FindResult,
 ) -> Result<echoprobe_core::check::Release, Failure> {
     let link = &options.link;
-    let peer = result.check.peer.clone();
+    let plan = echo::Plan::new(link)?;
+    let peer = plan.peer.clone();
     // Implicit VR Little Endian first (every peer has it), then Explicit VR Little Endian.
     let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
         .iter()
         .take(2)
         .map(|t| Uid::new_unchecked(t.as_bytes()))
         .collect();
-    let (mut transport, calling, called) =
-        echo::open(clock, link, log, &mut result.check, &|calling, called| {
+    let (calling, called) = plan.titles();
+    let mut transport = echo::open(clock, &plan, log, &mut result.check, || {
+        log.info(format_args!(
+            "Requesting Association with {peer}: called {called}, calling {calling}, {} FIND \
+             ({}) and Verification, max PDU {}",
+            model_name(options.model),
+            options.model.uid(),
+            link.max_pdu,
+        ));
+        for key in &options.keys {
             log.info(format_args!(
-                "Requesting Association with {peer}: called {called}, calling {calling}, {} FIND \
-                 ({}) and Verification, max PDU {}",
-                model_name(options.model),
-                options.model.uid(),
-                link.max_pdu,
+                "  query key {} ({}) {} = '{}'",
+                key.name(),
+                tag_text(key.tag),
+                key.vr,
+                key.value
             ));
-            for key in &options.keys {
-                log.info(format_args!(
-                    "  query key {} ({}) {} = '{}'",
-                    key.name(),
-                    tag_text(key.tag),
-                    key.vr,
-                    key.value
-                ));
-            }
-        })?;
+        }
+    })?;
 
     let models = [options.model];
     let mut config = Config::requestor(calling, called);

@@ -2,7 +2,8 @@
 //!
 //! `echoprobe [options] peer port` checks a peer; `echoprobe find [options] peer port` checks it with a C-FIND (the
 //! deep check); `echoprobe scp [options] port` answers C-ECHOs (and C-FIND from `--record`s);
-//! `echoprobe demo` runs both on 127.0.0.1. Installed or linked as `echoscu`, it is a drop-in for DCMTK's echoscu.
+//! `echoprobe demo` runs both on 127.0.0.1; `echoprobe serve` is the probe daemon and `echoprobe status NAME` asks
+//! it. Installed or linked as `echoscu`, it is a drop-in for DCMTK's echoscu.
 //! Exit codes: see [`exit`] and `echoprobe -h`.
 //!
 //! As a library: [`check`] runs one echo check and returns its [`CheckResult`] (no printing of the verdict, no
@@ -12,6 +13,8 @@
 //! Modules by job, dependencies pointing one way (a unit test below checks it):
 //!
 //! ```text
+//! daemon:       serve (config, schedule, async checks, agent port, HTTP, status)
+//!                 |
 //! modes:        echo  find  scp  demo  generate
 //!                 |     |     |    |      |
 //! front/link:   cli (DCMTK tokens, clap, values, help)   link (TCP or TLS, the handshake, transport failures)
@@ -40,7 +43,9 @@ mod scp;
 pub mod serve;
 mod tls;
 
-pub use crate::cli::{DemoOptions, EchoOptions, FindOptions, Key, Model, ScpOptions};
+pub use crate::cli::{
+    DemoOptions, EchoOptions, FindOptions, Key, Model, ScpOptions, ServeOptions, StatusOptions,
+};
 pub use crate::demo::run as run_demo;
 pub use crate::echo::{check, run as run_echo, CheckResult};
 pub use crate::find::{check as check_find, run as run_find, FindResult};
@@ -102,6 +107,8 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(Invocation::Demo(options)) => demo::run(prog, &options),
         Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
         Ok(Invocation::Generate(kind, dir)) => generate::run(prog, kind, &dir),
+        Ok(Invocation::Serve(options)) => serve::run(prog, &options),
+        Ok(Invocation::Status(options)) => serve::run_status(prog, &options),
         Err(failure) => {
             report::print_failure(prog, &failure, json.then_some(started));
             failure.code()

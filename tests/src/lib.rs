@@ -25,6 +25,9 @@
 //! * [`fixtures`]: what several test files share: echoprobe's check of a loopback peer with the tests' AE
 //!   titles, a strict `echoprobe scp`, what a peer must have seen.
 //! * [`codes`]: echoprobe's exit codes, the one copy every test uses.
+//! * [`monitoring`]: Prometheus, promtool, blackbox_exporter and headless Chromium as plain processes, and a
+//!   small HTTP client.
+//! * [`serve`]: `echoprobe serve` with a temporary config, its agent port and API; HAProxy's server states.
 //! * [`scripted`]: scripted peers on 127.0.0.1 that misbehave in exactly one way, and the check
 //!   that runs echoprobe against one.
 
@@ -33,11 +36,13 @@ pub mod echoprobe;
 pub mod env;
 pub mod find_peers;
 pub mod fixtures;
+pub mod monitoring;
 pub mod net;
 pub mod orthanc;
 pub mod peers;
 pub mod process;
 pub mod scripted;
+pub mod serve;
 pub mod study;
 
 pub use echoprobe::{echoprobe, echoprobe_bin};

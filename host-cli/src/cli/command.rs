@@ -3,6 +3,7 @@
 
 use core::net::IpAddr;
 use core::time::Duration;
+use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser};
 
@@ -276,6 +277,47 @@ pub(super) struct DemoCli {
 pub(super) struct FindCli {
     #[command(flatten)]
     pub(super) find: FindArgs,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    no_binary_name = true,
+    disable_version_flag = true,
+    args_override_self = true,
+    name = "echoprobe serve",
+    about = "check every configured DICOM node on its schedule and answer HAProxy agent-checks, HTTP health \
+             checks, Prometheus, a status page and `echoprobe status` (SIGHUP reloads, SIGTERM stops)",
+    override_usage = "echoprobe serve [--config FILE] [--check-config]"
+)]
+pub(super) struct ServeCli {
+    /// the configuration file
+    #[arg(long, value_name = "FILE", default_value = super::DEFAULT_CONFIG)]
+    pub(super) config: PathBuf,
+    /// check the configuration, print a one-line summary and exit (0: good, 1: bad)
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub(super) check_config: bool,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    no_binary_name = true,
+    disable_version_flag = true,
+    args_override_self = true,
+    name = "echoprobe status",
+    about = "ask a running `echoprobe serve` for a target's verdict and exit with its code (the daemon \
+             unreachable: 63)",
+    override_usage = "echoprobe status NAME [--http ADDR:PORT | --config FILE]"
+)]
+pub(super) struct StatusCli {
+    /// the target's name
+    #[arg(value_name = "NAME")]
+    pub(super) name: String,
+    /// the daemon's HTTP address (default: the configuration's [listen] http)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub(super) http: Option<String>,
+    /// the daemon's configuration file, for its [listen] http
+    #[arg(long, value_name = "FILE")]
+    pub(super) config: Option<PathBuf>,
 }
 
 /// The clap definition of all three modes as one command, for the man pages and shell completions. Every option is

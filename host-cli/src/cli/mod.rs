@@ -35,7 +35,7 @@ mod tokens;
 mod values;
 
 pub(crate) use command::clap_command;
-use command::{DemoCli, EchoCli, FindCli, ScpCli};
+use command::{DemoCli, EchoCli, FindCli, ScpCli, ServeCli, StatusCli};
 use find::help_find;
 pub(crate) use find::{keyword_of, model_name, tag_text, DEFAULT_MAX_MATCHES};
 pub use find::{FindOptions, Key, Model};
@@ -216,6 +216,29 @@ pub struct DemoOptions {
     pub find: bool,
 }
 
+/// Where `echoprobe serve` and `echoprobe status` read the configuration by default.
+pub(crate) const DEFAULT_CONFIG: &str = "/etc/echoprobe/probe.toml";
+
+/// `echoprobe serve [--config FILE] [--check-config]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeOptions {
+    /// The configuration file.
+    pub config: PathBuf,
+    /// Only check it.
+    pub check_config: bool,
+}
+
+/// `echoprobe status NAME [--http ADDR:PORT | --config FILE]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusOptions {
+    /// The target.
+    pub name: String,
+    /// The daemon's HTTP address.
+    pub http: Option<String>,
+    /// The configuration to find it in (None: the default file if it exists, else the default address).
+    pub config: Option<PathBuf>,
+}
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Invocation {
@@ -235,6 +258,10 @@ pub(crate) enum Invocation {
     Offline(tls::Offline),
     /// `generate man|bash|zsh|fish|elvish|powershell [DIR]`: write the man pages or a completion script.
     Generate(GenerateKind, PathBuf),
+    /// The probe daemon.
+    Serve(ServeOptions),
+    /// Ask the daemon.
+    Status(StatusOptions),
 }
 
 /// True if the translated arguments ask for `flag` before any `--`.
@@ -255,6 +282,8 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
         Some("generate") if !as_echoscu => {
             return parse_generate(args.get(1..).unwrap_or_default())
         }
+        Some("serve") if !as_echoscu => return parse_serve(args.get(1..).unwrap_or_default()),
+        Some("status") if !as_echoscu => return parse_status(args.get(1..).unwrap_or_default()),
         _ => {}
     }
     if args.is_empty() {
@@ -487,6 +516,47 @@ fn parse_find(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         }
         other => Ok(other),
     }
+}
+
+/// Parses a subcommand's words with clap: the options, or `--help`'s text as an invocation.
+fn subcommand<T: Parser>(args: &[String]) -> Result<Result<T, Invocation>, Failure> {
+    match T::try_parse_from(args) {
+        Ok(cli) => Ok(Ok(cli)),
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            Ok(Err(Invocation::Help(e.render().to_string())))
+        }
+        Err(e) => Err(clap_failure(e)),
+    }
+}
+
+/// Parses the words after `serve`.
+fn parse_serve(args: &[String]) -> Result<Invocation, Failure> {
+    let cli = match subcommand::<ServeCli>(args)? {
+        Ok(cli) => cli,
+        Err(help) => return Ok(help),
+    };
+    Ok(Invocation::Serve(ServeOptions {
+        config: cli.config,
+        check_config: cli.check_config,
+    }))
+}
+
+/// Parses the words after `status`.
+fn parse_status(args: &[String]) -> Result<Invocation, Failure> {
+    let cli = match subcommand::<StatusCli>(args)? {
+        Ok(cli) => cli,
+        Err(help) => return Ok(help),
+    };
+    if cli.http.is_some() && cli.config.is_some() {
+        return Err(Failure::Usage(
+            "--http and --config: give one of them".to_string(),
+        ));
+    }
+    Ok(Invocation::Status(StatusOptions {
+        name: cli.name,
+        http: cli.http,
+        config: cli.config,
+    }))
 }
 
 /// What to generate.

@@ -673,3 +673,43 @@ fn tls_with_one_file_names_the_option_taken_as_certificate() {
         "{text}"
     );
 }
+
+#[test]
+fn serve_and_status_subcommands() {
+    let p = |args: &[&str]| parse("echoprobe", args.iter().map(|s| s.to_string()).collect());
+    assert_eq!(
+        p(&["serve"]).unwrap(),
+        Invocation::Serve(ServeOptions {
+            config: DEFAULT_CONFIG.into(),
+            check_config: false
+        })
+    );
+    assert_eq!(
+        p(&["serve", "--check-config", "--config", "x.toml"]).unwrap(),
+        Invocation::Serve(ServeOptions {
+            config: "x.toml".into(),
+            check_config: true
+        })
+    );
+    assert!(
+        matches!(p(&["serve", "--help"]), Ok(Invocation::Help(t)) if t.contains("--check-config"))
+    );
+    assert_eq!(p(&["serve", "--bogus"]).unwrap_err().code(), 1);
+    assert_eq!(
+        p(&["status", "pacs", "--http", "127.0.0.1:9104"]).unwrap(),
+        Invocation::Status(StatusOptions {
+            name: "pacs".into(),
+            http: Some("127.0.0.1:9104".into()),
+            config: None
+        })
+    );
+    assert_eq!(p(&["status"]).unwrap_err().code(), 1);
+    let both = p(&["status", "a", "--http", "h:1", "--config", "c"]).unwrap_err();
+    assert_eq!(both.code(), 1);
+    assert!(both.to_string().contains("give one of them"), "{both}");
+    // echoscu has no subcommands: `serve` is a peer name there.
+    assert!(matches!(
+        parse("echoscu", vec!["serve".into(), "104".into()]),
+        Ok(Invocation::Echo(o, _)) if o.peer == "serve"
+    ));
+}

@@ -36,6 +36,11 @@ impl Clock {
         }
     }
 
+    /// The origin (an async runtime's timers count from it).
+    pub(crate) fn origin(&self) -> std::time::Instant {
+        self.origin
+    }
+
     /// Now, on the core's time line.
     pub(crate) fn now(&self) -> Instant {
         Instant::from_micros(u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX))
@@ -189,6 +194,18 @@ pub(crate) fn connect_any(
     Err(last)
 }
 
+/// A failed connect call's error by what it means for the check (the async check's connects too).
+pub(crate) fn connect_error(e: io::Error) -> ConnectError {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ConnectError::Timeout,
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable => ConnectError::Unreachable(e),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => ConnectError::Reset,
+        _ => ConnectError::Local(e),
+    }
+}
+
 /// Opens a TCP connection to `addr` within `timeout`, with TCP_NODELAY and the write timeout set.
 pub(crate) fn connect(
     addr: SocketAddr,
@@ -200,18 +217,7 @@ pub(crate) fn connect(
     socket.set_tcp_nodelay(true).map_err(ConnectError::Local)?;
     match socket.connect_timeout(&addr.into(), timeout.max(Duration::from_millis(1))) {
         Ok(()) => {}
-        Err(e) => {
-            return Err(match e.kind() {
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ConnectError::Timeout,
-                io::ErrorKind::ConnectionRefused
-                | io::ErrorKind::HostUnreachable
-                | io::ErrorKind::NetworkUnreachable => ConnectError::Unreachable(e),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
-                    ConnectError::Reset
-                }
-                _ => ConnectError::Local(e),
-            })
-        }
+        Err(e) => return Err(connect_error(e)),
     }
     socket
         .set_write_timeout(write_timeout)

@@ -46,7 +46,9 @@ pub use options::TlsOptions;
 pub(crate) use options::{Offline, Parsed, Role, TlsCli};
 pub(crate) use setup::{ClientSetup, ServerSetup};
 pub use transport::Session;
-pub(crate) use transport::{after, HandshakeError, TlsTransport};
+pub(crate) use transport::{
+    after, classify_client_io, server_name, session_of, HandshakeError, TlsTransport,
+};
 
 use keys::*;
 use options::*;

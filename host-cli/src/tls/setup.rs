@@ -64,6 +64,11 @@ impl ClientSetup {
         })
     }
 
+    /// The rustls configuration (for connections made outside this module, e.g. with tokio-rustls).
+    pub(crate) fn config(&self) -> Arc<ClientConfig> {
+        self.config.clone()
+    }
+
     /// Whether the server asked for a client certificate in the last handshake.
     pub(super) fn asked_for_cert(&self) -> bool {
         self.cert.asked.load(Ordering::Relaxed)

@@ -88,17 +88,7 @@ impl TlsTransport {
         host: &str,
         dump_prefix: Option<String>,
     ) -> Result<Self, Failure> {
-        let name = match ServerName::try_from(host.to_string()) {
-            Ok(n) => n,
-            Err(_) if !setup.verify_host_name => {
-                ServerName::IpAddress(core::net::Ipv4Addr::UNSPECIFIED.into())
-            }
-            Err(e) => {
-                return Err(usage(format!(
-                    "--verify-host-name: '{host}' is not a host name: {e}"
-                )))
-            }
-        };
+        let name = server_name(setup, host)?;
         let conn = rustls::ClientConnection::new(setup.config.clone(), name)
             .map_err(|e| Failure::Local(format!("TLS setup failed: {e}")))?;
         Ok(TlsTransport {
@@ -144,65 +134,13 @@ impl TlsTransport {
     }
 
     fn session(&self) -> Session {
-        Session {
-            version: self.conn.protocol_version().map_or_else(
-                || "?".to_string(),
-                |v| {
-                    format!("{v:?}")
-                        .replace('_', ".")
-                        .replace("TLSv1.", "TLS 1.")
-                },
-            ),
-            suite: self
-                .conn
-                .negotiated_cipher_suite()
-                .map_or("?", suite_name)
-                .to_string(),
-            peer_certificates: self.conn.peer_certificates().map_or(0, <[_]>::len),
-        }
+        session_of(&self.conn)
     }
 
     /// What a TLS-level error means, as an exit code class and a text. `handshaking`: the error ended the handshake
     /// (a close there is a handshake failure, not a DICOM-level close).
     pub(crate) fn classify(&self, e: &io::Error, handshaking: bool) -> (TlsError, String) {
-        let asked = self
-            .client
-            .as_ref()
-            .is_some_and(ClientSetup::asked_for_cert);
-        let have_cert = self.client.as_ref().is_some_and(|c| c.cert.key.is_some());
-        match e
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            Some(err) => classify_rustls(err, asked && !have_cert),
-            None if handshaking
-                && matches!(
-                    e.kind(),
-                    io::ErrorKind::UnexpectedEof
-                        | io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::ConnectionAborted
-                        | io::ErrorKind::BrokenPipe
-                ) =>
-            {
-                if asked && !have_cert {
-                    (
-                        TlsError::CertificateRequired,
-                        "the peer asked for a client certificate, we have none (+tla), and it closed the \
-                         connection during the TLS handshake; use +tls KEY CERT"
-                            .to_string(),
-                    )
-                } else {
-                    (
-                        TlsError::Handshake,
-                        format!(
-                            "the peer closed the connection during the TLS handshake ({e}); does it speak TLS \
-                             on this port?"
-                        ),
-                    )
-                }
-            }
-            None => (TlsError::Handshake, format!("TLS I/O error: {e}")),
-        }
+        classify_client_io(self.client.as_ref(), e, handshaking)
     }
 
     /// Sends close_notify (best effort) and shuts the TCP connection down.
@@ -217,6 +155,82 @@ impl TlsTransport {
             self.conn.write_tls(&mut Io(&mut self.tcp))?;
         }
         Ok(())
+    }
+}
+
+/// What a TLS-level error on a connection made with `client` (`None`: a server's) means, as an exit code class and a
+/// text; see [`TlsTransport::classify`]. The daemon's async check uses it on its tokio-rustls connections.
+pub(crate) fn classify_client_io(
+    client: Option<&ClientSetup>,
+    e: &io::Error,
+    handshaking: bool,
+) -> (TlsError, String) {
+    let asked = client.is_some_and(ClientSetup::asked_for_cert);
+    let have_cert = client.is_some_and(|c| c.cert.key.is_some());
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(err) => classify_rustls(err, asked && !have_cert),
+        None if handshaking
+            && matches!(
+                e.kind(),
+                io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            if asked && !have_cert {
+                (
+                    TlsError::CertificateRequired,
+                    "the peer asked for a client certificate, we have none (+tla), and it closed the \
+                     connection during the TLS handshake; use +tls KEY CERT"
+                        .to_string(),
+                )
+            } else {
+                (
+                    TlsError::Handshake,
+                    format!(
+                        "the peer closed the connection during the TLS handshake ({e}); does it speak TLS \
+                         on this port?"
+                    ),
+                )
+            }
+        }
+        None => (TlsError::Handshake, format!("TLS I/O error: {e}")),
+    }
+}
+
+/// What a handshake settled on, from any rustls connection's state.
+pub(crate) fn session_of(conn: &rustls::CommonState) -> Session {
+    Session {
+        version: conn.protocol_version().map_or_else(
+            || "?".to_string(),
+            |v| {
+                format!("{v:?}")
+                    .replace('_', ".")
+                    .replace("TLSv1.", "TLS 1.")
+            },
+        ),
+        suite: conn
+            .negotiated_cipher_suite()
+            .map_or("?", suite_name)
+            .to_string(),
+        peer_certificates: conn.peer_certificates().map_or(0, <[_]>::len),
+    }
+}
+
+/// The name a client connection to `host` presents (SNI) and, with `--verify-host-name`, checks.
+pub(crate) fn server_name(setup: &ClientSetup, host: &str) -> Result<ServerName<'static>, Failure> {
+    match ServerName::try_from(host.to_string()) {
+        Ok(n) => Ok(n),
+        Err(_) if !setup.verify_host_name => Ok(ServerName::IpAddress(
+            core::net::Ipv4Addr::UNSPECIFIED.into(),
+        )),
+        Err(e) => Err(usage(format!(
+            "--verify-host-name: '{host}' is not a host name: {e}"
+        ))),
     }
 }
 

@@ -1,0 +1,588 @@
+//! The walk over the TOML document: each table's keys checked against its allowed set, each value by its rule,
+//! errors as (key path, message).
+
+use core::net::{Ipv4Addr, SocketAddr};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use crate::rules::{check_ae_title, check_host, check_name, Cidr};
+use crate::{Config, Firmware, Listen, Network, Profile, Scp, Serve, Settings, Target, Tls, Web};
+
+pub(crate) type Res<T> = Result<T, (String, String)>;
+
+/// A value as the file wrote it, for messages.
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Integer(n) => n.to_string(),
+        Value::Float(x) => x.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Datetime(d) => d.to_string(),
+        Value::Array(_) => "[...]".into(),
+        Value::Table(_) => "{...}".into(),
+    }
+}
+
+fn err<T>(key: &str, msg: impl Into<String>) -> Res<T> {
+    Err((key.to_owned(), msg.into()))
+}
+
+const SECTIONS: &[&str] = &[
+    "defaults", "target", "listen", "serve", "probe", "module", "web", "network", "http", "scp",
+];
+
+/// The keys of `[defaults]` and `[module.NAME]`.
+const SETTING_KEYS: &[&str] = &[
+    "port",
+    "called_ae",
+    "calling_ae",
+    "interval_ms",
+    "connect_timeout_ms",
+    "acse_timeout_ms",
+    "dimse_timeout_ms",
+    "deadline_ms",
+    "rise",
+    "fall",
+    "tls",
+    "key",
+    "certificate",
+    "ca_files",
+    "profile",
+    "verify_host_name",
+];
+
+/// A table's keys, checked against the allowed set (a typo is an error, not a silently ignored key).
+struct Section<'a> {
+    name: String,
+    table: &'a Table,
+}
+
+impl<'a> Section<'a> {
+    fn new(name: String, table: &'a Table, allowed: &[&str]) -> Res<Self> {
+        let section = Section { name, table };
+        for k in table.keys() {
+            if !allowed.contains(&k.as_str()) {
+                return err(
+                    &section.key(k),
+                    format!("unknown key (known: {})", allowed.join(", ")),
+                );
+            }
+        }
+        Ok(section)
+    }
+    fn key(&self, k: &str) -> String {
+        if self.name.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{}.{k}", self.name)
+        }
+    }
+    fn opt(&self, k: &str) -> Option<&'a Value> {
+        self.table.get(k)
+    }
+    fn get(&self, k: &str) -> Res<&'a Value> {
+        self.opt(k).map_or_else(|| err(&self.key(k), "missing"), Ok)
+    }
+    fn str_of(&self, k: &str, v: &'a Value) -> Res<&'a str> {
+        v.as_str().map_or_else(
+            || err(&self.key(k), format!("`{}` must be a string", show(v))),
+            Ok,
+        )
+    }
+    fn str(&self, k: &str) -> Res<&'a str> {
+        self.str_of(k, self.get(k)?)
+    }
+    fn opt_str(&self, k: &str) -> Res<Option<&'a str>> {
+        self.opt(k).map(|v| self.str_of(k, v)).transpose()
+    }
+    fn opt_int(&self, k: &str, min: i64, max: i64) -> Res<Option<i64>> {
+        let Some(v) = self.opt(k) else {
+            return Ok(None);
+        };
+        let n = v.as_integer().map_or_else(
+            || err(&self.key(k), format!("`{}` must be an integer", show(v))),
+            Ok,
+        )?;
+        if n < min || n > max {
+            return err(&self.key(k), format!("{n} is out of range {min}..={max}"));
+        }
+        Ok(Some(n))
+    }
+    fn int(&self, k: &str, min: i64, max: i64) -> Res<i64> {
+        self.opt_int(k, min, max)?
+            .map_or_else(|| err(&self.key(k), "missing"), Ok)
+    }
+    fn opt_bool(&self, k: &str) -> Res<Option<bool>> {
+        self.opt(k)
+            .map(|v| {
+                v.as_bool().map_or_else(
+                    || err(&self.key(k), format!("`{}` must be true or false", show(v))),
+                    Ok,
+                )
+            })
+            .transpose()
+    }
+    fn opt_ae(&self, k: &str) -> Res<Option<String>> {
+        let Some(s) = self.opt_str(k)? else {
+            return Ok(None);
+        };
+        check_ae_title(s)
+            .map_err(|m| (self.key(k), format!("`{s}` is not a valid AE title: {m}")))?;
+        Ok(Some(s.to_owned()))
+    }
+    fn opt_path(&self, k: &str, base: &Path) -> Res<Option<PathBuf>> {
+        let Some(s) = self.opt_str(k)? else {
+            return Ok(None);
+        };
+        if s.is_empty() {
+            return err(&self.key(k), "is empty (name a file)");
+        }
+        Ok(Some(base.join(s)))
+    }
+    fn socket(&self, k: &str) -> Res<Option<SocketAddr>> {
+        let Some(s) = self.opt_str(k)? else {
+            return Ok(None);
+        };
+        s.parse().map(Some).map_err(|_| {
+            (
+                self.key(k),
+                format!("`{s}` is not ADDR:PORT (e.g. 127.0.0.1:5555 or [::1]:5555)"),
+            )
+        })
+    }
+    fn ipv4(&self, k: &str) -> Res<Ipv4Addr> {
+        let s = self.str(k)?;
+        s.parse()
+            .map_err(|_| (self.key(k), format!("`{s}` is not an IPv4 address")))
+    }
+    fn table(&self, k: &str) -> Res<Option<&'a Table>> {
+        self.opt(k)
+            .map(|v| {
+                v.as_table()
+                    .map_or_else(|| err(&self.key(k), "must be a table"), Ok)
+            })
+            .transpose()
+    }
+}
+
+/// Settings as one table gives them: each key optional, laid over another layer with [`Partial::over`].
+#[derive(Default, Clone)]
+struct Partial {
+    port: Option<u16>,
+    called_ae: Option<String>,
+    calling_ae: Option<String>,
+    interval_ms: Option<u32>,
+    connect_timeout_ms: Option<u32>,
+    acse_timeout_ms: Option<u32>,
+    dimse_timeout_ms: Option<u32>,
+    deadline_ms: Option<u32>,
+    rise: Option<u8>,
+    fall: Option<u8>,
+    tls: Option<bool>,
+    key: Option<PathBuf>,
+    certificate: Option<PathBuf>,
+    ca_files: Option<Vec<PathBuf>>,
+    profile: Option<Profile>,
+    verify_host_name: Option<bool>,
+}
+
+fn ms(s: &Section<'_>, k: &str, min: i64, max: i64) -> Res<Option<u32>> {
+    Ok(s.opt_int(k, min, max)?.map(|n| n as u32))
+}
+
+impl Partial {
+    fn read(s: &Section<'_>, base: &Path) -> Res<Partial> {
+        let profile = match s.opt_str("profile")? {
+            None => None,
+            Some("bcp195-nd") => Some(Profile::Bcp195Nd),
+            Some("bcp195") => Some(Profile::Bcp195),
+            Some("bcp195-ex") => Some(Profile::Bcp195Ex),
+            Some(other) => {
+                return err(
+                    &s.key("profile"),
+                    format!(
+                        "`{other}` is not a TLS profile (known: {})",
+                        Profile::NAMES.join(", ")
+                    ),
+                )
+            }
+        };
+        let ca_files = match s.opt("ca_files") {
+            None => None,
+            Some(v) => {
+                let list = v.as_array().map_or_else(
+                    || err(&s.key("ca_files"), "must be a list of file names"),
+                    Ok,
+                )?;
+                let mut files = Vec::new();
+                for (i, f) in list.iter().enumerate() {
+                    let key = format!("{}[{i}]", s.key("ca_files"));
+                    match f.as_str() {
+                        Some(name) if !name.is_empty() => files.push(base.join(name)),
+                        _ => return err(&key, format!("`{}` must be a file name", show(f))),
+                    }
+                }
+                Some(files)
+            }
+        };
+        Ok(Partial {
+            port: s.opt_int("port", 1, 65535)?.map(|p| p as u16),
+            called_ae: s.opt_ae("called_ae")?,
+            calling_ae: s.opt_ae("calling_ae")?,
+            interval_ms: ms(s, "interval_ms", 100, 86_400_000)?,
+            connect_timeout_ms: ms(s, "connect_timeout_ms", 1, 600_000)?,
+            acse_timeout_ms: ms(s, "acse_timeout_ms", 1, 600_000)?,
+            dimse_timeout_ms: ms(s, "dimse_timeout_ms", 1, 600_000)?,
+            deadline_ms: ms(s, "deadline_ms", 1, 3_600_000)?,
+            rise: s.opt_int("rise", 1, 255)?.map(|n| n as u8),
+            fall: s.opt_int("fall", 1, 255)?.map(|n| n as u8),
+            tls: s.opt_bool("tls")?,
+            key: s.opt_path("key", base)?,
+            certificate: s.opt_path("certificate", base)?,
+            ca_files,
+            profile,
+            verify_host_name: s.opt_bool("verify_host_name")?,
+        })
+    }
+
+    /// `self`'s keys where set, else `under`'s.
+    fn over(self, under: &Partial) -> Partial {
+        let u = under.clone();
+        Partial {
+            port: self.port.or(u.port),
+            called_ae: self.called_ae.or(u.called_ae),
+            calling_ae: self.calling_ae.or(u.calling_ae),
+            interval_ms: self.interval_ms.or(u.interval_ms),
+            connect_timeout_ms: self.connect_timeout_ms.or(u.connect_timeout_ms),
+            acse_timeout_ms: self.acse_timeout_ms.or(u.acse_timeout_ms),
+            dimse_timeout_ms: self.dimse_timeout_ms.or(u.dimse_timeout_ms),
+            deadline_ms: self.deadline_ms.or(u.deadline_ms),
+            rise: self.rise.or(u.rise),
+            fall: self.fall.or(u.fall),
+            tls: self.tls.or(u.tls),
+            key: self.key.or(u.key),
+            certificate: self.certificate.or(u.certificate),
+            ca_files: self.ca_files.or(u.ca_files),
+            profile: self.profile.or(u.profile),
+            verify_host_name: self.verify_host_name.or(u.verify_host_name),
+        }
+    }
+
+    /// The finished settings (built-in defaults for what no layer set); `at` names the table for errors.
+    fn finish(self, at: &str) -> Res<Settings> {
+        let d = Settings::default();
+        let any_tls = self.key.is_some()
+            || self.certificate.is_some()
+            || self.ca_files.is_some()
+            || self.profile.is_some()
+            || self.verify_host_name.is_some();
+        let tls = match (self.tls, any_tls) {
+            (Some(false), _) | (None, false) => None,
+            _ => {
+                let identity = match (self.key, self.certificate) {
+                    (Some(k), Some(c)) => Some((k, c)),
+                    (None, None) => None,
+                    (Some(_), None) => {
+                        return err(
+                            &format!("{at}.certificate"),
+                            "missing (key needs a certificate)",
+                        )
+                    }
+                    (None, Some(_)) => {
+                        return err(&format!("{at}.key"), "missing (certificate needs a key)")
+                    }
+                };
+                Some(Tls {
+                    identity,
+                    ca_files: self.ca_files.unwrap_or_default(),
+                    profile: self.profile.unwrap_or_default(),
+                    verify_host_name: self.verify_host_name.unwrap_or(false),
+                })
+            }
+        };
+        Ok(Settings {
+            port: self.port.unwrap_or(d.port),
+            called_ae: self.called_ae.unwrap_or(d.called_ae),
+            calling_ae: self.calling_ae.unwrap_or(d.calling_ae),
+            interval_ms: self.interval_ms.unwrap_or(d.interval_ms),
+            connect_timeout_ms: self.connect_timeout_ms.unwrap_or(d.connect_timeout_ms),
+            acse_timeout_ms: self.acse_timeout_ms.unwrap_or(d.acse_timeout_ms),
+            dimse_timeout_ms: self.dimse_timeout_ms.unwrap_or(d.dimse_timeout_ms),
+            deadline_ms: self.deadline_ms.or(d.deadline_ms),
+            rise: self.rise.unwrap_or(d.rise),
+            fall: self.fall.unwrap_or(d.fall),
+            tls,
+        })
+    }
+}
+
+/// Port numbers that must be distinct, with the key that took each first.
+#[derive(Default)]
+struct Ports(HashMap<u16, String>);
+
+impl Ports {
+    fn claim(&mut self, key: &str, port: u16) -> Res<()> {
+        if port == 0 {
+            return Ok(()); // any free port: the OS keeps them apart
+        }
+        if let Some(first) = self.0.get(&port) {
+            return err(key, format!("port {port} is already used by `{first}`"));
+        }
+        self.0.insert(port, key.to_owned());
+        Ok(())
+    }
+}
+
+pub(crate) fn config(text: &str, base: &Path) -> Res<Config> {
+    let doc: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| (String::new(), format!("not valid TOML: {e}")))?;
+    let root = Section::new(String::new(), &doc, SECTIONS).map_err(|(k, _)| {
+        (
+            k,
+            format!("unknown section (known: {})", SECTIONS.join(", ")),
+        )
+    })?;
+    let sub = |k: &str, allowed: &[&str]| -> Res<Option<Section<'_>>> {
+        match root.opt(k) {
+            None => Ok(None),
+            Some(v) => {
+                let t = v.as_table().map_or_else(|| err(k, "must be a table"), Ok)?;
+                Section::new(k.to_owned(), t, allowed).map(Some)
+            }
+        }
+    };
+    let mut ports = Ports::default();
+    let mut c = Config::default();
+
+    let defaults = match sub("defaults", SETTING_KEYS)? {
+        Some(s) => Partial::read(&s, base)?,
+        None => Partial::default(),
+    };
+    c.defaults = defaults.clone().finish("defaults")?;
+
+    if let Some(s) = sub("listen", &["http", "agent"])? {
+        c.listen = Listen {
+            http: s.socket("http")?.unwrap_or(c.listen.http),
+            agent: s.socket("agent")?.unwrap_or(c.listen.agent),
+        };
+    }
+    ports.claim("listen.http", c.listen.http.port())?;
+    ports.claim("listen.agent", c.listen.agent.port())?;
+
+    if let Some(s) = sub("serve", &["max_concurrent", "history"])? {
+        let d = Serve::default();
+        c.serve = Serve {
+            max_concurrent: s
+                .opt_int("max_concurrent", 1, 65_535)?
+                .map_or(d.max_concurrent, |n| n as u32),
+            history: s
+                .opt_int("history", 1, 10_000)?
+                .map_or(d.history, |n| n as u32),
+        };
+    }
+
+    if let Some(s) = sub("probe", &["allow"])? {
+        if let Some(v) = s.opt("allow") {
+            let list = v.as_array().map_or_else(
+                || {
+                    err(
+                        "probe.allow",
+                        "must be a list of CIDR ranges, e.g. [\"10.1.0.0/16\"]",
+                    )
+                },
+                Ok,
+            )?;
+            let mut allow = Vec::new();
+            for (i, item) in list.iter().enumerate() {
+                let key = format!("probe.allow[{i}]");
+                let text = item.as_str().map_or_else(
+                    || err(&key, format!("`{}` must be a string", show(item))),
+                    Ok,
+                )?;
+                allow.push(
+                    text.parse::<Cidr>()
+                        .map_err(|m| (key, format!("`{text}`: {m}")))?,
+                );
+            }
+            c.probe_allow = Some(allow);
+        }
+    }
+
+    if let Some(modules) = root.table("module")? {
+        for (name, v) in modules {
+            let at = format!("module.{name}");
+            check_name(name).map_err(|m| {
+                (
+                    at.clone(),
+                    format!("`{name}` is not a valid module name: {m}"),
+                )
+            })?;
+            let t = v
+                .as_table()
+                .map_or_else(|| err(&at, "must be a table"), Ok)?;
+            let m = Section::new(at.clone(), t, SETTING_KEYS)?;
+            let settings = Partial::read(&m, base)?.over(&defaults).finish(&at)?;
+            c.modules.insert(name.clone(), settings);
+        }
+    }
+
+    if let Some(s) = sub("web", &["tls_key", "tls_certificate", "basic_auth"])? {
+        c.web = Web {
+            tls: match (
+                s.opt_path("tls_key", base)?,
+                s.opt_path("tls_certificate", base)?,
+            ) {
+                (Some(k), Some(c)) => Some((k, c)),
+                (None, None) => None,
+                (Some(_), None) => {
+                    return err(
+                        "web.tls_certificate",
+                        "missing (tls_key needs a certificate)",
+                    )
+                }
+                (None, Some(_)) => {
+                    return err("web.tls_key", "missing (tls_certificate needs a key)")
+                }
+            },
+            basic_auth: BTreeMap::new(),
+        };
+        if let Some(users) = s.table("basic_auth")? {
+            for (user, hash) in users {
+                let key = format!("web.basic_auth.{user}");
+                let h = hash.as_str().map_or_else(
+                    || err(&key, format!("`{}` must be a string", show(hash))),
+                    Ok,
+                )?;
+                if user.is_empty() || user.contains(':') {
+                    return err(&key, "a user name is non-empty and has no `:`");
+                }
+                let bcrypt =
+                    h.len() == 60 && ["$2a$", "$2b$", "$2y$"].iter().any(|p| h.starts_with(p));
+                if !bcrypt {
+                    return err(
+                        &key,
+                        "is not a bcrypt hash ($2b$..., 60 characters; e.g. from `htpasswd -nbB`)",
+                    );
+                }
+                c.web.basic_auth.insert(user.clone(), h.to_owned());
+            }
+        }
+    }
+
+    c.firmware = firmware(&sub, &mut ports)?;
+
+    if let Some(v) = root.opt("target") {
+        let list = v.as_array().map_or_else(
+            || err("target", "must be an array of tables ([[target]])"),
+            Ok,
+        )?;
+        let mut names = HashSet::new();
+        let mut keys: Vec<&str> = vec!["name", "address", "agent_port"];
+        keys.extend_from_slice(SETTING_KEYS);
+        for (i, t) in list.iter().enumerate() {
+            let at = format!("target[{i}]");
+            let table = t
+                .as_table()
+                .map_or_else(|| err(&at, "must be a table"), Ok)?;
+            let s = Section::new(at.clone(), table, &keys)?;
+            let name = s.str("name")?;
+            check_name(name).map_err(|m| (s.key("name"), format!("`{name}`: {m}")))?;
+            if !names.insert(name.to_owned()) {
+                return err(&s.key("name"), format!("`{name}` is used twice"));
+            }
+            let address = s.str("address")?;
+            check_host(address).map_err(|m| (s.key("address"), format!("`{address}`: {m}")))?;
+            let agent_port = s.opt_int("agent_port", 1, 65535)?.map(|p| p as u16);
+            if let Some(p) = agent_port {
+                ports.claim(&s.key("agent_port"), p)?;
+            }
+            let settings = Partial::read(&s, base)?.over(&defaults).finish(&at)?;
+            c.targets.push(Target {
+                name: name.to_owned(),
+                address: address.to_owned(),
+                agent_port,
+                settings,
+            });
+        }
+    }
+    Ok(c)
+}
+
+/// Looks up a top-level table by name with its allowed keys.
+type SubSection<'a> = dyn Fn(&str, &[&str]) -> Res<Option<Section<'a>>> + 'a;
+
+/// The firmware's `[network]`, `[http]` and `[scp]`, each optional here (the firmware's build requires them).
+fn firmware<'a>(sub: &SubSection<'a>, ports: &mut Ports) -> Res<Firmware> {
+    let mut fw = Firmware::default();
+    if let Some(net) = sub("network", &["address", "gateway"])? {
+        let cidr = net.str("address")?;
+        let (addr, prefix) = cidr.split_once('/').map_or_else(
+            || {
+                err(
+                    "network.address",
+                    format!("`{cidr}`: write address/prefix, e.g. 192.0.2.15/24"),
+                )
+            },
+            Ok,
+        )?;
+        let address: Ipv4Addr = addr.parse().map_err(|_| {
+            (
+                "network.address".to_owned(),
+                format!("`{addr}` is not an IPv4 address"),
+            )
+        })?;
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| (1..=30).contains(p))
+            .map_or_else(
+                || {
+                    err(
+                        "network.address",
+                        format!("prefix `{prefix}` must be 1..=30"),
+                    )
+                },
+                Ok,
+            )?;
+        let gateway = net.ipv4("gateway")?;
+        let mask = u32::MAX << (32 - u32::from(prefix));
+        if u32::from(gateway) & mask != u32::from(address) & mask {
+            return err(
+                "network.gateway",
+                format!("{gateway} is outside {address}/{prefix}"),
+            );
+        }
+        if gateway == address {
+            return err("network.gateway", "is the probe's own address");
+        }
+        let host_part = u32::from(address) & !mask;
+        if host_part == 0 || host_part == !mask {
+            return err(
+                "network.address",
+                format!("{address} is the network or broadcast address of /{prefix}"),
+            );
+        }
+        fw.network = Some(Network {
+            address,
+            prefix,
+            gateway,
+        });
+    }
+    if let Some(http) = sub("http", &["port"])? {
+        let port = http.int("port", 1, 65535)? as u16;
+        ports.claim("http.port", port)?;
+        fw.http_port = Some(port);
+    }
+    if let Some(scp) = sub("scp", &["port", "ae_title"])? {
+        let port = scp.int("port", 1, 65535)? as u16;
+        ports.claim("scp.port", port)?;
+        let ae_title = scp
+            .opt_ae("ae_title")?
+            .map_or_else(|| err("scp.ae_title", "missing"), Ok)?;
+        fw.scp = Some(Scp { port, ae_title });
+    }
+    Ok(fw)
+}

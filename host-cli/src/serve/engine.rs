@@ -1,0 +1,551 @@
+//! The engine: every target's state (rise/fall, reason, history), its schedule task, the concurrency cap, and
+//! [`Daemon`] for the HTTP side. A reload keeps the state and the task of every target whose configuration is
+//! unchanged.
+
+use core::net::{IpAddr, SocketAddr};
+use core::time::Duration;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use echoprobe_config::{Cidr, Config, Settings, Target};
+use echoprobe_core::health::RiseFall;
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tokio::task::JoinHandle;
+
+use super::check::{self, Prepared};
+use super::model::{
+    BoxFuture, CheckRecord, Daemon, Health, MetricsSink, ProbeRefused, ProbeSpec, TargetStatus,
+};
+use super::{agent, schedule};
+use crate::echo::CheckResult;
+use crate::exit::{self, Failure};
+
+/// The reason of a target no check of which has finished.
+pub(crate) const NO_CHECK_YET: &str = "no check completed yet";
+
+/// A configuration with everything the checks need made once (TLS files read, options parsed).
+#[derive(Clone)]
+pub(crate) struct Loaded {
+    pub(crate) config: Config,
+    targets: Vec<Prepared>,
+    modules: BTreeMap<String, Settings>,
+    /// `[probe] allow`, or the targets' own addresses.
+    allow: Vec<Cidr>,
+}
+
+impl Loaded {
+    /// Prepares every target's check; an error names the target.
+    pub(crate) fn new(config: Config) -> Result<Loaded, String> {
+        let mut targets = Vec::with_capacity(config.targets.len());
+        for (i, t) in config.targets.iter().enumerate() {
+            targets.push(
+                Prepared::new(&t.address, &t.settings)
+                    .map_err(|e| format!("`target[{i}]` ({}): {e}", t.name))?,
+            );
+        }
+        for (name, m) in &config.modules {
+            Prepared::new("localhost", m).map_err(|e| format!("`module.{name}`: {e}"))?;
+        }
+        Prepared::new("localhost", &config.defaults).map_err(|e| format!("`defaults`: {e}"))?;
+        let allow = match &config.probe_allow {
+            Some(list) => list.clone(),
+            None => config
+                .targets
+                .iter()
+                .flat_map(|t| addresses(&t.address))
+                .map(|addr| Cidr {
+                    addr,
+                    prefix: if addr.is_ipv4() { 32 } else { 128 },
+                })
+                .collect(),
+        };
+        Ok(Loaded {
+            modules: config.modules.clone(),
+            config,
+            targets,
+            allow,
+        })
+    }
+}
+
+/// What `host` resolves to now (an IP literal is itself; a name that does not resolve allows nothing).
+fn addresses(host: &str) -> Vec<IpAddr> {
+    crate::net::resolve(
+        host,
+        0,
+        crate::net::Family::Any,
+        Some(Duration::from_secs(2)),
+    )
+    .map(|a| a.iter().map(SocketAddr::ip).collect())
+    .unwrap_or_default()
+}
+
+/// What changes as checks finish.
+struct Live {
+    health: RiseFall,
+    reason: String,
+    since: SystemTime,
+    exit_code: u8,
+    checks: u64,
+    recent: VecDeque<CheckRecord>,
+}
+
+/// One configured target with its state.
+pub(crate) struct TargetState {
+    target: Target,
+    prepared: Prepared,
+    history: usize,
+    live: Mutex<Live>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl TargetState {
+    fn new(target: Target, prepared: Prepared, history: usize) -> Self {
+        TargetState {
+            target,
+            prepared,
+            history,
+            live: Mutex::new(Live {
+                health: RiseFall::new(),
+                reason: NO_CHECK_YET.to_string(),
+                since: SystemTime::now(),
+                exit_code: exit::LOCAL,
+                checks: 0,
+                recent: VecDeque::new(),
+            }),
+            task: Mutex::new(None),
+        }
+    }
+
+    fn status(&self) -> TargetStatus {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let o = &self.prepared.options;
+        TargetStatus {
+            name: self.target.name.clone(),
+            peer: crate::echo::peer_label(&o.peer, o.port),
+            called_ae: o.called.clone(),
+            calling_ae: o.calling.clone(),
+            health: health(live.health),
+            reason: live.reason.clone(),
+            since: live.since,
+            exit_code: live.exit_code,
+            checks: live.checks,
+            recent: live.recent.iter().cloned().collect(),
+        }
+    }
+
+    /// Folds a finished check in; returns the record, the health after it, and whether it changed.
+    fn record(&self, result: &CheckResult) -> (CheckRecord, Health, bool) {
+        let record = record_of(result);
+        let s = &self.target.settings;
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = live
+            .health
+            .record(record.exit_code == exit::HEALTHY, s.rise, s.fall);
+        live.checks += 1;
+        if live.recent.len() >= self.history {
+            live.recent.pop_front();
+        }
+        live.recent.push_back(record.clone());
+        if live.health.is_up() {
+            live.reason.clear();
+            live.exit_code = exit::HEALTHY;
+        } else if record.exit_code != exit::HEALTHY {
+            live.reason.clone_from(&record.reason);
+            live.exit_code = record.exit_code;
+        }
+        if changed {
+            live.since = SystemTime::now();
+        }
+        (record, health(live.health), changed)
+    }
+}
+
+fn health(h: RiseFall) -> Health {
+    if h.is_up() {
+        Health::Up
+    } else {
+        Health::Down
+    }
+}
+
+/// A finished check as the daemon keeps it.
+pub(crate) fn record_of(r: &CheckResult) -> CheckRecord {
+    let (result, reason) = match &r.verdict {
+        Ok(_) => (exit::End::Healthy.result(), String::new()),
+        Err(f) => (f.kind(), f.to_string()),
+    };
+    CheckRecord {
+        at: r.started,
+        exit_code: r.code(),
+        result,
+        reason,
+        total: r.total,
+        timeline: r.timeline.clone(),
+    }
+}
+
+/// The running configuration.
+struct State {
+    loaded: Arc<Loaded>,
+    targets: Vec<Arc<TargetState>>,
+}
+
+/// A `/probe` check for the local runner: what to check, where, and where the result goes.
+type Job = (
+    Prepared,
+    Option<Vec<SocketAddr>>,
+    oneshot::Sender<CheckResult>,
+);
+
+/// The engine.
+pub(crate) struct Engine {
+    /// The checks of `/probe` go to [`Engine::run_probes`] (the core's async driver's futures are not `Send`: every
+    /// check runs on the daemon's one thread, in its `LocalSet`).
+    probes: mpsc::UnboundedSender<Job>,
+    state: RwLock<State>,
+    metrics: Arc<dyn MetricsSink>,
+    stop: watch::Receiver<bool>,
+    slots: Arc<Semaphore>,
+    origin: tokio::time::Instant,
+}
+
+impl Engine {
+    /// An engine with no targets yet (see [`Engine::apply`]); `stop` turning true aborts every check.
+    pub(crate) fn new(
+        loaded: Loaded,
+        metrics: Arc<dyn MetricsSink>,
+        stop: watch::Receiver<bool>,
+    ) -> (Arc<Engine>, mpsc::UnboundedReceiver<Job>) {
+        let slots = Arc::new(Semaphore::new(loaded.config.serve.max_concurrent as usize));
+        let (probes, jobs) = mpsc::unbounded_channel();
+        let engine = Arc::new(Engine {
+            probes,
+            state: RwLock::new(State {
+                loaded: Arc::new(loaded),
+                targets: Vec::new(),
+            }),
+            metrics,
+            stop,
+            slots,
+            origin: tokio::time::Instant::now(),
+        });
+        (engine, jobs)
+    }
+
+    /// Runs the `/probe` checks sent by [`Daemon::probe`], each as its own local task, until the engine is gone.
+    pub(crate) async fn run_probes(
+        stop: watch::Receiver<bool>,
+        mut jobs: mpsc::UnboundedReceiver<Job>,
+    ) {
+        while let Some((prepared, addrs, answer)) = jobs.recv().await {
+            let stop = stop.clone();
+            tokio::task::spawn_local(async move {
+                let _ = answer.send(check::check(&prepared, &stop, addrs).await);
+            });
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The running configuration.
+    pub(crate) fn config(&self) -> Arc<Loaded> {
+        self.read().loaded.clone()
+    }
+
+    fn find(&self, name: &str) -> Option<Arc<TargetState>> {
+        self.read()
+            .targets
+            .iter()
+            .find(|t| t.target.name == name)
+            .cloned()
+    }
+
+    /// The agent line for `name`.
+    pub(crate) fn agent_line(&self, name: &str) -> String {
+        match self.find(name) {
+            Some(t) => {
+                let live = t.live.lock().unwrap_or_else(|p| p.into_inner());
+                agent::answer(name, Some((health(live.health), &live.reason)))
+            }
+            None => agent::answer(name, None),
+        }
+    }
+
+    /// Runs `loaded` (at start, and at each reload): unchanged targets keep their state and schedule; new and
+    /// changed ones start spread over their interval; removed ones stop.
+    pub(crate) fn apply(self: &Arc<Self>, loaded: Loaded) {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let history = loaded.config.serve.history as usize;
+        let mut kept = Vec::with_capacity(loaded.config.targets.len());
+        let mut fresh = Vec::new();
+        for (t, p) in loaded.config.targets.iter().zip(&loaded.targets) {
+            let same = state
+                .targets
+                .iter()
+                .find(|old| old.target == *t && old.history == history);
+            match same {
+                Some(old) => kept.push(old.clone()),
+                None => {
+                    let new = Arc::new(TargetState::new(t.clone(), p.clone(), history));
+                    fresh.push(new.clone());
+                    kept.push(new);
+                }
+            }
+        }
+        for old in &state.targets {
+            if !kept.iter().any(|k| Arc::ptr_eq(k, old)) {
+                if let Some(task) = old.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    task.abort();
+                }
+                if !kept.iter().any(|k| k.target.name == old.target.name) {
+                    self.metrics.forget(&old.target.name);
+                }
+            }
+        }
+        let now = self.origin.elapsed();
+        for (i, t) in fresh.iter().enumerate() {
+            let interval = Duration::from_millis(u64::from(t.target.settings.interval_ms));
+            let first = schedule::first_start(now, i, fresh.len(), interval);
+            let task = tokio::task::spawn_local(self.clone().run_target(t.clone(), first));
+            *t.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        }
+        state.targets = kept;
+        state.loaded = Arc::new(loaded);
+    }
+
+    /// One target's schedule: check, record, wait; until stopped or aborted.
+    async fn run_target(self: Arc<Self>, t: Arc<TargetState>, first: Duration) {
+        let interval = Duration::from_millis(u64::from(t.target.settings.interval_ms));
+        let mut planned = first;
+        let mut stop = self.stop.clone();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(self.origin + planned) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            let permit = tokio::select! {
+                p = self.slots.clone().acquire_owned() => p,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            let result = check::check(&t.prepared, &self.stop, None).await;
+            drop(permit);
+            if *self.stop.borrow() {
+                return;
+            }
+            let (record, health, changed) = t.record(&result);
+            self.metrics.observe(&t.target.name, &record, health);
+            if changed {
+                log_change(&t.target.name, health, &record.reason);
+            }
+            planned = schedule::next_start(planned, interval, self.origin.elapsed());
+        }
+    }
+
+    /// Waits for every target task to end (after `stop`), at most `limit`.
+    pub(crate) async fn wait_stopped(&self, limit: Duration) {
+        let tasks: Vec<JoinHandle<()>> = self
+            .read()
+            .targets
+            .iter()
+            .filter_map(|t| t.task.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .collect();
+        let _ = tokio::time::timeout(limit, async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        })
+        .await;
+    }
+
+    /// The settings a `/probe` of `spec` uses.
+    fn probe_settings(
+        &self,
+        spec: &ProbeSpec,
+        deadline: Duration,
+    ) -> Result<Settings, ProbeRefused> {
+        let loaded = self.config();
+        let mut s = match &spec.module {
+            None => loaded.config.defaults.clone(),
+            Some(m) => loaded
+                .modules
+                .get(m)
+                .cloned()
+                .ok_or_else(|| ProbeRefused::UnknownModule(m.clone()))?,
+        };
+        s.port = spec.port;
+        s.called_ae.clone_from(&spec.called_ae);
+        s.calling_ae.clone_from(&spec.calling_ae);
+        let limit = u32::try_from(deadline.as_millis())
+            .unwrap_or(u32::MAX)
+            .max(1);
+        s.deadline_ms = Some(s.deadline_ms.map_or(limit, |d| d.min(limit)));
+        Ok(s)
+    }
+
+    async fn probe_check(
+        &self,
+        spec: ProbeSpec,
+        deadline: Duration,
+    ) -> Result<CheckResult, ProbeRefused> {
+        let settings = self.probe_settings(&spec, deadline)?;
+        let allow = self.config().allow.clone();
+        let host = spec.host.clone();
+        let port = spec.port;
+        let resolved = tokio::task::spawn_blocking(move || {
+            crate::net::resolve(&host, port, crate::net::Family::Any, Some(deadline))
+        })
+        .await
+        .ok()
+        .and_then(Result::ok);
+        if let Some(addrs) = &resolved {
+            if let Some(bad) = addrs
+                .iter()
+                .map(SocketAddr::ip)
+                .find(|ip| !allow.iter().any(|c| c.contains(*ip)))
+            {
+                // The HTTP side logs the refusal (with the target as asked).
+                return Err(ProbeRefused::NotAllowed(bad));
+            }
+        }
+        let prepared = match Prepared::new(&spec.host, &settings) {
+            Ok(p) => p,
+            Err(f) => return Ok(failed(&spec, f)),
+        };
+        let _permit = self.slots.clone().acquire_owned().await;
+        // The check connects to the very addresses just allowed (a name is not resolved twice).
+        let (answer, result) = oneshot::channel();
+        let peer = crate::echo::peer_label(&spec.host, spec.port);
+        if self.probes.send((prepared, resolved, answer)).is_err() {
+            return Ok(failed(
+                &spec,
+                Failure::Local("the daemon is stopping".into()),
+            ));
+        }
+        Ok(result.await.unwrap_or_else(|_| {
+            CheckResult::failed(peer, Failure::Local("the daemon is stopping".into()))
+        }))
+    }
+}
+
+/// A check that could not start (bad settings for `/probe`, e.g. an invalid AE title).
+fn failed(spec: &ProbeSpec, f: Failure) -> CheckResult {
+    CheckResult::failed(crate::echo::peer_label(&spec.host, spec.port), f)
+}
+
+/// The one line a state change logs.
+fn log_change(name: &str, health: Health, reason: &str) {
+    match health {
+        Health::Up => crate::log::stderr_line(format_args!("echoprobe serve: target {name} is up")),
+        Health::Down => crate::log::stderr_line(format_args!(
+            "echoprobe serve: target {name} is down: {}",
+            agent::one_line(reason, 512)
+        )),
+    }
+}
+
+impl Daemon for Engine {
+    fn targets(&self) -> Vec<TargetStatus> {
+        self.read().targets.iter().map(|t| t.status()).collect()
+    }
+
+    fn target(&self, name: &str) -> Option<TargetStatus> {
+        self.find(name).map(|t| t.status())
+    }
+
+    fn has_module(&self, module: Option<&str>) -> bool {
+        module.is_none_or(|m| self.config().modules.contains_key(m))
+    }
+
+    fn probe(
+        &self,
+        spec: ProbeSpec,
+        deadline: Duration,
+    ) -> BoxFuture<'_, Result<CheckResult, ProbeRefused>> {
+        Box::pin(self.probe_check(spec, deadline))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use echoprobe_core::check::Release;
+
+    fn target(rise: u8, fall: u8) -> TargetState {
+        let t = Target {
+            name: "pacs".into(),
+            address: "127.0.0.1".into(),
+            agent_port: None,
+            settings: Settings {
+                rise,
+                fall,
+                ..Settings::default()
+            },
+        };
+        let p = Prepared::new(&t.address, &t.settings).unwrap();
+        TargetState::new(t, p, 3)
+    }
+
+    fn good() -> CheckResult {
+        let mut r = CheckResult::failed("127.0.0.1:104".into(), Failure::Local(String::new()));
+        r.verdict = Ok(Release::Released);
+        r
+    }
+
+    fn bad() -> CheckResult {
+        CheckResult::failed(
+            "127.0.0.1:104".into(),
+            Failure::NoPresentationContext {
+                peer: "127.0.0.1:104".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn starts_down_rises_falls_and_keeps_a_bounded_history() {
+        let t = target(2, 2);
+        let s = t.status();
+        assert_eq!((s.health, s.reason.as_str()), (Health::Down, NO_CHECK_YET));
+        assert_eq!((s.exit_code, s.checks), (exit::LOCAL, 0));
+
+        assert_eq!(t.record(&good()).1, Health::Down);
+        let (record, health, changed) = t.record(&good());
+        assert_eq!((health, changed), (Health::Up, true));
+        assert_eq!(
+            (record.exit_code, record.result, record.reason.as_str()),
+            (0, "healthy", "")
+        );
+        let s = t.status();
+        assert_eq!((s.exit_code, s.reason.as_str()), (0, ""));
+
+        // One bad check of fall 2: still up, reason stays empty (up), the record has the failure.
+        let (record, health, changed) = t.record(&bad());
+        assert_eq!((health, changed), (Health::Up, false));
+        assert_eq!(record.exit_code, exit::NO_PRESENTATION_CONTEXT);
+        assert_eq!(record.reason, bad().verdict.unwrap_err().to_string());
+        let (_, health, changed) = t.record(&bad());
+        assert_eq!((health, changed), (Health::Down, true));
+        let s = t.status();
+        assert_eq!(s.exit_code, exit::NO_PRESENTATION_CONTEXT);
+        assert_eq!(s.reason, bad().verdict.unwrap_err().to_string());
+        // A good check while down (rise 2) keeps the verdict and its reason.
+        assert_eq!(t.record(&good()).1, Health::Down);
+        let s = t.status();
+        assert_eq!(s.exit_code, exit::NO_PRESENTATION_CONTEXT);
+        assert_eq!(s.checks, 5);
+        assert_eq!(s.recent.len(), 3, "history bounded at 3");
+        assert_eq!(s.recent.last().map(|r| r.exit_code), Some(0));
+    }
+
+    #[test]
+    fn the_agent_line_of_a_target() {
+        let t = target(1, 1);
+        t.record(&bad());
+        let live = t.live.lock().unwrap();
+        let line = agent::answer("pacs", Some((health(live.health), &live.reason)));
+        assert_eq!(line, format!("down #{}\n", bad().verdict.unwrap_err()));
+    }
+}

@@ -1,0 +1,85 @@
+//! When each target's checks start: the first spread over its interval by the target's place among the ones starting
+//! together (no thundering herd at start or after a reload), then one interval after the previous planned start, and
+//! never before the previous check has ended (a check that overran its interval skips the starts it missed, it does
+//! not catch up in a burst). Times are durations since the engine's origin, so the rules are tested with a fake clock.
+
+use core::time::Duration;
+
+/// The first start of the `index`-th of `count` targets starting together, with `interval`: evenly spread over
+/// one interval.
+pub(crate) fn first_start(
+    now: Duration,
+    index: usize,
+    count: usize,
+    interval: Duration,
+) -> Duration {
+    let count = count.max(1) as u128;
+    let index = (index as u128).min(count - 1);
+    let offset = interval.as_nanos() * index / count;
+    now + Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX))
+}
+
+/// The start after a check planned at `planned` that ended at `ended`: `planned + interval`, or the first later
+/// multiple of the interval after `ended` if the check ran past it.
+pub(crate) fn next_start(planned: Duration, interval: Duration, ended: Duration) -> Duration {
+    let interval = interval.max(Duration::from_millis(1));
+    let next = planned + interval;
+    if next > ended {
+        return next;
+    }
+    let behind = (ended - planned).as_nanos();
+    let steps = behind / interval.as_nanos() + 1;
+    planned + Duration::from_nanos(u64::try_from(interval.as_nanos() * steps).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn starts_are_spread_over_the_interval() {
+        let interval = 1000 * MS;
+        let starts: Vec<Duration> = (0..4)
+            .map(|i| first_start(5 * MS, i, 4, interval))
+            .collect();
+        assert_eq!(starts, vec![5 * MS, 255 * MS, 505 * MS, 755 * MS]);
+        // 10,000 targets: all inside one interval, no two at the same microsecond-rounded instant in a row.
+        let n = 10_000;
+        let mut last = Duration::ZERO;
+        for i in 0..n {
+            let s = first_start(Duration::ZERO, i, n, 10_000 * MS);
+            assert!(s < 10_000 * MS);
+            assert!(i == 0 || s > last);
+            last = s;
+        }
+        assert_eq!(first_start(MS, 0, 0, interval), MS, "no division by zero");
+    }
+
+    #[test]
+    fn the_next_start_keeps_the_rhythm_and_never_overlaps() {
+        let interval = 100 * MS;
+        // A quick check: one interval after the planned start.
+        assert_eq!(next_start(1000 * MS, interval, 1020 * MS), 1100 * MS);
+        // Ended exactly at the next start: the one after (never at the end instant of the previous check).
+        assert_eq!(next_start(1000 * MS, interval, 1100 * MS), 1200 * MS);
+        // A check that took 2.5 intervals: the next start is after its end, on the rhythm.
+        assert_eq!(next_start(1000 * MS, interval, 1250 * MS), 1300 * MS);
+        // A fake clock running a target whose checks take 130 ms against a 100 ms interval.
+        let (mut planned, mut starts) = (Duration::ZERO, Vec::new());
+        for _ in 0..5 {
+            starts.push(planned);
+            let ended = planned + 130 * MS;
+            planned = next_start(planned, interval, ended);
+            assert!(
+                planned > ended,
+                "the next check starts after this one ended"
+            );
+        }
+        assert_eq!(
+            starts,
+            vec![Duration::ZERO, 200 * MS, 400 * MS, 600 * MS, 800 * MS]
+        );
+    }
+}
