@@ -6,7 +6,7 @@
 
 use core::time::Duration;
 
-use echoprobe_core::assoc::{Config, Event};
+use echoprobe_core::assoc::Event;
 use echoprobe_core::dimse::dataset::{self, DataSet};
 use echoprobe_core::find::{self as core_find, FindContext, FindEvent, FindOutcome, FindStats};
 use echoprobe_core::io::blocking;
@@ -157,12 +157,10 @@ fn check_inner(
     })?;
 
     let models = [options.model];
-    let mut config = Config::requestor(calling, called);
+    // The echo's configuration (titles, timeouts; -ppc is not a find option), with the find's contexts.
+    let mut config = plan.config();
     config.transfer_syntaxes = &ts;
     config.find_models = &models;
-    config.acse_timeout = net::to_core(link.acse_timeout);
-    config.artim_timeout = net::to_core(link.acse_timeout);
-    config.dimse_timeout = net::to_core(link.dimse_timeout);
     let keys: Vec<dataset::Key<'_>> = options.keys.iter().map(Key::as_core).collect();
     let required = options
         .require
@@ -176,8 +174,7 @@ fn check_inner(
         required,
         deadline: link.deadline.map(|d| clock.at(d)),
     };
-    let mut rx = vec![0u8; link.max_pdu as usize + 6];
-    let mut tx = vec![0u8; 16 * 1024];
+    let (mut rx, mut tx) = plan.buffers();
     let mut find_buf = vec![0u8; FIND_BUFFER];
     let mut progress = Progress::default();
     let associating = clock.elapsed();
