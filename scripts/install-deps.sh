@@ -27,6 +27,9 @@ APT_PACKAGES=(
     prometheus      # echoprobe serve tests: a real Prometheus scrapes /metrics and /probe; ships promtool
     prometheus-blackbox-exporter # bench-serve.sh: the tcp_connect /probe that echoprobe's /probe is compared to
     chromium        # echoprobe serve tests: the status page in headless Chromium (DOM and screenshot)
+    orthanc         # the find check's real PACS (tests/tests/find_orthanc.rs, bench.sh)
+    orthanc-postgresql # Orthanc's index in PostgreSQL: the database the find check must see die
+    postgresql      # initdb/pg_ctl/postgres 15 for that index (run as the postgres user)
     qemu-system-arm # firmware tests on an emulated Cortex-M3
     rustc-web       # Debian's rustc 1.96 (with the thumbv7m target spec) for -Zbuild-std
     cargo-web       # the matching cargo
@@ -135,8 +138,11 @@ for bin in /usr/bin/storescp /usr/bin/echoscu /usr/bin/dcmqrscp /usr/sbin/haprox
     /usr/bin/qemu-system-arm /usr/bin/rustc /usr/bin/cargo /usr/bin/cargo-clippy /usr/bin/unshare \
     /usr/bin/time /usr/bin/socat /usr/bin/curl /usr/bin/prlimit /usr/bin/prometheus /usr/bin/promtool \
     /usr/bin/prometheus-blackbox-exporter /usr/bin/chromium /usr/bin/musl-gcc /usr/sbin/nagios4 \
-    /usr/bin/lintian /usr/bin/systemd-analyze; do
+    /usr/bin/lintian /usr/bin/systemd-analyze /usr/bin/dump2dcm /usr/bin/storescu \
+    /usr/bin/findscu /usr/sbin/Orthanc /usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/15/bin/pg_ctl \
+    /usr/sbin/runuser; do
     [ -x "$bin" ] || { log "missing after install: $bin"; exit 1; }
 done
+[ -f /usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so ] || { log "missing: Orthanc's PostgreSQL index plugin"; exit 1; }
 [ -d /usr/lib/rustlib/src/rust/library/core ] || { log "missing: rust-web-src library sources"; exit 1; }
 log "done"

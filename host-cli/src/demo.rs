@@ -1,21 +1,35 @@
 //! `echoprobe demo`: a C-ECHO SCP on 127.0.0.1 (any free port) in a thread, and one verbose check against it.
 //!
 //! It needs nothing else installed, so it is the README's first command. Its options show the other verdicts:
-//! `--status 0x0110` (exit code 68), `-aec WRONG` (the SCP checks the called AE title: exit code 61).
+//! `--status 0x0110` (exit code 68), `-aec WRONG` (the SCP checks the called AE title: exit code 61). With `--find`
+//! the SCP holds one study record and the check is a find of it (study root, its UID required).
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::time::Duration;
 use std::net::TcpListener;
 use std::sync::mpsc;
 
-use crate::cli::{defaults, DemoOptions, EchoOptions, ScpOptions};
+use echoprobe_core::dimse::dataset::Vr;
+
+use crate::cli::{defaults, DemoOptions, EchoOptions, FindOptions, Key, Model, ScpOptions};
 use crate::exit::{self, Failure};
 use crate::log::Log;
 use crate::log::Verbosity;
-use crate::{echo, scp};
+use crate::{echo, find, scp};
 
 /// The demo check's calling AE title.
 const DEMO_CALLING: &str = "DEMO-SCU";
+/// The demo SCP's one record for `--find`: Patient ID and Study Instance UID.
+const DEMO_PATIENT: &str = "DEMO1";
+const DEMO_STUDY: &str = "2.25.150196917513155411338718440563718521245";
+
+fn key(tag: u32, vr: Vr, value: &str) -> Key {
+    Key {
+        tag,
+        vr,
+        value: value.to_string(),
+    }
+}
 
 /// Runs the demo (an SCP on 127.0.0.1 and one check against it); returns the check's exit code.
 pub fn run(prog: &str, d: &DemoOptions) -> u8 {
@@ -52,6 +66,15 @@ pub fn run(prog: &str, d: &DemoOptions) -> u8 {
         verbosity: d.verbosity.min(Verbosity::Normal),
         tls: None,
         log_config: None,
+        records: if d.find {
+            vec![vec![
+                key(0x0010_0010, Vr::PN, "DEMO^PATIENT"),
+                key(0x0010_0020, Vr::LO, DEMO_PATIENT),
+                key(0x0020_000D, Vr::UI, DEMO_STUDY),
+            ]]
+        } else {
+            Vec::new()
+        },
     };
     let scp_log = Log::new(prog, scp_options.verbosity).tagged("demo scp: ");
     let (done_tx, done_rx) = mpsc::channel();
@@ -67,8 +90,13 @@ pub fn run(prog: &str, d: &DemoOptions) -> u8 {
         return f.code();
     }
     if d.verbosity > Verbosity::Quiet {
+        let find_args = if d.find {
+            format!(" find -S -k PatientID={DEMO_PATIENT} --require StudyInstanceUID={DEMO_STUDY}")
+        } else {
+            String::new()
+        };
         crate::log::stderr_line(format_args!(
-            "{prog} demo: checking it like: {prog} -v -aet {DEMO_CALLING} -aec {} 127.0.0.1 {port}",
+            "{prog} demo: checking it like: {prog}{find_args} -v -aet {DEMO_CALLING} -aec {} 127.0.0.1 {port}",
             d.called
         ));
     }
@@ -94,7 +122,24 @@ pub fn run(prog: &str, d: &DemoOptions) -> u8 {
         log_config: None,
         family: crate::net::Family::V4,
     };
-    let code = echo::run(prog, &options, &[]);
+    let code = if d.find {
+        let find_options = FindOptions {
+            link: options,
+            model: Model::StudyRoot,
+            keys: vec![
+                key(0x0008_0052, Vr::CS, "STUDY"),
+                key(0x0010_0010, Vr::PN, ""),
+                key(0x0010_0020, Vr::LO, DEMO_PATIENT),
+                key(0x0020_000D, Vr::UI, ""),
+            ],
+            min_matches: 1,
+            max_matches: crate::cli::DEFAULT_MAX_MATCHES,
+            require: Some(key(0x0020_000D, Vr::UI, DEMO_STUDY)),
+        };
+        find::run(prog, &find_options, &[])
+    } else {
+        echo::run(prog, &options, &[])
+    };
     // Let the SCP write its line about the association (it ends when our side closed).
     let _ = done_rx.recv_timeout(Duration::from_secs(2));
     if d.verbosity > Verbosity::Quiet {

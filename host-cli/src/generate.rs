@@ -1,5 +1,5 @@
 //! `echoprobe generate man|bash|zsh|fish|elvish|powershell [DIR]`: the man pages (`echoprobe.1`,
-//! `echoprobe-scp.1`, `echoprobe-demo.1`, with clap_mangen) or a shell completion script (clap_complete), made from the
+//! `echoprobe-scp.1`, `echoprobe-demo.1`, `echoprobe-find.1`, with clap_mangen) or a shell completion script (clap_complete), made from the
 //! clap definition ([`crate::cli::clap_command`]) and written into DIR (default: the current directory, created if
 //! missing). The completions also offer DCMTK's spellings (`-aet`, `+tls` ...) from the option table. Not listed in
 //! `-h`: it is for installing, documented in the README and the man page.

@@ -1,21 +1,22 @@
 //! echoprobe: a truthful, bounded, fast DICOM C-ECHO health checker, command line compatible with DCMTK echoscu.
 //!
-//! `echoprobe [options] peer port` checks a peer; `echoprobe scp [options] port` answers C-ECHOs;
+//! `echoprobe [options] peer port` checks a peer; `echoprobe find [options] peer port` checks it with a C-FIND (the
+//! deep check); `echoprobe scp [options] port` answers C-ECHOs (and C-FIND from `--record`s);
 //! `echoprobe demo` runs both on 127.0.0.1; `echoprobe serve` is the probe daemon and `echoprobe status NAME` asks
 //! it. Installed or linked as `echoscu`, it is a drop-in for DCMTK's echoscu.
 //! Exit codes: see [`exit`] and `echoprobe -h`.
 //!
 //! As a library: [`check`] runs one echo check and returns its [`CheckResult`] (no printing of the verdict, no
-//! process exit); [`run_echo`], [`run_scp`] and [`run_demo`] are the modes as the command runs them; [`main`] is the
-//! whole command.
+//! process exit), [`check_find`] one find check ([`FindResult`]); [`run_echo`], [`run_find`], [`run_scp`] and
+//! [`run_demo`] are the modes as the command runs them; [`main`] is the whole command.
 //!
 //! Modules by job, dependencies pointing one way (a unit test below checks it):
 //!
 //! ```text
 //! daemon:       serve (config, schedule, async checks, agent port, HTTP, status)
 //!                 |
-//! modes:        echo  scp  demo  generate  plugin (check_dicom, on echo)  notify (systemd READY=1)
-//!                 |     |    |      |
+//! modes:        echo  find  scp  demo  generate  plugin (check_dicom, on echo)  notify (systemd READY=1)
+//!                 |     |     |    |      |
 //! front/link:   cli (DCMTK tokens, clap, values, help)   link (TCP or TLS, the handshake, transport failures)
 //!               report (the --json result, serde)
 //!                 |                                        |
@@ -32,6 +33,7 @@ mod cli;
 mod demo;
 mod echo;
 pub mod exit;
+mod find;
 mod generate;
 mod link;
 mod log;
@@ -43,9 +45,12 @@ mod scp;
 pub mod serve;
 mod tls;
 
-pub use crate::cli::{DemoOptions, EchoOptions, ScpOptions, ServeOptions, StatusOptions};
+pub use crate::cli::{
+    DemoOptions, EchoOptions, FindOptions, Key, Model, ScpOptions, ServeOptions, StatusOptions,
+};
 pub use crate::demo::run as run_demo;
 pub use crate::echo::{check, run as run_echo, CheckResult};
+pub use crate::find::{check as check_find, run as run_find, FindResult};
 pub use crate::log::config::LogConfig;
 pub use crate::log::Verbosity;
 pub use crate::net::Family;
@@ -103,6 +108,7 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> u8 {
             exit::HEALTHY
         }
         Ok(Invocation::Echo(options, translated)) => echo::run(prog, &options, &translated),
+        Ok(Invocation::Find(options, translated)) => find::run(prog, &options, &translated),
         Ok(Invocation::Scp(options)) => scp::run(prog, &options),
         Ok(Invocation::Demo(options)) => demo::run(prog, &options),
         Ok(Invocation::Offline(check)) => tls::run_offline(prog, &check),
@@ -128,6 +134,7 @@ mod tests {
         ("cli", 4),
         ("report", 4),
         ("echo", 5),
+        ("find", 5),
         ("scp", 5),
         ("demo", 5),
         ("generate", 5),

@@ -1,4 +1,6 @@
-//! `echoprobe scp`: a C-ECHO SCP. One thread per connection; at most `--max-associations` associations at once.
+//! `echoprobe scp`: a C-ECHO SCP, and with `--record`/`--records` a C-FIND SCP (study root, patient root, worklist)
+//! answering from those records (the core's responder: a pending response per matching record, then success;
+//! C-CANCEL-RQ honoured). One thread per connection; at most `--max-associations` associations at once.
 //!
 //! An association slot is taken only when the A-ASSOCIATE-RQ has arrived, so connections that say nothing cannot
 //! starve real ones. Over the limit, an RQ gets a polite A-ASSOCIATE-RJ 2/3/2 (rejected-transient, service-provider
@@ -15,6 +17,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
+use echoprobe_core::dimse::dataset::{self, DataSet};
+use echoprobe_core::find::{FindEvent, Model, Responder};
 use echoprobe_core::io::blocking;
 use echoprobe_core::time::Instant;
 use echoprobe_core::wire::{AeTitle, AssociateRj};
@@ -34,6 +38,8 @@ const THREAD_STACK: usize = 256 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A-ASSOCIATE-RJ for a connection over the limit: 2/3/2, local-limit-exceeded.
 const BUSY: AssociateRj = AssociateRj::LOCAL_LIMIT_EXCEEDED;
+/// The buffer a C-FIND-RQ's identifier and each response identifier are built in.
+const FIND_BUFFER: usize = 64 * 1024;
 
 struct Shared {
     options: ScpOptions,
@@ -44,6 +50,24 @@ struct Shared {
     clock: Clock,
     active: Arc<AtomicU32>,
     pending: Pending,
+    /// The `--record`s, each encoded as a data set (Explicit VR Little Endian).
+    records: Vec<Vec<u8>>,
+}
+
+/// Encodes each record's keys as an Explicit VR Little Endian data set, for the core's responder.
+fn encode_records(records: &[Vec<crate::cli::Key>]) -> Result<Vec<Vec<u8>>, Failure> {
+    records
+        .iter()
+        .map(|record| {
+            let keys: Vec<dataset::Key<'_>> = record.iter().map(crate::cli::Key::as_core).collect();
+            let len = dataset::encoded_len(&keys, true)
+                .map_err(|e| Failure::Usage(format!("--record: {e}")))?;
+            let mut buf = vec![0u8; len];
+            dataset::encode(&keys, true, &mut buf)
+                .map_err(|e| Failure::Usage(format!("--record: {e}")))?;
+            Ok(buf)
+        })
+        .collect()
 }
 
 /// Connections that have not sent their A-ASSOCIATE-RQ yet, oldest first.
@@ -136,6 +160,7 @@ pub(crate) fn serve_listener(
             AeTitle::new(title).map_err(|e| Failure::Usage(format!("--allow-calling {title}: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let records = encode_records(&options.records)?;
     // TLS files are read once, at start: a bad file is exit code 84 before serving anyone.
     let tls = options.tls.as_ref().map(ServerSetup::new).transpose()?;
     for note in tls.iter().flat_map(|setup| &setup.notes) {
@@ -146,7 +171,7 @@ pub(crate) fn serve_listener(
         .map_err(|e| Failure::Local(format!("listener: {e}")))?;
     if log.verbosity > crate::log::Verbosity::Quiet {
         crate::log::stdout_line(format_args!(
-            "{}: {}listening on {local}{} as {ae} (status 0x{:04X}, at most {} association{})",
+            "{}: {}listening on {local}{} as {ae} (status 0x{:04X}, at most {} association{}){}",
             log.prog,
             log.tag,
             if tls.is_some() { " (TLS)" } else { "" },
@@ -156,6 +181,11 @@ pub(crate) fn serve_listener(
                 ""
             } else {
                 "s"
+            },
+            match records.len() {
+                0 => String::new(),
+                1 => ", C-FIND from 1 record".to_string(),
+                n => format!(", C-FIND from {n} records"),
             }
         ));
     }
@@ -168,6 +198,7 @@ pub(crate) fn serve_listener(
         clock: Clock::start(),
         active: Arc::new(AtomicU32::new(0)),
         pending: Pending::default(),
+        records,
     });
     let mut handles: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut connections: u64 = 0;
@@ -227,6 +258,9 @@ struct Record {
     rejected: Option<AssociateRj>,
     accepted: bool,
     echoes: u32,
+    /// C-FIND-RQs received and matches sent (the log line names them only when there were finds).
+    finds: u32,
+    matches: u32,
     end: Option<String>,
 }
 
@@ -258,6 +292,16 @@ impl Record {
                 self.echoes += 1;
                 log.info(format_args!("{peer}: C-ECHO-RQ (MsgID {message_id})"));
             }
+            Event::Find(FindEvent::Request { message_id, model }) => {
+                self.finds += 1;
+                log.info(format_args!(
+                    "{peer}: C-FIND-RQ (MsgID {message_id}), {model}"
+                ));
+            }
+            Event::Find(FindEvent::CancelRequested { message_id }) => {
+                log.info(format_args!("{peer}: C-CANCEL-RQ (MsgID {message_id})"));
+            }
+            Event::Find(_) => {}
             Event::Released => self.finish("released"),
             Event::Aborted(a) => self.finish(&format!("aborted by peer: {a}")),
             Event::Violation { kind, .. } => {
@@ -283,11 +327,20 @@ impl Record {
             (Some(called), Some(calling)) => format!("{called} <- {calling}"),
             _ => "(no A-ASSOCIATE-RQ)".to_string(),
         };
-        let echoes = if self.echoes == 1 {
+        let mut echoes = if self.echoes == 1 {
             "1 echo".to_string()
         } else {
             format!("{} echoes", self.echoes)
         };
+        if self.finds > 0 {
+            echoes.push_str(&format!(
+                ", {} find{} ({} match{})",
+                self.finds,
+                if self.finds == 1 { "" } else { "s" },
+                self.matches,
+                if self.matches == 1 { "" } else { "es" }
+            ));
+        }
         let result = match (self.rejected, self.accepted) {
             (Some(rj), _) => format!("rejected: {rj}"),
             (None, true) => format!(
@@ -347,12 +400,23 @@ fn serve_one(shared: &Shared, stream: TcpStream, peer: &str, id: u64) {
         check_called: options.require_called_aet,
         allowed_calling: &shared.allowed,
     };
+    let serves_find = !shared.records.is_empty();
+    if serves_find {
+        config.find_models = &Model::ALL;
+    }
+    let datasets: Vec<DataSet<'_>> = shared
+        .records
+        .iter()
+        .map(|r| DataSet::new(r, true))
+        .collect();
+    let mut responder = Responder::new(&datasets);
     let mut rx = vec![0u8; options.max_pdu as usize + 6];
     let mut tx = vec![0u8; 16 * 1024];
+    let mut find_buf = vec![0u8; if serves_find { FIND_BUFFER } else { 0 }];
     let mut record = Record::default();
     let mut permit: Option<Permit> = None;
     let now = blocking::Transport::now(&transport);
-    let mut assoc = Association::new(config, &mut rx, now);
+    let mut assoc = Association::new(config, &mut rx, now).with_find_buffer(&mut find_buf);
     assoc.connected(now);
     let result = blocking::drive(&mut assoc, &mut transport, &mut tx, |assoc, now, ev| {
         record.on(ev, &shared.log, peer);
@@ -360,7 +424,11 @@ fn serve_one(shared: &Shared, stream: TcpStream, peer: &str, id: u64) {
             shared.pending.leave(id);
             answer(shared, assoc, now, &policy, ev, &mut permit, &mut record);
         }
+        if serves_find {
+            responder.on_event(assoc, now, ev);
+        }
     });
+    record.matches = responder.matches;
     drop(permit);
     transport.close();
     if let Err(e) = result {
@@ -487,6 +555,7 @@ mod tests {
             verbosity: Verbosity::Quiet,
             tls: None,
             log_config: None,
+            records: Vec::new(),
         };
         let log = Log::new("echoprobe", Verbosity::Quiet);
         let server = std::thread::spawn(move || serve_listener(listener, &options, &log));

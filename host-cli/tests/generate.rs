@@ -31,7 +31,12 @@ fn man_pages() {
         .collect();
     assert_eq!(
         names,
-        ["echoprobe.1", "echoprobe-scp.1", "echoprobe-demo.1"],
+        [
+            "echoprobe.1",
+            "echoprobe-scp.1",
+            "echoprobe-demo.1",
+            "echoprobe-find.1"
+        ],
         "{written:?}"
     );
     // roff writes '-' as '\-'.

@@ -17,6 +17,10 @@
 //!   (killed by PID on drop), temporary directories.
 //! * [`peers`]: ready-made peers: DCMTK `storescp`/`dcmqrscp`, pynetdicom echoscp, `echoprobe scp`, a
 //!   silent TCP listener.
+//! * [`study`]: the one study the find tests store (made with `dump2dcm`, sent with `storescu`).
+//! * [`find_peers`]: dcmqrscp holding that study, the pynetdicom FIND SCP and SCU.
+//! * [`orthanc`]: Orthanc with its index in a private PostgreSQL, which a test can stop, start and
+//!   hang.
 //! * [`echoprobe`]: the echoprobe binary under test.
 //! * [`fixtures`]: what several test files share: echoprobe's check of a loopback peer with the tests' AE
 //!   titles, a strict `echoprobe scp`, what a peer must have seen.
@@ -30,13 +34,16 @@
 pub mod codes;
 pub mod echoprobe;
 pub mod env;
+pub mod find_peers;
 pub mod fixtures;
 pub mod monitoring;
 pub mod net;
+pub mod orthanc;
 pub mod peers;
 pub mod process;
 pub mod scripted;
 pub mod serve;
+pub mod study;
 
 pub use echoprobe::{echoprobe, echoprobe_bin};
 pub use env::setup;

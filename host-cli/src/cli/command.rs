@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser};
 
 use super::defaults;
+use super::find::{FindArgs, RecordArgs};
 use super::values::{
     parse_ae_title, parse_ae_title_truncating, parse_count, parse_level, parse_seconds_or_zero,
     parse_status, parse_timeout, TruncatedAe,
@@ -223,6 +224,8 @@ pub(super) struct ScpCli {
     #[arg(long, value_name = "n", value_parser = clap::value_parser!(u64).range(1..))]
     pub(super) exit_after: Option<u64>,
     #[command(flatten)]
+    pub(super) records: RecordArgs,
+    #[command(flatten)]
     pub(super) tls: TlsCli,
     /// TCP port to listen on (0: any free port, printed at start)
     #[arg(value_name = "port")]
@@ -256,6 +259,24 @@ pub(super) struct DemoCli {
     #[arg(help_heading = "echoprobe options")]
     #[arg(long, action = ArgAction::SetTrue)]
     pub(super) json: bool,
+    /// run a find check of the demo SCP's records instead of an echo
+    #[arg(help_heading = "echoprobe options")]
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub(super) find: bool,
+}
+
+/// `find`'s own options; the rest of its command line is [`EchoCli`]'s.
+#[derive(Parser, Debug)]
+#[command(
+    no_binary_name = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    args_override_self = true,
+    override_usage = "echoprobe find [options] peer port"
+)]
+pub(super) struct FindCli {
+    #[command(flatten)]
+    pub(super) find: FindArgs,
 }
 
 #[derive(Parser, Debug)]
@@ -318,7 +339,7 @@ pub(crate) fn clap_command() -> clap::Command {
              bounds every phase by default (--deadline). Each option below is shown in its long form; the form \
              in brackets is echoscu's, which works the same (-aet X = --aetitle X = --aetitle=X).",
         )
-        .override_usage("echoprobe [options] peer port\n       echoprobe scp [options] port\n       echoprobe demo [options]")
+        .override_usage("echoprobe [options] peer port\n       echoprobe find [options] peer port\n       echoprobe scp [options] port\n       echoprobe demo [options]")
         .disable_help_subcommand(true)
         .args_conflicts_with_subcommands(true)
         .subcommand(
@@ -350,5 +371,20 @@ pub(crate) fn clap_command() -> clap::Command {
                 .no_binary_name(false)
                 .about("start a C-ECHO SCP on 127.0.0.1 and check it, verbosely")
                 .override_usage("echoprobe demo [options]"),
+        )
+        .subcommand(
+            FindArgs::augment_args(EchoCli::command())
+                .mut_args(|a| {
+                    let id = a.get_id().as_str();
+                    if ["propose_ts", "propose_pc", "repeat", "abort"].contains(&id) {
+                        a.hide(true)
+                    } else {
+                        a
+                    }
+                })
+                .name("find")
+                .no_binary_name(false)
+                .about("a C-FIND check (findscu's -W/-P/-S/-k) with a verdict: matches, required value, failure status")
+                .override_usage("echoprobe find [options] peer port"),
         )
 }

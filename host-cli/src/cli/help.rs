@@ -31,7 +31,8 @@ pub(crate) fn help_echo(prog: &str) -> String {
         String::new()
     } else {
         format!(
-            "       {prog} scp [options] port    C-ECHO SCP (see {prog} scp -h)\n\
+            "       {prog} find [options] peer port  C-FIND check (see {prog} find -h)\n\
+             \x20      {prog} scp [options] port    C-ECHO SCP (see {prog} scp -h)\n\
              \x20      {prog} demo [options]        an SCP and a check on 127.0.0.1, to try it out\n"
         )
     };
@@ -229,6 +230,14 @@ options:
           --exit-after         [n]umber: integer
                                exit after n associations (default: run until killed)
 
+find options (C-FIND SCP for the study root, patient root and worklist models):
+          --record             [r]ecord: KEY=VALUE,KEY=VALUE,... (repeatable)
+                               answer C-FIND from this record (keys as in
+                               {prog} find -h: keywords or gggg,eeee)
+          --records            [f]ilename: one record per line, as --record
+                               (# comments); without records no FIND context
+                               is accepted
+
 TLS options (DCMTK storescp spelling):
   -tls    --disable-tls        plain TCP (default)
   +tls    --enable-tls         [p]rivate key file, [c]ertificate file: string
@@ -267,6 +276,8 @@ options:
   -aec    --call               [a]etitle: called AE title the check uses (default:
                                {ae}; the SCP checks it: try WRONG for exit code 61)
           --json               print the result as JSON
+          --find               a find check (C-FIND, study root) of the demo
+                               SCP's one record instead of an echo
 
 The demo exits with the check's exit code:
 {table}",

@@ -29,12 +29,16 @@ use crate::net::Family;
 use crate::tls::{self, TlsOptions};
 
 mod command;
+mod find;
 mod help;
 mod tokens;
 mod values;
 
 pub(crate) use command::clap_command;
-use command::{DemoCli, EchoCli, ScpCli, ServeCli, StatusCli};
+use command::{DemoCli, EchoCli, FindCli, ScpCli, ServeCli, StatusCli};
+use find::help_find;
+pub(crate) use find::{keyword_of, model_name, tag_text, DEFAULT_MAX_MATCHES};
+pub use find::{FindOptions, Key, Model};
 use help::{help_demo, help_echo, help_scp, version};
 pub(crate) use tokens::dcmtk_spellings;
 use tokens::{expand_command_files, translate};
@@ -191,6 +195,8 @@ pub struct ScpOptions {
     pub tls: Option<TlsOptions>,
     /// `-lc FILE`: where log lines go (None: stderr, by `verbosity`).
     pub log_config: Option<LogConfig>,
+    /// The records C-FIND is answered from (`--record`, `--records`); empty: no FIND presentation context accepted.
+    pub records: Vec<Vec<Key>>,
 }
 
 /// `echoprobe demo`.
@@ -206,6 +212,8 @@ pub struct DemoOptions {
     pub called: String,
     /// Print JSON.
     pub json: bool,
+    /// `--find`: a find check of the demo SCP's records instead of an echo.
+    pub find: bool,
 }
 
 /// Where `echoprobe serve` and `echoprobe status` read the configuration by default.
@@ -240,6 +248,8 @@ pub(crate) enum Invocation {
     Version(String),
     /// echoscu mode; the Vec is the translated argument list (for `--arguments`).
     Echo(EchoOptions, Vec<String>),
+    /// Find mode; the Vec is the translated argument list (for `--arguments`).
+    Find(FindOptions, Vec<String>),
     /// SCP mode.
     Scp(ScpOptions),
     /// Demo mode.
@@ -268,6 +278,7 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
     match args.first().map(String::as_str) {
         Some("scp") if !as_echoscu => return parse_scp(prog, args.get(1..).unwrap_or_default()),
         Some("demo") if !as_echoscu => return parse_demo(prog, args.get(1..).unwrap_or_default()),
+        Some("find") if !as_echoscu => return parse_find(prog, args.get(1..).unwrap_or_default()),
         Some("generate") if !as_echoscu => {
             return parse_generate(args.get(1..).unwrap_or_default())
         }
@@ -289,6 +300,11 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
     if wants(&translated, "--version") {
         return Ok(Invocation::Version(version(prog)));
     }
+    parse_echo(prog, translated)
+}
+
+/// The echo's options from the translated arguments (after `--help` and `--version`); also the link part of `find`.
+fn parse_echo(prog: &str, translated: Vec<String>) -> Result<Invocation, Failure> {
     let cli = EchoCli::try_parse_from(&translated).map_err(clap_failure)?;
     let tls = match cli.tls.parse(tls::Role::Client)? {
         tls::Parsed::ListCiphers(text) => return Ok(Invocation::Help(text)),
@@ -434,6 +450,7 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         verbosity,
         tls,
         log_config,
+        records: cli.records.all()?,
     }))
 }
 
@@ -452,7 +469,53 @@ fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         status: cli.status.unwrap_or(0),
         called: cli.call.unwrap_or_else(|| defaults::SCP_AE.to_string()),
         json: cli.json,
+        find: cli.find,
     }))
+}
+
+/// The echo options `find` does not take (echoscu's negotiation debugging, repeated checks, aborting instead of
+/// releasing: the find check always releases).
+const NOT_FOR_FIND: [&str; 4] = ["--propose-ts", "--propose-pc", "--repeat", "--abort"];
+
+/// `find [options] peer port`: the find options taken out, the rest parsed as the echo's.
+fn parse_find(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
+    if args.is_empty() {
+        return Err(Failure::Usage(
+            "missing parameters peer and port (try find --help)".to_string(),
+        ));
+    }
+    let args = expand_command_files(args.to_vec())?;
+    let translated = translate(&args)?;
+    if wants(&translated, "--help") {
+        return Ok(Invocation::Help(help_find(prog)));
+    }
+    if wants(&translated, "--version") {
+        return Ok(Invocation::Version(version(prog)));
+    }
+    let longs = find::find_longs();
+    let (mut ours, mut rest) = (Vec::new(), Vec::new());
+    let mut positional = false;
+    for arg in &translated {
+        let name = arg.split('=').next().unwrap_or(arg);
+        positional |= arg == "--";
+        if !positional && NOT_FOR_FIND.contains(&name) {
+            return Err(Failure::Usage(format!(
+                "option {name} is not a find option"
+            )));
+        }
+        if !positional && longs.iter().any(|l| l == name) {
+            ours.push(arg.clone());
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    let find = FindCli::try_parse_from(&ours).map_err(clap_failure)?;
+    match parse_echo(prog, rest)? {
+        Invocation::Echo(link, _) => {
+            Ok(Invocation::Find(find.find.into_options(link)?, translated))
+        }
+        other => Ok(other),
+    }
 }
 
 /// Parses a subcommand's words with clap: the options, or `--help`'s text as an invocation.

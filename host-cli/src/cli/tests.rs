@@ -592,6 +592,7 @@ fn token_table_clap_and_help_agree() {
         help_echo("echoprobe"),
         help_scp("echoprobe"),
         help_demo("echoprobe"),
+        super::find::help_find("echoprobe"),
     ]
     .join("\n");
     for &(short, long, _, kind) in OPTIONS {

@@ -41,7 +41,18 @@ pub(super) const OPTIONS: &[(&str, &str, usize, Kind)] = &[
     // echoprobe options
     ("", "--deadline", 1, Kind::Supported),
     ("", "--json", 0, Kind::Supported),
+    // find options (findscu's spelling)
+    ("-W", "--worklist", 0, Kind::Supported),
+    ("-P", "--patient", 0, Kind::Supported),
+    ("-S", "--study", 0, Kind::Supported),
+    ("-k", "--key", 1, Kind::Supported),
+    ("", "--min-matches", 1, Kind::Supported),
+    ("", "--max-matches", 1, Kind::Supported),
+    ("", "--require", 1, Kind::Supported),
     // scp / demo options
+    ("", "--record", 1, Kind::Supported),
+    ("", "--records", 1, Kind::Supported),
+    ("", "--find", 0, Kind::Supported),
     ("", "--require-called-aet", 0, Kind::Supported),
     ("", "--allow-calling", 1, Kind::Supported),
     ("", "--status", 1, Kind::Supported),

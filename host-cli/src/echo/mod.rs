@@ -22,7 +22,7 @@ mod steps;
 
 #[cfg(test)]
 use steps::tx_len;
-pub(crate) use steps::{max_pdu_text, observe, peer_label, Plan};
+pub(crate) use steps::{max_pdu_text, observe, peer_label, verdict, Exchange, Plan};
 
 /// What one check found.
 #[derive(Debug)]
@@ -134,6 +134,37 @@ fn check_inner(
 ) -> Result<Release, Failure> {
     let plan = Plan::new(options)?;
     let peer = plan.peer.clone();
+    let mut transport = open(clock, &plan, log, result, || plan.announce(log))?;
+    let (mut rx, mut tx) = plan.buffers();
+    let mut progress = plan.progress();
+    let associating = clock.elapsed();
+    let report = blocking::check(
+        &mut transport,
+        plan.config(),
+        plan.limits(clock),
+        &mut rx,
+        &mut tx,
+        |ev| observe(log, &mut progress, clock.elapsed(), ev),
+    );
+    transport.close();
+    plan.conclude(result, progress, associating, report, |e| {
+        transport.failure(&peer, e)
+    })
+}
+
+/// Opens the check's connection as `plan` says: the TLS files read, the name resolved, the connection made (and the
+/// TLS handshake done), each bounded by its timeout and the deadline, recording the address, the connect and TLS
+/// times and the TLS session in `result`. `announce` logs what is about to be requested (called after the name
+/// lookup, before connecting). The echo and the find check both start here.
+pub(crate) fn open(
+    clock: &Clock,
+    plan: &Plan<'_>,
+    log: &Log,
+    result: &mut CheckResult,
+    announce: impl FnOnce(),
+) -> Result<Link, Failure> {
+    let options = plan.options;
+    let peer = &plan.peer;
 
     // TLS files are read before any network traffic: a bad file is exit code 84 whatever the peer does.
     let tls = match &options.tls {
@@ -155,7 +186,8 @@ fn check_inner(
     let limit = Some(plan.lookup_limit(clock));
     let addrs = net::resolve(&options.peer, options.port, options.family, limit)
         .map_err(|e| plan.resolve_failure(clock, e))?;
-    plan.resolved(log, result, &addrs);
+    plan.found(log, result, &addrs);
+    announce();
 
     // Connect, bounded by -to and the deadline.
     let (timeout, by_deadline) = plan.connect_limit(clock)?;
@@ -166,7 +198,6 @@ fn check_inner(
     .map_err(|e| plan.connect_failure(by_deadline, e))?;
     plan.connected(log, clock, started, addr, result);
 
-    let (mut rx, mut tx) = plan.buffers();
     let tcp_dump = if tls.is_some() {
         None
     } else {
@@ -174,29 +205,15 @@ fn check_inner(
     };
     let tcp = TcpTransport::new(stream, *clock, tcp_dump)
         .map_err(|e| Failure::Local(format!("socket setup failed: {e}")))?;
-    let mut transport = match &tls {
+    Ok(match &tls {
         None => Link::Tcp(tcp),
         Some(setup) => {
             let started = clock.elapsed();
-            let (link, session) = handshake(clock, options, log, &peer, tcp, setup)?;
+            let (link, session) = handshake(clock, options, log, peer, tcp, setup)?;
             result.timeline.tls = Some(clock.elapsed().saturating_sub(started));
             result.tls = Some(session);
             link
         }
-    };
-    let mut progress = plan.progress();
-    let associating = clock.elapsed();
-    let report = blocking::check(
-        &mut transport,
-        plan.config(),
-        plan.limits(clock),
-        &mut rx,
-        &mut tx,
-        |ev| observe(log, &mut progress, clock.elapsed(), ev),
-    );
-    transport.close();
-    plan.conclude(result, progress, associating, report, |e| {
-        transport.failure(&peer, e)
     })
 }
 

@@ -87,14 +87,28 @@ impl<'o> Plan<'o> {
         }
     }
 
-    /// Notes the addresses found (the first in `result`) and logs the association request about to be made.
+    /// Notes the addresses found (the first in `result`) and logs the echo's association request about to be made.
     pub(crate) fn resolved(&self, log: &Log, result: &mut CheckResult, addrs: &[SocketAddr]) {
-        let o = self.options;
+        self.found(log, result, addrs);
+        self.announce(log);
+    }
+
+    /// Notes the addresses found (the first in `result`).
+    pub(crate) fn found(&self, log: &Log, result: &mut CheckResult, addrs: &[SocketAddr]) {
         result.address = addrs.first().copied();
         if addrs.len() > 1 {
             let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
-            log.debug(format_args!("{} resolves to {}", o.peer, list.join(", ")));
+            log.debug(format_args!(
+                "{} resolves to {}",
+                self.options.peer,
+                list.join(", ")
+            ));
         }
+    }
+
+    /// Logs the echo's association request about to be made.
+    pub(crate) fn announce(&self, log: &Log) {
+        let o = self.options;
         log.info(format_args!(
             "Requesting Association with {}: called {}, calling {}, {} presentation context{} \
              (Verification) with {} transfer syntax{}, max PDU {}",
@@ -110,6 +124,11 @@ impl<'o> Plan<'o> {
         for t in &self.ts {
             log.debug(format_args!("  proposed transfer syntax {t}"));
         }
+    }
+
+    /// The calling and called AE titles.
+    pub(crate) fn titles(&self) -> (AeTitle, AeTitle) {
+        (self.calling, self.called)
     }
 
     /// The connect's bound (the connect timeout or what is left of the deadline) and whether it is the deadline's.
@@ -239,7 +258,13 @@ impl<'o> Plan<'o> {
             .release_end
             .zip(progress.release_sent)
             .map(|(end, sent)| end.saturating_sub(sent));
-        verdict(report.outcome, &self.peer, self.options, &progress)
+        verdict(
+            report.outcome,
+            &self.peer,
+            self.options,
+            progress.accepted.is_some(),
+            Exchange::Echo,
+        )
     }
 }
 
@@ -336,7 +361,7 @@ pub(crate) fn observe(log: &Log, progress: &mut Progress, now: Duration, ev: &Ev
         Event::Timeout(t) => log.info(format_args!("Timeout: {t}")),
         Event::Closed => log.info("Peer closed the connection"),
         Event::ReleaseRequested => log.info("Peer requested release"),
-        Event::AssociationRequested { .. } | Event::EchoRequest { .. } => {}
+        Event::AssociationRequested { .. } | Event::EchoRequest { .. } | Event::Find(_) => {}
     }
 }
 
@@ -356,17 +381,48 @@ macro_rules! tls_port_hint {
     };
 }
 
-/// The core's outcome as our verdict.
+/// What the association was for, for the words of the verdict: the echo, or the find check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exchange {
+    Echo,
+    Find,
+}
+
+impl Exchange {
+    fn during(self) -> &'static str {
+        match self {
+            Exchange::Echo => "while echoing",
+            Exchange::Find => "while querying",
+        }
+    }
+
+    fn before_answer(self) -> &'static str {
+        match self {
+            Exchange::Echo => "before the C-ECHO-RSP",
+            Exchange::Find => "before the final C-FIND-RSP",
+        }
+    }
+
+    fn incomplete(self) -> &'static str {
+        match self {
+            Exchange::Echo => "association ended before the echo completed",
+            Exchange::Find => "association ended before the find completed",
+        }
+    }
+}
+
+/// The core's outcome as our verdict (`accepted`: the association got that far).
 pub(crate) fn verdict(
     outcome: Outcome,
     peer: &str,
     options: &EchoOptions,
-    progress: &Progress,
+    accepted: bool,
+    exchange: Exchange,
 ) -> Result<Release, Failure> {
     let peer = peer.to_string();
     // A plain connection whose A-ASSOCIATE-RQ got no DICOM answer: the peer may be a TLS server (a DCMTK one closes,
     // a rustls one answers with a TLS alert). Said only then, so that it cannot mislead on other failures.
-    let plain_unanswered = options.tls.is_none() && progress.accepted.is_none();
+    let plain_unanswered = options.tls.is_none() && !accepted;
     Err(match outcome {
         Outcome::Healthy(release) => return Ok(release),
         Outcome::Rejected(rj) => Failure::Rejected {
@@ -378,6 +434,10 @@ pub(crate) fn verdict(
             peer,
             timeout: net::to_core(options.acse_timeout),
         },
+        Outcome::DimseTimeout if exchange == Exchange::Find => Failure::FindTimeout {
+            peer,
+            timeout: net::to_core(options.dimse_timeout),
+        },
         Outcome::DimseTimeout => Failure::DimseTimeout {
             peer,
             timeout: net::to_core(options.dimse_timeout),
@@ -385,8 +445,8 @@ pub(crate) fn verdict(
         Outcome::DeadlineExceeded => Failure::Deadline {
             peer,
             deadline: net::to_core(options.deadline.unwrap_or_default()),
-            phase: if progress.accepted.is_some() {
-                "while echoing"
+            phase: if accepted {
+                exchange.during()
             } else {
                 "while associating"
             },
@@ -413,15 +473,15 @@ pub(crate) fn verdict(
         },
         Outcome::ClosedByPeer => Failure::ClosedByPeer {
             peer,
-            phase: match (progress.accepted.is_some(), plain_unanswered) {
-                (true, _) => "before the C-ECHO-RSP",
+            phase: match (accepted, plain_unanswered) {
+                (true, _) => exchange.before_answer(),
                 (false, true) => concat!("before answering the A-ASSOCIATE-RQ; ", tls_port_hint!()),
                 (false, false) => "before answering the A-ASSOCIATE-RQ",
             },
         },
         Outcome::Incomplete => Failure::Violation {
             peer,
-            detail: "association ended before the echo completed".into(),
+            detail: exchange.incomplete().into(),
         },
     })
 }

@@ -56,6 +56,29 @@ pub enum Failure {
     },
     /// Our own TLS files cannot be used (84).
     TlsFiles(String),
+    /// Find: no C-FIND-RSP within `timeout` (67, the echo's DIMSE timeout row).
+    FindTimeout { peer: String, timeout: Duration },
+    /// Find: the association has no accepted FIND presentation context for `model` (73).
+    NoFindContext { peer: String, model: &'static str },
+    /// Find: the final C-FIND-RSP has a status other than success (or a cancel we did not ask for) (74).
+    FindStatus {
+        peer: String,
+        status: u16,
+        matches: u32,
+    },
+    /// Find: the query succeeded with `matches` matches, fewer than `min` (75).
+    TooFewMatches {
+        peer: String,
+        matches: u32,
+        min: u32,
+    },
+    /// Find: no match has `key` = `want` (76); `seen` is what the matches had for it (at most a few).
+    RequiredValueMismatch {
+        peer: String,
+        key: String,
+        want: String,
+        seen: Vec<String>,
+    },
 }
 
 impl Failure {
@@ -78,6 +101,11 @@ impl Failure {
             Failure::Deadline { .. } => End::Deadline,
             Failure::Tls { error, .. } => error.end(),
             Failure::TlsFiles(_) => End::TlsLocalFiles,
+            Failure::FindTimeout { .. } => End::DimseTimeout,
+            Failure::NoFindContext { .. } => End::NoFindContext,
+            Failure::FindStatus { .. } => End::FindFailureStatus,
+            Failure::TooFewMatches { .. } => End::TooFewMatches,
+            Failure::RequiredValueMismatch { .. } => End::RequiredValueMismatch,
         }
     }
 
@@ -149,6 +177,33 @@ impl fmt::Display for Failure {
             }
             Failure::Tls { peer, detail, .. } => write!(f, "TLS with {peer}: {detail}"),
             Failure::TlsFiles(msg) => write!(f, "TLS: {msg}"),
+            Failure::FindTimeout { peer, timeout } => {
+                write!(f, "no C-FIND-RSP from {peer} within {} (DIMSE timeout)", Secs(*timeout))
+            }
+            Failure::NoFindContext { peer, model } => write!(
+                f,
+                "association with {peer} accepted but not for C-FIND in the {model} model (no FIND presentation context accepted)"
+            ),
+            Failure::FindStatus { peer, status, matches } => write!(
+                f,
+                "C-FIND-RSP from {peer} has status 0x{status:04X} ({}: {}) after {matches} match{}",
+                StatusClass::of(*status),
+                echoprobe_core::find::describe(*status),
+                if *matches == 1 { "" } else { "es" }
+            ),
+            Failure::TooFewMatches { peer, matches, min } => write!(
+                f,
+                "C-FIND to {peer} succeeded with {matches} match{}, fewer than the {min} required (--min-matches)",
+                if *matches == 1 { "" } else { "es" }
+            ),
+            Failure::RequiredValueMismatch { peer, key, want, seen } => {
+                write!(f, "no match from {peer} has {key}={want} (--require)")?;
+                if seen.is_empty() {
+                    write!(f, "; the matches do not have {key}")
+                } else {
+                    write!(f, "; seen: {}", seen.join(", "))
+                }
+            }
         }
     }
 }
@@ -287,6 +342,45 @@ mod tests {
                 },
                 66,
             ),
+            (
+                Failure::FindTimeout {
+                    peer: p(),
+                    timeout: d,
+                },
+                67,
+            ),
+            (
+                Failure::NoFindContext {
+                    peer: p(),
+                    model: "study root",
+                },
+                73,
+            ),
+            (
+                Failure::FindStatus {
+                    peer: p(),
+                    status: 0xC000,
+                    matches: 0,
+                },
+                74,
+            ),
+            (
+                Failure::TooFewMatches {
+                    peer: p(),
+                    matches: 0,
+                    min: 1,
+                },
+                75,
+            ),
+            (
+                Failure::RequiredValueMismatch {
+                    peer: p(),
+                    key: "PatientID".into(),
+                    want: "P1".into(),
+                    seen: vec!["P2".into()],
+                },
+                76,
+            ),
         ];
         for (failure, code) in all {
             assert_eq!(failure.code(), code, "{failure:?}");
@@ -325,6 +419,25 @@ mod tests {
         assert_eq!(
             f.to_string(),
             "no A-ASSOCIATE-AC/RJ from h:1 within 1500 ms (ACSE timeout)"
+        );
+        let f = Failure::FindStatus {
+            peer: "h:1".into(),
+            status: 0xC000,
+            matches: 0,
+        };
+        assert!(
+            f.to_string()
+                .starts_with("C-FIND-RSP from h:1 has status 0xC000 (failure: "),
+            "{f}"
+        );
+        let f = Failure::TooFewMatches {
+            peer: "h:1".into(),
+            matches: 1,
+            min: 2,
+        };
+        assert_eq!(
+            f.to_string(),
+            "C-FIND to h:1 succeeded with 1 match, fewer than the 2 required (--min-matches)"
         );
     }
 }

@@ -37,6 +37,14 @@ pub const ABORTED: u8 = 70;
 pub const CLOSED: u8 = 71;
 /// Overall deadline reached.
 pub const DEADLINE: u8 = 72;
+/// Find check: association accepted but none of its FIND presentation contexts.
+pub const NO_FIND_CONTEXT: u8 = 73;
+/// Find check: the final C-FIND-RSP has a failure status (or a cancel we did not ask for).
+pub const FIND_FAILURE_STATUS: u8 = 74;
+/// Find check: the query succeeded with fewer matches than `--min-matches`.
+pub const TOO_FEW_MATCHES: u8 = 75;
+/// Find check: no match carries the value `--require` asks for.
+pub const REQUIRED_VALUE_MISMATCH: u8 = 76;
 /// TLS handshake failed (protocol error, no common version or suite, alert from the peer, not TLS at all).
 pub const TLS_HANDSHAKE: u8 = 80;
 /// The peer's certificate is not trusted (unknown CA, bad signature, wrong usage, no certificate).
@@ -83,6 +91,14 @@ pub enum End {
     Closed,
     /// The overall deadline passed.
     Deadline,
+    /// Find: no FIND presentation context accepted.
+    NoFindContext,
+    /// Find: the final C-FIND-RSP has a failure status.
+    FindFailureStatus,
+    /// Find: fewer matches than asked for.
+    TooFewMatches,
+    /// Find: the required value is in no match.
+    RequiredValueMismatch,
     /// The TLS handshake failed.
     TlsHandshake,
     /// The peer's certificate is not trusted.
@@ -123,7 +139,7 @@ const fn row(end: End, code: u8, result: &'static str, help: &'static str) -> Ro
 }
 
 /// The table: outcome -> exit code, `--json` result name, help text.
-pub const ROWS: [Row; 22] = [
+pub const ROWS: [Row; 26] = [
     row(
         End::Healthy,
         HEALTHY,
@@ -211,6 +227,31 @@ pub const ROWS: [Row; 22] = [
         DEADLINE,
         "deadline",
         "overall deadline (--deadline) reached",
+    ),
+    row(
+        End::NoFindContext,
+        NO_FIND_CONTEXT,
+        "no-find-context",
+        "find: association accepted but no FIND presentation context accepted
+      (the peer does not serve the query model of -S/-P/-W)",
+    ),
+    row(
+        End::FindFailureStatus,
+        FIND_FAILURE_STATUS,
+        "find-failure-status",
+        "find: final C-FIND-RSP with a failure status (printed, e.g. 0xC000)",
+    ),
+    row(
+        End::TooFewMatches,
+        TOO_FEW_MATCHES,
+        "too-few-matches",
+        "find: the query succeeded with fewer matches than --min-matches (default 1)",
+    ),
+    row(
+        End::RequiredValueMismatch,
+        REQUIRED_VALUE_MISMATCH,
+        "required-value-mismatch",
+        "find: no match has the value --require asks for",
     ),
     row(
         End::TlsHandshake,
@@ -369,6 +410,11 @@ exit codes:
   70  association aborted by the peer (A-ABORT before the echo completed)
   71  peer closed the connection before the echo completed
   72  overall deadline (--deadline) reached
+  73  find: association accepted but no FIND presentation context accepted
+      (the peer does not serve the query model of -S/-P/-W)
+  74  find: final C-FIND-RSP with a failure status (printed, e.g. 0xC000)
+  75  find: the query succeeded with fewer matches than --min-matches (default 1)
+  76  find: no match has the value --require asks for
   80  TLS handshake failed (protocol error, alert from the peer, not TLS)
   81  TLS: peer certificate not trusted (unknown CA, bad signature)
   82  TLS: peer certificate expired or not yet valid
