@@ -65,7 +65,8 @@ fn err<T>(key: &str, msg: impl Into<String>) -> Res<T> {
 /// are unicast hosts other than the probe itself, and 1 to MAX_TARGETS targets.
 fn compile(config: &Config) -> Res<(String, usize)> {
     let fw = &config.firmware;
-    let (Some(net), Some(http_port), Some(scp)) = (fw.network, fw.http_port, fw.scp.as_ref()) else {
+    let (Some(net), Some(http_port), Some(scp)) = (fw.network, fw.http_port, fw.scp.as_ref())
+    else {
         unreachable!("parse_firmware requires [network], [http] and [scp]");
     };
     let targets = &config.targets;
@@ -78,10 +79,12 @@ fn compile(config: &Config) -> Res<(String, usize)> {
     let mut out = String::new();
     for (i, t) in targets.iter().enumerate() {
         let key = format!("target[{i}].address");
-        let address: Ipv4Addr = t
-            .address
-            .parse()
-            .map_err(|_| (key.clone(), format!("`{}` is not an IPv4 address", t.address)))?;
+        let address: Ipv4Addr = t.address.parse().map_err(|_| {
+            (
+                key.clone(),
+                format!("`{}` is not an IPv4 address", t.address),
+            )
+        })?;
         if address.is_unspecified()
             || address.is_broadcast()
             || address.is_multicast()

@@ -561,8 +561,8 @@ type SubSection<'a> = dyn Fn(&str, &[&str]) -> Res<Option<Section<'a>>> + 'a;
 fn firmware<'a>(sub: &SubSection<'a>, ports: &mut Ports, reader: Reader) -> Res<Firmware> {
     let sub = |k: &str, allowed: &[&str]| -> Res<Option<Section<'a>>> {
         match sub(k, allowed)? {
-        None if reader == Reader::Firmware => err(k, "missing table"),
-        s => Ok(s),
+            None if reader == Reader::Firmware => err(k, "missing table"),
+            s => Ok(s),
         }
     };
     let mut fw = Firmware::default();
