@@ -53,6 +53,16 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
+impl Error {
+    fn at(file: &str, (key, message): (String, String)) -> Error {
+        Error {
+            file: file.to_string(),
+            key,
+            message,
+        }
+    }
+}
+
 /// The TLS profile (the CLI's `+py`, `+px`, `+pz`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Profile {
@@ -253,11 +263,14 @@ impl Config {
 
     /// Checks `text` (from `file`, for messages); relative file names are joined to `base`.
     pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Error> {
-        parse::config(text, base).map_err(|(key, message)| Error {
-            file: file.to_string(),
-            key,
-            message,
-        })
+        parse::config(text, base, parse::Reader::Daemon).map_err(|e| Error::at(file, e))
+    }
+
+    /// Checks `text` (from `file`) as the probe firmware's build reads it: only `[network]`, `[http]`, `[scp]` and
+    /// `[[target]]`, each required, and every target key given (the firmware has no defaults, TLS or deadline). The
+    /// firmware's own limits (IPv4 targets, how many) are its build's to check.
+    pub fn parse_firmware(text: &str, file: &str) -> Result<Config, Error> {
+        parse::config(text, Path::new("."), parse::Reader::Firmware).map_err(|e| Error::at(file, e))
     }
 
     /// A target by name.

@@ -33,6 +33,33 @@ const SECTIONS: &[&str] = &[
     "defaults", "target", "listen", "serve", "probe", "module", "web", "network", "http", "scp",
 ];
 
+/// The sections the firmware reads, each required.
+const FIRMWARE_SECTIONS: &[&str] = &["network", "http", "scp", "target"];
+
+/// A firmware `[[target]]`'s keys, each required (the firmware has no defaults, TLS or deadline).
+const FIRMWARE_TARGET_KEYS: &[&str] = &[
+    "name",
+    "address",
+    "port",
+    "called_ae",
+    "calling_ae",
+    "agent_port",
+    "interval_ms",
+    "connect_timeout_ms",
+    "acse_timeout_ms",
+    "dimse_timeout_ms",
+    "rise",
+    "fall",
+];
+
+/// Who reads the file: the daemon (every section, defaults for what is not given) or the firmware's build (its own
+/// sections and keys, all required).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    Daemon,
+    Firmware,
+}
+
 /// The keys of `[defaults]` and `[module.NAME]`.
 const SETTING_KEYS: &[&str] = &[
     "port",
@@ -335,14 +362,18 @@ impl Ports {
     }
 }
 
-pub(crate) fn config(text: &str, base: &Path) -> Res<Config> {
+pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
     let doc: Table = text
         .parse()
         .map_err(|e: toml::de::Error| (String::new(), format!("not valid TOML: {e}")))?;
-    let root = Section::new(String::new(), &doc, SECTIONS).map_err(|(k, _)| {
+    let sections = match reader {
+        Reader::Daemon => SECTIONS,
+        Reader::Firmware => FIRMWARE_SECTIONS,
+    };
+    let root = Section::new(String::new(), &doc, sections).map_err(|(k, _)| {
         (
             k,
-            format!("unknown section (known: {})", SECTIONS.join(", ")),
+            format!("unknown section (known: {})", sections.join(", ")),
         )
     })?;
     let sub = |k: &str, allowed: &[&str]| -> Res<Option<Section<'_>>> {
@@ -369,8 +400,10 @@ pub(crate) fn config(text: &str, base: &Path) -> Res<Config> {
             agent: s.socket("agent")?.unwrap_or(c.listen.agent),
         };
     }
-    ports.claim("listen.http", c.listen.http.port())?;
-    ports.claim("listen.agent", c.listen.agent.port())?;
+    if reader == Reader::Daemon {
+        ports.claim("listen.http", c.listen.http.port())?;
+        ports.claim("listen.agent", c.listen.agent.port())?;
+    }
 
     if let Some(s) = sub("serve", &["max_concurrent", "history"])? {
         let d = Serve::default();
@@ -472,22 +505,32 @@ pub(crate) fn config(text: &str, base: &Path) -> Res<Config> {
         }
     }
 
-    c.firmware = firmware(&sub, &mut ports)?;
+    c.firmware = firmware(&sub, &mut ports, reader)?;
 
+    if reader == Reader::Firmware && root.opt("target").is_none() {
+        return err("target", "missing");
+    }
     if let Some(v) = root.opt("target") {
         let list = v.as_array().map_or_else(
             || err("target", "must be an array of tables ([[target]])"),
             Ok,
         )?;
         let mut names = HashSet::new();
-        let mut keys: Vec<&str> = vec!["name", "address", "agent_port"];
-        keys.extend_from_slice(SETTING_KEYS);
+        let keys: Vec<&str> = match reader {
+            Reader::Daemon => [&["name", "address", "agent_port"][..], SETTING_KEYS].concat(),
+            Reader::Firmware => FIRMWARE_TARGET_KEYS.to_vec(),
+        };
         for (i, t) in list.iter().enumerate() {
             let at = format!("target[{i}]");
             let table = t
                 .as_table()
                 .map_or_else(|| err(&at, "must be a table"), Ok)?;
             let s = Section::new(at.clone(), table, &keys)?;
+            if reader == Reader::Firmware {
+                for k in &keys {
+                    s.get(k)?;
+                }
+            }
             let name = s.str("name")?;
             check_name(name).map_err(|m| (s.key("name"), format!("`{name}`: {m}")))?;
             if !names.insert(name.to_owned()) {
@@ -514,8 +557,14 @@ pub(crate) fn config(text: &str, base: &Path) -> Res<Config> {
 /// Looks up a top-level table by name with its allowed keys.
 type SubSection<'a> = dyn Fn(&str, &[&str]) -> Res<Option<Section<'a>>> + 'a;
 
-/// The firmware's `[network]`, `[http]` and `[scp]`, each optional here (the firmware's build requires them).
-fn firmware<'a>(sub: &SubSection<'a>, ports: &mut Ports) -> Res<Firmware> {
+/// The firmware's `[network]`, `[http]` and `[scp]`: optional for the daemon, required for the firmware.
+fn firmware<'a>(sub: &SubSection<'a>, ports: &mut Ports, reader: Reader) -> Res<Firmware> {
+    let sub = |k: &str, allowed: &[&str]| -> Res<Option<Section<'a>>> {
+        match sub(k, allowed)? {
+            None if reader == Reader::Firmware => err(k, "missing table"),
+            s => Ok(s),
+        }
+    };
     let mut fw = Firmware::default();
     if let Some(net) = sub("network", &["address", "gateway"])? {
         let cidr = net.str("address")?;

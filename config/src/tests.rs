@@ -457,3 +457,40 @@ fn load_reads_the_file_and_names_it() {
     assert_eq!(key, dir.join("k.pem"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The firmware's reader: its sections and target keys only, every one required, no daemon listen ports.
+#[test]
+fn firmware_reader() {
+    const FW: &str =
+        "[network]\naddress = \"192.0.2.15/24\"\ngateway = \"192.0.2.2\"\n[http]\nport = 8080\n\
+         [scp]\nport = 104\nae_title = \"ECHOPROBE\"\n";
+    const TARGET: &str = "[[target]]\nname = \"pacs\"\naddress = \"192.0.2.100\"\nport = 11112\n\
+         called_ae = \"STORESCP\"\ncalling_ae = \"ECHOPROBE\"\nagent_port = 5555\ninterval_ms = 1000\n\
+         connect_timeout_ms = 2000\nacse_timeout_ms = 2000\ndimse_timeout_ms = 2000\nrise = 2\nfall = 3\n";
+    let fw = |text: &str| Config::parse_firmware(text, "probe.toml");
+    let fw_msg = |text: &str, want: &str| {
+        let got = fw(text).unwrap_err().to_string();
+        assert!(got.contains(want), "want {want:?} in {got:?}");
+    };
+    // agent_port 5555 is the daemon's default agent listener, not the firmware's.
+    let c = fw(&format!("{FW}{TARGET}")).unwrap();
+    assert_eq!(c.targets[0].agent_port, Some(5555));
+    assert_eq!(c.targets[0].settings.fall, 3);
+    assert_eq!(c.firmware.http_port, Some(8080));
+    assert!(parse(&format!("{FW}{TARGET}")).is_err());
+
+    fw_msg(TARGET, "probe.toml: `network`: missing table");
+    fw_msg(
+        &format!("[listen]\n{FW}{TARGET}"),
+        "`listen`: unknown section (known: network, http, scp, target)",
+    );
+    fw_msg(FW, "`target`: missing");
+    fw_msg(
+        &format!("{FW}{}", TARGET.replace("rise = 2\n", "")),
+        "`target[0].rise`: missing",
+    );
+    fw_msg(
+        &format!("{FW}{TARGET}deadline_ms = 10\n"),
+        "`target[0].deadline_ms`: unknown key",
+    );
+}

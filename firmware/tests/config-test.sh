@@ -31,7 +31,7 @@ case_ long-ae '`target[0].called_ae`: `STORESCPSTORESCPX` is not a valid AE titl
   '0,/called_ae = "STORESCP"/s//called_ae = "STORESCPSTORESCPX"/'
 case_ gateway-outside '`network.gateway`: 198.51.100.1 is outside' 's/^gateway = "192.0.2.2"/gateway = "198.51.100.1"/'
 case_ bad-address '`target[1].address`: `192.0.2.300` is not an IPv4 address' 's/"192.0.2.101"/"192.0.2.300"/'
-case_ port-twice '`target[1].agent_port`: port 5555 is used twice' 's/^agent_port = 5556/agent_port = 5555/'
+case_ port-twice '`target[1].agent_port`: port 5555 is already used by `target[0].agent_port`' 's/^agent_port = 5556/agent_port = 5555/'
 case_ typo '`target[0].interval`: unknown key' '0,/^interval_ms/s//interval/'
 case_ zero-rise '`target[0].rise`: 0 is out of range 1..=255' '0,/^rise = 2/s//rise = 0/'
 case_ not-toml 'not valid TOML' 's/^\[http\]/[http/'
