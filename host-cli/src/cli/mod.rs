@@ -324,17 +324,7 @@ fn parse_echo(prog: &str, translated: Vec<String>) -> Result<Invocation, Failure
         return Err(Failure::Usage("empty peer name".to_string()));
     }
     let port = parse_port(cli.port, false)?;
-    let log_config = match &cli.log_config {
-        None => None,
-        Some(_) if cli.levels.any() => {
-            // DCMTK: "--log-config not allowed with --verbose, --debug or --quiet" (and --log-level).
-            return Err(Failure::Usage(
-                "--log-config not allowed with --verbose, --debug, --quiet or --log-level"
-                    .to_string(),
-            ));
-        }
-        Some(path) => Some(crate::log::config::load(path, prog)?),
-    };
+    let log_config = log_config(cli.log_config.as_deref(), &cli.levels, prog)?;
     let family = if cli.ipv4 {
         Family::V4
     } else if cli.ipv6 {
@@ -416,16 +406,7 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         tls::Parsed::Off => None,
         tls::Parsed::On(o) => Some(o),
     };
-    let log_config = match &cli.log_config {
-        None => None,
-        Some(_) if cli.levels.any() => {
-            return Err(Failure::Usage(
-                "--log-config not allowed with --verbose, --debug, --quiet or --log-level"
-                    .to_string(),
-            ));
-        }
-        Some(path) => Some(crate::log::config::load(path, prog)?),
-    };
+    let log_config = log_config(cli.log_config.as_deref(), &cli.levels, prog)?;
     let verbosity = match &log_config {
         Some(c) => c.level,
         None => cli.levels.verbosity(Verbosity::Normal),
@@ -593,6 +574,22 @@ fn parse_generate(args: &[String]) -> Result<Invocation, Failure> {
         }
     };
     Ok(Invocation::Generate(kind, dir))
+}
+
+/// `-lc FILE`, loaded; refused with `-q`/`-v`/`-d`/`-ll` as DCMTK does ("--log-config not allowed with --verbose,
+/// --debug or --quiet").
+fn log_config(
+    path: Option<&str>,
+    levels: &command::Levels,
+    prog: &str,
+) -> Result<Option<LogConfig>, Failure> {
+    match path {
+        None => Ok(None),
+        Some(_) if levels.any() => Err(Failure::Usage(
+            "--log-config not allowed with --verbose, --debug, --quiet or --log-level".to_string(),
+        )),
+        Some(path) => crate::log::config::load(path, prog).map(Some),
+    }
 }
 
 #[cfg(test)]
