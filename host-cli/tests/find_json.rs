@@ -2,9 +2,11 @@
 //! field with its type and when it is null) checked against the binary's output (`demo --find --json`, echoprobe's
 //! own C-FIND SCP on 127.0.0.1); the other fields are the echo's (README "JSON output", `json.rs`).
 
-use std::collections::BTreeMap;
-use std::process::Command;
+mod common;
 
+use std::collections::BTreeMap;
+
+use common::json::{run, type_ok};
 use serde_json::Value;
 
 /// The rows of README's `| find field |` table: path -> (type, nullable).
@@ -30,32 +32,6 @@ fn schema() -> BTreeMap<String, (String, bool)> {
     }
     assert!(fields.len() > 10, "{fields:?}");
     fields
-}
-
-fn type_ok(ty: &str, v: &Value) -> bool {
-    match ty {
-        "string" => v.is_string(),
-        "integer" => v.is_u64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array of number" => v.as_array().is_some_and(|a| a.iter().all(Value::is_number)),
-        "array of object" => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
-        other => panic!("README names an unknown type {other}"),
-    }
-}
-
-/// The one JSON object a run prints (the demo's SCP prints its own lines too) and the exit code.
-fn run(args: &[&str]) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_echoprobe"))
-        .args(args)
-        .output()
-        .expect("run echoprobe");
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    let objects: Vec<&str> = stdout.lines().filter(|l| l.starts_with('{')).collect();
-    assert_eq!(objects.len(), 1, "{args:?}: {stdout}");
-    let v = serde_json::from_str(objects[0]).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    (out.status.code().expect("exit code"), v)
 }
 
 /// Every documented field is there with its type (or null where allowed); nothing under `find` is undocumented.
@@ -92,7 +68,7 @@ fn conforms(v: &Value, schema: &BTreeMap<String, (String, bool)>) {
 #[test]
 fn find_json_matches_the_documented_schema() {
     let schema = schema();
-    let (code, healthy) = run(&["demo", "--find", "--json"]);
+    let (code, healthy, _) = run(&["demo", "--find", "--json"]);
     assert_eq!(code, 0, "{healthy}");
     conforms(&healthy, &schema);
     let find = &healthy["find"];
@@ -116,7 +92,7 @@ fn find_json_matches_the_documented_schema() {
     );
 
     // The other fields are the echo's: the same names as an echo's report.
-    let (_, echo) = run(&["demo", "--json"]);
+    let (_, echo, _) = run(&["demo", "--json"]);
     let mut names: Vec<&String> = healthy.as_object().unwrap().keys().collect();
     names.retain(|k| *k != "find");
     let mut echo_names: Vec<&String> = echo.as_object().unwrap().keys().collect();

@@ -2,10 +2,11 @@
 //! every `result` with its exit code) checked against the binary's real output, and against the exit-code table.
 //! Every peer is echoprobe's own demo SCP or a closed port on 127.0.0.1.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
+use std::collections::BTreeMap;
+
+use common::json::{run, type_ok};
 use serde_json::Value;
 
 /// One documented field: its type and whether it may be null.
@@ -69,18 +70,6 @@ fn schema() -> BTreeMap<String, Field> {
     fields
 }
 
-fn type_ok(ty: &str, v: &Value) -> bool {
-    match ty {
-        "string" => v.is_string(),
-        "integer" => v.is_u64() || v.is_i64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array of number" => v.as_array().is_some_and(|a| a.iter().all(Value::is_number)),
-        _ => false,
-    }
-}
-
 /// Every key of `v` (objects inside too) is documented, every documented field is there with its type or null.
 fn conforms(v: &Value, schema: &BTreeMap<String, Field>, what: &str) {
     fn walk(prefix: &str, v: &Value, schema: &BTreeMap<String, Field>, what: &str) {
@@ -121,28 +110,6 @@ fn conforms(v: &Value, schema: &BTreeMap<String, Field>, what: &str) {
             );
         }
     }
-}
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_echoprobe"))
-}
-
-/// Runs the binary; its exit code, stdout parsed as one JSON object, and stderr.
-fn run(args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(bin())
-        .args(args)
-        .output()
-        .expect("run echoprobe");
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    // The demo's SCP writes its own lines on stdout too; the report is the one line that is a JSON object.
-    let objects: Vec<&str> = stdout.lines().filter(|l| l.starts_with('{')).collect();
-    assert_eq!(objects.len(), 1, "{args:?}: {stdout}");
-    let v: Value = serde_json::from_str(objects[0]).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    (
-        out.status.code().expect("exit code"),
-        v,
-        String::from_utf8(out.stderr).expect("utf-8"),
-    )
 }
 
 fn closed_port() -> String {

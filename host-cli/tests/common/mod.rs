@@ -3,6 +3,8 @@
 // Each test binary compiles this module whole and uses only some of it.
 #![allow(dead_code)]
 
+pub(crate) mod json;
+
 use core::net::SocketAddr;
 use core::time::Duration;
 use std::process::Command;
