@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process;
 
-use echoprobe_config::{Config, Error};
+use echoprobe_config::{Config, Error, Network};
 
 /// Must match `config::MAX_TARGETS` (the generated code asserts it).
 const MAX_TARGETS: usize = 4;
@@ -92,7 +92,7 @@ fn compile(config: &Config) -> Res<(String, usize)> {
         {
             return err(&key, format!("{address} is not a unicast host address"));
         }
-        if address == net.address {
+        if matches!(net, Network::Static(s) if s.address == address) {
             return err(
                 &key,
                 "is the probe's own address (its SCP answers there anyway)",
@@ -130,16 +130,37 @@ fn compile(config: &Config) -> Res<(String, usize)> {
     writeln!(code, "const _: () = assert!(MAX_TARGETS == {MAX_TARGETS});").expect("write");
     writeln!(
         code,
-        "pub const PROBE: Probe = Probe {{\n    address: {}, prefix_len: {}, gateway: {},\n    \
+        "pub const PROBE: Probe = Probe {{\n    {}\n    \
          http_port: {http_port}, scp_port: {}, scp_ae: {:?},\n    targets: &[\n{out}    ],\n}};",
-        octets(net.address),
-        net.prefix,
-        octets(net.gateway),
+        network(net)?,
         scp.port,
         scp.ae_title,
     )
     .expect("write");
     Ok((code, targets.len()))
+}
+
+/// The `Probe` fields of `[network]`, in a build whose `dhcp` feature matches it (the feature carries smoltcp's DHCP
+/// client: a static build without it saves that flash, and a DHCP build cannot do without it).
+fn network(net: Network) -> Res<String> {
+    let dhcp_build = env::var_os("CARGO_FEATURE_DHCP").is_some();
+    match net {
+        Network::Static(s) if !dhcp_build => Ok(format!(
+            "address: {}, prefix_len: {}, gateway: {},",
+            octets(s.address),
+            s.prefix,
+            octets(s.gateway)
+        )),
+        Network::Dhcp if dhcp_build => Ok("// address, prefix and gateway: from a DHCP server".to_owned()),
+        Network::Static(_) => err(
+            "network.address",
+            "is a static address, but this build has the `dhcp` feature: build without it",
+        ),
+        Network::Dhcp => err(
+            "network.address",
+            "\"dhcp\" needs the firmware's `dhcp` feature: build.sh sets it, or `cargo build --features dhcp`",
+        ),
+    }
 }
 
 fn octets(a: Ipv4Addr) -> String {

@@ -3,7 +3,8 @@
 # Last line: `flash=N ram=M` in bytes.
 #   flash = .text + .rodata + .data (its load image lives in flash); the 1 KiB .vector_table is shown apart
 #   ram   = .data + .bss + .uninit + the stack reserved in memory.x (_stack_size)
-# Env: BOARD = lm3s6965 (default; QEMU) or stm32f429 (NUCLEO-F429ZI); CARGO (default /usr/bin/cargo), RUSTC (default
+# Env: BOARD = lm3s6965 (default; QEMU) or stm32f429 (NUCLEO-F429ZI); ECHOPROBE_CONFIG (default probe.toml; with
+# `[network] address = "dhcp"` the build gets the `dhcp` feature); CARGO (default /usr/bin/cargo), RUSTC (default
 # /usr/bin/rustc); extra args go to cargo build.
 set -eu
 cd "$(dirname "$0")"
@@ -20,7 +21,12 @@ case "${BOARD:=lm3s6965}" in
 esac
 locked=()
 [ "${CI:-}" = true ] && locked=(--locked) # CI builds exactly the committed Cargo.lock
-"$CARGO" build --release "${locked[@]}" "${board_args[@]}" "$@"
+# `[network] address = "dhcp"` needs the `dhcp` feature (smoltcp's DHCP client). build.rs reads the file properly and
+# refuses a feature that disagrees with it, so this quick look cannot build a wrong firmware.
+dhcp=()
+grep -Eqs "^[[:space:]]*address[[:space:]]*=[[:space:]]*[\"']dhcp[\"']" "${ECHOPROBE_CONFIG:-probe.toml}" &&
+  dhcp=(--features dhcp)
+"$CARGO" build --release "${locked[@]}" "${board_args[@]}" "${dhcp[@]}" "$@"
 
 elf=target/$target/release/echoprobe-firmware
 # Section name and size (hex) from the section headers; `[ 1]` vs `[12]` is normalised away first.

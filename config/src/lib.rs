@@ -196,9 +196,18 @@ pub struct Web {
     pub basic_auth: BTreeMap<String, String>,
 }
 
-/// The firmware's `[network]`.
+/// The firmware's `[network]`: how the probe gets its IPv4 address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Network {
+pub enum Network {
+    /// `address = "a.b.c.d/prefix"` and `gateway`.
+    Static(StaticIpv4),
+    /// `address = "dhcp"` (no `gateway`): address, prefix and router come from a DHCP server.
+    Dhcp,
+}
+
+/// A fixed IPv4 configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaticIpv4 {
     /// The probe's own address.
     pub address: Ipv4Addr,
     /// Its prefix length.

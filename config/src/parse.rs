@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 use crate::rules::{check_ae_title, check_host, check_name, Cidr};
-use crate::{Config, Firmware, Listen, Network, Profile, Scp, Serve, Settings, Target, Tls, Web};
+use crate::{
+    Config, Firmware, Listen, Network, Profile, Scp, Serve, Settings, StaticIpv4, Target, Tls, Web,
+};
 
 pub(crate) type Res<T> = Result<T, (String, String)>;
 
@@ -567,58 +569,7 @@ fn firmware<'a>(sub: &SubSection<'a>, ports: &mut Ports, reader: Reader) -> Res<
     };
     let mut fw = Firmware::default();
     if let Some(net) = sub("network", &["address", "gateway"])? {
-        let cidr = net.str("address")?;
-        let (addr, prefix) = cidr.split_once('/').map_or_else(
-            || {
-                err(
-                    "network.address",
-                    format!("`{cidr}`: write address/prefix, e.g. 192.0.2.15/24"),
-                )
-            },
-            Ok,
-        )?;
-        let address: Ipv4Addr = addr.parse().map_err(|_| {
-            (
-                "network.address".to_owned(),
-                format!("`{addr}` is not an IPv4 address"),
-            )
-        })?;
-        let prefix: u8 = prefix
-            .parse()
-            .ok()
-            .filter(|p| (1..=30).contains(p))
-            .map_or_else(
-                || {
-                    err(
-                        "network.address",
-                        format!("prefix `{prefix}` must be 1..=30"),
-                    )
-                },
-                Ok,
-            )?;
-        let gateway = net.ipv4("gateway")?;
-        let mask = u32::MAX << (32 - u32::from(prefix));
-        if u32::from(gateway) & mask != u32::from(address) & mask {
-            return err(
-                "network.gateway",
-                format!("{gateway} is outside {address}/{prefix}"),
-            );
-        }
-        if gateway == address {
-            return err("network.gateway", "is the probe's own address");
-        }
-        let host_part = u32::from(address) & !mask;
-        if host_part == 0 || host_part == !mask {
-            return err(
-                "network.address",
-                format!("{address} is the network or broadcast address of /{prefix}"),
-            );
-        }
-        fw.network = Some(Network {
-            address,
-            prefix,
-            gateway,
-        });
+        fw.network = Some(network(&net)?);
     }
     if let Some(http) = sub("http", &["port"])? {
         let port = http.int("port", 1, 65535)? as u16;
@@ -634,4 +585,70 @@ fn firmware<'a>(sub: &SubSection<'a>, ports: &mut Ports, reader: Reader) -> Res<
         fw.scp = Some(Scp { port, ae_title });
     }
     Ok(fw)
+}
+
+/// `[network]`: `address = "dhcp"` (no `gateway`: the DHCP server names the router), or `address = "a.b.c.d/prefix"`
+/// with a `gateway` inside that subnet.
+fn network(net: &Section<'_>) -> Res<Network> {
+    let cidr = net.str("address")?;
+    if cidr == "dhcp" {
+        if net.opt("gateway").is_some() {
+            return err(
+                "network.gateway",
+                "not with address = \"dhcp\" (the DHCP server names the router)",
+            );
+        }
+        return Ok(Network::Dhcp);
+    }
+    let (addr, prefix) = cidr.split_once('/').map_or_else(
+        || {
+            err(
+                "network.address",
+                format!("`{cidr}`: write address/prefix, e.g. 192.0.2.15/24, or \"dhcp\""),
+            )
+        },
+        Ok,
+    )?;
+    let address: Ipv4Addr = addr.parse().map_err(|_| {
+        (
+            "network.address".to_owned(),
+            format!("`{addr}` is not an IPv4 address"),
+        )
+    })?;
+    let prefix: u8 = prefix
+        .parse()
+        .ok()
+        .filter(|p| (1..=30).contains(p))
+        .map_or_else(
+            || {
+                err(
+                    "network.address",
+                    format!("prefix `{prefix}` must be 1..=30"),
+                )
+            },
+            Ok,
+        )?;
+    let gateway = net.ipv4("gateway")?;
+    let mask = u32::MAX << (32 - u32::from(prefix));
+    if u32::from(gateway) & mask != u32::from(address) & mask {
+        return err(
+            "network.gateway",
+            format!("{gateway} is outside {address}/{prefix}"),
+        );
+    }
+    if gateway == address {
+        return err("network.gateway", "is the probe's own address");
+    }
+    let host_part = u32::from(address) & !mask;
+    if host_part == 0 || host_part == !mask {
+        return err(
+            "network.address",
+            format!("{address} is the network or broadcast address of /{prefix}"),
+        );
+    }
+    Ok(Network::Static(StaticIpv4 {
+        address,
+        prefix,
+        gateway,
+    }))
 }

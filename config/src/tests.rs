@@ -387,11 +387,11 @@ fn firmware_sections() {
     .unwrap();
     assert_eq!(
         c.firmware.network,
-        Some(Network {
+        Some(Network::Static(StaticIpv4 {
             address: "192.0.2.15".parse().unwrap(),
             prefix: 24,
             gateway: "192.0.2.2".parse().unwrap()
-        })
+        }))
     );
     assert_eq!(c.firmware.http_port, Some(8080));
     assert_eq!(c.firmware.scp.as_ref().unwrap().ae_title, "ECHOPROBE");
@@ -433,6 +433,35 @@ fn firmware_sections() {
         "[http]\nport = 8080\n[scp]\nport = 8080\nae_title = \"A\"\n",
         "`scp.port`: port 8080 is already used by `http.port`",
     );
+}
+
+/// `address = "dhcp"`: no gateway (the DHCP server names the router); the other firmware sections as before.
+#[test]
+fn firmware_network_dhcp() {
+    let c = parse("[network]\naddress = \"dhcp\"\n").unwrap();
+    assert_eq!(c.firmware.network, Some(Network::Dhcp));
+    assert_msg(
+        "[network]\naddress = \"dhcp\"\ngateway = \"192.0.2.2\"\n",
+        "`network.gateway`: not with address = \"dhcp\" (the DHCP server names the router)",
+    );
+    assert_msg(
+        "[network]\naddress = \"DHCP\"\n",
+        "`network.address`: `DHCP`: write address/prefix, e.g. 192.0.2.15/24, or \"dhcp\"",
+    );
+    // A static address still needs its gateway.
+    assert_msg(
+        "[network]\naddress = \"192.0.2.15/24\"\n",
+        "`network.gateway`: missing",
+    );
+    let c = Config::parse_firmware(
+        "[network]\naddress = \"dhcp\"\n[http]\nport = 8080\n[scp]\nport = 104\nae_title = \"ECHOPROBE\"\n\
+         [[target]]\nname = \"pacs\"\naddress = \"192.0.2.100\"\nport = 11112\ncalled_ae = \"STORESCP\"\n\
+         calling_ae = \"ECHOPROBE\"\nagent_port = 5555\ninterval_ms = 1000\nconnect_timeout_ms = 2000\n\
+         acse_timeout_ms = 2000\ndimse_timeout_ms = 2000\nrise = 2\nfall = 3\n",
+        "probe.toml",
+    )
+    .unwrap();
+    assert_eq!(c.firmware.network, Some(Network::Dhcp));
 }
 
 #[test]

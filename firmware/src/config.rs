@@ -6,10 +6,13 @@ pub const MAX_TARGETS: usize = 4;
 /// The whole configuration.
 #[derive(Debug)]
 pub struct Probe {
-    /// Our IPv4 address and prefix length.
+    /// Our IPv4 address and prefix length. A `dhcp` build has none of these three: a DHCP server gives them.
+    #[cfg(not(feature = "dhcp"))]
     pub address: [u8; 4],
+    #[cfg(not(feature = "dhcp"))]
     pub prefix_len: u8,
     /// Default gateway, inside our subnet.
+    #[cfg(not(feature = "dhcp"))]
     pub gateway: [u8; 4],
     /// `GET /health/<n>` port.
     pub http_port: u16,

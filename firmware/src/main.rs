@@ -23,7 +23,7 @@ use core::pin::pin;
 use cortex_m_rt::entry;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet, SocketStorage};
 use smoltcp::socket::tcp;
-use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address};
+use smoltcp::wire::EthernetAddress;
 use static_cell::ConstStaticCell;
 
 use config::PROBE;
@@ -32,8 +32,8 @@ use verdict::Verdict;
 
 /// Number of targets in this build's configuration.
 const N: usize = PROBE.targets.len();
-/// TCP sockets: a client and an agent server per target, the HTTP server, the SCP.
-const SOCKETS: usize = 2 * N + 2;
+/// TCP sockets: a client and an agent server per target, the HTTP server, the SCP; and the addressing's (DHCP).
+const SOCKETS: usize = 2 * N + 2 + net::ADDRESS_SOCKETS;
 
 /// Every buffer of the probe, in one all-zero static (so it lands in `.bss`, shows in the RAM figure, and nothing big
 /// sits on the stack).
@@ -78,21 +78,7 @@ fn main() -> ! {
     let mut config = Config::new(EthernetAddress(mac).into());
     config.random_seed =
         u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5e, 0xed]);
-    let mut iface = Interface::new(config, nic, clock.now_smoltcp());
-    let [a, b, c, d] = PROBE.address;
-    iface.update_ip_addrs(|addrs| {
-        let _ = addrs.push(IpCidr::new(IpAddress::v4(a, b, c, d), PROBE.prefix_len));
-    });
-    let [a, b, c, d] = PROBE.gateway;
-    let _ = iface
-        .routes_mut()
-        .add_default_ipv4_route(Ipv4Address::new(a, b, c, d));
-    defmt::info!(
-        "mac {=[u8]:02x}, ip {=[u8]}/{=u8}",
-        mac,
-        PROBE.address,
-        PROBE.prefix_len
-    );
+    let iface = Interface::new(config, nic, clock.now_smoltcp());
 
     let mut sockets =
         SocketSet::new(&mut STORAGE.init_with(|| [SocketStorage::EMPTY; SOCKETS])[..]);
@@ -107,11 +93,8 @@ fn main() -> ! {
     let http = sockets.add(tcp_socket(&mut mem.http.0, &mut mem.http.1));
     let scp = sockets.add(tcp_socket(&mut mem.scp.0, &mut mem.scp.1));
 
-    let net = net::Net {
-        iface: RefCell::new(iface),
-        sockets: RefCell::new(sockets),
-        nic: RefCell::new(nic),
-    };
+    // The interface gets its address here: the configured one, or a DHCP client that waits for a lease.
+    let net = net::Net::new(iface, sockets, nic);
     let verdicts: [RefCell<Verdict>; N] = core::array::from_fn(|_| RefCell::new(Verdict::new()));
 
     let net_task = async {

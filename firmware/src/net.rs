@@ -1,6 +1,17 @@
 //! The network stack as the probe tasks share it: one smoltcp interface and socket set behind `RefCell`s (one thread;
-//! every borrow ends before an `.await`), and an `embedded-io-async` transport over one TCP socket, which is what the
-//! core's async driver (`echoprobe_core::io::asynch`) runs on.
+//! every borrow ends before an `.await`), the probe's address (static, or from DHCP in a `dhcp` build), and an
+//! `embedded-io-async` transport over one TCP socket, which is what the core's async driver
+//! (`echoprobe_core::io::asynch`) runs on.
+
+// How the probe has its address: one of two modules with the same items, chosen by the `dhcp` feature.
+#[cfg(feature = "dhcp")]
+mod dhcp;
+#[cfg(feature = "dhcp")]
+use dhcp as addressing;
+#[cfg(not(feature = "dhcp"))]
+mod fixed;
+#[cfg(not(feature = "dhcp"))]
+use fixed as addressing;
 
 use core::cell::RefCell;
 use core::future::poll_fn;
@@ -15,21 +26,60 @@ use echoprobe_core::time::Duration;
 use crate::board::Nic;
 use crate::clock::Clock;
 
+use addressing::Address;
+/// Sockets the addressing adds to the set (the DHCP client's, in a `dhcp` build).
+pub use addressing::SOCKETS as ADDRESS_SOCKETS;
+
+/// What the agent and HTTP answers say instead of a verdict while the probe has no address (and cannot check).
+pub const NO_ADDRESS: &str = "probe has no network address (DHCP)";
+
 pub struct Net<'a> {
     pub iface: RefCell<Interface>,
     pub sockets: RefCell<SocketSet<'a>>,
     pub nic: RefCell<&'a mut Nic>,
+    address: Address,
 }
 
+/// One address the probe held: changes whenever the address is gained, lost or replaced, so a check that ran across
+/// such a change can be told apart (it says nothing about its target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease(u32);
+
 impl<'a> Net<'a> {
-    /// One round of the stack: receive, run TCP timers, transmit.
+    /// The stack, with its address: the configured one, or (a `dhcp` build) none until a DHCP server gives one.
+    /// `sockets` must have room for [`ADDRESS_SOCKETS`] more.
+    pub fn new(mut iface: Interface, mut sockets: SocketSet<'a>, nic: &'a mut Nic) -> Self {
+        let address = Address::start(&mut iface, &mut sockets);
+        Net {
+            iface: RefCell::new(iface),
+            sockets: RefCell::new(sockets),
+            nic: RefCell::new(nic),
+            address,
+        }
+    }
+
+    /// One round of the stack: receive, run TCP timers (and the DHCP client), transmit; then apply a new lease.
     pub fn poll(&self, clock: &Clock) {
         let mut nic = self.nic.borrow_mut();
         let mut sockets = self.sockets.borrow_mut();
-        let _ = self
-            .iface
-            .borrow_mut()
-            .poll(clock.now_smoltcp(), &mut **nic, &mut sockets);
+        let mut iface = self.iface.borrow_mut();
+        let _ = iface.poll(clock.now_smoltcp(), &mut **nic, &mut sockets);
+        self.address.update(&mut iface, &mut sockets);
+    }
+
+    /// Resolves once the probe has an address (at once, with a static one), with that lease: checks wait here.
+    pub async fn addressed(&self) -> Lease {
+        poll_fn(|_| self.address.lease().map_or(Poll::Pending, Poll::Ready)).await
+    }
+
+    /// Whether the probe still has the address of `lease`.
+    pub fn holds(&self, lease: Lease) -> bool {
+        self.address.lease() == Some(lease)
+    }
+
+    /// Why the probe cannot check at all right now, if so ([`NO_ADDRESS`]).
+    pub fn paused(&self) -> Option<&'static str> {
+        self.address.lease().is_none().then_some(NO_ADDRESS)
     }
 
     /// Runs `f` on one TCP socket.

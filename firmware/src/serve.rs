@@ -2,7 +2,7 @@
 //! SCP (the core's acceptor role).
 
 use core::cell::RefCell;
-use core::fmt::Write as _;
+use core::fmt::Write;
 
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
 use echoprobe_core::io;
@@ -40,7 +40,7 @@ pub fn agent(net: &Net<'_>, h: SocketHandle, port: u16, verdict: &RefCell<Verdic
         if s.may_send() && s.send_queue() == 0 {
             let mut line: heapless::String<{ crate::verdict::REASON_LEN + 8 }> =
                 heapless::String::new();
-            let _ = verdict.borrow().write_agent_line(&mut line);
+            answer(net, verdict, &mut line);
             let _ = s.send_slice(line.as_bytes());
             s.close();
         }
@@ -87,10 +87,9 @@ pub fn http(
         let get = pending.starts_with(b"GET ");
         let (status, body): (&str, heapless::String<{ crate::verdict::REASON_LEN + 8 }>) = match target {
             Some(v) if get => {
-                let v = v.borrow();
                 let mut body = heapless::String::new();
-                let _ = v.write_agent_line(&mut body);
-                (if v.is_up() { "200 OK" } else { "503 Service Unavailable" }, body)
+                let up = answer(net, v, &mut body);
+                (if up { "200 OK" } else { "503 Service Unavailable" }, body)
             }
             _ => ("404 Not Found", heapless::String::try_from("no such target\n").unwrap_or_default()),
         };
@@ -103,6 +102,18 @@ pub fn http(
         s.close();
         pending.clear();
     });
+}
+
+/// A target's answer, the agent line and the HTTP body: its verdict, or `down #<why>` while the probe cannot check at
+/// all (no address). Returns whether it says up.
+fn answer(net: &Net<'_>, verdict: &RefCell<Verdict>, w: &mut impl Write) -> bool {
+    if let Some(why) = net.paused() {
+        let _ = writeln!(w, "down #{why}");
+        return false;
+    }
+    let v = verdict.borrow();
+    let _ = v.write_agent_line(w);
+    v.is_up()
 }
 
 /// A small decimal index: 1 to 3 digits.

@@ -69,6 +69,8 @@ pub async fn run(
     );
 
     loop {
+        // No address (DHCP): no attempt, and a check across a loss of the address does not count.
+        let lease = net.addressed().await;
         let started = clock.now();
         seq = (seq + 1) % 1024;
         let result = match net.connect(handle, remote, base + seq) {
@@ -100,6 +102,9 @@ pub async fn run(
             },
         };
         net.shut(handle, clock, 500).await;
+        if !net.holds(lease) {
+            continue;
+        }
 
         let elapsed_ms = (clock.now() - started).as_millis();
         record(&mut verdict.borrow_mut(), t, index, result, elapsed_ms);
