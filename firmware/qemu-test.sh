@@ -13,6 +13,9 @@
 # count), `up` again after a restart; target 1 `down` with the rejection as reason; GET /health/<n> 200/503/404;
 # DCMTK echoscu to the probe's SCP succeeds (and is rejected with a wrong called AE). Before all that,
 # tests/config-test.sh: bad probe.toml files fail the build with a message naming the key.
+# DHCP: the same probe.toml with `[network] address = "dhcp"` must build (with the `dhcp` feature, which must agree
+# with the file) and, booted on the same network with the same forwards, log its lease before any check and answer the
+# agent, HTTP and SCP over the leased address.
 # Every wait is bounded; QEMU and the peers are killed by PID; the namespace part has a hard deadline.
 # Prints `N passed, M failed`, then `flash=N ram=M` as the last line; fails above the budget
 # (flash = .text + .rodata + .data <= 48 KiB, ram = .data + .bss + reserved stack <= 32 KiB).
@@ -40,6 +43,37 @@ if [ "${1:-}" != "--inside" ]; then
     fi
   done
   [ $lint_rc -eq 0 ] && echo "clippy: clean (both boards)"
+  # ---- DHCP build (its own block): probe.toml with `[network] address = "dhcp"` (and no gateway) builds with the
+  # `dhcp` feature; a feature that disagrees with the file fails the build. The ELF goes to target/dhcp/ for the
+  # namespace part (dhcp_case). Before config-test.sh, whose last build is the static one again.
+  dhcp_rc=0
+  mkdir -p target/dhcp
+  rm -f target/dhcp/echoprobe-firmware
+  sed -e 's|^address = "[0-9.]*/[0-9]*"|address = "dhcp"|' -e '/^gateway = /d' probe.toml > target/dhcp/probe.toml
+  dhcp_expect_fail() { # dhcp_expect_fail MESSAGE-FRAGMENT CONFIG CARGO-ARGS...: the build must fail with MESSAGE
+    local want=$1 config=$2 out
+    shift 2
+    if out=$(ECHOPROBE_CONFIG=$config RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build --release "$@" 2>&1); then
+      echo "qemu-test.sh: FAIL: $config with ${*:-no features} builds"; dhcp_rc=1
+    elif ! grep -qF -- "$want" <<< "$out"; then
+      echo "$out" | tail -5; echo "qemu-test.sh: FAIL: no \"$want\""; dhcp_rc=1
+    fi
+  }
+  # shellcheck disable=SC2016 # the messages quote keys in backticks, literally
+  dhcp_expect_fail '`network.address`: is a static address, but this build has the `dhcp` feature' probe.toml --features dhcp
+  # shellcheck disable=SC2016
+  dhcp_expect_fail '`network.address`: "dhcp" needs the firmware'"'"'s `dhcp` feature' target/dhcp/probe.toml
+  if ! out=$(ECHOPROBE_CONFIG=target/dhcp/probe.toml PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo clippy --release --features dhcp -- -D warnings 2>&1); then
+    echo "$out" | tail -30; echo "qemu-test.sh: FAIL: clippy (dhcp)"; dhcp_rc=1
+  fi
+  if out=$(ECHOPROBE_CONFIG=target/dhcp/probe.toml ./build.sh 2>&1); then
+    cp target/thumbv7m-none-eabi/release/echoprobe-firmware target/dhcp/
+    echo "dhcp build (not budget-checked): $(tail -1 <<< "$out")"
+  else
+    echo "$out" | tail -20; echo "qemu-test.sh: FAIL: the DHCP build"; dhcp_rc=1
+  fi
+  [ $dhcp_rc -eq 0 ] && echo "dhcp: clippy clean, feature and file must agree, built"
+  # ---- end of the DHCP build
   # Bad configurations fail the build with a clear message (runs the build several times; the good one last).
   config_rc=0
   tests/config-test.sh || config_rc=1
@@ -63,6 +97,7 @@ if [ "${1:-}" != "--inside" ]; then
   [ $rc -eq 124 ] && echo "qemu-test.sh: FAIL: hard deadline of ${DEADLINE}s reached"
   [ $config_rc -eq 0 ] || { echo "qemu-test.sh: FAIL: tests/config-test.sh"; rc=1; }
   [ $stm32_rc -eq 0 ] || rc=1
+  [ $dhcp_rc -eq 0 ] || rc=1
   [ $lint_rc -eq 0 ] || rc=1
   flash=$(sed -n 's/^flash=\([0-9]*\) .*/\1/p' <<< "$sizes")
   ram=$(sed -n 's/.* ram=\([0-9]*\)$/\1/p' <<< "$sizes")
@@ -249,5 +284,45 @@ if command -v defmt-print > /dev/null; then
 else
   bad "firmware log not decoded: defmt-print missing (cargo install defmt-print): stack high-water unknown"
 fi
+# ---------------------------------------------------------------- DHCP (its own block)
+# The DHCP build (target/dhcp/, built above) on the same user network, with the same forwards: QEMU's DHCP server leases
+# it 192.0.2.20 (dhcpstart; not the static build's .15), and the host forwards, which name no guest address, go to that
+# first DHCP address. Asserts: the lease is logged (address, prefix, router, lease time) before any check starts, the
+# checks run (target 0 up, target 1 rejected), and the agent, HTTP and SCP answer over the leased address.
+dhcp_case() {
+  local elf=target/dhcp/echoprobe-firmware line c log="$work/dhcp.log"
+  [ -f "$elf" ] || { bad "DHCP: no DHCP build (see above)"; return; }
+  qemu-system-arm -M lm3s6965evb -cpu cortex-m3 -nographic -monitor none -serial none \
+    -semihosting-config enable=on,target=native -nic "$nic,dhcpstart=192.0.2.20" -kernel "$elf" \
+    > "$work/dhcp.defmt" 2> "$work/dhcp.err" &
+  qemu_pid=$! # wait_agent watches it
+  pids+=("$qemu_pid")
+  t0=$SECONDS
+  sleep 1 # boot and lease first: a forwarded connection made before the guest has its address costs socat's 3 s
+  if line=$(wait_agent 5555 '^up$' 15); then ok "DHCP: agent says '$line' over the leased address after $((SECONDS - t0)) s"
+  else bad "DHCP: agent says '$line'"; fi
+  if line=$(wait_agent 5556 '^down #association rejected' 10); then ok "DHCP: wrong called AE: agent says '$line'"
+  else bad "DHCP: wrong called AE: agent says '$line'"; fi
+  c=$(http_code /health/0)
+  if [ "$c" = 200 ]; then ok "DHCP: GET /health/0 -> 200"; else bad "DHCP: GET /health/0 -> $c"; fi
+  if timeout 20 /usr/bin/echoscu -to 5 -ta 5 -td 5 -aec ECHOPROBE -aet DCMTK 127.0.0.1 10104 > "$work/dhcp-echoscu.log" 2>&1; then
+    ok "DHCP: echoscu -> probe SCP succeeds"
+  else bad "DHCP: echoscu -> probe SCP: $(tail -2 "$work/dhcp-echoscu.log" | tr '\n' ' ')"; fi
+  if kill -0 "$qemu_pid" 2> /dev/null; then ok "DHCP: firmware still running"; else bad "DHCP: QEMU exited: $(cat "$work/dhcp.err")"; fi
+  kill "$qemu_pid" 2> /dev/null; wait "$qemu_pid" 2> /dev/null
+  command -v defmt-print > /dev/null || { bad "DHCP: firmware log not decoded: defmt-print missing"; return; }
+  defmt-print -e "$elf" < "$work/dhcp.defmt" > "$log" 2>&1
+  echo "--- DHCP firmware log (first 8 lines)"; head -8 "$log"
+  local lease_at check_at
+  lease_at=$(grep -n -m1 -E 'dhcp: lease 192\.0\.2\.20/24, router [0-9.a-z]+, lease [0-9]+ s' "$log" | cut -d: -f1)
+  check_at=$(grep -n -m1 -E 'target [0-9]+ ' "$log" | cut -d: -f1)
+  if [ -n "$lease_at" ]; then ok "DHCP: lease logged: $(sed -n "${lease_at}p" "$log" | sed 's/^[A-Z]* *//')"
+  else bad "DHCP: no lease of 192.0.2.20/24 in the log"; fi
+  if [ -n "$lease_at" ] && [ -n "$check_at" ] && [ "$lease_at" -lt "$check_at" ]; then ok "DHCP: no check before the lease"
+  else bad "DHCP: first check at log line ${check_at:-none}, lease at ${lease_at:-none}"; fi
+}
+dhcp_case
+# ---- end of the DHCP block
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
