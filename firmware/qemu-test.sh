@@ -298,7 +298,7 @@ dhcp_case() {
   qemu_pid=$! # wait_agent watches it
   pids+=("$qemu_pid")
   t0=$SECONDS
-  sleep 1 # boot and lease first: a forwarded connection made before the guest has its address costs socat's 3 s
+  sleep 1 # boot, lease and the first checks: an earlier forwarded connection only waits (socat's 3 s) for the guest
   if line=$(wait_agent 5555 '^up$' 15); then ok "DHCP: agent says '$line' over the leased address after $((SECONDS - t0)) s"
   else bad "DHCP: agent says '$line'"; fi
   if line=$(wait_agent 5556 '^down #association rejected' 10); then ok "DHCP: wrong called AE: agent says '$line'"
