@@ -60,19 +60,6 @@ impl Address {
                         r.message_type == DhcpMessageType::Ack && r.your_ip == new.address()
                     })
                     .and_then(|r| r.lease_duration);
-                iface.update_ip_addrs(|addrs| {
-                    addrs.clear();
-                    let _ = addrs.push(IpCidr::Ipv4(new));
-                });
-                let routes = iface.routes_mut();
-                match lease.router {
-                    Some(router) => {
-                        let _ = routes.add_default_ipv4_route(router);
-                    }
-                    None => {
-                        routes.remove_default_ipv4_route();
-                    }
-                }
                 let what = match old {
                     None => "lease",
                     Some(o) if o == new => "lease renewed",
@@ -82,8 +69,22 @@ impl Address {
                     }
                 };
                 if old != Some(new) {
+                    // This flushes the neighbour cache, so not at each renewal (the next checks would wait for ARP).
+                    iface.update_ip_addrs(|addrs| {
+                        addrs.clear();
+                        let _ = addrs.push(IpCidr::Ipv4(new));
+                    });
                     self.current.set(Some(new));
                     self.changes.set(self.changes.get().wrapping_add(1));
+                }
+                let routes = iface.routes_mut();
+                match lease.router {
+                    Some(router) => {
+                        let _ = routes.add_default_ipv4_route(router);
+                    }
+                    None => {
+                        routes.remove_default_ipv4_route();
+                    }
                 }
                 defmt::info!(
                     "dhcp: {=str} {}/{=u8}, router {}, lease {}",
@@ -95,9 +96,9 @@ impl Address {
                 );
             }
             Some(Event::Deconfigured) => {
-                iface.update_ip_addrs(|addrs| addrs.clear());
-                iface.routes_mut().remove_default_ipv4_route();
                 if let Some(o) = old {
+                    iface.update_ip_addrs(|addrs| addrs.clear());
+                    iface.routes_mut().remove_default_ipv4_route();
                     self.current.set(None);
                     self.changes.set(self.changes.get().wrapping_add(1));
                     defmt::warn!(
