@@ -299,10 +299,14 @@ dhcp_case() {
   pids+=("$qemu_pid")
   t0=$SECONDS
   sleep 1 # boot, lease and the first checks: an earlier forwarded connection only waits (socat's 3 s) for the guest
-  if line=$(wait_agent 5555 '^up$' 15); then ok "DHCP: agent says '$line' over the leased address after $((SECONDS - t0)) s"
-  else bad "DHCP: agent says '$line'"; fi
-  if line=$(wait_agent 5556 '^down #association rejected' 10); then ok "DHCP: wrong called AE: agent says '$line'"
-  else bad "DHCP: wrong called AE: agent says '$line'"; fi
+  local port secs re # agent port, seconds to wait, the answer expected: target 0 up, target 1 rejected
+  while read -r port secs re; do
+    if line=$(wait_agent "$port" "$re" "$secs"); then ok "DHCP: agent $port says '$line' after $((SECONDS - t0)) s"
+    else bad "DHCP: agent $port says '$line'"; fi
+  done << 'AGENT'
+5555 15 ^up$
+5556 10 ^down #association rejected
+AGENT
   c=$(http_code /health/0)
   if [ "$c" = 200 ]; then ok "DHCP: GET /health/0 -> 200"; else bad "DHCP: GET /health/0 -> $c"; fi
   if timeout 20 /usr/bin/echoscu -to 5 -ta 5 -td 5 -aec ECHOPROBE -aet DCMTK 127.0.0.1 10104 > "$work/dhcp-echoscu.log" 2>&1; then
