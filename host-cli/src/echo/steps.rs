@@ -87,12 +87,6 @@ impl<'o> Plan<'o> {
         }
     }
 
-    /// Notes the addresses found (the first in `result`) and logs the echo's association request about to be made.
-    pub(crate) fn resolved(&self, log: &Log, result: &mut CheckResult, addrs: &[SocketAddr]) {
-        self.found(log, result, addrs);
-        self.announce(log);
-    }
-
     /// Notes the addresses found (the first in `result`).
     pub(crate) fn found(&self, log: &Log, result: &mut CheckResult, addrs: &[SocketAddr]) {
         result.address = addrs.first().copied();
