@@ -202,6 +202,25 @@ impl<'a> Section<'a> {
         s.parse()
             .map_err(|_| (self.key(k), format!("`{s}` is not an IPv4 address")))
     }
+    /// One of `names` (`what` says what it is), as the value of the same place in `values`.
+    fn opt_choice<T, const N: usize>(
+        &self,
+        k: &str,
+        names: [&str; N],
+        values: [T; N],
+        what: &str,
+    ) -> Res<Option<T>> {
+        let Some(s) = self.opt_str(k)? else {
+            return Ok(None);
+        };
+        match names.iter().zip(values).find(|(name, _)| **name == s) {
+            Some((_, value)) => Ok(Some(value)),
+            None => err(
+                &self.key(k),
+                format!("`{s}` is not {what} (known: {})", names.join(", ")),
+            ),
+        }
+    }
     /// A list of non-empty strings: `list` is the message when it is not a list, `item` what each entry must be.
     fn opt_str_list(&self, k: &str, list: &str, item: &str) -> Res<Option<Vec<&'a str>>> {
         let Some(v) = self.opt(k) else {
@@ -268,53 +287,22 @@ fn ms(s: &Section<'_>, k: &str, min: i64, max: i64) -> Res<Option<u32>> {
 
 impl Partial {
     fn read(s: &Section<'_>, base: &Path) -> Res<Partial> {
-        let profile = match s.opt_str("profile")? {
-            None => None,
-            Some("bcp195-nd") => Some(Profile::Bcp195Nd),
-            Some("bcp195") => Some(Profile::Bcp195),
-            Some("bcp195-ex") => Some(Profile::Bcp195Ex),
-            Some(other) => {
-                return err(
-                    &s.key("profile"),
-                    format!(
-                        "`{other}` is not a TLS profile (known: {})",
-                        Profile::NAMES.join(", ")
-                    ),
-                )
-            }
-        };
+        let profile = s.opt_choice(
+            "profile",
+            Profile::NAMES,
+            [Profile::Bcp195Nd, Profile::Bcp195, Profile::Bcp195Ex],
+            "a TLS profile",
+        )?;
         let ca_files = s
             .opt_str_list("ca_files", "must be a list of file names", "a file name")?
             .map(|names| names.iter().map(|n| base.join(n)).collect());
-        let find = match s.opt_str("check")? {
-            None => None,
-            Some("echo") => Some(false),
-            Some("find") => Some(true),
-            Some(other) => {
-                return err(
-                    &s.key("check"),
-                    format!(
-                        "`{other}` is not a check (known: {})",
-                        Check::NAMES.join(", ")
-                    ),
-                )
-            }
-        };
-        let query_model = match s.opt_str("query_model")? {
-            None => None,
-            Some("study") => Some(QueryModel::Study),
-            Some("patient") => Some(QueryModel::Patient),
-            Some("worklist") => Some(QueryModel::Worklist),
-            Some(other) => {
-                return err(
-                    &s.key("query_model"),
-                    format!(
-                        "`{other}` is not a query model (known: {}; the command line's -S, -P, -W)",
-                        QueryModel::NAMES.join(", ")
-                    ),
-                )
-            }
-        };
+        let find = s.opt_choice("check", Check::NAMES, [false, true], "a check")?;
+        let query_model = s.opt_choice(
+            "query_model",
+            QueryModel::NAMES,
+            [QueryModel::Study, QueryModel::Patient, QueryModel::Worklist],
+            "a query model",
+        )?;
         let hint = "must be a list of query keys as -k takes them, e.g. [\"StudyInstanceUID=1.2.3\", \"PatientID\"]";
         let query = s.opt_str_list("query", hint, "a query key such as \"PatientID=P1\"")?;
         if query.as_ref().is_some_and(Vec::is_empty) {

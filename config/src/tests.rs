@@ -563,7 +563,7 @@ fn a_find_needs_its_model_and_query() {
     );
     assert_msg(
         &format!("{ONE}check = \"find\"\nquery_model = \"S\"\nquery = [\"PatientID\"]\n"),
-        "`target[0].query_model`: `S` is not a query model (known: study, patient, worklist; the command line's -S, -P, -W)",
+        "`target[0].query_model`: `S` is not a query model (known: study, patient, worklist)",
     );
     assert_msg(
         &format!("{ONE}check = \"find\"\nquery_model = \"study\"\nquery = []\n"),

@@ -259,10 +259,7 @@ impl<'o> FindPlan<'o> {
             .map(|(end, start)| end.saturating_sub(start));
         result.responses = core::mem::take(&mut progress.responses);
         result.matches = core::mem::take(&mut progress.matches);
-        let report = report.map_err(|e| match e {
-            DriverError::Transport(e) => transport(&e),
-            DriverError::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-        })?;
+        let report = report.map_err(|e| echo::driver_failure(e, transport))?;
         result.stats = report.stats;
         result.context = report.context;
         result.check.negotiated = report.negotiated;

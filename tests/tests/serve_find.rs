@@ -179,54 +179,41 @@ fn find_targets_against_dcmqrscp_and_echoprobe_scp() {
     }
 
     // /probe with a find module: the same find, on demand.
-    let probe = get(
-        &serve.http,
-        &format!(
-            "/probe?target=127.0.0.1:{}&called_ae=PACS&calling_ae=PROBER&module=find",
-            scp.port
-        ),
-        &[("X-Prometheus-Scrape-Timeout-Seconds", "5")],
-    )
-    .expect("GET /probe");
-    assert_eq!(probe.status, 200, "{probe:?}");
+    let probe = |port: u16, called: &str| {
+        let path = format!(
+            "/probe?target=127.0.0.1:{port}&called_ae={called}&calling_ae=PROBER&module=find"
+        );
+        get(
+            &serve.http,
+            &path,
+            &[("X-Prometheus-Scrape-Timeout-Seconds", "5")],
+        )
+        .expect("GET /probe")
+    };
+    let found = probe(scp.port, "PACS");
+    assert_eq!(found.status, 200, "{found:?}");
     assert_eq!(
-        sample(&probe.body, "probe_success"),
+        sample(&found.body, "probe_success"),
         Some(1.0),
         "{}",
-        probe.body
+        found.body
     );
-    assert!(
-        labelled(
-            &probe.body,
-            "probe_dicom_phase_duration_seconds",
-            &["phase=\"find\""]
-        )
-        .is_some(),
-        "{}",
-        probe.body
+    let phase = labelled(
+        &found.body,
+        "probe_dicom_phase_duration_seconds",
+        &["phase=\"find\""],
     );
+    assert!(phase.is_some(), "{}", found.body);
     // The same module against the archive that does not have P1: the find's own verdict.
-    let probe = get(
-        &serve.http,
-        &format!(
-            "/probe?target=127.0.0.1:{}&called_ae=QRSCP&calling_ae=PROBER&module=find",
-            qr.port
-        ),
-        &[("X-Prometheus-Scrape-Timeout-Seconds", "5")],
-    )
-    .expect("GET /probe");
+    let missing = probe(qr.port, "QRSCP");
     assert_eq!(
-        sample(&probe.body, "probe_success"),
+        sample(&missing.body, "probe_success"),
         Some(0.0),
         "{}",
-        probe.body
+        missing.body
     );
-    assert_eq!(
-        sample(&probe.body, "probe_dicom_exit_code"),
-        Some(f64::from(TOO_FEW_MATCHES)),
-        "{}",
-        probe.body
-    );
+    let code = sample(&missing.body, "probe_dicom_exit_code");
+    assert_eq!(code, Some(f64::from(TOO_FEW_MATCHES)), "{}", missing.body);
 }
 
 /// A find key the command line would refuse is a configuration error at `--check-config` (and at start and

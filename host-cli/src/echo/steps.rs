@@ -242,10 +242,7 @@ impl<'o> Plan<'o> {
         timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
         timeline.echoes = core::mem::take(&mut progress.echoes);
         result.status = progress.status;
-        let report = report.map_err(|e| match e {
-            DriverError::Transport(e) => transport(&e),
-            DriverError::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-        })?;
+        let report = report.map_err(|e| driver_failure(e, transport))?;
         result.stats = report.stats;
         result.negotiated = report.negotiated;
         result.timeline.release = progress
@@ -259,6 +256,18 @@ impl<'o> Plan<'o> {
             progress.accepted.is_some(),
             Exchange::Echo,
         )
+    }
+}
+
+/// A failure of the core's driver: the transport's (`transport` maps it), or misuse of the machine (an internal
+/// error, 60).
+pub(crate) fn driver_failure<E>(
+    e: DriverError<E>,
+    transport: impl FnOnce(&E) -> Failure,
+) -> Failure {
+    match e {
+        DriverError::Transport(e) => transport(&e),
+        DriverError::Assoc(e) => Failure::Local(format!("internal error: {e}")),
     }
 }
 

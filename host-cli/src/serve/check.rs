@@ -328,19 +328,14 @@ async fn echo(
     let (mut rx, mut tx) = plan.buffers();
     let mut progress = plan.progress();
     let associating = clock.elapsed();
-    let async_clock = TokioClock(*clock);
-    let mut io = FromTokio::new(stream);
-    let checking = asynch::check(
-        &mut io,
-        &async_clock,
-        plan.config(),
-        plan.limits(clock),
-        &mut rx,
-        &mut tx,
-        |ev| observe(&log, &mut progress, clock.elapsed(), ev),
-    );
-    let report = until_stopped(stop, checking).await;
-    let report = close(io.into_inner(), report).await?;
+    let report = drive(clock, stream, stop, async |io, at| {
+        let (config, limits) = (plan.config(), plan.limits(clock));
+        asynch::check(io, at, config, limits, &mut rx, &mut tx, |ev| {
+            observe(&log, &mut progress, clock.elapsed(), ev);
+        })
+        .await
+    })
+    .await?;
     plan.conclude(result, progress, associating, report, |e| {
         io_failure(target, &plan.peer, e)
     })
@@ -371,20 +366,15 @@ async fn query(
     let (mut rx, mut tx, mut find_buf) = plan.buffers();
     let mut progress = find::Progress::default();
     let associating = clock.elapsed();
-    let async_clock = TokioClock(*clock);
-    let mut io = FromTokio::new(stream);
-    let finding = asynch::find(
-        &mut io,
-        &async_clock,
-        plan.config(),
-        plan.query(clock),
-        &mut rx,
-        &mut tx,
-        &mut find_buf,
-        |ev, found| find::observe(&log, &mut progress, clock.elapsed(), ev, found),
-    );
-    let report = until_stopped(stop, finding).await;
-    let report = close(io.into_inner(), report).await?;
+    let report = drive(clock, stream, stop, async |io, at| {
+        let (config, query) = (plan.config(), plan.query(clock));
+        let (rx, tx, found) = (&mut rx, &mut tx, &mut find_buf);
+        asynch::find(io, at, config, query, rx, tx, found, |ev, found| {
+            find::observe(&log, &mut progress, clock.elapsed(), ev, found);
+        })
+        .await
+    })
+    .await?;
     plan.conclude(result, progress, associating, report, |e| {
         io_failure(target, &plan.link.peer, e)
     })
@@ -435,6 +425,20 @@ async fn open(
             Ok(tls)
         }
     }
+}
+
+/// Runs the core's driver (`work`, given the connection and the clock) until it ends or `stop` turns true, then
+/// closes the connection (see [`close`]).
+async fn drive<T>(
+    clock: &Clock,
+    stream: Stream,
+    stop: &watch::Receiver<bool>,
+    work: impl AsyncFnOnce(&mut FromTokio<Stream>, &TokioClock) -> T,
+) -> Result<T, Failure> {
+    let async_clock = TokioClock(*clock);
+    let mut io = FromTokio::new(stream);
+    let report = until_stopped(stop, work(&mut io, &async_clock)).await;
+    close(io.into_inner(), report).await
 }
 
 /// Closes the connection after the driver (after a stop, with an A-ABORT first; each step bounded) and passes its
