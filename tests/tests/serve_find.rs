@@ -1,14 +1,15 @@
 //! `echoprobe serve` with find targets (`check = "find"`) against DCMTK's dcmqrscp holding the test study (stored
 //! by DCMTK's storescu) and `echoprobe scp --record`: the known study up, an unknown UID down with the CLI's
 //! too-few-matches text (agent, `/health`, `echoprobe status`, the same words as `echoprobe find`), a required value
-//! not found down, a cancel after `max_matches` up; the `find` phase and the outcome names in `/metrics`; a find
-//! module through `/probe`; and the find keys' errors at `--check-config`. One daemon and one peer of each kind.
+//! not found down, a cancel after `max_matches` up; the `find` phase and the outcome names in `/metrics` (which
+//! `promtool check metrics` passes); a find module through `/probe`; and the find keys' errors at `--check-config`.
+//! One daemon and one peer of each kind.
 
 use core::time::Duration;
 
 use echoprobe_tests::codes::{HEALTHY, REQUIRED_VALUE_MISMATCH, TOO_FEW_MATCHES, USAGE};
 use echoprobe_tests::find_peers::dcmqrscp_with_study;
-use echoprobe_tests::monitoring::{get, must_get, sample};
+use echoprobe_tests::monitoring::{get, must_get, promtool_check_metrics, sample};
 use echoprobe_tests::peers::echoprobe_scp;
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::serve::{target, Serve, DEFAULTS};
@@ -177,6 +178,8 @@ fn find_targets_against_dcmqrscp_and_echoprobe_scp() {
         );
         assert!(n.is_some_and(|n| n >= 1.0), "{name} {outcome}: {metrics}");
     }
+
+    promtool_check_metrics(&metrics).assert_code(0);
 
     // /probe with a find module: the same find, on demand.
     let probe = |port: u16, called: &str| {
