@@ -719,6 +719,51 @@ mod tests {
         assert!(m.starts_with("`module.tls`: "), "{m}");
     }
 
+    /// A check of `settings` against a peer that reads and never answers, stopped after 200 ms: the result, how long
+    /// it went on after the stop, and all the peer read until EOF.
+    async fn stopped_midway(
+        settings: echoprobe_config::Settings,
+    ) -> (CheckResult, Duration, Vec<u8>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let s = echoprobe_config::Settings {
+            port: listener.local_addr().unwrap().port(),
+            acse_timeout_ms: 10_000,
+            ..settings
+        };
+        let p = Prepared::new("127.0.0.1", &s).unwrap();
+        let (tx, stop) = watch::channel(false);
+        let peer = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut all = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut all)).await;
+            all
+        });
+        let stopping = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            tx.send(true).unwrap();
+            std::time::Instant::now()
+        };
+        let (r, t0) = tokio::join!(check(&p, &stop, None), stopping);
+        let after_stop = t0.elapsed();
+        (r, after_stop, peer.await.unwrap())
+    }
+
+    /// Stopping a find in the middle: the peer reads our A-ASSOCIATE-RQ (proposing the model's FIND context), then
+    /// our A-ABORT, then EOF, as for an echo.
+    #[tokio::test]
+    async fn stop_aborts_a_find() {
+        let (r, after_stop, got) = stopped_midway(with_find(find_settings(&["PatientID"]))).await;
+        assert!(after_stop < Duration::from_secs(1));
+        assert_eq!(r.code(), exit::LOCAL, "{r:?}");
+        assert_eq!(got.first(), Some(&1), "A-ASSOCIATE-RQ first");
+        let study_root_find = b"1.2.840.10008.5.1.4.1.2.2.1";
+        assert!(got
+            .windows(study_root_find.len())
+            .any(|w| w == study_root_find));
+        assert_eq!(&got[got.len() - 10..], &[7, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+    }
+
     /// A find target whose peer refuses the connection: the same verdict as the echo's (the link is the echo's).
     #[tokio::test]
     async fn a_find_of_a_closed_port_is_unreachable() {
@@ -767,35 +812,15 @@ mod tests {
             ..Default::default()
         };
         let p = Prepared::new("127.0.0.1", &s).unwrap();
-        let (tx, stop) = watch::channel(false);
+        let (_tx, stop) = watch::channel(false);
         let r = check(&p, &stop, None).await;
         assert_eq!(r.code(), exit::ACSE_TIMEOUT, "{r:?}");
         assert!(r.total < Duration::from_secs(2), "{r:?}");
 
         // Stopping in the middle: the peer reads the A-ASSOCIATE-RQ, then our A-ABORT (type 7), then EOF.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let s = echoprobe_config::Settings {
-            port: listener.local_addr().unwrap().port(),
-            acse_timeout_ms: 10_000,
-            ..Default::default()
-        };
-        let p = Prepared::new("127.0.0.1", &s).unwrap();
-        let peer = tokio::spawn(async move {
-            use tokio::io::AsyncReadExt;
-            let (mut conn, _) = listener.accept().await.unwrap();
-            let mut all = Vec::new();
-            let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut all)).await;
-            all
-        });
-        let stopping = async {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            tx.send(true).unwrap();
-            std::time::Instant::now()
-        };
-        let (r, t0) = tokio::join!(check(&p, &stop, None), stopping);
-        assert!(t0.elapsed() < Duration::from_secs(1));
+        let (r, after_stop, got) = stopped_midway(echoprobe_config::Settings::default()).await;
+        assert!(after_stop < Duration::from_secs(1));
         assert_eq!(r.code(), exit::LOCAL, "{r:?}");
-        let got = peer.await.unwrap();
         assert_eq!(got.first(), Some(&1), "A-ASSOCIATE-RQ first");
         assert_eq!(&got[got.len() - 10..], &[7, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
     }
