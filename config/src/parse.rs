@@ -63,7 +63,7 @@ pub(crate) enum Reader {
     Firmware,
 }
 
-/// The keys of `[defaults]` and `[module.NAME]`.
+/// The keys of `[defaults]` and `[module.NAME]` but the find's (see [`setting_keys`]).
 const SETTING_KEYS: &[&str] = &[
     "port",
     "called_ae",
@@ -82,14 +82,9 @@ const SETTING_KEYS: &[&str] = &[
     "profile",
     "verify_host_name",
     "check",
-    "query_model",
-    "query",
-    "min_matches",
-    "max_matches",
-    "require",
 ];
 
-/// The keys that only a find check (`check = "find"`) has.
+/// The keys that only a find check (`check = "find"`) has; a setting key too (see [`setting_keys`]).
 const FIND_KEYS: &[&str] = &[
     "query_model",
     "query",
@@ -97,6 +92,11 @@ const FIND_KEYS: &[&str] = &[
     "max_matches",
     "require",
 ];
+
+/// Every key of `[defaults]` and `[module.NAME]`.
+fn setting_keys() -> Vec<&'static str> {
+    [SETTING_KEYS, FIND_KEYS].concat()
+}
 
 /// A table's keys, checked against the allowed set (a typo is an error, not a silently ignored key).
 struct Section<'a> {
@@ -506,7 +506,7 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
     let mut ports = Ports::default();
     let mut c = Config::default();
 
-    let defaults = match sub("defaults", SETTING_KEYS)? {
+    let defaults = match sub("defaults", &setting_keys())? {
         Some(s) => Partial::read(&s, base)?,
         None => Partial::default(),
     };
@@ -574,7 +574,7 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
             let t = v
                 .as_table()
                 .map_or_else(|| err(&at, "must be a table"), Ok)?;
-            let m = Section::new(at.clone(), t, SETTING_KEYS)?;
+            let m = Section::new(at.clone(), t, &setting_keys())?;
             let settings = Partial::read(&m, base)?.over(&defaults).finish(&at)?;
             c.modules.insert(name.clone(), settings);
         }
@@ -635,7 +635,7 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
         )?;
         let mut names = HashSet::new();
         let keys: Vec<&str> = match reader {
-            Reader::Daemon => [&["name", "address", "agent_port"][..], SETTING_KEYS].concat(),
+            Reader::Daemon => [&["name", "address", "agent_port"][..], &setting_keys()].concat(),
             Reader::Firmware => FIRMWARE_TARGET_KEYS.to_vec(),
         };
         for (i, t) in list.iter().enumerate() {
