@@ -9,7 +9,8 @@ use toml::{Table, Value};
 
 use crate::rules::{check_ae_title, check_host, check_name, Cidr};
 use crate::{
-    Config, Firmware, Listen, Network, Profile, Scp, Serve, Settings, StaticIpv4, Target, Tls, Web,
+    Check, Config, Find, Firmware, Listen, Network, Profile, QueryModel, Scp, Serve, Settings,
+    StaticIpv4, Target, Tls, Web,
 };
 
 pub(crate) type Res<T> = Result<T, (String, String)>;
@@ -62,7 +63,7 @@ pub(crate) enum Reader {
     Firmware,
 }
 
-/// The keys of `[defaults]` and `[module.NAME]`.
+/// The keys of `[defaults]` and `[module.NAME]` but the find's (see [`setting_keys`]).
 const SETTING_KEYS: &[&str] = &[
     "port",
     "called_ae",
@@ -80,7 +81,22 @@ const SETTING_KEYS: &[&str] = &[
     "ca_files",
     "profile",
     "verify_host_name",
+    "check",
 ];
+
+/// The keys that only a find check (`check = "find"`) has; a setting key too (see [`setting_keys`]).
+const FIND_KEYS: &[&str] = &[
+    "query_model",
+    "query",
+    "min_matches",
+    "max_matches",
+    "require",
+];
+
+/// Every key of `[defaults]` and `[module.NAME]`.
+fn setting_keys() -> Vec<&'static str> {
+    [SETTING_KEYS, FIND_KEYS].concat()
+}
 
 /// A table's keys, checked against the allowed set (a typo is an error, not a silently ignored key).
 struct Section<'a> {
@@ -186,6 +202,45 @@ impl<'a> Section<'a> {
         s.parse()
             .map_err(|_| (self.key(k), format!("`{s}` is not an IPv4 address")))
     }
+    /// One of `names` (`what` says what it is), as the value of the same place in `values`.
+    fn opt_choice<T, const N: usize>(
+        &self,
+        k: &str,
+        names: [&str; N],
+        values: [T; N],
+        what: &str,
+    ) -> Res<Option<T>> {
+        let Some(s) = self.opt_str(k)? else {
+            return Ok(None);
+        };
+        match names.iter().zip(values).find(|(name, _)| **name == s) {
+            Some((_, value)) => Ok(Some(value)),
+            None => err(
+                &self.key(k),
+                format!("`{s}` is not {what} (known: {})", names.join(", ")),
+            ),
+        }
+    }
+    /// A list of non-empty strings: `list` is the message when it is not a list, `item` what each entry must be.
+    fn opt_str_list(&self, k: &str, list: &str, item: &str) -> Res<Option<Vec<&'a str>>> {
+        let Some(v) = self.opt(k) else {
+            return Ok(None);
+        };
+        let values = v.as_array().map_or_else(|| err(&self.key(k), list), Ok)?;
+        let mut out = Vec::with_capacity(values.len());
+        for (i, value) in values.iter().enumerate() {
+            match value.as_str() {
+                Some(text) if !text.is_empty() => out.push(text),
+                _ => {
+                    return err(
+                        &format!("{}[{i}]", self.key(k)),
+                        format!("`{}` must be {item}", show(value)),
+                    )
+                }
+            }
+        }
+        Ok(Some(out))
+    }
     fn table(&self, k: &str) -> Res<Option<&'a Table>> {
         self.opt(k)
             .map(|v| {
@@ -215,6 +270,15 @@ struct Partial {
     ca_files: Option<Vec<PathBuf>>,
     profile: Option<Profile>,
     verify_host_name: Option<bool>,
+    /// `check = "find"`.
+    find: Option<bool>,
+    query_model: Option<QueryModel>,
+    query: Option<Vec<String>>,
+    min_matches: Option<u32>,
+    max_matches: Option<u32>,
+    require: Option<String>,
+    /// The first find-only key this very table sets (not one it inherits): an error where the check is an echo.
+    own_find_key: Option<&'static str>,
 }
 
 fn ms(s: &Section<'_>, k: &str, min: i64, max: i64) -> Res<Option<u32>> {
@@ -223,39 +287,28 @@ fn ms(s: &Section<'_>, k: &str, min: i64, max: i64) -> Res<Option<u32>> {
 
 impl Partial {
     fn read(s: &Section<'_>, base: &Path) -> Res<Partial> {
-        let profile = match s.opt_str("profile")? {
-            None => None,
-            Some("bcp195-nd") => Some(Profile::Bcp195Nd),
-            Some("bcp195") => Some(Profile::Bcp195),
-            Some("bcp195-ex") => Some(Profile::Bcp195Ex),
-            Some(other) => {
-                return err(
-                    &s.key("profile"),
-                    format!(
-                        "`{other}` is not a TLS profile (known: {})",
-                        Profile::NAMES.join(", ")
-                    ),
-                )
-            }
-        };
-        let ca_files = match s.opt("ca_files") {
-            None => None,
-            Some(v) => {
-                let list = v.as_array().map_or_else(
-                    || err(&s.key("ca_files"), "must be a list of file names"),
-                    Ok,
-                )?;
-                let mut files = Vec::new();
-                for (i, f) in list.iter().enumerate() {
-                    let key = format!("{}[{i}]", s.key("ca_files"));
-                    match f.as_str() {
-                        Some(name) if !name.is_empty() => files.push(base.join(name)),
-                        _ => return err(&key, format!("`{}` must be a file name", show(f))),
-                    }
-                }
-                Some(files)
-            }
-        };
+        let profile = s.opt_choice(
+            "profile",
+            Profile::NAMES,
+            [Profile::Bcp195Nd, Profile::Bcp195, Profile::Bcp195Ex],
+            "a TLS profile",
+        )?;
+        let ca_files = s
+            .opt_str_list("ca_files", "must be a list of file names", "a file name")?
+            .map(|names| names.iter().map(|n| base.join(n)).collect());
+        let find = s.opt_choice("check", Check::NAMES, [false, true], "a check")?;
+        let query_model = s.opt_choice(
+            "query_model",
+            QueryModel::NAMES,
+            [QueryModel::Study, QueryModel::Patient, QueryModel::Worklist],
+            "a query model",
+        )?;
+        let hint = "must be a list of query keys as -k takes them, e.g. [\"StudyInstanceUID=1.2.3\", \"PatientID\"]";
+        let query = s.opt_str_list("query", hint, "a query key such as \"PatientID=P1\"")?;
+        if query.as_ref().is_some_and(Vec::is_empty) {
+            return err(&s.key("query"), format!("is empty: {hint}"));
+        }
+        let require = s.opt_str("require")?;
         Ok(Partial {
             port: s.opt_int("port", 1, 65535)?.map(|p| p as u16),
             called_ae: s.opt_ae("called_ae")?,
@@ -273,6 +326,17 @@ impl Partial {
             ca_files,
             profile,
             verify_host_name: s.opt_bool("verify_host_name")?,
+            find,
+            query_model,
+            query: query.map(|q| q.into_iter().map(str::to_owned).collect()),
+            min_matches: s
+                .opt_int("min_matches", 0, i64::from(u32::MAX))?
+                .map(|n| n as u32),
+            max_matches: s
+                .opt_int("max_matches", 1, i64::from(u32::MAX))?
+                .map(|n| n as u32),
+            require: require.map(str::to_owned),
+            own_find_key: FIND_KEYS.iter().copied().find(|k| s.opt(k).is_some()),
         })
     }
 
@@ -296,12 +360,63 @@ impl Partial {
             ca_files: self.ca_files.or(u.ca_files),
             profile: self.profile.or(u.profile),
             verify_host_name: self.verify_host_name.or(u.verify_host_name),
+            find: self.find.or(u.find),
+            query_model: self.query_model.or(u.query_model),
+            query: self.query.or(u.query),
+            min_matches: self.min_matches.or(u.min_matches),
+            max_matches: self.max_matches.or(u.max_matches),
+            require: self.require.or(u.require),
+            own_find_key: self.own_find_key,
         }
+    }
+
+    /// The check the layers settle on; `at` names the table for errors. A find needs its model and query; a table
+    /// whose check is an echo must not set a find key itself (one inherited from `[defaults]` is ignored, as the TLS
+    /// keys under `tls = false`).
+    fn check(&self, at: &str) -> Res<Check> {
+        if self.find != Some(true) {
+            return match self.own_find_key {
+                Some(k) => err(
+                    &format!("{at}.{k}"),
+                    "only a find check has it: the check here is an echo (set check = \"find\")",
+                ),
+                None => Ok(Check::Echo),
+            };
+        }
+        let model = self.query_model.map_or_else(
+            || {
+                err(
+                    &format!("{at}.query_model"),
+                    format!(
+                        "missing (a find check names its model: {})",
+                        QueryModel::NAMES.join(", ")
+                    ),
+                )
+            },
+            Ok,
+        )?;
+        let query = self.query.clone().map_or_else(
+            || {
+                err(
+                    &format!("{at}.query"),
+                    "missing (a find check needs at least one query key, e.g. [\"StudyInstanceUID=1.2.3\"])",
+                )
+            },
+            Ok,
+        )?;
+        Ok(Check::Find(Find {
+            model,
+            query,
+            min_matches: self.min_matches,
+            max_matches: self.max_matches,
+            require: self.require.clone(),
+        }))
     }
 
     /// The finished settings (built-in defaults for what no layer set); `at` names the table for errors.
     fn finish(self, at: &str) -> Res<Settings> {
         let d = Settings::default();
+        let check = self.check(at)?;
         let any_tls = self.key.is_some()
             || self.certificate.is_some()
             || self.ca_files.is_some()
@@ -343,6 +458,7 @@ impl Partial {
             rise: self.rise.unwrap_or(d.rise),
             fall: self.fall.unwrap_or(d.fall),
             tls,
+            check,
         })
     }
 }
@@ -390,7 +506,7 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
     let mut ports = Ports::default();
     let mut c = Config::default();
 
-    let defaults = match sub("defaults", SETTING_KEYS)? {
+    let defaults = match sub("defaults", &setting_keys())? {
         Some(s) => Partial::read(&s, base)?,
         None => Partial::default(),
     };
@@ -458,7 +574,7 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
             let t = v
                 .as_table()
                 .map_or_else(|| err(&at, "must be a table"), Ok)?;
-            let m = Section::new(at.clone(), t, SETTING_KEYS)?;
+            let m = Section::new(at.clone(), t, &setting_keys())?;
             let settings = Partial::read(&m, base)?.over(&defaults).finish(&at)?;
             c.modules.insert(name.clone(), settings);
         }
@@ -519,7 +635,7 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
         )?;
         let mut names = HashSet::new();
         let keys: Vec<&str> = match reader {
-            Reader::Daemon => [&["name", "address", "agent_port"][..], SETTING_KEYS].concat(),
+            Reader::Daemon => [&["name", "address", "agent_port"][..], &setting_keys()].concat(),
             Reader::Firmware => FIRMWARE_TARGET_KEYS.to_vec(),
         };
         for (i, t) in list.iter().enumerate() {

@@ -6,10 +6,13 @@
 
 use core::time::Duration;
 
-use echoprobe_core::assoc::Event;
+use echoprobe_core::assoc::{Config, Event};
+use echoprobe_core::check::Release;
 use echoprobe_core::dimse::dataset::{self, DataSet};
-use echoprobe_core::find::{self as core_find, FindContext, FindEvent, FindOutcome, FindStats};
-use echoprobe_core::io::blocking;
+use echoprobe_core::find::{
+    self as core_find, FindContext, FindEvent, FindOutcome, FindStats, Model,
+};
+use echoprobe_core::io::{blocking, Error as DriverError};
 use echoprobe_core::wire::Uid;
 use serde::Serialize;
 
@@ -25,8 +28,8 @@ const FIND_BUFFER: usize = 64 * 1024;
 /// How many matches' keys are kept for `-v` and `--json` (the count goes on).
 const KEPT_MATCHES: usize = 100;
 
-/// What one find check found: the echo's [`CheckResult`] for the link and the association (its `stats` stay zero),
-/// and the query's own results.
+/// What one find check found: the echo's [`CheckResult`] for the link and the association (its `stats` stay zero;
+/// its timeline's `find` is the query's time), and the query's own results.
 #[derive(Debug)]
 pub struct FindResult {
     /// Peer, address, negotiation, TLS, timeline, total; its `verdict` is the find's.
@@ -39,11 +42,20 @@ pub struct FindResult {
     pub matches: Vec<Vec<(String, String)>>,
     /// Each C-FIND-RSP's wait (from the request or the previous response).
     pub responses: Vec<Duration>,
-    /// From A-ASSOCIATE-AC (when the C-FIND-RQ goes out) to the final C-FIND-RSP.
-    pub query: Option<Duration>,
 }
 
 impl FindResult {
+    /// A find check of `options`'s peer starting now, with no verdict yet.
+    pub(crate) fn starting(options: &FindOptions) -> Self {
+        FindResult {
+            check: CheckResult::starting(&options.link),
+            stats: FindStats::default(),
+            context: None,
+            matches: Vec::new(),
+            responses: Vec::new(),
+        }
+    }
+
     /// The exit code.
     pub fn code(&self) -> u8 {
         self.check.code()
@@ -71,7 +83,7 @@ fn match_keys(set: &DataSet<'_>) -> Vec<(String, String)> {
 
 /// What the observer saw, with when.
 #[derive(Debug, Default)]
-struct Progress {
+pub(crate) struct Progress {
     accepted: Option<Duration>,
     last_response: Option<Duration>,
     responses: Vec<Duration>,
@@ -108,14 +120,7 @@ pub fn check(options: &FindOptions) -> FindResult {
 }
 
 fn check_with(clock: &Clock, options: &FindOptions, log: &Log) -> FindResult {
-    let mut result = FindResult {
-        check: CheckResult::starting(&options.link),
-        stats: FindStats::default(),
-        context: None,
-        matches: Vec::new(),
-        responses: Vec::new(),
-        query: None,
-    };
+    let mut result = FindResult::starting(options);
     result.check.verdict = check_inner(clock, options, log, &mut result);
     result.check.total = clock.elapsed();
     result
@@ -126,24 +131,70 @@ fn check_inner(
     options: &FindOptions,
     log: &Log,
     result: &mut FindResult,
-) -> Result<echoprobe_core::check::Release, Failure> {
-    let link = &options.link;
-    let plan = echo::Plan::new(link)?;
-    let peer = plan.peer.clone();
-    // Implicit VR Little Endian first (every peer has it), then Explicit VR Little Endian.
-    let ts: Vec<Uid<'static>> = TRANSFER_SYNTAXES
-        .iter()
-        .take(2)
-        .map(|t| Uid::new_unchecked(t.as_bytes()))
-        .collect();
-    let (calling, called) = plan.titles();
-    let mut transport = echo::open(clock, &plan, log, &mut result.check, || {
+) -> Result<Release, Failure> {
+    let plan = FindPlan::new(options)?;
+    let peer = plan.link.peer.clone();
+    let mut transport = echo::open(clock, &plan.link, log, &mut result.check, || {
+        plan.announce(log);
+    })?;
+    let (mut rx, mut tx, mut find_buf) = plan.buffers();
+    let mut progress = Progress::default();
+    let associating = clock.elapsed();
+    let report = blocking::find(
+        &mut transport,
+        plan.config(),
+        plan.query(clock),
+        &mut rx,
+        &mut tx,
+        &mut find_buf,
+        |ev, found| observe(log, &mut progress, clock.elapsed(), ev, found),
+    );
+    transport.close();
+    plan.conclude(result, progress, associating, report, |e| {
+        transport.failure(&peer, e)
+    })
+}
+
+/// A find check settled before any traffic: the echo's plan (titles, timeouts, buffers) and the find's own part,
+/// the FIND context of the model with Implicit and Explicit VR Little Endian and the query. The CLI's blocking check
+/// and the daemon's async one share it; only the I/O differs.
+pub(crate) struct FindPlan<'o> {
+    /// The link: peer, titles, timeouts, deadline.
+    pub(crate) link: echo::Plan<'o>,
+    options: &'o FindOptions,
+    ts: Vec<Uid<'static>>,
+    models: [Model; 1],
+    keys: Vec<dataset::Key<'o>>,
+}
+
+impl<'o> FindPlan<'o> {
+    /// The plan of `options` (a bad AE title is a usage error, before any traffic).
+    pub(crate) fn new(options: &'o FindOptions) -> Result<Self, Failure> {
+        Ok(FindPlan {
+            link: echo::Plan::new(&options.link)?,
+            options,
+            // Implicit VR Little Endian first (every peer has it), then Explicit VR Little Endian.
+            ts: TRANSFER_SYNTAXES
+                .iter()
+                .take(2)
+                .map(|t| Uid::new_unchecked(t.as_bytes()))
+                .collect(),
+            models: [options.model],
+            keys: options.keys.iter().map(Key::as_core).collect(),
+        })
+    }
+
+    /// Logs the association request about to be made and the query keys.
+    pub(crate) fn announce(&self, log: &Log) {
+        let (calling, called) = self.link.titles();
+        let options = self.options;
         log.info(format_args!(
-            "Requesting Association with {peer}: called {called}, calling {calling}, {} FIND \
+            "Requesting Association with {}: called {called}, calling {calling}, {} FIND \
              ({}) and Verification, max PDU {}",
+            self.link.peer,
             model_name(options.model),
             options.model.uid(),
-            link.max_pdu,
+            options.link.max_pdu,
         ));
         for key in &options.keys {
             log.info(format_args!(
@@ -154,62 +205,71 @@ fn check_inner(
                 key.value
             ));
         }
-    })?;
+    }
 
-    let models = [options.model];
-    // The echo's configuration (titles, timeouts; -ppc is not a find option), with the find's contexts.
-    let mut config = plan.config();
-    config.transfer_syntaxes = &ts;
-    config.find_models = &models;
-    let keys: Vec<dataset::Key<'_>> = options.keys.iter().map(Key::as_core).collect();
-    let required = options
-        .require
-        .as_ref()
-        .map(|k| (k.tag, k.value.as_bytes()));
-    let find_options = core_find::FindOptions {
-        model: models[0],
-        keys: &keys,
-        min_matches: options.min_matches,
-        max_matches: Some(options.max_matches),
-        required,
-        deadline: link.deadline.map(|d| clock.at(d)),
-    };
-    let (mut rx, mut tx) = plan.buffers();
-    let mut find_buf = vec![0u8; FIND_BUFFER];
-    let mut progress = Progress::default();
-    let associating = clock.elapsed();
-    let report = blocking::find(
-        &mut transport,
-        config,
-        find_options,
-        &mut rx,
-        &mut tx,
-        &mut find_buf,
-        |ev, found| observe(log, &mut progress, clock.elapsed(), ev, found),
-    );
-    transport.close();
-    let timeline = &mut result.check.timeline;
-    timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
-    timeline.release = progress
-        .released
-        .zip(progress.last_response)
-        .map(|(end, sent)| end.saturating_sub(sent));
-    result.query = progress
-        .last_response
-        .zip(progress.accepted)
-        .map(|(end, start)| end.saturating_sub(start));
-    result.responses = core::mem::take(&mut progress.responses);
-    result.matches = core::mem::take(&mut progress.matches);
-    let report = report.map_err(|e| transport.driver_failure(&peer, e))?;
-    result.stats = report.stats;
-    result.context = report.context;
-    result.check.negotiated = report.negotiated;
-    result.check.status = report.stats.final_status;
-    verdict(report.outcome, &peer, options, result)
+    /// The echo's association configuration (titles, timeouts; -ppc is not a find option) with the find's contexts.
+    pub(crate) fn config(&self) -> Config<'_> {
+        let mut config = self.link.config();
+        config.transfer_syntaxes = &self.ts;
+        config.find_models = &self.models;
+        config
+    }
+
+    /// The core's find options: the query, the bounds, the required value, the deadline on `clock`.
+    pub(crate) fn query(&self, clock: &Clock) -> core_find::FindOptions<'_> {
+        let options = self.options;
+        core_find::FindOptions {
+            model: options.model,
+            keys: &self.keys,
+            min_matches: options.min_matches,
+            max_matches: Some(options.max_matches),
+            required: options
+                .require
+                .as_ref()
+                .map(|k| (k.tag, k.value.as_bytes())),
+            deadline: options.link.deadline.map(|d| clock.at(d)),
+        }
+    }
+
+    /// The receive and transmit buffers (the echo's) and the one a match is reassembled in.
+    pub(crate) fn buffers(&self) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let (rx, tx) = self.link.buffers();
+        (rx, tx, vec![0u8; FIND_BUFFER])
+    }
+
+    /// After the driver: the timeline, matches and statistics into `result`, the driver's report as the verdict
+    /// (`associating`: when the association began; `transport`: a transport error as a failure).
+    pub(crate) fn conclude<E>(
+        &self,
+        result: &mut FindResult,
+        mut progress: Progress,
+        associating: Duration,
+        report: Result<core_find::FindReport, DriverError<E>>,
+        transport: impl FnOnce(&E) -> Failure,
+    ) -> Result<Release, Failure> {
+        let timeline = &mut result.check.timeline;
+        timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
+        timeline.release = progress
+            .released
+            .zip(progress.last_response)
+            .map(|(end, sent)| end.saturating_sub(sent));
+        timeline.find = progress
+            .last_response
+            .zip(progress.accepted)
+            .map(|(end, start)| end.saturating_sub(start));
+        result.responses = core::mem::take(&mut progress.responses);
+        result.matches = core::mem::take(&mut progress.matches);
+        let report = report.map_err(|e| echo::driver_failure(e, transport))?;
+        result.stats = report.stats;
+        result.context = report.context;
+        result.check.negotiated = report.negotiated;
+        result.check.status = report.stats.final_status;
+        verdict(report.outcome, &self.link.peer, self.options, result)
+    }
 }
 
 /// Logs one event at -v / -d and keeps the matches' keys and the times.
-fn observe(
+pub(crate) fn observe(
     log: &Log,
     progress: &mut Progress,
     now: Duration,
@@ -286,7 +346,7 @@ fn verdict(
     peer: &str,
     options: &FindOptions,
     result: &FindResult,
-) -> Result<echoprobe_core::check::Release, Failure> {
+) -> Result<Release, Failure> {
     let peer = peer.to_string();
     let matches = result.stats.matches;
     Err(match outcome {
@@ -374,7 +434,7 @@ fn summary(options: &FindOptions, r: &FindResult) -> String {
         options.link.called,
         options.link.calling,
         model_name(options.model),
-        r.query.map_or_else(|| "?".to_string(), ms),
+        r.check.timeline.find.map_or_else(|| "?".to_string(), ms),
         ms(r.check.total)
     )
 }
@@ -480,7 +540,7 @@ pub(crate) fn to_report(options: &FindOptions, r: &FindResult) -> FindReport {
             required_seen: r.stats.required_seen,
             keys: r.matches.iter().cloned().map(Keys).collect(),
             timeline_ms: FindTimelineMs {
-                query: r.query.map(report::millis),
+                query: r.check.timeline.find.map(report::millis),
                 first_response: r.responses.first().copied().map(report::millis),
                 responses: r.responses.iter().copied().map(report::millis).collect(),
             },

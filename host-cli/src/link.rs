@@ -47,21 +47,6 @@ impl Link {
     }
 }
 
-impl Link {
-    /// A failure of the core's driver over this link: the transport's, as [`Link::failure`] maps it, or misuse of
-    /// the machine (an internal error, 60).
-    pub(crate) fn driver_failure(
-        &self,
-        peer: &str,
-        e: echoprobe_core::io::Error<io::Error>,
-    ) -> Failure {
-        match e {
-            echoprobe_core::io::Error::Transport(e) => self.failure(peer, &e),
-            echoprobe_core::io::Error::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-        }
-    }
-}
-
 /// A non-TLS transport error as a failure (see [`Link::failure`]).
 pub(crate) fn transport_failure(peer: &str, e: &io::Error) -> Failure {
     match e.kind() {

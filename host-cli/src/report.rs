@@ -21,6 +21,9 @@ pub struct Timeline {
     /// The round trip of each C-ECHO-RQ answered by a C-ECHO-RSP (whatever its status), in order; an echo not
     /// answered has no entry.
     pub echoes: Vec<Duration>,
+    /// A find check's query: from A-ASSOCIATE-AC (when the C-FIND-RQ goes out) to the final C-FIND-RSP; `None` for
+    /// an echo, or a find without a final C-FIND-RSP.
+    pub find: Option<Duration>,
     /// From the last C-ECHO-RSP (when we send A-RELEASE-RQ) to the peer's A-RELEASE-RP, or the close or A-ABORT
     /// that ended the release; `None` when we aborted (`--abort`) or the peer did not answer in time.
     pub release: Option<Duration>,

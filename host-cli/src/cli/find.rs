@@ -130,7 +130,7 @@ pub(crate) fn parse_key(s: &str) -> Result<Key, String> {
 }
 
 /// `--require KEY=VALUE`: a key with a value.
-fn parse_required(s: &str) -> Result<Key, String> {
+pub(crate) fn parse_required(s: &str) -> Result<Key, String> {
     let key = parse_key(s)?;
     if key.value.is_empty() {
         return Err("--require takes KEY=VALUE with a value".to_string());

@@ -37,7 +37,9 @@ mod values;
 pub(crate) use command::clap_command;
 use command::{DemoCli, EchoCli, FindCli, ScpCli, ServeCli, StatusCli};
 use find::help_find;
-pub(crate) use find::{keyword_of, model_name, tag_text, DEFAULT_MAX_MATCHES};
+pub(crate) use find::{
+    keyword_of, model_name, parse_key, parse_required, tag_text, DEFAULT_MAX_MATCHES,
+};
 pub use find::{FindOptions, Key, Model};
 use help::{help_demo, help_echo, help_scp, version};
 pub(crate) use tokens::dcmtk_spellings;

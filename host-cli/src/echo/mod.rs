@@ -22,7 +22,9 @@ mod steps;
 
 #[cfg(test)]
 use steps::tx_len;
-pub(crate) use steps::{max_pdu_text, observe, peer_label, verdict, Exchange, Plan};
+pub(crate) use steps::{
+    driver_failure, max_pdu_text, observe, peer_label, verdict, Exchange, Plan,
+};
 
 /// What one check found.
 #[derive(Debug)]

@@ -87,12 +87,6 @@ impl<'o> Plan<'o> {
         }
     }
 
-    /// Notes the addresses found (the first in `result`) and logs the echo's association request about to be made.
-    pub(crate) fn resolved(&self, log: &Log, result: &mut CheckResult, addrs: &[SocketAddr]) {
-        self.found(log, result, addrs);
-        self.announce(log);
-    }
-
     /// Notes the addresses found (the first in `result`).
     pub(crate) fn found(&self, log: &Log, result: &mut CheckResult, addrs: &[SocketAddr]) {
         result.address = addrs.first().copied();
@@ -248,10 +242,7 @@ impl<'o> Plan<'o> {
         timeline.associate = progress.accepted.map(|t| t.saturating_sub(associating));
         timeline.echoes = core::mem::take(&mut progress.echoes);
         result.status = progress.status;
-        let report = report.map_err(|e| match e {
-            DriverError::Transport(e) => transport(&e),
-            DriverError::Assoc(e) => Failure::Local(format!("internal error: {e}")),
-        })?;
+        let report = report.map_err(|e| driver_failure(e, transport))?;
         result.stats = report.stats;
         result.negotiated = report.negotiated;
         result.timeline.release = progress
@@ -265,6 +256,18 @@ impl<'o> Plan<'o> {
             progress.accepted.is_some(),
             Exchange::Echo,
         )
+    }
+}
+
+/// A failure of the core's driver: the transport's (`transport` maps it), or misuse of the machine (an internal
+/// error, 60).
+pub(crate) fn driver_failure<E>(
+    e: DriverError<E>,
+    transport: impl FnOnce(&E) -> Failure,
+) -> Failure {
+    match e {
+        DriverError::Transport(e) => transport(&e),
+        DriverError::Assoc(e) => Failure::Local(format!("internal error: {e}")),
     }
 }
 

@@ -1,6 +1,6 @@
-//! The daemon's check: the CLI's check (the same plan, observer, timeline and verdict mapping, `echo::Plan`) with
-//! tokio's I/O under the core's async driver, over TCP or tokio-rustls with the CLI's TLS configuration. A check
-//! told to stop sends A-ABORT (once it has connected) and closes.
+//! The daemon's check: the CLI's check (the same plan, observer, timeline and verdict mapping: `echo::Plan` for an
+//! echo, `find::FindPlan` for a find) with tokio's I/O under the core's async driver, over TCP or tokio-rustls with the
+//! CLI's TLS configuration. A check told to stop sends A-ABORT (once it has connected) and closes.
 
 use core::future::Future;
 use core::net::SocketAddr;
@@ -9,6 +9,7 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 use std::io;
 
+use echoprobe_config::{Check, QueryModel};
 use echoprobe_core::check::Release;
 use echoprobe_core::io::asynch;
 use echoprobe_core::time::Instant;
@@ -18,9 +19,10 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::cli::{self, EchoOptions, Invocation};
+use crate::cli::{self, EchoOptions, FindOptions, Invocation};
 use crate::echo::{observe, CheckResult, Plan};
 use crate::exit::{self, Failure};
+use crate::find::{self, FindPlan, FindResult};
 use crate::link::transport_failure;
 use crate::log::{Log, Verbosity};
 use crate::net::{self, Clock, ConnectError};
@@ -34,20 +36,76 @@ const CLOSE_BOUND: Duration = Duration::from_millis(200);
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     pub(crate) options: EchoOptions,
+    /// A find check's options (their `link` is `options`); `None` for an echo.
+    find: Option<FindOptions>,
     tls: Option<ClientSetup>,
 }
 
+/// Why a configured check cannot be prepared: a find key that the command line's parser refuses (the key in its
+/// table, e.g. `query[1]`, and why), or the CLI's failure (a bad TLS file is exit code 84's text).
+#[derive(Debug)]
+pub(crate) enum Unprepared {
+    Key(String, String),
+    Check(Failure),
+}
+
+impl From<Failure> for Unprepared {
+    fn from(f: Failure) -> Self {
+        Unprepared::Check(f)
+    }
+}
+
+impl Unprepared {
+    /// The message for the table `at` (`target[3]`, `module.tls`, `defaults`), with the target's name if it is one.
+    pub(crate) fn at(&self, at: &str, name: Option<&str>) -> String {
+        match (self, name) {
+            (Unprepared::Key(key, message), _) => format!("`{at}.{key}`: {message}"),
+            (Unprepared::Check(f), Some(name)) => format!("`{at}` ({name}): {f}"),
+            (Unprepared::Check(f), None) => format!("`{at}`: {f}"),
+        }
+    }
+
+    /// As the failure of a check that could not start (`/probe`).
+    pub(crate) fn failure(self) -> Failure {
+        match self {
+            Unprepared::Key(key, message) => Failure::Usage(format!("`{key}`: {message}")),
+            Unprepared::Check(f) => f,
+        }
+    }
+}
+
 impl Prepared {
-    /// The check of `address` with `settings`: an error is the CLI's (a bad TLS file is exit code 84's text).
+    /// The check of `address` with `settings`.
     pub(crate) fn new(
         address: &str,
         settings: &echoprobe_config::Settings,
-    ) -> Result<Prepared, Failure> {
-        let args = arguments(address, settings);
-        let options = match cli::parse("echoprobe", args)? {
-            Invocation::Echo(options, _) => options,
-            _ => return Err(Failure::Local("not an echo check".into())),
+    ) -> Result<Prepared, Unprepared> {
+        let mut args = match &settings.check {
+            Check::Echo => Vec::new(),
+            Check::Find(f) => find_arguments(f)?,
         };
+        args.extend(arguments(address, settings));
+        let (options, find) = match cli::parse("echoprobe", args)? {
+            Invocation::Echo(options, _) => (options, None),
+            Invocation::Find(find, _) => (find.link.clone(), Some(find)),
+            _ => return Err(Failure::Local("not an echo or find check".into()).into()),
+        };
+        if let Some(f) = &find {
+            if f.min_matches > f.max_matches {
+                let default = match &settings.check {
+                    Check::Find(c) if c.max_matches.is_none() => " (the default)",
+                    _ => "",
+                };
+                return Err(Unprepared::Key(
+                    "min_matches".into(),
+                    format!(
+                        "{} is above max_matches {}{default}: the query stops there, so the check could never be \
+                         healthy",
+                        f.min_matches, f.max_matches
+                    ),
+                ));
+            }
+        }
         // The daemon passes `-pw` (no password): nothing is read from stdin, the wait is never used.
         let wait = tls::PasswordWait::within(None, Failure::Local(String::new()));
         let tls = options
@@ -55,8 +113,41 @@ impl Prepared {
             .as_ref()
             .map(|t| ClientSetup::new(t, &wait))
             .transpose()?;
-        Ok(Prepared { options, tls })
+        Ok(Prepared { options, find, tls })
     }
+}
+
+/// The `echoprobe find` options of a find check, each key checked by the command line's own parser first so that a
+/// bad one is named by its place in the file.
+fn find_arguments(f: &echoprobe_config::Find) -> Result<Vec<String>, Unprepared> {
+    let model = match f.model {
+        QueryModel::Study => "-S",
+        QueryModel::Patient => "-P",
+        QueryModel::Worklist => "-W",
+    };
+    let mut a: Vec<String> = vec!["find".into(), model.into()];
+    for (i, key) in f.query.iter().enumerate() {
+        cli::parse_key(key)
+            .map_err(|m| Unprepared::Key(format!("query[{i}]"), format!("`{key}`: {m}")))?;
+        a.push("-k".into());
+        a.push(key.clone());
+    }
+    if let Some(r) = &f.require {
+        cli::parse_required(r)
+            .map_err(|m| Unprepared::Key("require".into(), format!("`{r}`: {m}")))?;
+        a.push("--require".into());
+        a.push(r.clone());
+    }
+    for (option, n) in [
+        ("--min-matches", f.min_matches),
+        ("--max-matches", f.max_matches),
+    ] {
+        if let Some(n) = n {
+            a.push(option.into());
+            a.push(n.to_string());
+        }
+    }
+    Ok(a)
 }
 
 /// Milliseconds as the CLI's seconds.
@@ -176,115 +267,207 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
+/// `work`'s output, or `None` when `stop` turned true first.
+async fn until_stopped<T>(
+    stop: &watch::Receiver<bool>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        r = work => Some(r),
+        () = stopped(stop.clone()) => None,
+    }
+}
+
 /// The failure of a check cut short by the daemon stopping.
 fn stopping() -> Failure {
     Failure::Local("the daemon is stopping".into())
 }
 
-/// Runs one check of `target`; `stop` turning true aborts it (A-ABORT once connected, then close). `addrs`: the
-/// addresses to try, already resolved (`None`: resolve the target's host).
+/// The daemon's log for a check: nothing (the verdict and its reason are what it keeps).
+fn quiet() -> Log {
+    Log::new("echoprobe", Verbosity::Quiet)
+}
+
+/// Runs one check of `target` (an echo or a find, as configured); `stop` turning true aborts it (A-ABORT once
+/// connected, then close). `addrs`: the addresses to try, already resolved (`None`: resolve the target's host).
 pub(crate) async fn check(
     target: &Prepared,
     stop: &watch::Receiver<bool>,
     addrs: Option<Vec<SocketAddr>>,
 ) -> CheckResult {
     let clock = Clock::start();
-    let mut result = CheckResult::starting(&target.options);
-    result.verdict = run(&clock, target, &mut result, stop, addrs).await;
-    result.total = clock.elapsed();
-    result
+    match &target.find {
+        None => {
+            let mut result = CheckResult::starting(&target.options);
+            result.verdict = echo(&clock, target, &mut result, stop, addrs).await;
+            result.total = clock.elapsed();
+            result
+        }
+        Some(options) => {
+            let mut result = FindResult::starting(options);
+            result.check.verdict = query(&clock, target, options, &mut result, stop, addrs).await;
+            result.check.total = clock.elapsed();
+            result.check
+        }
+    }
 }
 
-async fn run(
+async fn echo(
     clock: &Clock,
     target: &Prepared,
     result: &mut CheckResult,
     stop: &watch::Receiver<bool>,
     addrs: Option<Vec<SocketAddr>>,
 ) -> Result<Release, Failure> {
-    let options = &target.options;
-    let log = Log::new("echoprobe", Verbosity::Quiet);
-    let plan = Plan::new(options)?;
-    let peer = plan.peer.clone();
+    let log = quiet();
+    let plan = Plan::new(&target.options)?;
+    let stream = open(clock, target, &plan, &log, result, stop, addrs, || {
+        plan.announce(&log);
+    })
+    .await?;
+    let (mut rx, mut tx) = plan.buffers();
+    let mut progress = plan.progress();
+    let associating = clock.elapsed();
+    let report = drive(clock, stream, stop, async |io, at| {
+        let (config, limits) = (plan.config(), plan.limits(clock));
+        asynch::check(io, at, config, limits, &mut rx, &mut tx, |ev| {
+            observe(&log, &mut progress, clock.elapsed(), ev);
+        })
+        .await
+    })
+    .await?;
+    plan.conclude(result, progress, associating, report, |e| {
+        io_failure(target, &plan.peer, e)
+    })
+}
 
+/// A find check: the echo's connection, then the CLI's find (`find::FindPlan`) under the core's async driver.
+async fn query(
+    clock: &Clock,
+    target: &Prepared,
+    options: &FindOptions,
+    result: &mut FindResult,
+    stop: &watch::Receiver<bool>,
+    addrs: Option<Vec<SocketAddr>>,
+) -> Result<Release, Failure> {
+    let log = quiet();
+    let plan = FindPlan::new(options)?;
+    let stream = open(
+        clock,
+        target,
+        &plan.link,
+        &log,
+        &mut result.check,
+        stop,
+        addrs,
+        || plan.announce(&log),
+    )
+    .await?;
+    let (mut rx, mut tx, mut find_buf) = plan.buffers();
+    let mut progress = find::Progress::default();
+    let associating = clock.elapsed();
+    let report = drive(clock, stream, stop, async |io, at| {
+        let (config, query) = (plan.config(), plan.query(clock));
+        let (rx, tx, found) = (&mut rx, &mut tx, &mut find_buf);
+        asynch::find(io, at, config, query, rx, tx, found, |ev, found| {
+            find::observe(&log, &mut progress, clock.elapsed(), ev, found);
+        })
+        .await
+    })
+    .await?;
+    plan.conclude(result, progress, associating, report, |e| {
+        io_failure(target, &plan.link.peer, e)
+    })
+}
+
+/// Resolves (unless `addrs` are given), connects and does the TLS handshake as `plan` says, each bounded as the
+/// CLI's and cut short by `stop`, recording the address, the connect and TLS times and the session in `result`.
+/// `announce` logs the association about to be requested.
+#[allow(clippy::too_many_arguments)]
+async fn open(
+    clock: &Clock,
+    target: &Prepared,
+    plan: &Plan<'_>,
+    log: &Log,
+    result: &mut CheckResult,
+    stop: &watch::Receiver<bool>,
+    addrs: Option<Vec<SocketAddr>>,
+    announce: impl FnOnce(),
+) -> Result<Stream, Failure> {
     let reach = async {
         let addrs = match addrs {
             Some(addrs) => addrs,
-            None => resolve(options, plan.lookup_limit(clock))
+            None => resolve(plan.options, plan.lookup_limit(clock))
                 .await
                 .map_err(|e| plan.resolve_failure(clock, e))?,
         };
         let (timeout, by_deadline) = plan.connect_limit(clock)?;
         let started = clock.elapsed();
-        let (tcp, addr) = connect_any(&log, &addrs, timeout)
+        let (tcp, addr) = connect_any(log, &addrs, timeout)
             .await
             .map_err(|e| plan.connect_failure(by_deadline, e))?;
         Ok::<_, Failure>((addrs, started, tcp, addr))
     };
-    let (addrs, started, tcp, addr) = tokio::select! {
-        r = reach => r?,
-        () = stopped(stop.clone()) => return Err(stopping()),
-    };
-    plan.resolved(&log, result, &addrs);
-    plan.connected(&log, clock, started, addr, result);
+    let (addrs, started, tcp, addr) = until_stopped(stop, reach).await.ok_or_else(stopping)??;
+    plan.found(log, result, &addrs);
+    announce();
+    plan.connected(log, clock, started, addr, result);
 
-    let stream = match &target.tls {
-        None => Stream::Tcp(tcp),
+    match &target.tls {
+        None => Ok(Stream::Tcp(tcp)),
         Some(setup) => {
             let started = clock.elapsed();
-            let handshake = handshake(clock, &plan, setup, tcp);
-            let (tls, session) = tokio::select! {
-                r = handshake => r?,
-                () = stopped(stop.clone()) => return Err(stopping()),
-            };
+            let (tls, session) = until_stopped(stop, handshake(clock, plan, setup, tcp))
+                .await
+                .ok_or_else(stopping)??;
             result.timeline.tls = Some(clock.elapsed().saturating_sub(started));
             result.tls = Some(session);
-            tls
+            Ok(tls)
         }
-    };
+    }
+}
 
-    let (mut rx, mut tx) = plan.buffers();
-    let mut progress = plan.progress();
-    let associating = clock.elapsed();
+/// Runs the core's driver (`work`, given the connection and the clock) until it ends or `stop` turns true, then
+/// closes the connection (see [`close`]).
+async fn drive<T>(
+    clock: &Clock,
+    stream: Stream,
+    stop: &watch::Receiver<bool>,
+    work: impl AsyncFnOnce(&mut FromTokio<Stream>, &TokioClock) -> T,
+) -> Result<T, Failure> {
     let async_clock = TokioClock(*clock);
     let mut io = FromTokio::new(stream);
-    let report = {
-        let checking = asynch::check(
-            &mut io,
-            &async_clock,
-            plan.config(),
-            plan.limits(clock),
-            &mut rx,
-            &mut tx,
-            |ev| observe(&log, &mut progress, clock.elapsed(), ev),
-        );
-        tokio::select! {
-            r = checking => Some(r),
-            () = stopped(stop.clone()) => None,
-        }
-    };
-    let mut stream = io.into_inner();
-    let Some(report) = report else {
+    let report = until_stopped(stop, work(&mut io, &async_clock)).await;
+    close(io.into_inner(), report).await
+}
+
+/// Closes the connection after the driver (after a stop, with an A-ABORT first; each step bounded) and passes its
+/// report on, or the stop's failure.
+async fn close<T>(mut stream: Stream, report: Option<T>) -> Result<T, Failure> {
+    if report.is_none() {
         let mut pdu = [0u8; 10];
         if let Ok(n) = Abort::USER.emit(&mut pdu) {
             let abort = pdu.get(..n).unwrap_or_default();
             let _ = tokio::time::timeout(CLOSE_BOUND, stream.write_all(abort)).await;
         }
-        let _ = tokio::time::timeout(CLOSE_BOUND, stream.shutdown()).await;
-        return Err(stopping());
-    };
+    }
     let _ = tokio::time::timeout(CLOSE_BOUND, stream.shutdown()).await;
-    plan.conclude(result, progress, associating, report, |e| match &stream {
-        Stream::Tls(_) if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
-            let (error, detail) = tls::classify_client_io(target.tls.as_ref(), e, false);
+    report.ok_or_else(stopping)
+}
+
+/// A transport error of the driver as the verdict: a TLS one as the CLI classifies it, else the plain one's.
+fn io_failure(target: &Prepared, peer: &str, e: &io::Error) -> Failure {
+    match &target.tls {
+        Some(setup) if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
+            let (error, detail) = tls::classify_client_io(Some(setup), e, false);
             Failure::Tls {
-                peer: peer.clone(),
+                peer: peer.to_string(),
                 error,
                 detail,
             }
         }
-        _ => transport_failure(&peer, e),
-    })
+        _ => transport_failure(peer, e),
+    }
 }
 
 /// The peer's addresses: an IP literal at once, a name on the blocking pool (the CLI's resolver, with its bound).
@@ -403,8 +586,201 @@ mod tests {
             ca_files: vec!["/nonexistent/ca.pem".into()],
             ..Default::default()
         });
-        let e = Prepared::new("127.0.0.1", &s).unwrap_err();
+        let e = Prepared::new("127.0.0.1", &s).unwrap_err().failure();
         assert_eq!(e.code(), exit::TLS_LOCAL_FILES, "{e}");
+    }
+
+    fn find_settings(query: &[&str]) -> echoprobe_config::Find {
+        echoprobe_config::Find {
+            model: QueryModel::Study,
+            query: query.iter().map(|k| k.to_string()).collect(),
+            min_matches: None,
+            max_matches: None,
+            require: None,
+        }
+    }
+
+    fn with_find(find: echoprobe_config::Find) -> echoprobe_config::Settings {
+        echoprobe_config::Settings {
+            port: 11112,
+            called_ae: "QRSCP".into(),
+            check: Check::Find(find),
+            ..Default::default()
+        }
+    }
+
+    /// A find target's settings become `echoprobe find`'s options, made by its own parser: the level added, the
+    /// required key added as a return key, the keys in tag order, the command line's default bounds.
+    #[test]
+    fn find_settings_become_the_find_options() {
+        let s = with_find(echoprobe_config::Find {
+            require: Some("PatientID=P1".into()),
+            ..find_settings(&["StudyInstanceUID=1.2.3"])
+        });
+        let p = Prepared::new("127.0.0.1", &s).unwrap();
+        let f = p.find.as_ref().unwrap();
+        assert_eq!(f.link, p.options);
+        assert_eq!(
+            (p.options.called.as_str(), p.options.port),
+            ("QRSCP", 11112)
+        );
+        assert_eq!(f.model, cli::Model::StudyRoot);
+        let keys: Vec<(String, &str)> = f
+            .keys
+            .iter()
+            .map(|k| (k.name(), k.value.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("QueryRetrieveLevel".to_string(), "STUDY"),
+                ("PatientID".to_string(), ""),
+                ("StudyInstanceUID".to_string(), "1.2.3"),
+            ]
+        );
+        assert_eq!(
+            (f.min_matches, f.max_matches),
+            (1, cli::DEFAULT_MAX_MATCHES)
+        );
+        assert_eq!(f.require.as_ref().map(|k| k.value.as_str()), Some("P1"));
+
+        let s = with_find(echoprobe_config::Find {
+            model: QueryModel::Worklist,
+            min_matches: Some(0),
+            max_matches: Some(3),
+            ..find_settings(&["0008,0050=A1", "patientid"])
+        });
+        let f = Prepared::new("127.0.0.1", &s).unwrap().find.unwrap();
+        assert_eq!(f.model, cli::Model::Worklist);
+        assert_eq!((f.min_matches, f.max_matches), (0, 3));
+        let names: Vec<String> = f.keys.iter().map(cli::Key::name).collect();
+        assert_eq!(names, ["AccessionNumber", "PatientID"]);
+        // An echo has none.
+        let echo = Prepared::new("127.0.0.1", &echoprobe_config::Settings::default()).unwrap();
+        assert!(echo.find.is_none());
+    }
+
+    /// What the command line's parser refuses is named by its place in the file.
+    #[test]
+    fn bad_find_keys_are_named_by_their_key() {
+        let message = |find: echoprobe_config::Find| {
+            Prepared::new("127.0.0.1", &with_find(find))
+                .unwrap_err()
+                .at("target[2]", Some("pacs"))
+        };
+        let m = message(find_settings(&["PatientID", "Nope=1"]));
+        assert!(
+            m.starts_with("`target[2].query[1]`: `Nope=1`: unknown key 'Nope': give a tag"),
+            "{m}"
+        );
+        let m = message(find_settings(&["0002,0010=1"]));
+        assert!(
+            m.starts_with(
+                "`target[2].query[0]`: `0002,0010=1`: 0002,0010 is a command or file meta element"
+            ),
+            "{m}"
+        );
+        let m = message(echoprobe_config::Find {
+            require: Some("PatientID".into()),
+            ..find_settings(&["PatientID"])
+        });
+        assert_eq!(
+            m,
+            "`target[2].require`: `PatientID`: --require takes KEY=VALUE with a value"
+        );
+        let m = message(echoprobe_config::Find {
+            min_matches: Some(101),
+            ..find_settings(&["PatientID"])
+        });
+        assert!(
+            m.starts_with("`target[2].min_matches`: 101 is above max_matches 100 (the default): the query stops there"),
+            "{m}"
+        );
+        let m = message(echoprobe_config::Find {
+            min_matches: Some(6),
+            max_matches: Some(5),
+            ..find_settings(&["PatientID"])
+        });
+        assert!(m.contains("6 is above max_matches 5: "), "{m}");
+        // As the failure of a /probe that could not start: a usage error.
+        let e = Prepared::new("h", &with_find(find_settings(&["Nope"])))
+            .unwrap_err()
+            .failure();
+        assert_eq!(e.code(), exit::USAGE, "{e}");
+        // The CLI's own failures keep their table's message.
+        let s = echoprobe_config::Settings {
+            tls: Some(echoprobe_config::Tls {
+                ca_files: vec!["/nonexistent/ca.pem".into()],
+                ..Default::default()
+            }),
+            ..with_find(find_settings(&["PatientID"]))
+        };
+        let m = Prepared::new("h", &s).unwrap_err().at("module.tls", None);
+        assert!(m.starts_with("`module.tls`: "), "{m}");
+    }
+
+    /// A check of `settings` against a peer that reads and never answers, stopped after 200 ms: the result, how long
+    /// it went on after the stop, and all the peer read until EOF.
+    async fn stopped_midway(
+        settings: echoprobe_config::Settings,
+    ) -> (CheckResult, Duration, Vec<u8>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let s = echoprobe_config::Settings {
+            port: listener.local_addr().unwrap().port(),
+            acse_timeout_ms: 10_000,
+            ..settings
+        };
+        let p = Prepared::new("127.0.0.1", &s).unwrap();
+        let (tx, stop) = watch::channel(false);
+        let peer = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut all = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut all)).await;
+            all
+        });
+        let stopping = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            tx.send(true).unwrap();
+            std::time::Instant::now()
+        };
+        let (r, t0) = tokio::join!(check(&p, &stop, None), stopping);
+        let after_stop = t0.elapsed();
+        (r, after_stop, peer.await.unwrap())
+    }
+
+    /// Stopping a find in the middle: the peer reads our A-ASSOCIATE-RQ (proposing the model's FIND context), then
+    /// our A-ABORT, then EOF, as for an echo.
+    #[tokio::test]
+    async fn stop_aborts_a_find() {
+        let (r, after_stop, got) = stopped_midway(with_find(find_settings(&["PatientID"]))).await;
+        assert!(after_stop < Duration::from_secs(1));
+        assert_eq!(r.code(), exit::LOCAL, "{r:?}");
+        assert_eq!(got.first(), Some(&1), "A-ASSOCIATE-RQ first");
+        let study_root_find = b"1.2.840.10008.5.1.4.1.2.2.1";
+        assert!(got
+            .windows(study_root_find.len())
+            .any(|w| w == study_root_find));
+        assert_eq!(&got[got.len() - 10..], &[7, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+    }
+
+    /// A find target whose peer refuses the connection: the same verdict as the echo's (the link is the echo's).
+    #[tokio::test]
+    async fn a_find_of_a_closed_port_is_unreachable() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let s = echoprobe_config::Settings {
+            port,
+            ..with_find(find_settings(&["PatientID"]))
+        };
+        let p = Prepared::new("127.0.0.1", &s).unwrap();
+        let (_tx, stop) = watch::channel(false);
+        let r = check(&p, &stop, None).await;
+        assert_eq!(r.code(), exit::UNREACHABLE, "{r:?}");
+        assert!(r.timeline.find.is_none());
     }
 
     #[tokio::test]
@@ -436,35 +812,15 @@ mod tests {
             ..Default::default()
         };
         let p = Prepared::new("127.0.0.1", &s).unwrap();
-        let (tx, stop) = watch::channel(false);
+        let (_tx, stop) = watch::channel(false);
         let r = check(&p, &stop, None).await;
         assert_eq!(r.code(), exit::ACSE_TIMEOUT, "{r:?}");
         assert!(r.total < Duration::from_secs(2), "{r:?}");
 
         // Stopping in the middle: the peer reads the A-ASSOCIATE-RQ, then our A-ABORT (type 7), then EOF.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let s = echoprobe_config::Settings {
-            port: listener.local_addr().unwrap().port(),
-            acse_timeout_ms: 10_000,
-            ..Default::default()
-        };
-        let p = Prepared::new("127.0.0.1", &s).unwrap();
-        let peer = tokio::spawn(async move {
-            use tokio::io::AsyncReadExt;
-            let (mut conn, _) = listener.accept().await.unwrap();
-            let mut all = Vec::new();
-            let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut all)).await;
-            all
-        });
-        let stopping = async {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            tx.send(true).unwrap();
-            std::time::Instant::now()
-        };
-        let (r, t0) = tokio::join!(check(&p, &stop, None), stopping);
-        assert!(t0.elapsed() < Duration::from_secs(1));
+        let (r, after_stop, got) = stopped_midway(echoprobe_config::Settings::default()).await;
+        assert!(after_stop < Duration::from_secs(1));
         assert_eq!(r.code(), exit::LOCAL, "{r:?}");
-        let got = peer.await.unwrap();
         assert_eq!(got.first(), Some(&1), "A-ASSOCIATE-RQ first");
         assert_eq!(&got[got.len() - 10..], &[7, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
     }

@@ -41,13 +41,13 @@ impl Loaded {
         for (i, t) in config.targets.iter().enumerate() {
             targets.push(
                 Prepared::new(&t.address, &t.settings)
-                    .map_err(|e| format!("`target[{i}]` ({}): {e}", t.name))?,
+                    .map_err(|e| e.at(&format!("target[{i}]"), Some(&t.name)))?,
             );
         }
         for (name, m) in &config.modules {
-            Prepared::new("localhost", m).map_err(|e| format!("`module.{name}`: {e}"))?;
+            Prepared::new("localhost", m).map_err(|e| e.at(&format!("module.{name}"), None))?;
         }
-        Prepared::new("localhost", &config.defaults).map_err(|e| format!("`defaults`: {e}"))?;
+        Prepared::new("localhost", &config.defaults).map_err(|e| e.at("defaults", None))?;
         let allow = match &config.probe_allow {
             Some(list) => list.clone(),
             None => config
@@ -413,7 +413,7 @@ impl Engine {
         }
         let prepared = match Prepared::new(&spec.host, &settings) {
             Ok(p) => p,
-            Err(f) => return Ok(failed(&spec, f)),
+            Err(f) => return Ok(failed(&spec, f.failure())),
         };
         let _permit = self.slots.clone().acquire_owned().await;
         // The check connects to the very addresses just allowed (a name is not resolved twice).

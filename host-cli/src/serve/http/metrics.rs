@@ -2,7 +2,8 @@
 //!
 //! - `echoprobe_target_up`: 1 up, 0 down (after `rise`/`fall`).
 //! - `echoprobe_check_duration_seconds{phase}`: each phase of each scheduled check: `connect`, `tls` (over TLS
-//!   only), `associate`, `echo` (each C-ECHO round trip) and `release`; a phase not reached is not observed.
+//!   only), `associate`, `echo` (each C-ECHO round trip) or `find` (a find check's query, C-FIND-RQ to the final
+//!   C-FIND-RSP) and `release`; a phase not reached is not observed.
 //! - `echoprobe_check_total_duration_seconds`: the whole check, start to verdict. The total is its own histogram,
 //!   not a `phase="total"`, so that summing over `phase` stays meaningful.
 //! - `echoprobe_checks_total{outcome}`: checks finished, by the exit-code table's row name (`healthy`, `rejected`,
@@ -38,7 +39,7 @@ pub(super) const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const BUCKETS: [f64; 9] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0];
 
 /// The phases of `echoprobe_check_duration_seconds`.
-const PHASES: [&str; 5] = ["connect", "tls", "associate", "echo", "release"];
+const PHASES: [&str; 6] = ["connect", "tls", "associate", "echo", "find", "release"];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TargetLabels {
@@ -103,7 +104,7 @@ impl Metrics {
         );
         registry.register_with_unit(
             "echoprobe_check_duration",
-            "How long each phase of a check took (connect, tls, associate, echo round trip, release)",
+            "How long each phase of a check took (connect, tls, associate, echo round trip or find, release)",
             Unit::Seconds,
             phases.clone(),
         );
@@ -177,6 +178,7 @@ impl MetricsSink for Metrics {
             ("connect", tl.connect),
             ("tls", tl.tls),
             ("associate", tl.associate),
+            ("find", tl.find),
         ];
         for (name, d) in reached {
             if let Some(d) = d {

@@ -6,8 +6,8 @@
 //! 500), and a target outside the allow-list is a 403 with a log line naming the address.
 //!
 //! The metrics: `probe_success`, `probe_duration_seconds`, `probe_timeout_seconds`,
-//! `probe_dicom_phase_duration_seconds{phase}` (`connect`, `tls`, `associate`, `echo`: the round trips added up,
-//! `release`; only the phases reached), `probe_dicom_exit_code` (the CLI's exit code for the same check) and
+//! `probe_dicom_phase_duration_seconds{phase}` (`connect`, `tls`, `associate`, `echo`: the round trips added up, or
+//! `find` for a module with `check = "find"`, `release`; only the phases reached), `probe_dicom_exit_code` (the CLI's exit code for the same check) and
 //! `probe_dicom_status` (the last C-ECHO-RSP status, when one came).
 
 use core::net::Ipv6Addr;
@@ -225,6 +225,7 @@ pub(super) fn registry(result: &CheckResult, duration: Duration, timeout: Durati
         ("tls", tl.tls),
         ("associate", tl.associate),
         ("echo", echo),
+        ("find", tl.find),
         ("release", tl.release),
     ] {
         if let Some(d) = d {

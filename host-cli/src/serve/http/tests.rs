@@ -39,6 +39,7 @@ fn timeline(ms: u64) -> Timeline {
         tls: None,
         associate: Some(Duration::from_millis(ms)),
         echoes: vec![Duration::from_micros(800)],
+        find: None,
         release: Some(Duration::from_micros(400)),
     }
 }
