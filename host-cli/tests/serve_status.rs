@@ -1,18 +1,29 @@
-//! The daemon's stops: a reload that changes or removes a target whose check is in flight, and SIGTERM, each seen by
-//! a scripted peer that holds the association open and records the A-ABORT. Every wait is bounded.
+//! `echoprobe status` against a running `echoprobe serve` (its agent port, whatever the HTTP listener does), and the
+//! daemon's stops: a reload that changes or removes a target whose check is in flight, and SIGTERM, each seen by a
+//! scripted peer that holds the association open and records the A-ABORT. Every wait is bounded.
 
 use core::time::Duration;
+use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::Instant;
 
+use echoprobe_tests::codes::{HEALTHY, REJECTED, USAGE};
+use echoprobe_tests::peers::echoprobe_scp;
+use echoprobe_tests::process::TempDir;
 use echoprobe_tests::scripted::{self, pdu::ABORT, ScriptedPeer};
 use echoprobe_tests::serve::{target, Serve, DEFAULTS};
-use echoprobe_tests::Outcome;
+use echoprobe_tests::{echoprobe, free_port, run, Outcome};
 
 const QUICK: Duration = Duration::from_secs(10);
 /// How long a stopped check may take to send its A-ABORT and close (the daemon's own bound is 200 ms).
 const ABORT_WITHIN: Duration = Duration::from_secs(1);
+
+fn status(args: &[&str]) -> Outcome {
+    let mut cmd = echoprobe(["status"]);
+    cmd.args(args);
+    run(&mut cmd, QUICK)
+}
 
 fn signal(serve: &Serve, sig: &str) {
     let ok = Command::new("kill")
@@ -20,6 +31,78 @@ fn signal(serve: &Serve, sig: &str) {
         .status()
         .expect("kill");
     assert!(ok.success());
+}
+
+/// A self-signed certificate and key for the HTTP listener, as `[web]` keys.
+fn web_tls(dir: &Path) -> String {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+    let key = dir.join("key.pem");
+    let crt = dir.join("cert.pem");
+    std::fs::write(&key, signing_key.serialize_pem()).expect("write key");
+    std::fs::write(&crt, cert.pem()).expect("write cert");
+    format!(
+        "[web]\ntls_key = \"{}\"\ntls_certificate = \"{}\"\n",
+        key.display(),
+        crt.display()
+    )
+}
+
+#[test]
+fn status_asks_the_agent_port_also_when_http_has_tls() {
+    let scp = echoprobe_scp(&["-aet", "STORESCP", "--require-called-aet"]);
+    let dir = TempDir::new("serve-status");
+    let body = format!(
+        "{DEFAULTS}{}{}{}",
+        web_tls(dir.path()),
+        target("pacs", scp.port, "STORESCP"),
+        target("wrong-ae", scp.port, "NOT-THE-PEER"),
+    );
+    let serve = Serve::start(&body);
+    let agent = serve.agent.as_str();
+
+    let until = Instant::now() + QUICK;
+    let mut up = status(&["pacs", "--agent", agent]);
+    while up.code != Some(i32::from(HEALTHY)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+        up = status(&["pacs", "--agent", agent]);
+    }
+    up.assert_code(HEALTHY);
+    assert!(up.stderr.is_empty(), "{up}");
+    // The configuration names the agent port.
+    let config = serve.config.display().to_string();
+    status(&["pacs", "--config", &config]).assert_code(HEALTHY);
+
+    // A down target: its verdict's code and the CLI's reason.
+    let until = Instant::now() + QUICK;
+    let mut down = status(&["wrong-ae", "--agent", agent]);
+    while down.code != Some(i32::from(REJECTED)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+        down = status(&["wrong-ae", "--agent", agent]);
+    }
+    down.assert_code(REJECTED)
+        .assert_stderr("wrong-ae is down: association rejected")
+        .assert_stderr("(1/1/7)");
+
+    // No verdict: an unknown target, a daemon that is not there, the HTTP API behind TLS.
+    status(&["nope", "--agent", agent])
+        .assert_code(USAGE)
+        .assert_stderr("unknown target nope");
+    let nobody = format!("127.0.0.1:{}", free_port());
+    status(&["pacs", "--agent", &nobody])
+        .assert_code(USAGE)
+        .assert_stderr("cannot reach the daemon")
+        .assert_within(Duration::from_secs(2));
+    status(&["pacs", "--http", &serve.http])
+        .assert_code(USAGE)
+        .assert_stderr("--agent");
+
+    // HAProxy's agent lines are what they were.
+    assert_eq!(serve.agent("pacs").expect("agent"), "up\n");
+    assert_eq!(
+        serve.agent("nope").expect("agent"),
+        "down #unknown target nope\n"
+    );
 }
 
 /// A peer that reads the A-ASSOCIATE-RQ, says so on the channel, never answers, and returns the PDU types it gets
