@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use echoprobe_tests::codes::{HEALTHY, REJECTED, USAGE};
+use echoprobe_tests::monitoring::must_get;
 use echoprobe_tests::peers::echoprobe_scp;
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::scripted::{self, pdu::ABORT, ScriptedPeer};
@@ -199,4 +200,47 @@ fn sigterm_aborts_the_in_flight_check_and_exits_within_a_second() {
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(1), "exit took {took:?}");
     assert_eq!(exit.code(), Some(0), "{}", serve.peer.log());
+}
+
+#[test]
+fn sighup_keeps_an_unchanged_targets_state_and_history() {
+    let scp = echoprobe_scp(&["-aet", "STORESCP"]);
+    let kept = target("kept", scp.port, "STORESCP");
+    let serve = Serve::start(&format!("{DEFAULTS}{kept}"));
+    serve.wait_state("kept", "up");
+    let history = || {
+        let json = must_get(&serve.http, "/api/targets/kept").json();
+        let at: Vec<String> = json["recent"]
+            .as_array()
+            .expect("recent")
+            .iter()
+            .map(|c| c["at"].to_string())
+            .collect();
+        (
+            json["checks"].as_u64().expect("checks"),
+            json["since"].clone(),
+            at,
+        )
+    };
+    let (checks, since, recent) = history();
+    assert!(checks >= 1 && !recent.is_empty());
+
+    let (http, agent) = (&serve.http, &serve.agent);
+    let other = target("other", scp.port, "STORESCP");
+    std::fs::write(
+        &serve.config,
+        format!("[listen]\nhttp = \"{http}\"\nagent = \"{agent}\"\n\n{DEFAULTS}{kept}{other}"),
+    )
+    .expect("rewrite probe.toml");
+    signal(&serve, "-HUP");
+    serve.peer.wait_log("reloaded: 2 targets", QUICK);
+    let (after, since_after, recent_after) = history();
+    assert!(after >= checks, "checks went from {checks} to {after}");
+    assert_eq!(since_after, since, "the state's since-when is kept");
+    // The last check before the reload is still in the (bounded, 120) history.
+    let last = recent.last().expect("a check");
+    assert!(
+        recent_after.contains(last),
+        "the history is kept: {recent:?} then {recent_after:?}"
+    );
 }
