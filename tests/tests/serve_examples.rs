@@ -49,8 +49,13 @@ fn example_prometheus_yml_is_valid() {
     .assert_mentions("SUCCESS");
 }
 
-/// Runs the drop-in with a stand-in `echoprobe` that prints its arguments and exits 61.
+/// Runs the drop-in with a stand-in `echoprobe` that prints its arguments and exits 61, with ECHOPROBE_HTTP set.
 fn status_script(args: &[&str], map: Option<&str>) -> Outcome {
+    status_script_with(&[("ECHOPROBE_HTTP", "127.0.0.1:9999")], args, map)
+}
+
+/// The same with `env` (the address settings) instead.
+fn status_script_with(env: &[(&str, &str)], args: &[&str], map: Option<&str>) -> Outcome {
     let dir = TempDir::new("echoprobe-status");
     let fake = dir.path().join("echoprobe");
     fs::write(&fake, "#!/bin/sh\necho \"$*\"\nexit 61\n").expect("write fake echoprobe");
@@ -65,7 +70,7 @@ fn status_script(args: &[&str], map: Option<&str>) -> Outcome {
     cmd.env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("ECHOPROBE", &fake)
-        .env("ECHOPROBE_HTTP", "127.0.0.1:9999")
+        .envs(env.iter().copied())
         .env("ECHOPROBE_MAP", &map_file)
         .args(args);
     run(&mut cmd, HARD)
@@ -92,6 +97,11 @@ fn echoprobe_status_drop_in_maps_its_arguments() {
     status_script(&["a", "b"], None)
         .assert_code(1)
         .assert_stderr("usage:");
+    // Without ECHOPROBE_HTTP it asks the agent port (which has no TLS or basic auth).
+    status_script_with(&[("ECHOPROBE_AGENT", "127.0.0.1:9998")], &["pacs1"], None)
+        .assert_code(61)
+        .assert_stdout("status pacs1 --agent 127.0.0.1:9998");
+    status_script_with(&[], &["pacs1"], None).assert_stdout("status pacs1 --agent 127.0.0.1:5555");
 }
 
 /// The drop-in is POSIX sh that shellcheck finds nothing in (balancers run it with /bin/sh).

@@ -304,18 +304,29 @@ pub(super) struct ServeCli {
     disable_version_flag = true,
     args_override_self = true,
     name = "echoprobe status",
-    about = "ask a running `echoprobe serve` for a target's verdict and exit with its code (the daemon \
-             unreachable: 63)",
-    override_usage = "echoprobe status NAME [--http ADDR:PORT | --config FILE]"
+    about = "ask a running `echoprobe serve` for a target's verdict and exit with its code, in about a \
+             millisecond (for keepalived MISC_CHECK, ldirectord and other script checks)",
+    override_usage = "echoprobe status NAME [--agent ADDR:PORT | --http ADDR:PORT | --config FILE]",
+    after_help = "It asks the daemon's agent port (one line each way; no TLS or basic auth there), or with \
+                  --http its plain-HTTP API.\n\n\
+                  exit codes:\n   \
+                  0  the target is up\n  \
+                  60+ the target is down: the code of its last failed check, as `echoprobe` exits (60 before its \
+                  first check)\n   \
+                  1  no verdict: unknown target, the daemon not reachable or not answering, bad command line"
 )]
 pub(super) struct StatusCli {
     /// the target's name
     #[arg(value_name = "NAME")]
     pub(super) name: String,
-    /// the daemon's HTTP address (default: the configuration's [listen] http)
+    /// the daemon's agent-check address (default: the configuration's [listen] agent)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub(super) agent: Option<String>,
+    /// ask the daemon's HTTP API here instead (plain HTTP)
     #[arg(long, value_name = "ADDR:PORT")]
     pub(super) http: Option<String>,
-    /// the daemon's configuration file, for its [listen] http
+    /// the daemon's configuration file, for its [listen] agent (default: /etc/echoprobe/probe.toml if it exists,
+    /// else 127.0.0.1:5555)
     #[arg(long, value_name = "FILE")]
     pub(super) config: Option<PathBuf>,
 }

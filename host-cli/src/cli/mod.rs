@@ -230,14 +230,16 @@ pub struct ServeOptions {
     pub check_config: bool,
 }
 
-/// `echoprobe status NAME [--http ADDR:PORT | --config FILE]`.
+/// `echoprobe status NAME [--agent ADDR:PORT | --http ADDR:PORT | --config FILE]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusOptions {
     /// The target.
     pub name: String,
-    /// The daemon's HTTP address.
+    /// The daemon's agent-check address.
+    pub agent: Option<String>,
+    /// The daemon's HTTP address (asked instead of the agent port).
     pub http: Option<String>,
-    /// The configuration to find it in (None: the default file if it exists, else the default address).
+    /// The configuration to find the agent port in (None: the default file if it exists, else the default address).
     pub config: Option<PathBuf>,
 }
 
@@ -530,13 +532,23 @@ fn parse_status(args: &[String]) -> Result<Invocation, Failure> {
         Ok(cli) => cli,
         Err(help) => return Ok(help),
     };
-    if cli.http.is_some() && cli.config.is_some() {
-        return Err(Failure::Usage(
-            "--http and --config: give one of them".to_string(),
-        ));
+    let given: Vec<&str> = [
+        ("--agent", cli.agent.is_some()),
+        ("--http", cli.http.is_some()),
+        ("--config", cli.config.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, set)| set.then_some(flag))
+    .collect();
+    if given.len() > 1 {
+        return Err(Failure::Usage(format!(
+            "{}: give one of them",
+            given.join(" and ")
+        )));
     }
     Ok(Invocation::Status(StatusOptions {
         name: cli.name,
+        agent: cli.agent,
         http: cli.http,
         config: cli.config,
     }))

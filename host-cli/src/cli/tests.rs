@@ -699,14 +699,36 @@ fn serve_and_status_subcommands() {
         p(&["status", "pacs", "--http", "127.0.0.1:9104"]).unwrap(),
         Invocation::Status(StatusOptions {
             name: "pacs".into(),
+            agent: None,
             http: Some("127.0.0.1:9104".into()),
             config: None
         })
+    );
+    assert_eq!(
+        p(&["status", "pacs", "--agent", "127.0.0.1:5555"]).unwrap(),
+        Invocation::Status(StatusOptions {
+            name: "pacs".into(),
+            agent: Some("127.0.0.1:5555".into()),
+            http: None,
+            config: None
+        })
+    );
+    let help = p(&["status", "--help"]);
+    assert!(
+        matches!(&help, Ok(Invocation::Help(t)) if t.contains("--agent") && t.contains("no verdict")),
+        "{help:?}"
     );
     assert_eq!(p(&["status"]).unwrap_err().code(), 1);
     let both = p(&["status", "a", "--http", "h:1", "--config", "c"]).unwrap_err();
     assert_eq!(both.code(), 1);
     assert!(both.to_string().contains("give one of them"), "{both}");
+    let both = p(&["status", "a", "--agent", "h:1", "--http", "h:2"]).unwrap_err();
+    assert_eq!(both.code(), 1);
+    assert!(
+        both.to_string()
+            .contains("--agent and --http: give one of them"),
+        "{both}"
+    );
     // echoscu has no subcommands: `serve` is a peer name there.
     assert!(matches!(
         parse("echoscu", vec!["serve".into(), "104".into()]),

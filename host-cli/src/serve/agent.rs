@@ -1,5 +1,6 @@
 //! HAProxy's agent-check: on the shared port, `agent-send "NAME\n"` selects the target; on a target's own
 //! `agent_port`, no name is needed. The answer is one line, `up` or `down #<reason>`, then the connection closes.
+//! `echoprobe status` asks the shared port too, with [`STATUS_QUERY`], and gets the verdict's exit code in front.
 //!
 //! Every connection is bounded: at most [`MAX_LINE`] bytes within [`READ_TIMEOUT`], then the answer and close. Each
 //! connection is its own task, so a client that sends nothing costs only its task until the timeout, and the accept
@@ -12,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::engine::Engine;
-use super::model::Health;
+use super::model::{Daemon as _, Health};
 
 /// Longest name line read.
 pub(crate) const MAX_LINE: usize = 256;
@@ -20,6 +21,11 @@ pub(crate) const MAX_LINE: usize = 256;
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest reason text sent (HAProxy shows it in its stats page and logs).
 pub(crate) const REASON_LEN: usize = 200;
+
+/// `echoprobe status`'s question on the shared port: this word, then the target's name. A name has no spaces, so
+/// no HAProxy `agent-send "NAME\n"` looks like it. The answer is the target's exit code, a space and its agent line
+/// (`0 up`, `61 down #association rejected: ...`); an unknown target gets its agent line alone.
+pub(crate) const STATUS_QUERY: &str = "status ";
 
 /// The target name in what the client sent: the first line, without CR/LF and surrounding spaces.
 pub(crate) fn name_in(received: &[u8]) -> &str {
@@ -83,12 +89,27 @@ async fn answer_one(engine: Arc<Engine>, mut stream: TcpStream, fixed: Option<St
         Some(name) => name,
         None => name_in(&read_line(&mut stream).await).to_string(),
     };
-    let line = engine.agent_line(&name);
+    let line = match name.strip_prefix(STATUS_QUERY) {
+        Some(asked) => status_answer(&engine, asked),
+        None => engine.agent_line(&name),
+    };
     let _ = tokio::time::timeout(READ_TIMEOUT, async {
         let _ = stream.write_all(line.as_bytes()).await;
         let _ = stream.shutdown().await;
     })
     .await;
+}
+
+/// The answer to [`STATUS_QUERY`] for `name`.
+fn status_answer(engine: &Engine, name: &str) -> String {
+    match engine.target(name) {
+        Some(t) => format!(
+            "{} {}",
+            t.exit_code,
+            answer(name, Some((t.health, &t.reason)))
+        ),
+        None => answer(name, None),
+    }
 }
 
 /// Accepts on `listener` until the task is aborted; `fixed`: the port's own target.

@@ -98,6 +98,9 @@ pub(crate) struct TargetState {
     history: usize,
     live: Mutex<Live>,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// True once the target is removed or changed by a reload, or the daemon stops: its check in flight sends
+    /// A-ABORT and closes, and its task ends.
+    stop: watch::Sender<bool>,
 }
 
 impl TargetState {
@@ -115,6 +118,7 @@ impl TargetState {
                 recent: VecDeque::new(),
             }),
             task: Mutex::new(None),
+            stop: watch::Sender::new(false),
         }
     }
 
@@ -206,17 +210,15 @@ pub(crate) struct Engine {
     probes: mpsc::UnboundedSender<Job>,
     state: RwLock<State>,
     metrics: Arc<dyn MetricsSink>,
-    stop: watch::Receiver<bool>,
     slots: Arc<Semaphore>,
     origin: tokio::time::Instant,
 }
 
 impl Engine {
-    /// An engine with no targets yet (see [`Engine::apply`]); `stop` turning true aborts every check.
+    /// An engine with no targets yet (see [`Engine::apply`]; [`Engine::wait_stopped`] stops them).
     pub(crate) fn new(
         loaded: Loaded,
         metrics: Arc<dyn MetricsSink>,
-        stop: watch::Receiver<bool>,
     ) -> (Arc<Engine>, mpsc::UnboundedReceiver<Job>) {
         let slots = Arc::new(Semaphore::new(loaded.config.serve.max_concurrent as usize));
         let (probes, jobs) = mpsc::unbounded_channel();
@@ -227,14 +229,14 @@ impl Engine {
                 targets: Vec::new(),
             }),
             metrics,
-            stop,
             slots,
             origin: tokio::time::Instant::now(),
         });
         (engine, jobs)
     }
 
-    /// Runs the `/probe` checks sent by [`Daemon::probe`], each as its own local task, until the engine is gone.
+    /// Runs the `/probe` checks sent by [`Daemon::probe`], each as its own local task, until the engine is gone;
+    /// `stop` turning true aborts them.
     pub(crate) async fn run_probes(
         stop: watch::Receiver<bool>,
         mut jobs: mpsc::UnboundedReceiver<Job>,
@@ -276,7 +278,8 @@ impl Engine {
     }
 
     /// Runs `loaded` (at start, and at each reload): unchanged targets keep their state and schedule; new and
-    /// changed ones start spread over their interval; removed ones stop.
+    /// changed ones start spread over their interval; removed ones, and the old settings of changed ones, stop as at
+    /// a daemon's stop (a check in flight sends A-ABORT and closes).
     pub(crate) fn apply(self: &Arc<Self>, loaded: Loaded) {
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
         let history = loaded.config.serve.history as usize;
@@ -298,9 +301,7 @@ impl Engine {
         }
         for old in &state.targets {
             if !kept.iter().any(|k| Arc::ptr_eq(k, old)) {
-                if let Some(task) = old.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    task.abort();
-                }
+                old.stop.send_replace(true);
                 if !kept.iter().any(|k| k.target.name == old.target.name) {
                     self.metrics.forget(&old.target.name);
                 }
@@ -321,7 +322,7 @@ impl Engine {
     async fn run_target(self: Arc<Self>, t: Arc<TargetState>, first: Duration) {
         let interval = Duration::from_millis(u64::from(t.target.settings.interval_ms));
         let mut planned = first;
-        let mut stop = self.stop.clone();
+        let mut stop = t.stop.subscribe();
         loop {
             tokio::select! {
                 () = tokio::time::sleep_until(self.origin + planned) => {}
@@ -331,9 +332,9 @@ impl Engine {
                 p = self.slots.clone().acquire_owned() => p,
                 _ = stop.wait_for(|s| *s) => return,
             };
-            let result = check::check(&t.prepared, &self.stop, None).await;
+            let result = check::check(&t.prepared, &stop, None).await;
             drop(permit);
-            if *self.stop.borrow() {
+            if *stop.borrow() {
                 return;
             }
             let (record, health, changed) = t.record(&result);
@@ -345,13 +346,17 @@ impl Engine {
         }
     }
 
-    /// Waits for every target task to end (after `stop`), at most `limit`.
+    /// Stops every target (its check in flight sends A-ABORT and closes) and waits for their tasks to end, at most
+    /// `limit`.
     pub(crate) async fn wait_stopped(&self, limit: Duration) {
         let tasks: Vec<JoinHandle<()>> = self
             .read()
             .targets
             .iter()
-            .filter_map(|t| t.task.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .filter_map(|t| {
+                t.stop.send_replace(true);
+                t.task.lock().unwrap_or_else(|p| p.into_inner()).take()
+            })
             .collect();
         let _ = tokio::time::timeout(limit, async {
             for t in tasks {

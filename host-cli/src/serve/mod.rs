@@ -138,7 +138,7 @@ fn raise_open_files() {
 async fn daemon(path: &Path, loaded: Loaded) -> u8 {
     let (stop_tx, stop) = watch::channel(false);
     let metrics = Arc::new(Metrics::new());
-    let (engine, probes) = Engine::new(loaded.clone(), metrics.clone(), stop.clone());
+    let (engine, probes) = Engine::new(loaded.clone(), metrics.clone());
     tokio::task::spawn_local(Engine::run_probes(stop, probes));
     let mut listeners = Listeners::default();
     if let Err(e) = listeners
