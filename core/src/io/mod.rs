@@ -14,6 +14,8 @@ pub mod pump;
 
 #[cfg(feature = "async")]
 pub mod asynch;
+#[cfg(feature = "nal")]
+pub mod nal;
 
 use core::fmt;
 
