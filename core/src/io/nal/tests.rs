@@ -202,132 +202,126 @@ fn start() -> Cell<Instant> {
     Cell::new(Instant::from_millis(1000))
 }
 
-/// Connects and runs a check of `repeat` echoes over `stack`; closes the connection.
-fn check(
-    stack: &mut FakeStack<'_>,
-    idles: &Cell<u32>,
-    repeat: u32,
-) -> Result<Report, IoError<Error<FakeError>>> {
-    let clock = Ticks {
-        now: stack.now,
-        idles,
-    };
-    let mut conn =
-        Connection::open(stack, clock, REMOTE, CONNECT_TIMEOUT).map_err(IoError::Transport)?;
-    conn.set_write_timeout(Duration::from_secs(2));
-    let (mut rx, mut tx) = ([0u8; 16390], [0u8; 4096]);
-    let options = CheckOptions {
-        repeat,
-        ..CheckOptions::default()
-    };
-    let config = Config::requestor(ae("SCU"), ae("SCP"));
-    let report = blocking::check(&mut conn, config, options, &mut rx, &mut tx, |_| {});
-    conn.close().map_err(IoError::Transport)?;
-    report
+fn requestor() -> Config<'static> {
+    Config::requestor(ae("SCU"), ae("SCP"))
 }
 
-#[test]
-fn would_blocks_everywhere_still_make_a_healthy_check() {
-    let (now, idles) = (start(), Cell::new(0));
-    let mut stack = FakeStack::new(&now);
-    stack.connect = Connect::After(3);
-    stack.chunk = 7;
-    let report = check(&mut stack, &idles, 2).unwrap();
-    assert_eq!(report.outcome, Outcome::Healthy(Release::Released));
-    assert_eq!(report.stats.ok, 2);
-    assert!(idles.get() >= 3, "idled on every would-block");
-    assert_eq!((stack.sockets, stack.closed), (1, 1));
+/// What a check over a scripted stack came to.
+struct Ran {
+    result: Result<Report, IoError<Error<FakeError>>>,
+    /// Time on the fake clock, from opening the connection to the end.
+    took: Duration,
+    idles: u32,
+    /// Sockets opened, sockets closed.
+    sockets: (u32, u32),
 }
 
-#[test]
-fn a_connect_that_never_completes_times_out_on_the_callers_clock() {
+/// Opens a connection on a stack set up by `script`, runs a check with `options` (write timeout
+/// 2 s) and closes the connection.
+fn run(options: CheckOptions, script: impl FnOnce(&mut FakeStack<'_>)) -> Ran {
     let (now, idles) = (start(), Cell::new(0));
     let t0 = now.get();
     let mut stack = FakeStack::new(&now);
-    stack.connect = Connect::Never;
-    let err = check(&mut stack, &idles, 1).unwrap_err();
-    assert_eq!(err, IoError::Transport(Error::ConnectTimeout));
-    assert_eq!(
-        now.get(),
-        t0 + CONNECT_TIMEOUT,
-        "gave up exactly at the timeout"
-    );
-    assert_eq!(idles.get(), 300, "one idle per tick");
-    assert_eq!(
-        (stack.sockets, stack.closed),
-        (1, 1),
-        "the socket is closed"
-    );
-}
-
-#[test]
-fn a_refused_connect_is_the_stacks_error_and_closes_the_socket() {
-    let (now, idles) = (start(), Cell::new(0));
-    let mut stack = FakeStack::new(&now);
-    stack.connect = Connect::Refused;
-    let err = check(&mut stack, &idles, 1).unwrap_err();
-    assert_eq!(
-        err,
-        IoError::Transport(Error::Stack(FakeError(TcpErrorKind::Other)))
-    );
-    assert_eq!(idles.get(), 0);
-    assert_eq!((stack.sockets, stack.closed), (1, 1));
-}
-
-#[test]
-fn a_silent_peer_meets_the_acse_timeout() {
-    let (now, idles) = (start(), Cell::new(0));
-    let t0 = now.get();
-    let mut stack = FakeStack::new(&now);
-    stack.mute = true;
-    let report = check(&mut stack, &idles, 1).unwrap();
-    assert_eq!(report.outcome, Outcome::AcseTimeout);
-    let acse = Config::requestor(ae("SCU"), ae("SCP")).acse_timeout;
-    assert_eq!(now.get(), t0 + acse, "the machine's own timer, to the tick");
-    assert_eq!(stack.closed, 1);
-}
-
-#[test]
-fn the_overall_deadline_bounds_the_reads() {
-    let (now, idles) = (start(), Cell::new(0));
-    let t0 = now.get();
-    let mut stack = FakeStack::new(&now);
-    stack.mute = true;
+    script(&mut stack);
     let clock = Ticks {
         now: &now,
         idles: &idles,
     };
-    let mut conn = Connection::open(&mut stack, clock, REMOTE, CONNECT_TIMEOUT).unwrap();
-    let (mut rx, mut tx) = ([0u8; 16390], [0u8; 4096]);
+    let result = Connection::open(&mut stack, clock, REMOTE, CONNECT_TIMEOUT)
+        .map_err(IoError::Transport)
+        .and_then(|mut conn| {
+            conn.set_write_timeout(Duration::from_secs(2));
+            let (mut rx, mut tx) = ([0u8; 16390], [0u8; 4096]);
+            let report = blocking::check(&mut conn, requestor(), options, &mut rx, &mut tx, |_| {});
+            conn.close().map_err(IoError::Transport)?;
+            report
+        });
+    Ran {
+        result,
+        took: now.get() - t0,
+        idles: idles.get(),
+        sockets: (stack.sockets, stack.closed),
+    }
+}
+
+fn once() -> CheckOptions {
+    CheckOptions::default()
+}
+
+#[test]
+fn would_blocks_everywhere_still_make_a_healthy_check() {
     let options = CheckOptions {
-        deadline: Some(t0 + Duration::from_millis(1500)),
-        ..CheckOptions::default()
+        repeat: 2,
+        ..once()
     };
-    let config = Config::requestor(ae("SCU"), ae("SCP"));
-    let report = blocking::check(&mut conn, config, options, &mut rx, &mut tx, |_| {}).unwrap();
-    assert_eq!(report.outcome, Outcome::DeadlineExceeded);
-    assert_eq!(now.get(), t0 + Duration::from_millis(1500));
+    let ran = run(options, |s| {
+        s.connect = Connect::After(3);
+        s.chunk = 7;
+    });
+    let report = ran.result.unwrap();
+    assert_eq!(report.outcome, Outcome::Healthy(Release::Released));
+    assert_eq!(report.stats.ok, 2);
+    assert!(ran.idles >= 3, "idled on every would-block");
+    assert_eq!(ran.sockets, (1, 1));
+}
+
+#[test]
+fn a_connect_that_never_completes_times_out_on_the_callers_clock() {
+    let ran = run(once(), |s| s.connect = Connect::Never);
+    assert_eq!(ran.result, Err(IoError::Transport(Error::ConnectTimeout)));
+    assert_eq!(ran.took, CONNECT_TIMEOUT, "gave up exactly at the timeout");
+    assert_eq!(ran.idles, 300, "one idle per tick");
+    assert_eq!(ran.sockets, (1, 1), "the socket is closed");
+}
+
+#[test]
+fn a_refused_connect_is_the_stacks_error_and_closes_the_socket() {
+    let ran = run(once(), |s| s.connect = Connect::Refused);
+    let refused = Error::Stack(FakeError(TcpErrorKind::Other));
+    assert_eq!(ran.result, Err(IoError::Transport(refused)));
+    assert_eq!(ran.idles, 0);
+    assert_eq!(ran.sockets, (1, 1));
+}
+
+#[test]
+fn a_silent_peer_meets_the_acse_timeout() {
+    let ran = run(once(), |s| s.mute = true);
+    assert_eq!(ran.result.unwrap().outcome, Outcome::AcseTimeout);
+    assert_eq!(
+        ran.took,
+        requestor().acse_timeout,
+        "the machine's own timer, to the tick"
+    );
+    assert_eq!(ran.sockets, (1, 1));
+}
+
+#[test]
+fn the_overall_deadline_bounds_the_reads() {
+    let options = CheckOptions {
+        deadline: Some(start().get() + Duration::from_millis(1500)),
+        ..once()
+    };
+    let ran = run(options, |s| s.mute = true);
+    assert_eq!(ran.result.unwrap().outcome, Outcome::DeadlineExceeded);
+    assert_eq!(ran.took, Duration::from_millis(1500));
 }
 
 #[test]
 fn a_stuck_send_gives_up_at_the_write_timeout() {
-    let (now, idles) = (start(), Cell::new(0));
-    let t0 = now.get();
-    let mut stack = FakeStack::new(&now);
-    stack.send_stuck = true;
-    let err = check(&mut stack, &idles, 1).unwrap_err();
-    assert_eq!(err, IoError::Transport(Error::WriteTimeout));
-    assert_eq!(now.get(), t0 + Duration::from_secs(2));
-    assert_eq!(stack.closed, 1, "dropping the connection closed the socket");
+    let ran = run(once(), |s| s.send_stuck = true);
+    assert_eq!(ran.result, Err(IoError::Transport(Error::WriteTimeout)));
+    assert_eq!(ran.took, Duration::from_secs(2));
+    assert_eq!(
+        ran.sockets,
+        (1, 1),
+        "dropping the connection closed the socket"
+    );
 }
 
 #[test]
 fn a_closed_pipe_is_the_peer_closing() {
-    let (now, idles) = (start(), Cell::new(0));
-    let mut stack = FakeStack::new(&now);
-    stack.receive_closed = true;
-    let report = check(&mut stack, &idles, 1).unwrap();
-    assert_eq!(report.outcome, Outcome::ClosedByPeer);
+    let ran = run(once(), |s| s.receive_closed = true);
+    assert_eq!(ran.result.unwrap().outcome, Outcome::ClosedByPeer);
 }
 
 #[test]
