@@ -1,6 +1,7 @@
 //! The core's `embedded-nal` adapter (`io::nal`, feature `nal`) over `std-embedded-nal`'s stack, the
-//! way a microcontroller with a W5500-like TCP offload would run it: against DCMTK storescp and
-//! dcmqrscp, `echoprobe scp`, a silent listener and a closed port.
+//! way a microcontroller with a W5500-like TCP offload would run it: echo against DCMTK storescp
+//! and dcmqrscp, `echoprobe scp`, a silent listener and a closed port; find against dcmqrscp
+//! holding the test study.
 //!
 //! `std-embedded-nal` 0.4's sockets are non-blocking once connected, so every read returns at once
 //! (would block or data) and the connection idles on the test's clock between tries: the machine's
@@ -14,13 +15,17 @@ use std::time::Instant as StdInstant;
 use core::time::Duration as StdDuration;
 use echoprobe_core::assoc::{Config, Event};
 use echoprobe_core::check::{Outcome, Release};
+use echoprobe_core::dimse::dataset::{Key, Vr};
+use echoprobe_core::find::{FindOptions, FindOutcome, Model};
 use echoprobe_core::io::nal::{Clock, Connection, Error as NalError};
 use echoprobe_core::io::{blocking, Error as IoError, Report};
 use echoprobe_core::time::{Duration, Instant};
 use echoprobe_core::wire::{AeTitle, AssociateRj};
 use echoprobe_core::CheckOptions;
+use echoprobe_tests::find_peers::dcmqrscp_with_study;
 use echoprobe_tests::fixtures::{assert_scp_counted, assert_storescp_saw_calling_ae, strict_scp};
 use echoprobe_tests::peers::{dcmqrscp, storescp, SilentPeer};
+use echoprobe_tests::study::{PATIENT_ID, STUDY_UID};
 use echoprobe_tests::{free_port, setup, CALLING_AE};
 use embedded_nal::TcpClientStack;
 use std_embedded_nal::Stack;
@@ -52,38 +57,48 @@ fn ae(s: &str) -> AeTitle {
     AeTitle::new(s).unwrap()
 }
 
-/// One check as [`CALLING_AE`] calling `called` on 127.0.0.1:`port` over std-embedded-nal, with
-/// `acse_timeout`; the result and how long it took (connect to close).
+/// What a run over std-embedded-nal failed with.
+type RunError = IoError<NalError<StackError>>;
+
+/// Connects to 127.0.0.1:`port` over std-embedded-nal, runs `f` on the connection and closes it;
+/// the result and how long it all took.
+fn over_nal<T>(
+    port: u16,
+    f: impl FnOnce(&mut Connection<'_, Stack, StdClock>) -> Result<T, RunError>,
+) -> (Result<T, RunError>, StdDuration) {
+    let started = StdInstant::now();
+    let mut stack = Stack;
+    let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let result = Connection::open(&mut stack, StdClock(started), remote, CONNECT_TIMEOUT)
+        .map_err(IoError::Transport)
+        .and_then(|mut conn| {
+            let done = f(&mut conn);
+            conn.close().map_err(IoError::Transport)?;
+            done
+        });
+    (result, started.elapsed())
+}
+
+/// One check of 2 echoes as [`CALLING_AE`] calling `called` on 127.0.0.1:`port`, with
+/// `acse_timeout`; the result, how long it took (connect to close) and the events.
 fn check(
     called: &str,
     port: u16,
     acse_timeout: Duration,
-) -> (
-    Result<Report, IoError<NalError<StackError>>>,
-    StdDuration,
-    Vec<String>,
-) {
-    let started = StdInstant::now();
-    let mut stack = Stack;
+) -> (Result<Report, RunError>, StdDuration, Vec<String>) {
     let mut events = Vec::new();
-    let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let clock = StdClock(started);
-    let result = Connection::open(&mut stack, clock, remote, CONNECT_TIMEOUT)
-        .map_err(IoError::Transport)
-        .and_then(|mut conn| {
-            let mut config = Config::requestor(ae(CALLING_AE), ae(called));
-            config.acse_timeout = acse_timeout;
-            let (mut rx, mut tx) = (vec![0u8; 16390], vec![0u8; 16390]);
-            let options = CheckOptions {
-                repeat: 2,
-                ..CheckOptions::default()
-            };
-            let observe = |e: &Event| events.push(format!("{e:?}"));
-            let report = blocking::check(&mut conn, config, options, &mut rx, &mut tx, observe);
-            conn.close().map_err(IoError::Transport)?;
-            report
-        });
-    (result, started.elapsed(), events)
+    let (result, took) = over_nal(port, |conn| {
+        let mut config = Config::requestor(ae(CALLING_AE), ae(called));
+        config.acse_timeout = acse_timeout;
+        let (mut rx, mut tx) = (vec![0u8; 16390], vec![0u8; 16390]);
+        let options = CheckOptions {
+            repeat: 2,
+            ..CheckOptions::default()
+        };
+        let observe = |e: &Event| events.push(format!("{e:?}"));
+        blocking::check(conn, config, options, &mut rx, &mut tx, observe)
+    });
+    (result, took, events)
 }
 
 fn assert_healthy(called: &str, port: u16) {
@@ -163,4 +178,54 @@ fn a_closed_port_is_the_stacks_error_at_once() {
         other => panic!("expected a refused connect, got {other:?}"),
     }
     assert!(took < StdDuration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn find_the_stored_study_in_dcmtk_dcmqrscp() {
+    let scp = dcmqrscp_with_study("QRSCP");
+    let keys = [
+        Key {
+            tag: 0x0008_0052,
+            vr: Vr::CS,
+            value: b"STUDY",
+        },
+        Key {
+            tag: 0x0010_0020,
+            vr: Vr::LO,
+            value: b"",
+        },
+        Key {
+            tag: 0x0020_000D,
+            vr: Vr::UI,
+            value: STUDY_UID.as_bytes(),
+        },
+    ];
+    let mut options = FindOptions::new(Model::StudyRoot, &keys);
+    options.required = Some((0x0010_0020, PATIENT_ID.as_bytes()));
+    let (result, took) = over_nal(scp.port, |conn| {
+        let mut config = Config::requestor(ae(CALLING_AE), ae("QRSCP"));
+        config.find_models = &[Model::StudyRoot];
+        let (mut rx, mut tx, mut found) = (vec![0u8; 16390], vec![0u8; 16390], vec![0u8; 16384]);
+        blocking::find(
+            conn,
+            config,
+            options,
+            &mut rx,
+            &mut tx,
+            &mut found,
+            |_, _| {},
+        )
+    });
+    let report = result.unwrap_or_else(|e| panic!("find failed: {e}\n{}", scp.log()));
+    assert_eq!(
+        report.outcome,
+        FindOutcome::Healthy {
+            release: Release::Released,
+            cancelled: false
+        },
+        "{report:?}"
+    );
+    assert_eq!(report.stats.matches, 1);
+    assert!(report.stats.required_seen, "{report:?}");
+    assert!(took < QUICK, "took {took:?}");
 }
