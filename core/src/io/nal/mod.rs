@@ -190,7 +190,8 @@ impl<S: TcpClientStack, C: Clock> ErrorType for Connection<'_, S, C> {
 }
 
 impl<S: TcpClientStack, C: Clock> Read for Connection<'_, S, C> {
-    /// Waits for at least one byte until the read deadline; `Ok(0)` is the peer's close.
+    /// Waits for at least one byte until the read deadline (none set: for as long as it takes);
+    /// `Ok(0)` is the peer's close.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
         if buf.is_empty() {
             return Ok(0);
