@@ -29,7 +29,7 @@ export RUSTC=$DEB_RUSTC RUSTC_BOOTSTRAP=1
 echo "build-thumbv7m: $("$DEB_RUSTC" -V), $("$DEB_CARGO" -V)"
 
 deps_dir=$TARGET_DIR/$TARGET/release/deps
-for features in "" "async"; do
+for features in "" "async" "nal"; do
     label=${features:-default}
     echo "build-thumbv7m: echoprobe-core [$label]"
     # Each feature set builds into the same dir; clear the old rlibs so the checks below only see

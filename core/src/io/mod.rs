@@ -1,6 +1,7 @@
 //! Drivers: one loop, [`pump::Pump`], that decides every step without doing I/O, and two thin
 //! shells that do the I/O it asks for: [`blocking`] (`embedded-io`) and [`asynch`]
-//! (`embedded-io-async`, feature `async`).
+//! (`embedded-io-async`, feature `async`). [`nal`] (feature `nal`) is a [`Transport`] over any
+//! `embedded-nal` TCP stack, for the blocking driver.
 //!
 //! The loop (see [`crate::assoc`]): send what the machine has, hand events to the caller,
 //! close when told, else read until the machine's next deadline. The check a requestor runs
@@ -14,6 +15,8 @@ pub mod pump;
 
 #[cfg(feature = "async")]
 pub mod asynch;
+#[cfg(feature = "nal")]
+pub mod nal;
 
 use core::fmt;
 
