@@ -172,7 +172,7 @@ fn tasks(k: usize) -> String {
     for i in 0..k {
         writeln!(
             code,
-            "    let s{i} = pin!(slot::run({i}, &net, &clock, client[{i}], b{i}, states, &late, &scp));"
+            "    let s{i} = pin!(slot::run({i}, &fleet, client[{i}], b{i}));"
         )
         .expect("write");
     }

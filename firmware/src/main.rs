@@ -39,24 +39,30 @@ const K: usize = PROBE.slots;
 /// TCP sockets: a client per slot, an agent server per target, the HTTP server, the SCP's listener.
 const SOCKETS: usize = K + N + 2;
 
+/// An agent socket's transmit buffer: half the longest line (`down #` + the reason + newline).
+const AGENT_TX: usize = (verdict::REASON_LEN + 8) / 2;
+
 /// Every buffer of the probe, in one all-zero static (so it lands in `.bss`, shows in the RAM figure, and nothing big
 /// sits on the stack).
 struct Mem {
     // TCP socket buffers (rx, tx). The tx side only ever holds one PDU or one reply: the driver writes each PDU whole
-    // and waits for room, so a small tx buffer costs no correctness.
-    client: [([u8; 512], [u8; 256]); K],
-    // The agent reads nothing it needs (HAProxy's optional agent-send text is dropped) and writes one line.
-    agent: [([u8; 16], [u8; crate::verdict::REASON_LEN + 8]); N],
-    http: ([u8; 256], [u8; 320]),
-    scp: ([u8; 512], [u8; 256]),
+    // and waits for room, so a small tx buffer costs no correctness (a larger PDU goes out in pieces); the rx side is
+    // the window (an A-ASSOCIATE-AC or -RQ comes in two segments at most).
+    client: [([u8; 256], [u8; 128]); K],
+    // The agent reads nothing it needs (HAProxy's optional agent-send text is dropped) and writes one line, in two
+    // pieces at most. HTTP: a request's head is read into `serve::Http` as it comes; the answer is at most ~220 B (the
+    // metrics stream a line at a time).
+    agent: [([u8; 8], [u8; AGENT_TX]); N],
+    http: ([u8; 128], [u8; 256]),
+    scp: ([u8; 256], [u8; 128]),
     assoc: [AssocBufs; K],
 }
 
 static MEM: ConstStaticCell<Mem> = ConstStaticCell::new(Mem {
-    client: [([0; 512], [0; 256]); K],
-    agent: [([0; 16], [0; crate::verdict::REASON_LEN + 8]); N],
-    http: ([0; 256], [0; 320]),
-    scp: ([0; 512], [0; 256]),
+    client: [([0; 256], [0; 128]); K],
+    agent: [([0; 8], [0; AGENT_TX]); N],
+    http: ([0; 128], [0; 256]),
+    scp: ([0; 256], [0; 128]),
     assoc: [const { AssocBufs::new() }; K],
 });
 
@@ -64,15 +70,7 @@ static MEM: ConstStaticCell<Mem> = ConstStaticCell::new(Mem {
 static STATES: ConstStaticCell<[RefCell<State>; N]> =
     ConstStaticCell::new([const { RefCell::new(State::new()) }; N]);
 
-/// What `/metrics` reads: the targets' states, the slots' late starts, the clock and the NIC.
-struct Fleet<'a, 'n> {
-    states: &'a [RefCell<State>],
-    late: &'a slot::Late,
-    clock: &'a clock::Clock,
-    net: &'a net::Net<'n>,
-}
-
-impl metrics::Source for Fleet<'_, '_> {
+impl metrics::Source for slot::Fleet<'_, '_> {
     fn targets(&self) -> usize {
         self.states.len()
     }
@@ -82,7 +80,7 @@ impl metrics::Source for Fleet<'_, '_> {
     fn probe(&self) -> metrics::Probe {
         metrics::Probe {
             uptime_us: self.clock.now_micros(),
-            late_checks: self.late.0.get(),
+            late_checks: self.late.get(),
             nic: board::nic_counters(&self.net.nic.borrow()),
         }
     }
@@ -148,21 +146,22 @@ fn main() -> ! {
         nic: RefCell::new(nic),
     };
     let states: &[RefCell<State>; N] = STATES.take();
-    let late = slot::Late(core::cell::Cell::new(0));
+    let fleet = slot::Fleet {
+        net: &net,
+        clock: &clock,
+        states,
+        scp: &scp,
+        late: core::cell::Cell::new(0),
+    };
 
     let net_task = async {
         let mut conn = serve::Http::new();
-        let fleet = Fleet {
-            states,
-            late: &late,
-            clock: &clock,
-            net: &net,
-        };
+        let mut agent_sent = [0u8; N];
         let mut next_report = 0u64;
         loop {
             net.poll(&clock);
             for (i, t) in PROBE.targets.iter().enumerate() {
-                serve::agent(&net, agent[i], t.agent_port, &states[i]);
+                serve::agent(&net, agent[i], t.agent_port, &states[i], &mut agent_sent[i]);
             }
             serve::http(&net, http, PROBE.http_port, states, &fleet, &mut conn);
             scp.listen(&net);

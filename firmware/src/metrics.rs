@@ -43,7 +43,7 @@ pub struct Target<'a> {
     pub phases: [u32; PHASES.len()],
     /// The last check, start to verdict, in microseconds ([`NONE`]: no check yet).
     pub total: u32,
-    /// How late the last check started against its plan, in microseconds.
+    /// How late the last check started, in microseconds.
     pub lag: u32,
 }
 
@@ -80,7 +80,12 @@ struct Family {
     per_probe: usize,
 }
 
-const fn family(name: &'static str, help: &'static str, kind: &'static str, per: (usize, usize)) -> Family {
+const fn family(
+    name: &'static str,
+    help: &'static str,
+    kind: &'static str,
+    per: (usize, usize),
+) -> Family {
     Family {
         name,
         help,
@@ -91,14 +96,54 @@ const fn family(name: &'static str, help: &'static str, kind: &'static str, per:
 }
 
 const FAMILIES: [Family; 8] = [
-    family("echoprobe_target_up", "Whether the target is up (1) or down (0), after rise/fall", "gauge", (1, 0)),
-    family("echoprobe_checks_total", "Checks finished, by outcome (the exit-code table's row name)", "counter", (OUTCOMES.len(), 0)),
-    family("echoprobe_last_check_duration_seconds", "How long each phase of the last check took", "gauge", (PHASES.len(), 0)),
-    family("echoprobe_last_check_total_duration_seconds", "How long the last check took, start to verdict", "gauge", (1, 0)),
-    family("echoprobe_schedule_lag_seconds", "How late the last check started against its plan", "gauge", (1, 0)),
-    family("echoprobe_probe_late_checks_total", "Checks started later than a tenth of their interval", "counter", (0, 1)),
-    family("echoprobe_probe_uptime_seconds", "Time since the probe started", "gauge", (0, 1)),
-    family("echoprobe_probe_nic_frames_total", "The network interface's frame counters", "counter", (0, NIC.len())),
+    family(
+        "echoprobe_target_up",
+        "1 up, 0 down (after rise/fall)",
+        "gauge",
+        (1, 0),
+    ),
+    family(
+        "echoprobe_checks_total",
+        "Checks by outcome",
+        "counter",
+        (OUTCOMES.len(), 0),
+    ),
+    family(
+        "echoprobe_last_check_duration_seconds",
+        "Last check, by phase",
+        "gauge",
+        (PHASES.len(), 0),
+    ),
+    family(
+        "echoprobe_last_check_total_duration_seconds",
+        "Last check, start to verdict",
+        "gauge",
+        (1, 0),
+    ),
+    family(
+        "echoprobe_schedule_lag_seconds",
+        "How late the last check started",
+        "gauge",
+        (1, 0),
+    ),
+    family(
+        "echoprobe_probe_late_checks_total",
+        "Checks started over interval/10 late",
+        "counter",
+        (0, 1),
+    ),
+    family(
+        "echoprobe_probe_uptime_seconds",
+        "Time since boot",
+        "gauge",
+        (0, 1),
+    ),
+    family(
+        "echoprobe_probe_nic_frames_total",
+        "NIC frame counters",
+        "counter",
+        (0, NIC.len()),
+    ),
 ];
 
 /// A sample's value.
@@ -121,17 +166,29 @@ pub fn render(part: usize, src: &impl Source, out: &mut [u8]) -> Result<Option<u
         }
         let mut w = Buf { out, len: 0 };
         if p == 0 {
-            for s in ["# HELP ", fam.name, " ", fam.help, "\n# TYPE ", fam.name, " ", fam.kind, "\n"] {
+            for s in [
+                "# HELP ",
+                fam.name,
+                " ",
+                fam.help,
+                "\n# TYPE ",
+                fam.name,
+                " ",
+                fam.kind,
+                "\n",
+            ] {
                 w.push(s)?;
             }
-        } else if fam.per_target > 0 {
-            let (i, line) = ((p - 1) / fam.per_target, (p - 1) % fam.per_target);
+        } else if let Some(i) = (p - 1).checked_div(fam.per_target) {
+            let line = (p - 1) % fam.per_target;
             let t = src.target(i);
             let (label, value) = match f {
                 0 => (None, Some(Value::Count(t.up.into()))),
                 1 => (
                     Some(("outcome", OUTCOMES[line])),
-                    Some(t.checks[line]).filter(|&c| c > 0).map(|c| Value::Count(c.into())),
+                    Some(t.checks[line])
+                        .filter(|&c| c > 0)
+                        .map(|c| Value::Count(c.into())),
                 ),
                 2 => (Some(("phase", PHASES[line])), micros(t.phases[line])),
                 3 => (None, micros(t.total)),
@@ -283,31 +340,31 @@ mod tests {
     fn test_render_text_format() {
         let text = all(&fake(1), 160).unwrap();
         let want = "\
-# HELP echoprobe_target_up Whether the target is up (1) or down (0), after rise/fall
+# HELP echoprobe_target_up 1 up, 0 down (after rise/fall)
 # TYPE echoprobe_target_up gauge
 echoprobe_target_up{target=\"storescp\"} 1
-# HELP echoprobe_checks_total Checks finished, by outcome (the exit-code table's row name)
+# HELP echoprobe_checks_total Checks by outcome
 # TYPE echoprobe_checks_total counter
 echoprobe_checks_total{target=\"storescp\",outcome=\"healthy\"} 7
 echoprobe_checks_total{target=\"storescp\",outcome=\"unreachable\"} 4000000000
-# HELP echoprobe_last_check_duration_seconds How long each phase of the last check took
+# HELP echoprobe_last_check_duration_seconds Last check, by phase
 # TYPE echoprobe_last_check_duration_seconds gauge
 echoprobe_last_check_duration_seconds{target=\"storescp\",phase=\"connect\"} 0.001234
 echoprobe_last_check_duration_seconds{target=\"storescp\",phase=\"associate\"} 2.000500
 echoprobe_last_check_duration_seconds{target=\"storescp\",phase=\"release\"} 0.000001
-# HELP echoprobe_last_check_total_duration_seconds How long the last check took, start to verdict
+# HELP echoprobe_last_check_total_duration_seconds Last check, start to verdict
 # TYPE echoprobe_last_check_total_duration_seconds gauge
 echoprobe_last_check_total_duration_seconds{target=\"storescp\"} 12.345678
-# HELP echoprobe_schedule_lag_seconds How late the last check started against its plan
+# HELP echoprobe_schedule_lag_seconds How late the last check started
 # TYPE echoprobe_schedule_lag_seconds gauge
 echoprobe_schedule_lag_seconds{target=\"storescp\"} 0.000000
-# HELP echoprobe_probe_late_checks_total Checks started later than a tenth of their interval
+# HELP echoprobe_probe_late_checks_total Checks started over interval/10 late
 # TYPE echoprobe_probe_late_checks_total counter
 echoprobe_probe_late_checks_total 3
-# HELP echoprobe_probe_uptime_seconds Time since the probe started
+# HELP echoprobe_probe_uptime_seconds Time since boot
 # TYPE echoprobe_probe_uptime_seconds gauge
 echoprobe_probe_uptime_seconds 86400.000001
-# HELP echoprobe_probe_nic_frames_total The network interface's frame counters
+# HELP echoprobe_probe_nic_frames_total NIC frame counters
 # TYPE echoprobe_probe_nic_frames_total counter
 echoprobe_probe_nic_frames_total{counter=\"rx\"} 10
 echoprobe_probe_nic_frames_total{counter=\"tx\"} 20
@@ -348,14 +405,24 @@ echoprobe_probe_nic_frames_total{counter=\"rx_overrun\"} 1
     fn test_outcome_names_are_the_exit_table_rows() {
         let table = include_str!("../../host-cli/src/exit/mod.rs");
         for name in OUTCOMES {
-            assert!(table.contains(&format!("\"{name}\",")), "{name} not in host-cli's exit table");
+            assert!(
+                table.contains(&format!("\"{name}\",")),
+                "{name} not in host-cli's exit table"
+            );
         }
         let metrics = include_str!("../../host-cli/src/serve/http/metrics.rs");
-        for name in ["\"echoprobe_target_up\"", "\"echoprobe_checks\"", "const PHASES"] {
+        for name in [
+            "\"echoprobe_target_up\"",
+            "\"echoprobe_checks\"",
+            "const PHASES",
+        ] {
             assert!(metrics.contains(name), "{name} not in the daemon's metrics");
         }
         for phase in PHASES {
-            assert!(metrics.contains(&format!("\"{phase}\"")), "phase {phase} not the daemon's");
+            assert!(
+                metrics.contains(&format!("\"{phase}\"")),
+                "phase {phase} not the daemon's"
+            );
         }
     }
 }

@@ -29,6 +29,8 @@ pub fn stack_high_water() -> usize {
 
 /// Fills the array in `cell` element by element, in place (`StaticCell::init_with` would build the whole array on
 /// the stack first: for the socket storage that is 6.7 KB of stack, the deepest the probe ever goes).
+// `StaticCell::uninit` hands the array out once (a second call panics), hence `&'static mut` from `&'static`.
+#[allow(clippy::mut_from_ref)]
 pub fn init_array<T, const N: usize>(
     cell: &'static static_cell::StaticCell<[T; N]>,
     f: impl Fn() -> T,

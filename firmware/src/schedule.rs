@@ -25,7 +25,13 @@ mod tests {
 
     #[test]
     fn test_next_earliest_due_first() {
-        let t = [(false, 50), (true, 10), (false, 20), (false, 20), (false, 99)];
+        let t = [
+            (false, 50),
+            (true, 10),
+            (false, 20),
+            (false, 20),
+            (false, 99),
+        ];
         assert_eq!(next(t.iter().copied(), 60), Some(2));
         assert_eq!(next(t.iter().copied(), 19), None);
         assert_eq!(next([(true, 0)].into_iter(), 60), None);

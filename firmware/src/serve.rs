@@ -33,17 +33,26 @@ fn relisten(s: &mut tcp::Socket<'_>, port: u16) {
 }
 
 /// HAProxy agent-check: on connect, one line (`up` / `down #reason`), then close. HAProxy's `agent-send` text, if
-/// any, is ignored: each target has its own port.
-pub fn agent(net: &Net<'_>, h: SocketHandle, port: u16, state: &RefCell<Target>) {
+/// any, is ignored: each target has its own port. The line goes out through a transmit buffer smaller than the
+/// longest line, as room frees: `sent` counts what of it is queued.
+pub fn agent(net: &Net<'_>, h: SocketHandle, port: u16, state: &RefCell<Target>, sent: &mut u8) {
     net.with(h, |s| {
         relisten(s, port);
-        // may_send: Established, or CloseWait when the client already half-closed (e.g. `socat - TCP:... </dev/null`).
-        if s.may_send() && s.send_queue() == 0 {
+        if s.state() == State::Listen {
+            *sent = 0;
+        }
+        // may_send: Established, or CloseWait when the client already half-closed (e.g. `socat - TCP:... </dev/null`);
+        // false once we closed after the whole line.
+        if s.may_send() && s.send_capacity() > s.send_queue() {
             let mut line: heapless::String<{ crate::verdict::REASON_LEN + 8 }> =
                 heapless::String::new();
             let _ = state.borrow().verdict.write_agent_line(&mut line);
-            let _ = s.send_slice(line.as_bytes());
-            s.close();
+            let rest = line.as_bytes().get(usize::from(*sent)..).unwrap_or_default();
+            let n = s.send_slice(rest).unwrap_or(0);
+            *sent = sent.saturating_add(n as u8);
+            if n == rest.len() {
+                s.close();
+            }
         }
         if s.may_recv() {
             while s.can_recv() && s.recv(|b| (b.len(), ())).is_ok() {}

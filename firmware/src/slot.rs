@@ -3,7 +3,7 @@
 //! checks it, records the result and plans its next check `interval_ms` after this one ended. K slots share the M
 //! targets and the SCP; a dead target holds one slot for at most its timeouts.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::future::poll_fn;
 use core::task::Poll;
 
@@ -17,20 +17,26 @@ use crate::schedule;
 use crate::serve::Scp;
 use crate::target::{self, AssocBufs, State};
 
-/// Checks that started more than a tenth of their interval late, over all targets (for `/metrics`).
-pub struct Late(pub core::cell::Cell<u32>);
+/// What the slots share (and `/metrics` reads): the network, the clock, every target's state, the SCP.
+pub struct Fleet<'a, 'n> {
+    pub net: &'a Net<'n>,
+    pub clock: &'a Clock,
+    pub states: &'a [RefCell<State>],
+    pub scp: &'a Scp,
+    /// Checks that started more than a tenth of their interval late, over all targets.
+    pub late: Cell<u32>,
+}
 
-/// Runs slot `k` forever.
-pub async fn run(
-    k: usize,
-    net: &Net<'_>,
-    clock: &Clock,
-    handle: SocketHandle,
-    bufs: &mut AssocBufs,
-    states: &[RefCell<State>],
-    late: &Late,
-    scp: &Scp,
-) {
+/// Runs slot `k` forever on its socket and buffers.
+pub async fn run(k: usize, fleet: &Fleet<'_, '_>, handle: SocketHandle, bufs: &mut AssocBufs) {
+    let Fleet {
+        net,
+        clock,
+        states,
+        scp,
+        late,
+    } = fleet;
+    let (net, clock) = (*net, *clock);
     loop {
         // The SCP's waiting association, else the next due target no other slot holds (polled every millisecond by
         // the probe loop).
@@ -57,7 +63,7 @@ pub async fn run(
             s.held = true;
             s.lag = target::micros(s.due, started);
             if schedule::late(s.lag.into(), t.interval_ms) {
-                late.0.set(late.0.get().wrapping_add(1));
+                late.set(late.get().wrapping_add(1));
                 defmt::warn!(
                     "slot {=usize}: target {=usize} {=str} started {=u32} ms late",
                     k,

@@ -171,13 +171,17 @@ pub async fn check(
                         _ => {}
                     }
                 };
-                let r = io::asynch::check(&mut socket, clock, config, options, rx, tx, observe).await;
+                let r =
+                    io::asynch::check(&mut socket, clock, config, options, rx, tx, observe).await;
                 let ended = clock.now();
                 if let Some(at) = answered.get() {
                     phases[1] = measured(micros(connected, at));
                 }
                 if let Some((at, rtt)) = echo.get() {
-                    phases[2] = measured(micros(Instant::from_micros(0), Instant::from_micros(rtt.as_micros())));
+                    phases[2] = measured(micros(
+                        Instant::from_micros(0),
+                        Instant::from_micros(rtt.as_micros()),
+                    ));
                     phases[3] = measured(micros(at, ended));
                 }
                 match r {
