@@ -146,6 +146,11 @@ fn main() -> ! {
         nic: RefCell::new(nic),
     };
     let states: &[RefCell<State>; N] = STATES.take();
+    // The first checks spread over each target's interval (target i at i/N of it): no burst of N checks at boot.
+    for (i, (s, t)) in states.iter().zip(PROBE.targets).enumerate() {
+        let at = u64::from(t.interval_ms) * 1000 * i as u64 / N as u64;
+        s.borrow_mut().due = echoprobe_core::time::Instant::from_micros(at);
+    }
     let fleet = slot::Fleet {
         net: &net,
         clock: &clock,
