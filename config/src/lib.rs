@@ -9,7 +9,7 @@
 //!                       # check = "echo" | "find", and for a find: query_model, query, min_matches,
 //!                       # max_matches, require
 //! [listen]              # http = "ADDR:PORT", agent = "ADDR:PORT"
-//! [serve]               # max_concurrent, history
+//! [serve]               # max_concurrent, history (the firmware: max_concurrent only, its check slots)
 //! [probe]               # allow = ["CIDR", ...]
 //! [module.NAME]         # named settings for /probe: the [defaults] keys
 //! [web]                 # tls_key, tls_certificate, basic_auth = { user = "bcrypt hash" }
@@ -238,6 +238,15 @@ impl Default for Serve {
             history: 120,
         }
     }
+}
+
+impl Serve {
+    /// The probe firmware's: 2 checks at once (its check slots, each with its own socket and buffers); `history`
+    /// does not apply there.
+    pub const FIRMWARE: Serve = Serve {
+        max_concurrent: 2,
+        history: 1,
+    };
 }
 
 /// `[web]`: the HTTP listener's TLS and users.

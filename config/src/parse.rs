@@ -36,8 +36,9 @@ const SECTIONS: &[&str] = &[
     "defaults", "target", "listen", "serve", "probe", "module", "web", "network", "http", "scp",
 ];
 
-/// The sections the firmware reads, each required.
-const FIRMWARE_SECTIONS: &[&str] = &["network", "http", "scp", "target"];
+/// The sections the firmware reads: each required but `[serve]` (its `max_concurrent` is the firmware's number of
+/// check slots).
+const FIRMWARE_SECTIONS: &[&str] = &["network", "http", "scp", "serve", "target"];
 
 /// A firmware `[[target]]`'s keys, each required (the firmware has no defaults, TLS or deadline).
 const FIRMWARE_TARGET_KEYS: &[&str] = &[
@@ -523,8 +524,13 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
         ports.claim("listen.agent", c.listen.agent.port())?;
     }
 
-    if let Some(s) = sub("serve", &["max_concurrent", "history"])? {
-        let d = Serve::default();
+    // The firmware keeps no history; its default is its own (few check slots).
+    let (serve_keys, d): (&[&str], _) = match reader {
+        Reader::Daemon => (&["max_concurrent", "history"], Serve::default()),
+        Reader::Firmware => (&["max_concurrent"], Serve::FIRMWARE),
+    };
+    c.serve = d;
+    if let Some(s) = sub("serve", serve_keys)? {
         c.serve = Serve {
             max_concurrent: s
                 .opt_int("max_concurrent", 1, 65_535)?

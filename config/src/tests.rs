@@ -511,7 +511,15 @@ fn firmware_reader() {
     fw_msg(TARGET, "probe.toml: `network`: missing table");
     fw_msg(
         &format!("[listen]\n{FW}{TARGET}"),
-        "`listen`: unknown section (known: network, http, scp, target)",
+        "`listen`: unknown section (known: network, http, scp, serve, target)",
+    );
+    // [serve] is optional: max_concurrent is the firmware's number of check slots (default 2), history is not its.
+    assert_eq!(c.serve.max_concurrent, 2);
+    let c = fw(&format!("{FW}[serve]\nmax_concurrent = 3\n{TARGET}")).unwrap();
+    assert_eq!(c.serve.max_concurrent, 3);
+    fw_msg(
+        &format!("{FW}[serve]\nhistory = 5\n{TARGET}"),
+        "`serve.history`: unknown key (known: max_concurrent)",
     );
     fw_msg(FW, "`target`: missing");
     fw_msg(

@@ -11,7 +11,7 @@ use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
 use cortex_m_rt::exception;
 use echoprobe_core::io::asynch;
-use echoprobe_core::time::{Duration, Instant};
+use echoprobe_core::time::Instant;
 
 /// Milliseconds since `Clock::start`, wrapping after ~49.7 days (extended to 64 bits in `Clock::now`).
 static MILLIS: AtomicU32 = AtomicU32::new(0);
@@ -99,11 +99,6 @@ impl Clock {
                 Poll::Pending
             }
         })
-    }
-
-    /// Resolves after `d`.
-    pub fn sleep(&self, d: Duration) -> impl Future<Output = ()> + '_ {
-        self.sleep_until(self.now() + d)
     }
 }
 

@@ -1,7 +1,10 @@
 //! The probe configuration, compiled in from probe.toml by build.rs (which checks every value).
 
-/// Most targets one probe checks (build.rs refuses more).
-pub const MAX_TARGETS: usize = 4;
+/// Most targets one probe checks (build.rs refuses more; each target's local ports are a 1024-port range above
+/// 49152, and 16 ranges fill them).
+pub const MAX_TARGETS: usize = 16;
+/// Most check slots (`[serve] max_concurrent`; build.rs refuses more).
+pub const MAX_SLOTS: usize = 4;
 
 /// The whole configuration.
 #[derive(Debug)]
@@ -19,6 +22,8 @@ pub struct Probe {
     /// Our own C-ECHO SCP: port and AE title.
     pub scp_port: u16,
     pub scp_ae: &'static str,
+    /// Check slots: targets checked at once, 1 to MAX_SLOTS, at most the number of targets.
+    pub slots: usize,
     /// 1 to MAX_TARGETS nodes to check.
     pub targets: &'static [Target],
 }

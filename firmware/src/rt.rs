@@ -1,5 +1,5 @@
-//! Runtime pieces every board shares that need `unsafe`: reading the painted stack, and the HardFault handler
-//! (cortex-m-rt requires it to be an `unsafe fn`). With the board's `regs`, the only `unsafe` in the firmware.
+//! Runtime pieces every board shares that need `unsafe`: reading the painted stack, filling a static array in place,
+//! and the HardFault handler (cortex-m-rt requires it to be an `unsafe fn`). With the board's `regs`, the only `unsafe` in the firmware.
 #![allow(unsafe_code)]
 
 /// Bytes of the stack ever used: cortex-m-rt (feature `paint-stack`) fills the stack area with 0xCCCC_CCCC at reset;
@@ -25,6 +25,24 @@ pub fn stack_high_water() -> usize {
         addr += 4;
     }
     hi - addr
+}
+
+/// Fills the array in `cell` element by element, in place (`StaticCell::init_with` would build the whole array on
+/// the stack first: for the socket storage that is 6.7 KB of stack, the deepest the probe ever goes).
+// `StaticCell::uninit` hands the array out once (a second call panics), hence `&'static mut` from `&'static`.
+#[allow(clippy::mut_from_ref)]
+pub fn init_array<T, const N: usize>(
+    cell: &'static static_cell::StaticCell<[T; N]>,
+    f: impl Fn() -> T,
+) -> &'static mut [T; N] {
+    let array = cell.uninit();
+    let first = array.as_mut_ptr().cast::<T>();
+    for i in 0..N {
+        // SAFETY: i < N, so `first + i` is inside the array, which `uninit` handed us once and exclusively.
+        unsafe { first.add(i).write(f()) };
+    }
+    // SAFETY: every element was written above.
+    unsafe { array.assume_init_mut() }
 }
 
 /// A fault (or a panic: panics trap at once, see .cargo/config.toml) ends the run: log, then the board's exit.

@@ -1,7 +1,7 @@
 //! What the probe serves on its own address: the HAProxy agent-check line per target, `GET /health/<n>`, and a C-ECHO
 //! SCP (the core's acceptor role).
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt::Write;
 
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
@@ -12,8 +12,10 @@ use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State};
 
 use crate::clock::Clock;
+use crate::config::PROBE;
+use crate::metrics;
 use crate::net::{Net, SocketIo};
-use crate::target::TargetBufs;
+use crate::target::{AssocBufs, State as Target};
 use crate::verdict::Verdict;
 
 /// Idle limit for our server connections (smoltcp aborts them after it).
@@ -32,17 +34,29 @@ fn relisten(s: &mut tcp::Socket<'_>, port: u16) {
 }
 
 /// HAProxy agent-check: on connect, one line (`up` / `down #reason`), then close. HAProxy's `agent-send` text, if
-/// any, is ignored: each target has its own port.
-pub fn agent(net: &Net<'_>, h: SocketHandle, port: u16, verdict: &RefCell<Verdict>) {
+/// any, is ignored: each target has its own port. The line goes out through a transmit buffer smaller than the
+/// longest line, as room frees: `sent` counts what of it is queued.
+pub fn agent(net: &Net<'_>, h: SocketHandle, port: u16, state: &RefCell<Target>, sent: &mut u8) {
     net.with(h, |s| {
         relisten(s, port);
-        // may_send: Established, or CloseWait when the client already half-closed (e.g. `socat - TCP:... </dev/null`).
-        if s.may_send() && s.send_queue() == 0 {
+        if s.state() == State::Listen {
+            *sent = 0;
+        }
+        // may_send: Established, or CloseWait when the client already half-closed (e.g. `socat - TCP:... </dev/null`);
+        // false once we closed after the whole line.
+        if s.may_send() && s.send_capacity() > s.send_queue() {
             let mut line: heapless::String<{ crate::verdict::REASON_LEN + 8 }> =
                 heapless::String::new();
-            answer(net, verdict, &mut line);
-            let _ = s.send_slice(line.as_bytes());
-            s.close();
+            answer(net, &state.borrow().verdict, &mut line);
+            let rest = line
+                .as_bytes()
+                .get(usize::from(*sent)..)
+                .unwrap_or_default();
+            let n = s.send_slice(rest).unwrap_or(0);
+            *sent = sent.saturating_add(n as u8);
+            if n == rest.len() {
+                s.close();
+            }
         }
         if s.may_recv() {
             while s.can_recv() && s.recv(|b| (b.len(), ())).is_ok() {}
@@ -50,22 +64,59 @@ pub fn agent(net: &Net<'_>, h: SocketHandle, port: u16, verdict: &RefCell<Verdic
     });
 }
 
-/// `GET /health/<n>`: 200 with `up`, 503 with `down #reason`, 404 for anything else. One request per connection.
+/// The HTTP connection's state between polls: the request read so far, then a `/metrics` answer being streamed.
+pub struct Http {
+    pending: heapless::Vec<u8, 256>,
+    metrics: Option<Stream>,
+}
+
+/// The `/metrics` text still to send: the next part, and the current line and how much of it is sent.
+struct Stream {
+    part: usize,
+    line: [u8; METRICS_LINE],
+    len: usize,
+    sent: usize,
+}
+
+/// The longest `/metrics` line (or family header) the probe writes (a unit test of `metrics` checks they fit).
+const METRICS_LINE: usize = 160;
+
+impl Http {
+    pub const fn new() -> Self {
+        Http {
+            pending: heapless::Vec::new(),
+            metrics: None,
+        }
+    }
+}
+
+/// `GET /health/<n>`: 200 with `up`, 503 with `down #reason`; `GET /metrics`: Prometheus's text format, streamed
+/// through the socket's small buffer a line at a time; 404 for anything else. One request per connection.
 pub fn http(
     net: &Net<'_>,
     h: SocketHandle,
     port: u16,
-    verdicts: &[RefCell<Verdict>],
-    pending: &mut heapless::Vec<u8, 256>,
+    states: &[RefCell<Target>],
+    src: &impl metrics::Source,
+    conn: &mut Http,
 ) {
     net.with(h, |s| {
         relisten(s, port);
         if s.state() == State::Listen {
-            pending.clear();
+            conn.pending.clear();
+            conn.metrics = None;
+        }
+        if let Some(m) = &mut conn.metrics {
+            stream(s, m, src);
+            if !s.may_send() {
+                conn.metrics = None; // all sent and closed, or aborted
+            }
+            return;
         }
         if !(s.may_recv() && s.may_send()) {
             return;
         }
+        let pending = &mut conn.pending;
         while s.can_recv() {
             let r = s.recv(|b| {
                 let room = pending.capacity() - pending.len();
@@ -81,12 +132,28 @@ pub fn http(
         if !head_done && !pending.is_full() {
             return;
         }
-        let mut resp: heapless::String<320> = heapless::String::new();
         let path = pending.split(|&c| c == b' ').nth(1).unwrap_or(b"");
-        let target = path.strip_prefix(b"/health/").and_then(parse_index).and_then(|n| verdicts.get(n));
         let get = pending.starts_with(b"GET ");
+        if get && path == b"/metrics" {
+            let _ = s.send_slice(
+                b"HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nConnection: close\r\n\r\n",
+            );
+            pending.clear();
+            let mut m = Stream {
+                part: 0,
+                line: [0; METRICS_LINE],
+                len: 0,
+                sent: 0,
+            };
+            stream(s, &mut m, src);
+            conn.metrics = Some(m);
+            return;
+        }
+        let mut resp: heapless::String<320> = heapless::String::new();
+        let target = path.strip_prefix(b"/health/").and_then(parse_index).and_then(|n| states.get(n));
         let (status, body): (&str, heapless::String<{ crate::verdict::REASON_LEN + 8 }>) = match target {
             Some(v) if get => {
+                let v = &v.borrow().verdict;
                 let mut body = heapless::String::new();
                 let up = answer(net, v, &mut body);
                 (if up { "200 OK" } else { "503 Service Unavailable" }, body)
@@ -106,14 +173,39 @@ pub fn http(
 
 /// A target's answer, the agent line and the HTTP body: its verdict, or `down #<why>` while the probe cannot check at
 /// all (no address). Returns whether it says up.
-fn answer(net: &Net<'_>, verdict: &RefCell<Verdict>, w: &mut impl Write) -> bool {
+fn answer(net: &Net<'_>, verdict: &Verdict, w: &mut impl Write) -> bool {
     if let Some(why) = net.paused() {
         let _ = writeln!(w, "down #{why}");
         return false;
     }
-    let v = verdict.borrow();
-    let _ = v.write_agent_line(w);
-    v.is_up()
+    let _ = verdict.write_agent_line(w);
+    verdict.is_up()
+}
+
+/// Sends what fits of the `/metrics` text, a line at a time; closes after the last line. A line too long for the
+/// buffer (a bug) aborts the connection: the scrape fails rather than reading a cut text.
+fn stream(s: &mut tcp::Socket<'_>, m: &mut Stream, src: &impl metrics::Source) {
+    loop {
+        if m.sent == m.len {
+            match metrics::render(m.part, src, &mut m.line) {
+                Ok(Some(n)) => (m.part, m.len, m.sent) = (m.part + 1, n, 0),
+                Ok(None) => {
+                    s.close();
+                    return;
+                }
+                Err(metrics::Overflow) => {
+                    defmt::error!("/metrics: part {=usize} does not fit its buffer", m.part);
+                    s.abort();
+                    return;
+                }
+            }
+            continue;
+        }
+        match s.send_slice(&m.line[m.sent..m.len]) {
+            Ok(n) if n > 0 => m.sent += n,
+            _ => return, // the socket's buffer is full: more at the next poll
+        }
+    }
 }
 
 /// A small decimal index: 1 to 3 digits.
@@ -124,58 +216,75 @@ fn parse_index(s: &[u8]) -> Option<usize> {
     Some(s.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
 }
 
-/// The probe's own C-ECHO SCP: one association at a time on `port`, answered by the core's acceptor.
-pub async fn scp(
-    net: &Net<'_>,
-    clock: &Clock,
-    h: SocketHandle,
-    port: u16,
-    ae: &'static str,
-    bufs: &mut TargetBufs,
-) {
-    let Ok(ae) = AeTitle::new(ae) else {
-        defmt::error!("scp: invalid AE title in the configuration");
-        return;
-    };
-    let policy = AcceptPolicy {
-        ae,
-        check_called: true,
-        allowed_calling: &[],
-    };
-    loop {
-        net.with(h, |s| {
-            s.abort();
-            relisten(s, port);
-        });
-        // Wait for a connection (forever: an idle SCP is fine).
-        core::future::poll_fn(|_| {
-            net.with(h, |s| match s.state() {
-                State::Established => core::task::Poll::Ready(()),
-                State::Listen | State::SynReceived => core::task::Poll::Pending,
-                _ => {
+/// The probe's own C-ECHO SCP: one listening socket; a free check slot serves each association (`slot.rs`), with
+/// the core's acceptor and `AcceptPolicy`.
+pub struct Scp {
+    pub handle: SocketHandle,
+    /// A slot is serving the connection.
+    taken: Cell<bool>,
+}
+
+impl Scp {
+    pub fn new(handle: SocketHandle) -> Self {
+        Scp {
+            handle,
+            taken: Cell::new(false),
+        }
+    }
+
+    /// Keeps the socket listening while no slot serves it (every round of the network task).
+    pub fn listen(&self, net: &Net<'_>) {
+        if !self.taken.get() {
+            net.with(self.handle, |s| {
+                if !matches!(
+                    s.state(),
+                    State::Established | State::Listen | State::SynReceived
+                ) {
                     s.abort();
-                    relisten(s, port);
-                    core::task::Poll::Pending
+                    relisten(s, PROBE.scp_port);
                 }
-            })
-        })
-        .await;
-        let now = clock.now();
-        let mut assoc = Association::new(Config::acceptor(ae), &mut bufs.rx, now);
-        assoc.connected(now);
-        // The core's `asynch::serve`, plus a deadline: the policy answers the A-ASSOCIATE-RQ.
-        let on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
-            defmt::debug!("scp: {}", ev);
-            let _ = io::answer_request(&policy, a, now, ev);
-        };
-        // A hard cap per association on top of the core's ARTIM/idle timers.
-        assoc.set_deadline(Some(now + echoprobe_core::time::Duration::from_secs(60)));
-        let mut socket = SocketIo { net, handle: h };
-        if let Err(e) =
-            io::asynch::drive(&mut assoc, &mut socket, clock, &mut bufs.tx, on_event).await
-        {
-            defmt::info!("scp: {}", e);
+            });
+        }
+    }
+
+    /// Whether a connection waits for a slot; if so, the caller's slot now serves it.
+    pub fn take(&self, net: &Net<'_>) -> bool {
+        let waiting =
+            !self.taken.get() && net.with(self.handle, |s| s.state() == State::Established);
+        self.taken.set(self.taken.get() || waiting);
+        waiting
+    }
+
+    /// Serves the association `take` handed to this slot, then listens again.
+    pub async fn serve(&self, net: &Net<'_>, clock: &Clock, bufs: &mut AssocBufs) {
+        let h = self.handle;
+        if let Ok(ae) = AeTitle::new(PROBE.scp_ae) {
+            let policy = AcceptPolicy {
+                ae,
+                check_called: true,
+                allowed_calling: &[],
+            };
+            let now = clock.now();
+            let mut assoc = Association::new(Config::acceptor(ae), &mut bufs.rx, now);
+            assoc.connected(now);
+            // The core's `asynch::serve`, plus a deadline: the policy answers the A-ASSOCIATE-RQ.
+            let on_event = |a: &mut Association<'_>, now: Instant, ev: &Event| {
+                defmt::debug!("scp: {}", ev);
+                let _ = io::answer_request(&policy, a, now, ev);
+            };
+            // A hard cap per association on top of the core's ARTIM/idle timers.
+            assoc.set_deadline(Some(now + echoprobe_core::time::Duration::from_secs(60)));
+            let mut socket = SocketIo { net, handle: h };
+            if let Err(e) =
+                io::asynch::drive(&mut assoc, &mut socket, clock, &mut bufs.tx, on_event).await
+            {
+                defmt::info!("scp: {}", e);
+            }
+        } else {
+            defmt::error!("scp: invalid AE title in the configuration");
         }
         net.shut(h, clock, 500).await;
+        net.with(h, |s| relisten(s, PROBE.scp_port));
+        self.taken.set(false);
     }
 }

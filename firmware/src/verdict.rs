@@ -13,19 +13,16 @@ pub struct Verdict {
     health: RiseFall,
     /// Why it is down (or the last failure while still up).
     reason: heapless::String<REASON_LEN>,
-    pub checks: u32,
 }
 
 impl Verdict {
-    /// Down until `rise` good checks in a row: a probe that just booted vouches for nothing.
-    pub fn new() -> Self {
-        let mut v = Verdict {
+    /// Down until `rise` good checks in a row: a probe that just booted vouches for nothing. All zero, so a static of
+    /// verdicts lands in `.bss`.
+    pub const fn new() -> Self {
+        Verdict {
             health: RiseFall::new(),
             reason: heapless::String::new(),
-            checks: 0,
-        };
-        v.set_reason(format_args!("no check completed yet"));
-        v
+        }
     }
 
     pub fn is_up(&self) -> bool {
@@ -37,19 +34,22 @@ impl Verdict {
         self.health.last_good()
     }
 
+    /// Why it is down (a failed check always gives a reason: empty means none yet).
     pub fn reason(&self) -> &str {
-        &self.reason
+        if self.reason.is_empty() {
+            "no check completed yet"
+        } else {
+            &self.reason
+        }
     }
 
     /// Records one good check; returns true if the verdict changed.
     pub fn good(&mut self, rise: u8) -> bool {
-        self.checks = self.checks.wrapping_add(1);
         self.health.good(rise)
     }
 
     /// Records one failed check and why; returns true if the verdict changed.
     pub fn bad(&mut self, fall: u8, why: fmt::Arguments<'_>) -> bool {
-        self.checks = self.checks.wrapping_add(1);
         self.set_reason(why);
         self.health.bad(fall)
     }
@@ -64,7 +64,7 @@ impl Verdict {
         if self.health.is_up() {
             w.write_str("up\n")
         } else {
-            writeln!(w, "down #{}", self.reason)
+            writeln!(w, "down #{}", self.reason())
         }
     }
 }

@@ -35,6 +35,7 @@ case_ port-twice '`target[1].agent_port`: port 5555 is already used by `target[0
 case_ typo '`target[0].interval`: unknown key' '0,/^interval_ms/s//interval/'
 case_ zero-rise '`target[0].rise`: 0 is out of range 1..=255' '0,/^rise = 2/s//rise = 0/'
 case_ not-toml 'not valid TOML' 's/^\[http\]/[http/'
+case_ slots '`serve.max_concurrent`: 5 check slots: the probe has room for 1 to 4' 's/^\[http\]/[serve]\nmax_concurrent = 5\n[http]/'
 
 # and the real file still builds
 if ./build.sh > "$tmp/good.log" 2>&1; then echo "ok   probe.toml builds"; pass=$((pass + 1));

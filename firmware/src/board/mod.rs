@@ -1,6 +1,6 @@
 //! The board: everything that differs between boards lives below this module, chosen by a cargo feature. The probe
-//! logic (`net`, `target`, `serve`, `verdict`) only sees `Nic` (a smoltcp `phy::Device`), `CORE_HZ`, `init_nic` and
-//! `exit`.
+//! logic (`net`, `target`, `serve`, `verdict`) only sees `Nic` (a smoltcp `phy::Device`), `CORE_HZ`, `init_nic`,
+//! `log_nic`, `nic_counters` and `exit`.
 
 #[cfg(all(feature = "lm3s6965", feature = "stm32f429"))]
 compile_error!(

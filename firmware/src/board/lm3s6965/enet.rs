@@ -12,8 +12,11 @@ use smoltcp::time::Instant;
 
 use super::regs::{enet as r, sysctl};
 
-/// Largest Ethernet frame we send or accept, without FCS.
-pub const MAX_FRAME: usize = 1514;
+/// Largest Ethernet frame we send or accept, without FCS: 14 + 576, the IPv4 datagram every host must accept
+/// (RFC 791), so TCP peers send segments of at most 536 bytes (our MSS). The probe's socket buffers are 512 bytes or
+/// less anyway, and a DHCP message (576 bytes with its IP and UDP headers, RFC 2131) fits. Two frame buffers of 1514
+/// would cost 1.8 KB more RAM for nothing.
+pub const MAX_FRAME: usize = 14 + 576;
 const HEADER: usize = 14;
 
 /// Counters for logs and tests.

@@ -22,6 +22,12 @@ pub fn init_nic() -> (&'static mut Nic, [u8; 6]) {
     (nic, mac)
 }
 
+/// The MAC's counters for `/metrics`: frames received, sent, dropped, RX FIFO overruns.
+pub fn nic_counters(nic: &Nic) -> Option<[u32; 4]> {
+    let s = nic.stats();
+    Some([s.rx_frames, s.tx_frames, s.rx_dropped, s.rx_overruns])
+}
+
 /// Logs the MAC's counters.
 pub fn log_nic(nic: &Nic) {
     defmt::info!("nic {}", nic.stats());
