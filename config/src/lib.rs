@@ -5,7 +5,9 @@
 //! [defaults]            # any target key but name, address and agent_port
 //! [[target]]            # name, address, port, called_ae, calling_ae, interval_ms, connect_timeout_ms,
 //!                       # acse_timeout_ms, dimse_timeout_ms, deadline_ms, rise, fall, agent_port,
-//!                       # tls, key, certificate, ca_files, profile, verify_host_name
+//!                       # tls, key, certificate, ca_files, profile, verify_host_name,
+//!                       # check = "echo" | "find", and for a find: query_model, query, min_matches,
+//!                       # max_matches, require
 //! [listen]              # http = "ADDR:PORT", agent = "ADDR:PORT"
 //! [serve]               # max_concurrent, history
 //! [probe]               # allow = ["CIDR", ...]
@@ -118,6 +120,56 @@ pub struct Settings {
     pub fall: u8,
     /// TLS, or plain TCP.
     pub tls: Option<Tls>,
+    /// What the check does once associated (default: a C-ECHO).
+    pub check: Check,
+}
+
+/// What a check does once associated: `check = "echo"` (the default) or `check = "find"` with its query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Check {
+    /// A C-ECHO (`echoprobe`'s check).
+    #[default]
+    Echo,
+    /// A C-FIND (`echoprobe find`'s check).
+    Find(Find),
+}
+
+impl Check {
+    /// The names `check` takes.
+    pub const NAMES: [&'static str; 2] = ["echo", "find"];
+}
+
+/// The information model a find check queries (`echoprobe find`'s `-S`, `-P`, `-W`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryModel {
+    /// `study`: Study Root Query/Retrieve (`-S`).
+    Study,
+    /// `patient`: Patient Root Query/Retrieve (`-P`).
+    Patient,
+    /// `worklist`: Modality Worklist (`-W`).
+    Worklist,
+}
+
+impl QueryModel {
+    /// The names `query_model` takes.
+    pub const NAMES: [&'static str; 3] = ["study", "patient", "worklist"];
+}
+
+/// A find check's query and verdict bounds, as `echoprobe find` takes them. The key strings are the command line's
+/// `-k` and `--require` values: the daemon reads them with the command line's own parser (a keyword of its table or
+/// `gggg,eeee`; `KEY=VALUE`, or `KEY` alone for a return key), so a key means what it means there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Find {
+    /// `query_model` (required).
+    pub model: QueryModel,
+    /// `query = ["StudyInstanceUID=1.2.3", "PatientID"]`: one `-k` each, at least one.
+    pub query: Vec<String>,
+    /// `min_matches`: `--min-matches` (`None`: the command line's default, 1).
+    pub min_matches: Option<u32>,
+    /// `max_matches`: `--max-matches`, then C-CANCEL-RQ (`None`: the command line's default, 100).
+    pub max_matches: Option<u32>,
+    /// `require = "PatientID=P1"`: `--require`.
+    pub require: Option<String>,
 }
 
 impl Default for Settings {
@@ -134,6 +186,7 @@ impl Default for Settings {
             rise: 2,
             fall: 3,
             tls: None,
+            check: Check::Echo,
         }
     }
 }

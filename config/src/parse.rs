@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 use crate::rules::{check_ae_title, check_host, check_name, Cidr};
-use crate::{Config, Firmware, Listen, Network, Profile, Scp, Serve, Settings, Target, Tls, Web};
+use crate::{
+    Check, Config, Find, Firmware, Listen, Network, Profile, QueryModel, Scp, Serve, Settings,
+    Target, Tls, Web,
+};
 
 pub(crate) type Res<T> = Result<T, (String, String)>;
 
@@ -78,6 +81,21 @@ const SETTING_KEYS: &[&str] = &[
     "ca_files",
     "profile",
     "verify_host_name",
+    "check",
+    "query_model",
+    "query",
+    "min_matches",
+    "max_matches",
+    "require",
+];
+
+/// The keys that only a find check (`check = "find"`) has.
+const FIND_KEYS: &[&str] = &[
+    "query_model",
+    "query",
+    "min_matches",
+    "max_matches",
+    "require",
 ];
 
 /// A table's keys, checked against the allowed set (a typo is an error, not a silently ignored key).
@@ -184,6 +202,26 @@ impl<'a> Section<'a> {
         s.parse()
             .map_err(|_| (self.key(k), format!("`{s}` is not an IPv4 address")))
     }
+    /// A list of non-empty strings: `list` is the message when it is not a list, `item` what each entry must be.
+    fn opt_str_list(&self, k: &str, list: &str, item: &str) -> Res<Option<Vec<&'a str>>> {
+        let Some(v) = self.opt(k) else {
+            return Ok(None);
+        };
+        let values = v.as_array().map_or_else(|| err(&self.key(k), list), Ok)?;
+        let mut out = Vec::with_capacity(values.len());
+        for (i, value) in values.iter().enumerate() {
+            match value.as_str() {
+                Some(text) if !text.is_empty() => out.push(text),
+                _ => {
+                    return err(
+                        &format!("{}[{i}]", self.key(k)),
+                        format!("`{}` must be {item}", show(value)),
+                    )
+                }
+            }
+        }
+        Ok(Some(out))
+    }
     fn table(&self, k: &str) -> Res<Option<&'a Table>> {
         self.opt(k)
             .map(|v| {
@@ -213,6 +251,15 @@ struct Partial {
     ca_files: Option<Vec<PathBuf>>,
     profile: Option<Profile>,
     verify_host_name: Option<bool>,
+    /// `check = "find"`.
+    find: Option<bool>,
+    query_model: Option<QueryModel>,
+    query: Option<Vec<String>>,
+    min_matches: Option<u32>,
+    max_matches: Option<u32>,
+    require: Option<String>,
+    /// The first find-only key this very table sets (not one it inherits): an error where the check is an echo.
+    own_find_key: Option<&'static str>,
 }
 
 fn ms(s: &Section<'_>, k: &str, min: i64, max: i64) -> Res<Option<u32>> {
@@ -236,24 +283,44 @@ impl Partial {
                 )
             }
         };
-        let ca_files = match s.opt("ca_files") {
+        let ca_files = s
+            .opt_str_list("ca_files", "must be a list of file names", "a file name")?
+            .map(|names| names.iter().map(|n| base.join(n)).collect());
+        let find = match s.opt_str("check")? {
             None => None,
-            Some(v) => {
-                let list = v.as_array().map_or_else(
-                    || err(&s.key("ca_files"), "must be a list of file names"),
-                    Ok,
-                )?;
-                let mut files = Vec::new();
-                for (i, f) in list.iter().enumerate() {
-                    let key = format!("{}[{i}]", s.key("ca_files"));
-                    match f.as_str() {
-                        Some(name) if !name.is_empty() => files.push(base.join(name)),
-                        _ => return err(&key, format!("`{}` must be a file name", show(f))),
-                    }
-                }
-                Some(files)
+            Some("echo") => Some(false),
+            Some("find") => Some(true),
+            Some(other) => {
+                return err(
+                    &s.key("check"),
+                    format!(
+                        "`{other}` is not a check (known: {})",
+                        Check::NAMES.join(", ")
+                    ),
+                )
             }
         };
+        let query_model = match s.opt_str("query_model")? {
+            None => None,
+            Some("study") => Some(QueryModel::Study),
+            Some("patient") => Some(QueryModel::Patient),
+            Some("worklist") => Some(QueryModel::Worklist),
+            Some(other) => {
+                return err(
+                    &s.key("query_model"),
+                    format!(
+                        "`{other}` is not a query model (known: {}; the command line's -S, -P, -W)",
+                        QueryModel::NAMES.join(", ")
+                    ),
+                )
+            }
+        };
+        let hint = "must be a list of query keys as -k takes them, e.g. [\"StudyInstanceUID=1.2.3\", \"PatientID\"]";
+        let query = s.opt_str_list("query", hint, "a query key such as \"PatientID=P1\"")?;
+        if query.as_ref().is_some_and(Vec::is_empty) {
+            return err(&s.key("query"), format!("is empty: {hint}"));
+        }
+        let require = s.opt_str("require")?;
         Ok(Partial {
             port: s.opt_int("port", 1, 65535)?.map(|p| p as u16),
             called_ae: s.opt_ae("called_ae")?,
@@ -271,6 +338,17 @@ impl Partial {
             ca_files,
             profile,
             verify_host_name: s.opt_bool("verify_host_name")?,
+            find,
+            query_model,
+            query: query.map(|q| q.into_iter().map(str::to_owned).collect()),
+            min_matches: s
+                .opt_int("min_matches", 0, i64::from(u32::MAX))?
+                .map(|n| n as u32),
+            max_matches: s
+                .opt_int("max_matches", 1, i64::from(u32::MAX))?
+                .map(|n| n as u32),
+            require: require.map(str::to_owned),
+            own_find_key: FIND_KEYS.iter().copied().find(|k| s.opt(k).is_some()),
         })
     }
 
@@ -294,12 +372,63 @@ impl Partial {
             ca_files: self.ca_files.or(u.ca_files),
             profile: self.profile.or(u.profile),
             verify_host_name: self.verify_host_name.or(u.verify_host_name),
+            find: self.find.or(u.find),
+            query_model: self.query_model.or(u.query_model),
+            query: self.query.or(u.query),
+            min_matches: self.min_matches.or(u.min_matches),
+            max_matches: self.max_matches.or(u.max_matches),
+            require: self.require.or(u.require),
+            own_find_key: self.own_find_key,
         }
+    }
+
+    /// The check the layers settle on; `at` names the table for errors. A find needs its model and query; a table
+    /// whose check is an echo must not set a find key itself (one inherited from `[defaults]` is ignored, as the TLS
+    /// keys under `tls = false`).
+    fn check(&self, at: &str) -> Res<Check> {
+        if self.find != Some(true) {
+            return match self.own_find_key {
+                Some(k) => err(
+                    &format!("{at}.{k}"),
+                    "only a find check has it: the check here is an echo (set check = \"find\")",
+                ),
+                None => Ok(Check::Echo),
+            };
+        }
+        let model = self.query_model.map_or_else(
+            || {
+                err(
+                    &format!("{at}.query_model"),
+                    format!(
+                        "missing (a find check names its model: {})",
+                        QueryModel::NAMES.join(", ")
+                    ),
+                )
+            },
+            Ok,
+        )?;
+        let query = self.query.clone().map_or_else(
+            || {
+                err(
+                    &format!("{at}.query"),
+                    "missing (a find check needs at least one query key, e.g. [\"StudyInstanceUID=1.2.3\"])",
+                )
+            },
+            Ok,
+        )?;
+        Ok(Check::Find(Find {
+            model,
+            query,
+            min_matches: self.min_matches,
+            max_matches: self.max_matches,
+            require: self.require.clone(),
+        }))
     }
 
     /// The finished settings (built-in defaults for what no layer set); `at` names the table for errors.
     fn finish(self, at: &str) -> Res<Settings> {
         let d = Settings::default();
+        let check = self.check(at)?;
         let any_tls = self.key.is_some()
             || self.certificate.is_some()
             || self.ca_files.is_some()
@@ -341,6 +470,7 @@ impl Partial {
             rise: self.rise.unwrap_or(d.rise),
             fall: self.fall.unwrap_or(d.fall),
             tls,
+            check,
         })
     }
 }

@@ -494,3 +494,181 @@ fn firmware_reader() {
         "`target[0].deadline_ms`: unknown key",
     );
 }
+
+const FIND: &str = "check = \"find\"\nquery_model = \"study\"\nquery = [\"StudyInstanceUID=1.2.3\", \"PatientID\"]\n";
+
+#[test]
+fn echo_is_the_default_check() {
+    let c = parse(ONE).unwrap();
+    assert_eq!(c.targets[0].settings.check, Check::Echo);
+    let c = parse(&format!("{ONE}check = \"echo\"\n")).unwrap();
+    assert_eq!(c.targets[0].settings.check, Check::Echo);
+    assert_msg(
+        &format!("{ONE}check = \"store\"\n"),
+        "`target[0].check`: `store` is not a check (known: echo, find)",
+    );
+    assert_msg(
+        &format!("{ONE}check = true\n"),
+        "`target[0].check`: `true` must be a string",
+    );
+}
+
+#[test]
+fn a_find_target() {
+    let c = parse(&format!(
+        "{ONE}{FIND}min_matches = 0\nmax_matches = 5\nrequire = \"PatientID=P1\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.targets[0].settings.check,
+        Check::Find(Find {
+            model: QueryModel::Study,
+            query: vec!["StudyInstanceUID=1.2.3".into(), "PatientID".into()],
+            min_matches: Some(0),
+            max_matches: Some(5),
+            require: Some("PatientID=P1".into()),
+        })
+    );
+    // The bounds left to the command line's defaults.
+    let c = parse(&format!("{ONE}{FIND}")).unwrap();
+    let Check::Find(f) = &c.targets[0].settings.check else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        (f.min_matches, f.max_matches, &f.require),
+        (None, None, &None)
+    );
+    for (name, model) in [
+        ("study", QueryModel::Study),
+        ("patient", QueryModel::Patient),
+        ("worklist", QueryModel::Worklist),
+    ] {
+        let c = parse(&format!(
+            "{ONE}check = \"find\"\nquery_model = \"{name}\"\nquery = [\"PatientID\"]\n"
+        ))
+        .unwrap();
+        assert!(matches!(&c.targets[0].settings.check, Check::Find(f) if f.model == model));
+    }
+}
+
+#[test]
+fn a_find_needs_its_model_and_query() {
+    assert_msg(
+        &format!("{ONE}check = \"find\"\nquery = [\"PatientID\"]\n"),
+        "`target[0].query_model`: missing (a find check names its model: study, patient, worklist)",
+    );
+    assert_msg(
+        &format!("{ONE}check = \"find\"\nquery_model = \"study\"\n"),
+        "`target[0].query`: missing (a find check needs at least one query key",
+    );
+    assert_msg(
+        &format!("{ONE}check = \"find\"\nquery_model = \"S\"\nquery = [\"PatientID\"]\n"),
+        "`target[0].query_model`: `S` is not a query model (known: study, patient, worklist; the command line's -S, -P, -W)",
+    );
+    assert_msg(
+        &format!("{ONE}check = \"find\"\nquery_model = \"study\"\nquery = []\n"),
+        "`target[0].query`: is empty: must be a list of query keys as -k takes them",
+    );
+    assert_msg(
+        &format!("{ONE}check = \"find\"\nquery_model = \"study\"\nquery = \"PatientID\"\n"),
+        "`target[0].query`: must be a list of query keys as -k takes them, e.g. [\"StudyInstanceUID=1.2.3\", \"PatientID\"]",
+    );
+    assert_msg(
+        &format!("{ONE}check = \"find\"\nquery_model = \"study\"\nquery = [\"PatientID\", 7]\n"),
+        "`target[0].query[1]`: `7` must be a query key such as \"PatientID=P1\"",
+    );
+    assert_msg(
+        &format!("{ONE}check = \"find\"\nquery_model = \"study\"\nquery = [\"\"]\n"),
+        "`target[0].query[0]`: `\"\"` must be a query key",
+    );
+}
+
+#[test]
+fn find_bounds_are_in_the_command_line_ranges() {
+    assert_msg(
+        &format!("{ONE}{FIND}min_matches = -1\n"),
+        "`target[0].min_matches`: -1 is out of range 0..=4294967295",
+    );
+    assert_msg(
+        &format!("{ONE}{FIND}max_matches = 0\n"),
+        "`target[0].max_matches`: 0 is out of range 1..=4294967295",
+    );
+    assert_msg(
+        &format!("{ONE}{FIND}max_matches = \"5\"\n"),
+        "`target[0].max_matches`: `\"5\"` must be an integer",
+    );
+    assert_msg(
+        &format!("{ONE}{FIND}require = 5\n"),
+        "`target[0].require`: `5` must be a string",
+    );
+}
+
+#[test]
+fn find_keys_are_errors_where_the_check_is_an_echo() {
+    for key in [
+        "query_model = \"study\"",
+        "query = [\"PatientID\"]",
+        "min_matches = 1",
+        "max_matches = 1",
+        "require = \"PatientID=P\"",
+    ] {
+        let name = key.split(' ').next().unwrap();
+        assert_msg(
+            &format!("{ONE}{key}\n"),
+            &format!("`target[0].{name}`: only a find check has it: the check here is an echo (set check = \"find\")"),
+        );
+        assert_msg(
+            &format!("{ONE}check = \"echo\"\n{key}\n"),
+            &format!("`target[0].{name}`"),
+        );
+        assert_msg(
+            &format!("[defaults]\n{key}\n"),
+            &format!("`defaults.{name}`: only a find check has it"),
+        );
+        assert_msg(
+            &format!("[module.m]\n{key}\n"),
+            &format!("`module.m.{name}`: only a find check has it"),
+        );
+    }
+}
+
+#[test]
+fn find_settings_lie_over_the_defaults() {
+    // Find defaults: a target inherits them, another opts out with check = "echo" (the inherited keys ignored).
+    let c = parse(&format!(
+        "[defaults]\n{FIND}max_matches = 3\n{ONE}min_matches = 2\n\
+         [[target]]\nname = \"plain\"\naddress = \"h\"\ncheck = \"echo\"\n\
+         [module.worklist]\nquery_model = \"worklist\"\nquery = [\"AccessionNumber=A1\"]\n"
+    ))
+    .unwrap();
+    let Check::Find(f) = &c.targets[0].settings.check else {
+        panic!("{c:?}")
+    };
+    assert_eq!(f.model, QueryModel::Study);
+    assert_eq!((f.min_matches, f.max_matches), (Some(2), Some(3)));
+    assert_eq!(c.targets[1].settings.check, Check::Echo);
+    assert!(matches!(&c.defaults.check, Check::Find(_)));
+    let Check::Find(m) = &c.modules["worklist"].check else {
+        panic!("{c:?}")
+    };
+    assert_eq!(m.model, QueryModel::Worklist);
+    assert_eq!(m.query, ["AccessionNumber=A1"]);
+    assert_eq!(m.max_matches, Some(3));
+    // A target may make a find of its own over echo defaults.
+    let c = parse(&format!("[defaults]\nrise = 1\n{ONE}{FIND}")).unwrap();
+    assert!(matches!(&c.targets[0].settings.check, Check::Find(_)));
+    assert_eq!(c.defaults.check, Check::Echo);
+}
+
+/// The firmware's build does not read the find keys (yet): they are unknown there.
+#[test]
+fn firmware_targets_have_no_check_key() {
+    let got = Config::parse_firmware(
+        "[network]\naddress = \"192.0.2.15/24\"\ngateway = \"192.0.2.2\"\n[http]\nport = 8080\n\
+         [scp]\nport = 104\nae_title = \"ECHOPROBE\"\n[[target]]\nname = \"pacs\"\ncheck = \"find\"\n",
+        "probe.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(got.contains("`target[0].check`: unknown key"), "{got}");
+}
