@@ -11,6 +11,8 @@
 mod board;
 mod clock;
 mod config;
+#[cfg(feature = "find")]
+mod find;
 mod net;
 mod rt;
 mod serve;

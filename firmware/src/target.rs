@@ -82,12 +82,29 @@ pub async fn run(
                 .await
             {
                 Err(timed_out) => Err(Failure::Connect { timed_out }),
-                Ok(()) => {
+                // 'check: the find check's exit (feature `find`).
+                #[cfg_attr(not(feature = "find"), allow(unused_labels))]
+                Ok(()) => 'check: {
                     let options = CheckOptions {
                         deadline: Some(clock.now() + cap),
                         ..CheckOptions::default()
                     };
                     let mut socket = SocketIo { net, handle };
+                    // The find check: a target with `check = "find"` (feature `find`) runs its query instead.
+                    #[cfg(feature = "find")]
+                    if let Some(q) = crate::find::query(index) {
+                        let deadline = options.deadline;
+                        break 'check crate::find::check(
+                            &mut socket,
+                            clock,
+                            &config,
+                            deadline,
+                            q,
+                            bufs,
+                            index,
+                        )
+                        .await;
+                    }
                     let (rx, tx) = (&mut bufs.rx, &mut bufs.tx);
                     let observe = |ev: &Event| defmt::debug!("target {=usize}: {}", index, ev);
                     match io::asynch::check(&mut socket, clock, config, options, rx, tx, observe)
@@ -132,6 +149,8 @@ fn record(
             v.bad(t.fall, format_args!("connection lost: {}", e))
         }
         Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, format_args!("{}", e)),
+        #[cfg(feature = "find")]
+        Err(Failure::Find(o)) => v.bad(t.fall, format_args!("{}", o)),
     };
     // Logged as text: the reason is formatted once, for the agent line, and the log reuses it.
     if v.last_good() {
@@ -155,8 +174,13 @@ fn record(
 }
 
 /// Why a check did not get to an outcome.
-enum Failure {
+pub(crate) enum Failure {
     NoSocket,
-    Connect { timed_out: bool },
+    Connect {
+        timed_out: bool,
+    },
     Io(io::Error<crate::net::IoError>),
+    /// A find check's own failure (status, too few matches, required value, no FIND context ...).
+    #[cfg(feature = "find")]
+    Find(echoprobe_core::find::FindOutcome),
 }
