@@ -81,12 +81,6 @@ pub async fn check(
     )
     .await
     .map_err(Failure::Io)?;
-    defmt::info!(
-        "target {=usize}: find {=u32} match(es), final status {=?}",
-        index,
-        report.stats.matches,
-        report.stats.final_status
-    );
     match report.outcome {
         FindOutcome::Healthy { release, .. } => Ok(Outcome::Healthy(release)),
         FindOutcome::Association(o) => Ok(o),
