@@ -13,6 +13,10 @@
 # count), `up` again after a restart; target 1 `down` with the rejection as reason; GET /health/<n> 200/503/404;
 # DCMTK echoscu to the probe's SCP succeeds (and is rejected with a wrong called AE). Before all that,
 # tests/config-test.sh: bad probe.toml files fail the build with a message naming the key.
+# The find build (`--features find`, probe-find.toml) runs second in the same namespace: one study is stored into
+# dcmqrscp with DCMTK's storescu (made with dump2dcm), and the probe's find target for it must come up (agent and
+# /health) while a second find target, querying an unknown Study Instance UID, is down with the too-few-matches reason.
+# Its flash may exceed the echo build's by at most 8 KiB, its RAM the same 32 KiB budget.
 # Every wait is bounded; QEMU and the peers are killed by PID; the namespace part has a hard deadline.
 # Prints `N passed, M failed`, then `flash=N ram=M` as the last line; fails above the budget
 # (flash = .text + .rodata + .data <= 48 KiB, ram = .data + .bss + reserved stack <= 32 KiB).
@@ -21,29 +25,39 @@ self=$(readlink -f "$0")
 cd "$(dirname "$self")" || exit 1
 FLASH_BUDGET=$((48 * 1024))
 RAM_BUDGET=$((32 * 1024))
-DEADLINE=${QEMU_TEST_DEADLINE:-240}
+FIND_FLASH_EXTRA=$((8 * 1024))
+DEADLINE=${QEMU_TEST_DEADLINE:-300}
 
 if [ "${1:-}" != "--inside" ]; then
   # Root (CI) gets a plain network namespace; others a user namespace with one.
   ns=(unshare -n)
   [ "$(id -u)" -eq 0 ] || ns=(unshare -r -n)
-  for tool in /usr/bin/cargo-clippy qemu-system-arm socat haproxy /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu unshare ip curl; do
+  for tool in /usr/bin/cargo-clippy qemu-system-arm socat haproxy /usr/bin/storescp /usr/bin/dcmqrscp /usr/bin/echoscu /usr/bin/storescu /usr/bin/dump2dcm unshare ip curl; do
     command -v "$tool" > /dev/null || { echo "qemu-test.sh: missing $tool (scripts/install-deps.sh installs it)"; exit 1; }
   done
   # Lints: the firmware is outside the host workspace, so its clippy runs here (Debian's rust-web-clippy), both boards.
   lint_rc=0
-  for board_args in "" "--target thumbv7em-none-eabihf --no-default-features --features stm32f429"; do
+  for board_args in "" "--features find" "--target thumbv7em-none-eabihf --no-default-features --features stm32f429"; do
     # shellcheck disable=SC2086 # word splitting of the board arguments is intended
     # PATH: Debian's cargo-clippy and clippy-driver first (rustup's shims would pick rustup's toolchain).
     if ! out=$(PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo clippy --release $board_args -- -D warnings 2>&1); then
       echo "$out" | tail -30; echo "qemu-test.sh: FAIL: clippy ${board_args:-(lm3s6965)}"; lint_rc=1
     fi
   done
-  [ $lint_rc -eq 0 ] && echo "clippy: clean (both boards)"
+  [ $lint_rc -eq 0 ] && echo "clippy: clean (both boards, and the find feature)"
   # Bad configurations fail the build with a clear message (runs the build several times; the good one last).
   config_rc=0
   tests/config-test.sh || config_rc=1
+  work=$(mktemp -d)
   build_log=$(mktemp)
+  # The find build first: its ELF is kept in $work, the echo build's stays where build.sh puts it.
+  find_rc=0
+  if ECHOPROBE_CONFIG=probe-find.toml ./build.sh --features find > "$build_log" 2>&1; then
+    find_sizes=$(tail -1 "$build_log")
+    cp target/thumbv7m-none-eabi/release/echoprobe-firmware "$work/find.elf"
+  else
+    tail -20 "$build_log"; echo "qemu-test.sh: FAIL: the find build (--features find, probe-find.toml)"; find_rc=1
+  fi
   if ! ./build.sh > "$build_log" 2>&1; then
     cat "$build_log"; rm -f "$build_log"; echo "qemu-test.sh: build failed"; exit 1
   fi
@@ -57,7 +71,6 @@ if [ "${1:-}" != "--inside" ]; then
     tail -20 "$build_log"; echo "qemu-test.sh: FAIL: the stm32f429 board does not build"; stm32_rc=1
   fi
   rm -f "$build_log"
-  work=$(mktemp -d)
   timeout -k 5 "$DEADLINE" "${ns[@]}" "$self" --inside "$work"
   rc=$?
   [ $rc -eq 124 ] && echo "qemu-test.sh: FAIL: hard deadline of ${DEADLINE}s reached"
@@ -69,6 +82,16 @@ if [ "${1:-}" != "--inside" ]; then
   if [ -z "$flash" ] || [ -z "$ram" ]; then echo "qemu-test.sh: no sizes from build.sh"; rc=1; fi
   if [ "${flash:-0}" -gt $FLASH_BUDGET ]; then echo "qemu-test.sh: FAIL: flash $flash > budget $FLASH_BUDGET"; rc=1; fi
   if [ "${ram:-0}" -gt $RAM_BUDGET ]; then echo "qemu-test.sh: FAIL: ram $ram > budget $RAM_BUDGET"; rc=1; fi
+  [ $find_rc -eq 0 ] || rc=1
+  if [ $find_rc -eq 0 ]; then
+    find_flash=$(sed -n 's/^flash=\([0-9]*\) .*/\1/p' <<< "$find_sizes")
+    find_ram=$(sed -n 's/.* ram=\([0-9]*\)$/\1/p' <<< "$find_sizes")
+    echo "find build: $find_sizes (echo build: $sizes; flash +$((find_flash - ${flash:-0})))"
+    if [ "$find_flash" -gt $((${flash:-0} + FIND_FLASH_EXTRA)) ]; then
+      echo "qemu-test.sh: FAIL: find build flash $find_flash > echo build + $FIND_FLASH_EXTRA"; rc=1
+    fi
+    if [ "$find_ram" -gt $RAM_BUDGET ]; then echo "qemu-test.sh: FAIL: find build ram $find_ram > budget $RAM_BUDGET"; rc=1; fi
+  fi
   rm -rf "$work"
   echo "$sizes"
   exit $rc
@@ -87,6 +110,13 @@ pass=0
 fail=0
 ok() { echo "ok   $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+stack_ok() { # stack_ok LOG WHAT: the painted stack's high-water mark stays 1 KiB inside the reservation
+  local hw reserved
+  hw=$(grep -o 'stack high-water [0-9]*' "$1" | tail -1 | grep -o '[0-9]*$')
+  reserved=$(($(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' memory.x) * 1024))
+  if [ -n "$hw" ] && [ "$hw" -le $((reserved - 1024)) ]; then ok "$2: stack high-water $hw B <= reserved $reserved B - 1 KiB"
+  else bad "$2: stack high-water ${hw:-unknown} B vs reserved $reserved B - 1 KiB"; fi
+}
 
 elf=target/thumbv7m-none-eabi/release/echoprobe-firmware
 mkdir -p "$work/scp" "$work/qr"
@@ -105,7 +135,7 @@ HostTable END
 VendorTable BEGIN
 VendorTable END
 AETable BEGIN
-QRSCP   $work/qr   R   (9, 1024mb)   ANY
+QRSCP   $work/qr   RW  (9, 1024mb)   ANY
 AETable END
 CFG
 start_storescp
@@ -118,10 +148,13 @@ nic="user,model=stellaris,net=192.0.2.0/24,host=192.0.2.2,restrict=on"
 nic+=",guestfwd=tcp:192.0.2.100:11112-cmd:$relay:11112,guestfwd=tcp:192.0.2.101:11113-cmd:$relay:11113"
 nic+=",hostfwd=tcp:127.0.0.1:5555-:5555,hostfwd=tcp:127.0.0.1:5556-:5556"
 nic+=",hostfwd=tcp:127.0.0.1:8080-:8080,hostfwd=tcp:127.0.0.1:10104-:104"
-qemu-system-arm -M lm3s6965evb -cpu cortex-m3 -nographic -monitor none -serial none \
-  -semihosting-config enable=on,target=native -nic "$nic" -kernel "$elf" > "$work/qemu.defmt" 2> "$work/qemu.err" &
-qemu_pid=$!
-pids+=("$qemu_pid")
+start_qemu() { # start_qemu ELF NAME: boots ELF, its defmt output in $work/NAME.defmt; sets qemu_pid
+  qemu-system-arm -M lm3s6965evb -cpu cortex-m3 -nographic -monitor none -serial none \
+    -semihosting-config enable=on,target=native -nic "$nic" -kernel "$1" > "$work/$2.defmt" 2> "$work/$2.err" &
+  qemu_pid=$!
+  pids+=("$qemu_pid")
+}
+start_qemu "$elf" qemu
 qemu_t0=$(date +%s%N)
 
 agent() { # agent PORT -> the line, or nothing
@@ -242,12 +275,63 @@ if command -v defmt-print > /dev/null; then
     ok "clock: firmware uptime ${last} ms after ${wall_ms} ms of QEMU"
   else bad "clock: firmware uptime ${last:-unknown} ms after ${wall_ms} ms of QEMU"; fi
   # The RAM budget counts the reserved stack, so the stack must really stay inside it (with 1 KiB to spare).
-  hw=$(grep -o 'stack high-water [0-9]*' "$work/qemu.log" | tail -1 | grep -o '[0-9]*$')
-  reserved=$(($(sed -n 's/^_stack_size = \([0-9]*\)K;.*/\1/p' memory.x) * 1024))
-  if [ -n "$hw" ] && [ "$hw" -le $((reserved - 1024)) ]; then ok "stack high-water $hw B <= reserved $reserved B - 1 KiB"
-  else bad "stack high-water ${hw:-unknown} B vs reserved $reserved B - 1 KiB"; fi
+  stack_ok "$work/qemu.log" "echo build"
 else
   bad "firmware log not decoded: defmt-print missing (cargo install defmt-print): stack high-water unknown"
 fi
+# 8. the find build (probe-find.toml): both targets C-FIND dcmqrscp, which now gets one study (storescu, as the
+#    host tests store theirs). The study's UID and Patient ID are read from probe-find.toml, so they are written once.
+find_run() {
+  local find_elf=$work/find.elf uid pid line c
+  [ -f "$find_elf" ] || { bad "find build: no ELF (the build failed)"; return; }
+  uid=$(sed -n 's/^query = \["StudyInstanceUID=\([0-9.]*\)".*/\1/p' probe-find.toml)
+  pid=$(sed -n 's/^require = "PatientID=\([^"]*\)".*/\1/p' probe-find.toml)
+  cat > "$work/study.dump" << DUMP
+(0002,0001) OB 00\01
+(0002,0002) UI =SecondaryCaptureImageStorage
+(0002,0003) UI [$uid.1.1]
+(0002,0010) UI =LittleEndianExplicit
+(0008,0016) UI =SecondaryCaptureImageStorage
+(0008,0018) UI [$uid.1.1]
+(0008,0020) DA [20260101]
+(0008,0060) CS [OT]
+(0010,0010) PN [PROBE^FIND]
+(0010,0020) LO [$pid]
+(0020,000d) UI [$uid]
+(0020,000e) UI [$uid.1]
+(0020,0010) SH [STUDY1]
+(0020,0011) IS [1]
+(0020,0013) IS [1]
+DUMP
+  if ! /usr/bin/dump2dcm --write-file "$work/study.dump" "$work/study.dcm" > "$work/dump2dcm.log" 2>&1; then
+    bad "dump2dcm: $(tail -2 "$work/dump2dcm.log" | tr '\n' ' ')"; return
+  fi
+  # storescu's exit code alone does not say the store succeeded; its -v log does.
+  timeout 30 /usr/bin/storescu -v -aet STORESCU -aec QRSCP 127.0.0.1 11113 "$work/study.dcm" > "$work/storescu.log" 2>&1
+  if grep -q "Received Store Response (Success)" "$work/storescu.log"; then ok "find: study $uid stored into dcmqrscp"
+  else bad "find: storescu: $(tail -2 "$work/storescu.log" | tr '\n' ' ')"; return; fi
+
+  start_qemu "$find_elf" find
+  local t0=$SECONDS
+  if line=$(wait_agent 5555 '^up$' 30); then ok "find: the stored study: agent says '$line' after $((SECONDS - t0)) s"
+  else bad "find: the stored study: agent says '$line'"; fi
+  if line=$(wait_agent 5556 '^down #too few matches: 0' 15); then ok "find: unknown study UID: agent says '$line'"
+  else bad "find: unknown study UID: agent says '$line'"; fi
+  c=$(http_code /health/0)
+  if [ "$c" = 200 ]; then ok "find: GET /health/0 -> 200"; else bad "find: GET /health/0 -> $c"; fi
+  c=$(http_code /health/1)
+  if [ "$c" = 503 ]; then ok "find: GET /health/1 -> 503"; else bad "find: GET /health/1 -> $c"; fi
+  # The firmware reports its stack high-water every 2 s of its own time: give it one report after these checks.
+  sleep 4
+  if kill -0 "$qemu_pid" 2> /dev/null; then ok "find: firmware still running"; else bad "find: QEMU exited: $(cat "$work/find.err")"; fi
+  kill "$qemu_pid" 2> /dev/null; wait "$qemu_pid" 2> /dev/null
+  if command -v defmt-print > /dev/null; then
+    defmt-print -e "$find_elf" < "$work/find.defmt" > "$work/find.log" 2>&1
+    echo "--- find firmware log (last 6 lines)"; tail -6 "$work/find.log"
+    stack_ok "$work/find.log" "find build"
+  fi
+}
+find_run
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
