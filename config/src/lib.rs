@@ -21,6 +21,7 @@
 //! Unknown keys are errors.
 
 mod parse;
+pub mod query;
 mod rules;
 #[cfg(test)]
 mod tests;

@@ -1,15 +1,15 @@
 //! build.rs, the find part: each `check = "find"` target's query as constants for `src/find.rs` (`QUERIES`, one entry
-//! per target, `None` for an echo). The query is what `echoprobe find` would send for the same keys: the keys read as
-//! `-k` reads them (a keyword of the core's table, case-insensitive, or `gggg,eeee`; `KEY=VALUE`, or `KEY` for a
-//! return key; a later key for the same tag replaces the earlier one), the Query/Retrieve Level added for the Q/R
+//! per target, `None` for an echo). The query is what `echoprobe find` would send for the same keys: each key read by
+//! the reader `-k` uses (`echoprobe_config::query`; a later key for the same tag replaces the earlier one), the Query/Retrieve Level added for the Q/R
 //! models, the `require` key added as a return key, tag order; `min_matches` 1 and `max_matches` 100 unless given.
 //! The identifier is encoded here once with the core's encoder, so a query that does not fit the find buffer fails
 //! the build rather than every check.
 
 use std::fmt::Write as _;
 
+use echoprobe_config::query::parse_key;
 use echoprobe_config::{Check, Config, Find, QueryModel};
-use echoprobe_core::dimse::dataset::{self, Key, Vr, KEYWORDS};
+use echoprobe_core::dimse::dataset::{self, Key, Vr};
 
 use super::{err, Res};
 
@@ -59,7 +59,8 @@ fn query(find: &Find, at: &str) -> Res<String> {
     };
     let mut keys: Vec<(u32, Vr, String)> = Vec::new();
     for (j, text) in find.query.iter().enumerate() {
-        let key = parse_key(text).map_err(|m| (format!("{at}.query[{j}]"), m))?;
+        let (tag, vr, value) = parse_key(text).map_err(|m| (format!("{at}.query[{j}]"), m))?;
+        let key = (tag, vr, value.to_owned());
         match keys.iter_mut().find(|k| k.0 == key.0) {
             Some(k) => *k = key,
             None => keys.push(key),
@@ -132,45 +133,4 @@ fn query(find: &Find, at: &str) -> Res<String> {
     )
     .expect("write");
     Ok(out)
-}
-
-/// A query key as `echoprobe find -k` takes it: `KEY=VALUE` or `KEY`, KEY a keyword of the core's table
-/// (case-insensitive) or `gggg,eeee` (hex, optionally in parentheses); its VR from the table (`UN` outside it).
-fn parse_key(s: &str) -> Result<(u32, Vr, String), String> {
-    let (name, value) = s.split_once('=').unwrap_or((s, ""));
-    let name = name.trim();
-    let tag = parse_tag(name)
-        .or_else(|| KEYWORDS.iter().find(|k| k.0.eq_ignore_ascii_case(name)).map(|k| k.1))
-        .ok_or_else(|| {
-            format!("unknown key '{name}': give a tag (gggg,eeee) or one of the keywords in echoprobe find -h")
-        })?;
-    if tag >> 16 == 0x0000 || tag >> 16 == 0x0002 {
-        return Err(format!(
-            "{:04X},{:04X} is a command or file meta element, not a query key",
-            tag >> 16,
-            tag & 0xFFFF
-        ));
-    }
-    if value.len() > 1024 || value.chars().any(char::is_control) {
-        return Err(format!(
-            "the value of {name} must be at most 1024 printable characters"
-        ));
-    }
-    let vr = KEYWORDS.iter().find(|k| k.1 == tag).map_or(Vr::UN, |k| k.2);
-    Ok((tag, vr, value.to_owned()))
-}
-
-/// `gggg,eeee` or `(gggg,eeee)`, hex.
-fn parse_tag(s: &str) -> Option<u32> {
-    let s = s
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .unwrap_or(s);
-    let (g, e) = s.split_once(',')?;
-    let hex = |x: &str| {
-        (x.len() == 4 && x.chars().all(|c| c.is_ascii_hexdigit()))
-            .then(|| u16::from_str_radix(x, 16).ok())
-            .flatten()
-    };
-    Some(u32::from(hex(g)?) << 16 | u32::from(hex(e)?))
 }
