@@ -177,23 +177,29 @@ wait_agent() {
   return 1
 }
 http_code() { curl -s -o /dev/null -m 3 -w '%{http_code}' "http://127.0.0.1:8080$1"; }
+# expect_agent WHAT PORT REGEX SECONDS: the agent's line matches within SECONDS (the time taken is shown)
+expect_agent() {
+  local t0=$SECONDS line
+  if line=$(wait_agent "$2" "$3" "$4"); then ok "$1: agent says '$line' after $((SECONDS - t0)) s"
+  else bad "$1: agent says '$line'"; fi
+}
+# expect_http PREFIX PATH CODE: GET PATH answers CODE
+expect_http() {
+  local c
+  c=$(http_code "$2")
+  if [ "$c" = "$3" ]; then ok "$1GET $2 -> $3"; else bad "$1GET $2 -> $c"; fi
+}
 
 # 1. target 0 comes up (rise 2, interval 1 s: a few seconds after boot)
-t0=$SECONDS
-if line=$(wait_agent 5555 '^up$' 30); then ok "storescp running: agent says '$line' after $((SECONDS - t0)) s"
-else bad "storescp running: agent says '$line'"; fi
+expect_agent "storescp running" 5555 '^up$' 30
 
 # 2. target 1: a peer that checks the called AE title rejects us
-if line=$(wait_agent 5556 '^down #association rejected' 15); then ok "wrong called AE: agent says '$line'"
-else bad "wrong called AE: agent says '$line'"; fi
+expect_agent "wrong called AE" 5556 '^down #association rejected' 15
 
 # 3. HTTP health
-c=$(http_code /health/0)
-if [ "$c" = 200 ]; then ok "GET /health/0 -> 200"; else bad "GET /health/0 -> $c"; fi
-c=$(http_code /health/1)
-if [ "$c" = 503 ]; then ok "GET /health/1 -> 503"; else bad "GET /health/1 -> $c"; fi
-c=$(http_code /health/7)
-if [ "$c" = 404 ]; then ok "GET /health/7 -> 404"; else bad "GET /health/7 -> $c"; fi
+expect_http "" /health/0 200
+expect_http "" /health/1 503
+expect_http "" /health/7 404
 
 # 3b. a real load balancer reads the agent. t0: agent-check only, so its state comes from the probe alone (HAProxy
 #     shows "no check" for a server that is up without a health check of its own, "DOWN (agent)" when the agent
@@ -243,9 +249,7 @@ else bad "echoscu wrong AE: $(tail -2 "$work/echoscu2.log" | tr '\n' ' ')"; fi
 # 5. stop storescp: down within the fall count. probe.toml: fall 2, interval 1 s, and a check of a dead peer ends at
 #    once (the relay closes; at worst connect + ACSE timeouts, 4 s): 2 x (1 + 4) s + 2 s of polling = 12 s.
 kill "$storescp_pid"; wait "$storescp_pid" 2> /dev/null
-t0=$SECONDS
-if line=$(wait_agent 5555 '^down #' 12); then ok "storescp stopped: agent says '$line' after $((SECONDS - t0)) s"
-else bad "storescp stopped: agent says '$line'"; fi
+expect_agent "storescp stopped" 5555 '^down #' 12
 c=$(http_code /health/0)
 if [ "$c" = 503 ]; then ok "GET /health/0 -> 503 while down"; else bad "GET /health/0 -> $c while down"; fi
 if st=$(wait_hastate t0 '^DOWN \(agent\)' 10); then ok "HAProxy: server t0 $st after storescp stopped"
@@ -253,9 +257,7 @@ else bad "HAProxy: server t0 '$st' after storescp stopped"; fi
 
 # 6. restart: up again within rise (2) good checks: 2 x (1 s + a check) + 2 s of polling.
 start_storescp
-t0=$SECONDS
-if line=$(wait_agent 5555 '^up$' 8); then ok "storescp restarted: agent says '$line' after $((SECONDS - t0)) s"
-else bad "storescp restarted: agent says '$line'"; fi
+expect_agent "storescp restarted" 5555 '^up$' 8
 
 if st=$(wait_hastate t0 '^(UP|no check)$' 10); then ok "HAProxy: server t0 '$st' again"
 else bad "HAProxy: server t0 '$st' after restart"; fi
@@ -282,7 +284,7 @@ fi
 # 8. the find build (probe-find.toml): both targets C-FIND dcmqrscp, which now gets one study (storescu, as the
 #    host tests store theirs). The study's UID and Patient ID are read from probe-find.toml, so they are written once.
 find_run() {
-  local find_elf=$work/find.elf uid pid line c
+  local find_elf=$work/find.elf uid pid
   [ -f "$find_elf" ] || { bad "find build: no ELF (the build failed)"; return; }
   uid=$(sed -n 's/^query = \["StudyInstanceUID=\([0-9.]*\)".*/\1/p' probe-find.toml)
   pid=$(sed -n 's/^require = "PatientID=\([^"]*\)".*/\1/p' probe-find.toml)
@@ -312,15 +314,10 @@ DUMP
   else bad "find: storescu: $(tail -2 "$work/storescu.log" | tr '\n' ' ')"; return; fi
 
   start_qemu "$find_elf" find
-  local t0=$SECONDS
-  if line=$(wait_agent 5555 '^up$' 30); then ok "find: the stored study: agent says '$line' after $((SECONDS - t0)) s"
-  else bad "find: the stored study: agent says '$line'"; fi
-  if line=$(wait_agent 5556 '^down #too few matches: 0' 15); then ok "find: unknown study UID: agent says '$line'"
-  else bad "find: unknown study UID: agent says '$line'"; fi
-  c=$(http_code /health/0)
-  if [ "$c" = 200 ]; then ok "find: GET /health/0 -> 200"; else bad "find: GET /health/0 -> $c"; fi
-  c=$(http_code /health/1)
-  if [ "$c" = 503 ]; then ok "find: GET /health/1 -> 503"; else bad "find: GET /health/1 -> $c"; fi
+  expect_agent "find: the stored study" 5555 '^up$' 30
+  expect_agent "find: unknown study UID" 5556 '^down #too few matches: 0' 15
+  expect_http "find: " /health/0 200
+  expect_http "find: " /health/1 503
   # The firmware reports its stack high-water every 2 s of its own time: give it one report after these checks.
   sleep 4
   if kill -0 "$qemu_pid" 2> /dev/null; then ok "find: firmware still running"; else bad "find: QEMU exited: $(cat "$work/find.err")"; fi
