@@ -12,6 +12,9 @@ use std::process;
 
 use echoprobe_config::{Config, Error, Network};
 
+#[path = "build/find.rs"]
+mod find;
+
 /// Must match `config::MAX_TARGETS` and `config::MAX_SLOTS` (the generated code asserts it).
 const MAX_TARGETS: usize = 16;
 const MAX_SLOTS: usize = 4;
@@ -33,27 +36,31 @@ fn main() {
 
     let path = env::var("ECHOPROBE_CONFIG").unwrap_or_else(|_| "probe.toml".to_owned());
     println!("cargo:rerun-if-changed={path}");
-    let code = load(&path).unwrap_or_else(|e| {
+    let (code, find) = load(&path).unwrap_or_else(|e| {
         eprintln!("error: probe configuration {e}");
         process::exit(1);
     });
     fs::write(out.join("probe_config.rs"), code.0).expect("write probe_config.rs");
     fs::write(out.join("probe_tasks.rs"), tasks(code.1)).expect("write probe_tasks.rs");
+    fs::write(out.join("probe_find.rs"), find).expect("write probe_find.rs");
 }
 
-/// Reads `path` by the shared schema, then checks the firmware's own limits.
-fn load(path: &str) -> Result<(String, usize), Error> {
+/// Reads `path` by the shared schema, then checks the firmware's own limits; also the find queries' code.
+fn load(path: &str) -> Result<((String, usize), String), Error> {
     let text = fs::read_to_string(path).map_err(|e| Error {
         file: path.to_owned(),
         key: String::new(),
         message: format!("cannot read: {e}"),
     })?;
     let config = Config::parse_firmware(&text, path)?;
-    compile(&config).map_err(|(key, message)| Error {
+    let at = |(key, message)| Error {
         file: path.to_owned(),
         key,
         message,
-    })
+    };
+    let code = compile(&config).map_err(at)?;
+    let find = find::compile(&config, env::var_os("CARGO_FEATURE_FIND").is_some()).map_err(at)?;
+    Ok((code, find))
 }
 
 type Res<T> = Result<T, (String, String)>;

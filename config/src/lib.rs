@@ -21,6 +21,7 @@
 //! Unknown keys are errors.
 
 mod parse;
+pub mod query;
 mod rules;
 #[cfg(test)]
 mod tests;
@@ -338,7 +339,8 @@ impl Config {
     }
 
     /// Checks `text` (from `file`) as the probe firmware's build reads it: only `[network]`, `[http]`, `[scp]` and
-    /// `[[target]]`, each required, and every target key given (the firmware has no defaults, TLS or deadline). The
+    /// `[[target]]`, each required, and every target key given (the firmware has no defaults, TLS or deadline) but the
+    /// optional `check` and find keys. The
     /// firmware's own limits (IPv4 targets, how many) are its build's to check.
     pub fn parse_firmware(text: &str, file: &str) -> Result<Config, Error> {
         parse::config(text, Path::new("."), parse::Reader::Firmware).map_err(|e| Error::at(file, e))

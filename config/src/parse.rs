@@ -40,7 +40,8 @@ const SECTIONS: &[&str] = &[
 /// check slots).
 const FIRMWARE_SECTIONS: &[&str] = &["network", "http", "scp", "serve", "target"];
 
-/// A firmware `[[target]]`'s keys, each required (the firmware has no defaults, TLS or deadline).
+/// A firmware `[[target]]`'s keys, each required (the firmware has no defaults, TLS or deadline); `check` and the
+/// find keys are allowed besides, optional as for the daemon.
 const FIRMWARE_TARGET_KEYS: &[&str] = &[
     "name",
     "address",
@@ -642,7 +643,8 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
         let mut names = HashSet::new();
         let keys: Vec<&str> = match reader {
             Reader::Daemon => [&["name", "address", "agent_port"][..], &setting_keys()].concat(),
-            Reader::Firmware => FIRMWARE_TARGET_KEYS.to_vec(),
+            // The check and its find keys are optional there too (an echo by default).
+            Reader::Firmware => [FIRMWARE_TARGET_KEYS, &["check"][..], FIND_KEYS].concat(),
         };
         for (i, t) in list.iter().enumerate() {
             let at = format!("target[{i}]");
@@ -651,7 +653,7 @@ pub(crate) fn config(text: &str, base: &Path, reader: Reader) -> Res<Config> {
                 .map_or_else(|| err(&at, "must be a table"), Ok)?;
             let s = Section::new(at.clone(), table, &keys)?;
             if reader == Reader::Firmware {
-                for k in &keys {
+                for k in FIRMWARE_TARGET_KEYS {
                     s.get(k)?;
                 }
             }

@@ -530,6 +530,29 @@ fn firmware_reader() {
         &format!("{FW}{TARGET}deadline_ms = 10\n"),
         "`target[0].deadline_ms`: unknown key",
     );
+
+    // The check and the find keys are optional: an echo unless `check = "find"`, which the daemon's rules check.
+    assert_eq!(c.targets[0].settings.check, Check::Echo);
+    let c = fw(&format!(
+        "{FW}{TARGET}check = \"find\"\nquery_model = \"study\"\nquery = [\"StudyInstanceUID=1.2.3\"]\n\
+         min_matches = 1\nmax_matches = 4\nrequire = \"PatientID=P1\"\n"
+    ))
+    .unwrap();
+    let Check::Find(find) = &c.targets[0].settings.check else {
+        panic!("not a find: {:?}", c.targets[0].settings.check)
+    };
+    assert_eq!(find.model, QueryModel::Study);
+    assert_eq!(find.query, ["StudyInstanceUID=1.2.3"]);
+    assert_eq!((find.min_matches, find.max_matches), (Some(1), Some(4)));
+    assert_eq!(find.require.as_deref(), Some("PatientID=P1"));
+    fw_msg(
+        &format!("{FW}{TARGET}check = \"find\"\nquery_model = \"study\"\n"),
+        "`target[0].query`: missing",
+    );
+    fw_msg(
+        &format!("{FW}{TARGET}min_matches = 2\n"),
+        "`target[0].min_matches`: only a find check has it",
+    );
 }
 
 const FIND: &str = "check = \"find\"\nquery_model = \"study\"\nquery = [\"StudyInstanceUID=1.2.3\", \"PatientID\"]\n";
@@ -697,9 +720,10 @@ fn find_settings_lie_over_the_defaults() {
     assert_eq!(c.defaults.check, Check::Echo);
 }
 
-/// The firmware's build does not read the find keys (yet): they are unknown there.
+/// The firmware's build reads `check` (its `find` feature runs the find): the key is known there, and a target that
+/// has it still needs every required key.
 #[test]
-fn firmware_targets_have_no_check_key() {
+fn firmware_targets_may_have_a_check_key() {
     let got = Config::parse_firmware(
         "[network]\naddress = \"192.0.2.15/24\"\ngateway = \"192.0.2.2\"\n[http]\nport = 8080\n\
          [scp]\nport = 104\nae_title = \"ECHOPROBE\"\n[[target]]\nname = \"pacs\"\ncheck = \"find\"\n",
@@ -707,5 +731,6 @@ fn firmware_targets_have_no_check_key() {
     )
     .unwrap_err()
     .to_string();
-    assert!(got.contains("`target[0].check`: unknown key"), "{got}");
+    assert!(!got.contains("unknown key"), "{got}");
+    assert!(got.contains("`target[0].address`: missing"), "{got}");
 }

@@ -11,6 +11,8 @@
 mod board;
 mod clock;
 mod config;
+#[cfg(feature = "find")]
+mod find;
 mod metrics;
 mod net;
 mod rt;

@@ -9,8 +9,12 @@
 //! Pure (only `core`): `tests/metrics-test.sh` builds this file alone for the host and runs its tests.
 
 /// The outcomes the probe counts, by the names of the exit-code table (host-cli `exit::ROWS`, `result`): the tests
-/// check each name is there.
-pub const OUTCOMES: [&str; 13] = [
+/// check each name is there. The find check's four rows count only in a `find` build (a smaller state otherwise).
+pub const OUTCOMES: &[&str] = ALL_OUTCOMES
+    .split_at(if cfg!(feature = "find") { 17 } else { 13 })
+    .0;
+
+const ALL_OUTCOMES: [&str; 17] = [
     "healthy",
     "rejected",
     "unreachable",
@@ -24,6 +28,10 @@ pub const OUTCOMES: [&str; 13] = [
     "closed-by-peer",
     "deadline",
     "local-error",
+    "no-find-context",
+    "find-failure-status",
+    "too-few-matches",
+    "required-value-mismatch",
 ];
 
 /// The phases whose last duration is kept (the daemon's `phase` label values; the probe has no TLS).
@@ -404,7 +412,7 @@ echoprobe_probe_nic_frames_total{counter=\"rx_overrun\"} 1
     #[test]
     fn test_outcome_names_are_the_exit_table_rows() {
         let table = include_str!("../../host-cli/src/exit/mod.rs");
-        for name in OUTCOMES {
+        for name in ALL_OUTCOMES {
             assert!(
                 table.contains(&format!("\"{name}\",")),
                 "{name} not in host-cli's exit table"

@@ -149,7 +149,9 @@ pub async fn check(
             .await
         {
             Err(timed_out) => Err(Failure::Connect { timed_out }),
-            Ok(()) => {
+            // 'check: the find check's exit (feature `find`).
+            #[cfg_attr(not(feature = "find"), allow(unused_labels))]
+            Ok(()) => 'check: {
                 let connected = clock.now();
                 phases[0] = measured(micros(started, connected));
                 let options = CheckOptions {
@@ -157,6 +159,21 @@ pub async fn check(
                     ..CheckOptions::default()
                 };
                 let mut socket = SocketIo { net, handle };
+                // The find check: a target with `check = "find"` (feature `find`) runs its query instead.
+                #[cfg(feature = "find")]
+                if let Some(q) = crate::find::query(index) {
+                    let deadline = options.deadline;
+                    break 'check crate::find::check(
+                        &mut socket,
+                        clock,
+                        &config,
+                        deadline,
+                        q,
+                        bufs,
+                        index,
+                    )
+                    .await;
+                }
                 let (rx, tx) = (&mut bufs.rx, &mut bufs.tx);
                 // The answer to the A-ASSOCIATE-RQ and the last C-ECHO-RSP: when, and how long.
                 let answered = Cell::new(None);
@@ -199,8 +216,13 @@ pub async fn check(
 pub enum Failure {
     Config,
     NoSocket,
-    Connect { timed_out: bool },
+    Connect {
+        timed_out: bool,
+    },
     Io(io::Error<crate::net::IoError>),
+    /// A find check's own failure (status, too few matches, required value, no FIND context ...).
+    #[cfg(feature = "find")]
+    Find(echoprobe_core::find::FindOutcome),
 }
 
 /// The row of the exit-code table (`metrics::OUTCOMES`) a check's result counts under, as the daemon counts it.
@@ -219,6 +241,18 @@ fn outcome_index(result: &Result<Outcome, Failure>) -> usize {
         Ok(Outcome::ClosedByPeer) | Err(Failure::Io(io::Error::Transport(_))) => 10,
         Ok(Outcome::DeadlineExceeded) => 11,
         Err(Failure::Config | Failure::NoSocket | Failure::Io(_)) => 12,
+        #[cfg(feature = "find")]
+        Err(Failure::Find(o)) => {
+            use echoprobe_core::find::FindOutcome;
+            match o {
+                FindOutcome::NoFindContext => 13,
+                FindOutcome::FailureStatus { .. } => 14,
+                FindOutcome::TooFewMatches { .. } => 15,
+                FindOutcome::RequiredValueMissing { .. } => 16,
+                FindOutcome::DimseTimeout => 6,
+                _ => 12, // an identifier or a match the buffers cannot hold
+            }
+        }
     }
 }
 
@@ -246,6 +280,8 @@ pub fn record(s: &mut State, t: &Target, index: usize, c: Checked, total: u32) {
             v.bad(t.fall, format_args!("connection lost: {}", e))
         }
         Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, format_args!("{}", e)),
+        #[cfg(feature = "find")]
+        Err(Failure::Find(o)) => v.bad(t.fall, format_args!("{}", o)),
     };
     s.phases = c.phases;
     s.total = total;

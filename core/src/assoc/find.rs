@@ -105,8 +105,14 @@ impl<'a> Association<'a> {
     /// Gives the machine its find buffer: identifiers sent and received (one match at a
     /// time; the acceptor's query and one response). Its size bounds every identifier.
     pub fn with_find_buffer(mut self, buf: &'a mut [u8]) -> Self {
-        self.find.buf = buf;
+        self.set_find_buffer(buf);
         self
+    }
+
+    /// [`with_find_buffer`](Self::with_find_buffer) in place: the machine is not moved (an
+    /// async driver keeps it where it was built, and a small stack has no room for a copy).
+    pub fn set_find_buffer(&mut self, buf: &'a mut [u8]) {
+        self.find.buf = buf;
     }
 
     /// The accepted presentation context for `model`, once established.

@@ -149,7 +149,8 @@ where
 {
     let mut session = super::find::FindSession::new(options, observe);
     let now = clock.now();
-    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
+    let mut assoc = Association::new(config, rx_buf, now);
+    assoc.set_find_buffer(find_buf);
     session.start(&mut assoc, now);
     run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
     Ok(session.report(&assoc, &options))

@@ -4,6 +4,7 @@
 //! `echoprobe scp --record/--records` answers C-FIND from.
 
 use clap::{ArgAction, Args};
+use echoprobe_config::query;
 use echoprobe_core::dimse::dataset::{self, Vr, KEYWORDS};
 
 use super::values::parse_count;
@@ -70,61 +71,13 @@ pub(crate) fn keyword_of(tag: Tag) -> Option<&'static str> {
     KEYWORDS.iter().find(|k| k.1 == tag).map(|k| k.0)
 }
 
-/// The VR of `tag` (`UN` outside the keyword table).
-fn vr_of(tag: Tag) -> Vr {
-    KEYWORDS.iter().find(|k| k.1 == tag).map_or(Vr::UN, |k| k.2)
-}
-
-/// `gggg,eeee` (or `(gggg,eeee)`), hex.
-fn parse_tag(s: &str) -> Option<Tag> {
-    let s = s
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .unwrap_or(s);
-    let (g, e) = s.split_once(',')?;
-    let hex = |x: &str| {
-        (x.len() == 4 && x.chars().all(|c| c.is_ascii_hexdigit()))
-            .then(|| u16::from_str_radix(x, 16).ok())
-            .flatten()
-    };
-    Some(u32::from(hex(g)?) << 16 | u32::from(hex(e)?))
-}
-
-/// A tag by keyword (case-insensitive) or `gggg,eeee`.
-fn parse_name(name: &str) -> Result<Tag, String> {
-    let name = name.trim();
-    if let Some(tag) = parse_tag(name) {
-        return Ok(tag);
-    }
-    KEYWORDS
-        .iter()
-        .find(|k| k.0.eq_ignore_ascii_case(name))
-        .map(|k| k.1)
-        .ok_or_else(|| {
-            format!(
-                "unknown key '{name}': give a tag (gggg,eeee) or one of the keywords in echoprobe find -h"
-            )
-        })
-}
-
-/// `KEY=VALUE` or `KEY` (an empty value), KEY a keyword or `gggg,eeee`, as findscu's `-k`.
+/// `KEY=VALUE` or `KEY` (an empty value), KEY a keyword or `gggg,eeee`, as findscu's `-k` (the config crate's reader,
+/// which the daemon and the firmware's build use too).
 pub(crate) fn parse_key(s: &str) -> Result<Key, String> {
-    let (name, value) = s.split_once('=').unwrap_or((s, ""));
-    let tag = parse_name(name)?;
-    if tag >> 16 == 0x0000 || tag >> 16 == 0x0002 {
-        return Err(format!(
-            "{} is a command or file meta element, not a query key",
-            tag_text(tag)
-        ));
-    }
-    if value.len() > 1024 || value.chars().any(char::is_control) {
-        return Err(format!(
-            "the value of {name} must be at most 1024 printable characters"
-        ));
-    }
+    let (tag, vr, value) = query::parse_key(s)?;
     Ok(Key {
         tag,
-        vr: vr_of(tag),
+        vr,
         value: value.to_string(),
     })
 }
@@ -428,8 +381,8 @@ mod tests {
     #[test]
     fn every_keyword_of_the_table_parses() {
         for (name, tag, vr) in KEYWORDS {
-            assert_eq!(parse_name(name), Ok(*tag));
-            assert_eq!(vr_of(*tag), *vr);
+            assert_eq!(query::parse_name(name), Ok(*tag));
+            assert_eq!(query::vr_of(*tag), *vr);
         }
     }
 
