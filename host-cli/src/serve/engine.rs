@@ -4,7 +4,7 @@
 
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
@@ -28,7 +28,8 @@ pub(crate) const NO_CHECK_YET: &str = "no check completed yet";
 #[derive(Clone)]
 pub(crate) struct Loaded {
     pub(crate) config: Config,
-    targets: Vec<Prepared>,
+    /// Shared with the targets' states (one copy of each target's options).
+    targets: Vec<Arc<Prepared>>,
     modules: BTreeMap<String, Settings>,
     /// `[probe] allow`, or the targets' own addresses.
     allow: Vec<Cidr>,
@@ -39,10 +40,10 @@ impl Loaded {
     pub(crate) fn new(config: Config) -> Result<Loaded, String> {
         let mut targets = Vec::with_capacity(config.targets.len());
         for (i, t) in config.targets.iter().enumerate() {
-            targets.push(
+            targets.push(Arc::new(
                 Prepared::new(&t.address, &t.settings)
                     .map_err(|e| format!("`target[{i}]` ({}): {e}", t.name))?,
-            );
+            ));
         }
         for (name, m) in &config.modules {
             Prepared::new("localhost", m).map_err(|e| format!("`module.{name}`: {e}"))?;
@@ -94,14 +95,14 @@ struct Live {
 /// One configured target with its state.
 pub(crate) struct TargetState {
     target: Target,
-    prepared: Prepared,
+    prepared: Arc<Prepared>,
     history: usize,
     live: Mutex<Live>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl TargetState {
-    fn new(target: Target, prepared: Prepared, history: usize) -> Self {
+    fn new(target: Target, prepared: Arc<Prepared>, history: usize) -> Self {
         TargetState {
             target,
             prepared,
@@ -190,11 +191,27 @@ pub(crate) fn record_of(r: &CheckResult) -> CheckRecord {
 struct State {
     loaded: Arc<Loaded>,
     targets: Vec<Arc<TargetState>>,
+    /// Counts configurations applied (a reload empties the `/probe` cache).
+    generation: u64,
 }
+
+/// What a `/probe` check's options are made from: the request and its time bound in milliseconds.
+type ProbeKey = (Option<String>, String, u16, String, String, u32);
+
+/// The `/probe` checks already prepared (the CLI's option parser and the TLS setup run once per distinct request,
+/// not per probe), for one configuration; emptied when full.
+#[derive(Default)]
+struct ProbeCache {
+    generation: u64,
+    prepared: HashMap<ProbeKey, Arc<Prepared>>,
+}
+
+/// The most distinct `/probe` requests kept prepared.
+const PROBE_CACHE: usize = 1024;
 
 /// A `/probe` check for the local runner: what to check, where, and where the result goes.
 type Job = (
-    Prepared,
+    Arc<Prepared>,
     Option<Vec<SocketAddr>>,
     oneshot::Sender<CheckResult>,
 );
@@ -209,6 +226,7 @@ pub(crate) struct Engine {
     stop: watch::Receiver<bool>,
     slots: Arc<Semaphore>,
     origin: tokio::time::Instant,
+    probe_cache: Mutex<ProbeCache>,
 }
 
 impl Engine {
@@ -225,11 +243,13 @@ impl Engine {
             state: RwLock::new(State {
                 loaded: Arc::new(loaded),
                 targets: Vec::new(),
+                generation: 0,
             }),
             metrics,
             stop,
             slots,
             origin: tokio::time::Instant::now(),
+            probe_cache: Mutex::new(ProbeCache::default()),
         });
         (engine, jobs)
     }
@@ -291,6 +311,7 @@ impl Engine {
                 Some(old) => kept.push(old.clone()),
                 None => {
                     let new = Arc::new(TargetState::new(t.clone(), p.clone(), history));
+                    self.metrics.known(&t.name);
                     fresh.push(new.clone());
                     kept.push(new);
                 }
@@ -315,6 +336,7 @@ impl Engine {
         }
         state.targets = kept;
         state.loaded = Arc::new(loaded);
+        state.generation += 1;
     }
 
     /// One target's schedule: check, record, wait; until stopped or aborted.
@@ -331,7 +353,10 @@ impl Engine {
                 p = self.slots.clone().acquire_owned() => p,
                 _ = stop.wait_for(|s| *s) => return,
             };
-            let result = check::check(&t.prepared, &self.stop, None).await;
+            self.metrics
+                .lag(self.origin.elapsed().saturating_sub(planned));
+            // Boxed: the check's future (several KB) lives only while it runs, not in every idle target's task.
+            let result = Box::pin(check::check(&t.prepared, &self.stop, None)).await;
             drop(permit);
             if *self.stop.borrow() {
                 return;
@@ -392,15 +417,25 @@ impl Engine {
         deadline: Duration,
     ) -> Result<CheckResult, ProbeRefused> {
         let settings = self.probe_settings(&spec, deadline)?;
-        let allow = self.config().allow.clone();
-        let host = spec.host.clone();
+        let (loaded, generation) = {
+            let state = self.read();
+            (state.loaded.clone(), state.generation)
+        };
+        let allow = &loaded.allow;
         let port = spec.port;
-        let resolved = tokio::task::spawn_blocking(move || {
-            crate::net::resolve(&host, port, crate::net::Family::Any, Some(deadline))
-        })
-        .await
-        .ok()
-        .and_then(Result::ok);
+        // An IP literal is itself; only a name goes to the blocking pool.
+        let resolved = match spec.host.parse::<IpAddr>() {
+            Ok(ip) => Some(vec![SocketAddr::new(ip, port)]),
+            Err(_) => {
+                let host = spec.host.clone();
+                tokio::task::spawn_blocking(move || {
+                    crate::net::resolve(&host, port, crate::net::Family::Any, Some(deadline))
+                })
+                .await
+                .ok()
+                .and_then(Result::ok)
+            }
+        };
         if let Some(addrs) = &resolved {
             if let Some(bad) = addrs
                 .iter()
@@ -411,7 +446,7 @@ impl Engine {
                 return Err(ProbeRefused::NotAllowed(bad));
             }
         }
-        let prepared = match Prepared::new(&spec.host, &settings) {
+        let prepared = match self.prepared_probe(&spec, &settings, generation) {
             Ok(p) => p,
             Err(f) => return Ok(failed(&spec, f)),
         };
@@ -431,20 +466,57 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The prepared check of a `/probe` with `settings`, from the cache when the same request came before under
+    /// the same configuration.
+    fn prepared_probe(
+        &self,
+        spec: &ProbeSpec,
+        settings: &Settings,
+        generation: u64,
+    ) -> Result<Arc<Prepared>, Failure> {
+        let key: ProbeKey = (
+            spec.module.clone(),
+            spec.host.clone(),
+            spec.port,
+            spec.called_ae.clone(),
+            spec.calling_ae.clone(),
+            settings.deadline_ms.unwrap_or(0),
+        );
+        {
+            let cache = self.probe_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.generation == generation {
+                if let Some(p) = cache.prepared.get(&key) {
+                    return Ok(p.clone());
+                }
+            }
+        }
+        let prepared = Arc::new(Prepared::new(&spec.host, settings)?);
+        let mut cache = self.probe_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.generation != generation || cache.prepared.len() >= PROBE_CACHE {
+            cache.prepared.clear();
+            cache.generation = generation;
+        }
+        cache.prepared.insert(key, prepared.clone());
+        Ok(prepared)
+    }
+}
+
 /// A check that could not start (bad settings for `/probe`, e.g. an invalid AE title).
 fn failed(spec: &ProbeSpec, f: Failure) -> CheckResult {
     CheckResult::failed(crate::echo::peer_label(&spec.host, spec.port), f)
 }
 
-/// The one line a state change logs.
+/// The one line a state change logs (made whole first: one write, not one per piece).
 fn log_change(name: &str, health: Health, reason: &str) {
-    match health {
-        Health::Up => crate::log::stderr_line(format_args!("echoprobe serve: target {name} is up")),
-        Health::Down => crate::log::stderr_line(format_args!(
+    let line = match health {
+        Health::Up => format!("echoprobe serve: target {name} is up"),
+        Health::Down => format!(
             "echoprobe serve: target {name} is down: {}",
             agent::one_line(reason, 512)
-        )),
-    }
+        ),
+    };
+    crate::log::stderr_line(format_args!("{line}"));
 }
 
 impl Daemon for Engine {
@@ -486,7 +558,7 @@ mod tests {
             },
         };
         let p = Prepared::new(&t.address, &t.settings).unwrap();
-        TargetState::new(t, p, 3)
+        TargetState::new(t, Arc::new(p), 3)
     }
 
     fn good() -> CheckResult {
