@@ -89,7 +89,80 @@ struct Live {
     since: SystemTime,
     exit_code: u8,
     checks: u64,
-    recent: VecDeque<CheckRecord>,
+    /// The last checks, oldest first; the newest is check number `checks`.
+    recent: VecDeque<Recent>,
+    /// The reasons of the failed ones among them, by check number (a reason the check before had too is shared).
+    reasons: VecDeque<(u64, Arc<str>)>,
+}
+
+/// One check of a target's history, in 32 bytes: what the page and the API show of it, times in microseconds
+/// (as they print them), [`Recent::NONE`] for a phase not reached; its reason is in [`Live::reasons`].
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    /// Start, Unix seconds and milliseconds (the API prints milliseconds).
+    at_secs: u32,
+    at_ms: u16,
+    exit_code: u8,
+    /// Its row of the exit-code table (the result name).
+    row: u8,
+    total: u32,
+    connect: u32,
+    tls: u32,
+    associate: u32,
+    /// The C-ECHO round trip (the daemon's check sends one).
+    echo: u32,
+    release: u32,
+}
+
+impl Recent {
+    const NONE: u32 = u32::MAX;
+
+    fn of(r: &CheckRecord) -> Recent {
+        let us = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(Recent::NONE - 1);
+        let phase = |d: Option<Duration>| d.map_or(Recent::NONE, us);
+        let at =
+            r.at.duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+        let row = exit::ROWS
+            .iter()
+            .position(|row| row.result == r.result)
+            .unwrap_or(0);
+        Recent {
+            at_secs: u32::try_from(at.as_secs()).unwrap_or(u32::MAX),
+            at_ms: (at.subsec_millis()) as u16,
+            exit_code: r.exit_code,
+            row: u8::try_from(row).unwrap_or(0),
+            total: us(r.total),
+            connect: phase(r.timeline.connect),
+            tls: phase(r.timeline.tls),
+            associate: phase(r.timeline.associate),
+            echo: phase(r.timeline.echoes.first().copied()),
+            release: phase(r.timeline.release),
+        }
+    }
+
+    fn record(&self, reason: &str) -> CheckRecord {
+        let d = |us: u32| Duration::from_micros(u64::from(us));
+        let phase = |us: u32| (us != Recent::NONE).then(|| d(us));
+        CheckRecord {
+            at: std::time::UNIX_EPOCH
+                + Duration::from_secs(u64::from(self.at_secs))
+                + Duration::from_millis(u64::from(self.at_ms)),
+            exit_code: self.exit_code,
+            result: exit::ROWS
+                .get(usize::from(self.row))
+                .map_or("", |row| row.result),
+            reason: reason.to_string(),
+            total: d(self.total),
+            timeline: crate::report::Timeline {
+                connect: phase(self.connect),
+                tls: phase(self.tls),
+                associate: phase(self.associate),
+                echoes: phase(self.echo).into_iter().collect(),
+                release: phase(self.release),
+            },
+        }
+    }
 }
 
 /// One configured target with its state.
@@ -114,6 +187,7 @@ impl TargetState {
                 exit_code: exit::LOCAL,
                 checks: 0,
                 recent: VecDeque::new(),
+                reasons: VecDeque::new(),
             }),
             task: Mutex::new(None),
         }
@@ -132,7 +206,7 @@ impl TargetState {
             since: live.since,
             exit_code: live.exit_code,
             checks: live.checks,
-            recent: live.recent.iter().cloned().collect(),
+            recent: live.records(),
         }
     }
 
@@ -144,11 +218,7 @@ impl TargetState {
         let changed = live
             .health
             .record(record.exit_code == exit::HEALTHY, s.rise, s.fall);
-        live.checks += 1;
-        if live.recent.len() >= self.history {
-            live.recent.pop_front();
-        }
-        live.recent.push_back(record.clone());
+        live.push(&record, self.history);
         if live.health.is_up() {
             live.reason.clear();
             live.exit_code = exit::HEALTHY;
@@ -160,6 +230,52 @@ impl TargetState {
             live.since = SystemTime::now();
         }
         (record, health(live.health), changed)
+    }
+}
+
+impl Live {
+    /// Counts a finished check and keeps it, the oldest beyond `history` dropped.
+    fn push(&mut self, record: &CheckRecord, history: usize) {
+        self.checks += 1;
+        if self.recent.len() >= history {
+            self.recent.pop_front();
+        }
+        if history > 0 {
+            if self.recent.capacity() == 0 {
+                self.recent.reserve_exact(history);
+            }
+            self.recent.push_back(Recent::of(record));
+            if !record.reason.is_empty() {
+                let reason = match self.reasons.back() {
+                    Some((_, last)) if **last == *record.reason => last.clone(),
+                    _ => Arc::from(record.reason.as_str()),
+                };
+                self.reasons.push_back((self.checks, reason));
+            }
+        }
+        let oldest = self.checks + 1 - self.recent.len() as u64;
+        while self.reasons.front().is_some_and(|(n, _)| *n < oldest) {
+            self.reasons.pop_front();
+        }
+    }
+
+    /// The kept checks, oldest first, as the page and the API show them.
+    fn records(&self) -> Vec<CheckRecord> {
+        let first = self.checks + 1 - self.recent.len() as u64;
+        let mut reasons = self.reasons.iter().peekable();
+        (first..)
+            .zip(&self.recent)
+            .map(|(n, r)| {
+                while reasons.peek().is_some_and(|(m, _)| *m < n) {
+                    reasons.next();
+                }
+                let reason = match reasons.peek() {
+                    Some((m, text)) if *m == n => text,
+                    _ => "",
+                };
+                r.record(reason)
+            })
+            .collect()
     }
 }
 
@@ -610,6 +726,36 @@ mod tests {
         assert_eq!(s.checks, 5);
         assert_eq!(s.recent.len(), 3, "history bounded at 3");
         assert_eq!(s.recent.last().map(|r| r.exit_code), Some(0));
+    }
+
+    #[test]
+    fn the_history_keeps_what_the_page_and_the_api_show() {
+        let t = target(1, 1);
+        let mut records = Vec::new();
+        for (i, r) in [bad(), good(), bad(), bad(), good()].iter().enumerate() {
+            let mut r = record_of(r);
+            r.at = std::time::UNIX_EPOCH + Duration::from_micros(1_764_000_000_123_456 + i as u64);
+            r.total = Duration::from_micros(1234 + i as u64);
+            r.timeline.connect = Some(Duration::from_micros(101));
+            r.timeline.echoes = vec![Duration::from_micros(303)];
+            t.live.lock().unwrap().push(&r, 3);
+            // What the API prints of `at`: milliseconds.
+            r.at = std::time::UNIX_EPOCH + Duration::from_millis(1_764_000_000_123);
+            records.push(r);
+        }
+        let s = t.status();
+        assert_eq!(s.checks, 5);
+        assert_eq!(s.recent, records[2..]);
+        assert_eq!(
+            t.live.lock().unwrap().reasons.len(),
+            2,
+            "one per failed check kept"
+        );
+        assert!(
+            core::mem::size_of::<Recent>() <= 32,
+            "{}",
+            core::mem::size_of::<Recent>()
+        );
     }
 
     #[test]
