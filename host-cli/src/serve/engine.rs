@@ -504,11 +504,10 @@ impl Engine {
 
     /// The settings a `/probe` of `spec` uses.
     fn probe_settings(
-        &self,
+        loaded: &Loaded,
         spec: &ProbeSpec,
         deadline: Duration,
     ) -> Result<Settings, ProbeRefused> {
-        let loaded = self.config();
         let mut s = match &spec.module {
             None => loaded.config.defaults.clone(),
             Some(m) => loaded
@@ -532,11 +531,12 @@ impl Engine {
         spec: ProbeSpec,
         deadline: Duration,
     ) -> Result<CheckResult, ProbeRefused> {
-        let settings = self.probe_settings(&spec, deadline)?;
+        // One configuration for the settings, the allow-list and the cache.
         let (loaded, generation) = {
             let state = self.read();
             (state.loaded.clone(), state.generation)
         };
+        let settings = Self::probe_settings(&loaded, &spec, deadline)?;
         let allow = &loaded.allow;
         let port = spec.port;
         // An IP literal is itself; only a name goes to the blocking pool.
