@@ -758,6 +758,42 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_probe_reuses_its_prepared_check_until_a_reload() {
+        let config = |ae: &str| {
+            let text = format!(
+                "[defaults]\ncalling_ae = \"{ae}\"\n\n[probe]\nallow = [\"127.0.0.0/8\"]\n"
+            );
+            Loaded::new(Config::parse(&text, "t.toml", std::path::Path::new("/")).unwrap()).unwrap()
+        };
+        let (_tx, stop) = watch::channel(false);
+        let metrics: Arc<dyn MetricsSink> = Arc::new(crate::serve::http::Metrics::new());
+        let (engine, _jobs) = Engine::new(config("FIRST"), metrics, stop);
+        engine.apply(config("FIRST"));
+        let spec = ProbeSpec {
+            host: "127.0.0.1".into(),
+            port: 104,
+            called_ae: "ANY-SCP".into(),
+            calling_ae: "ECHOPROBE".into(),
+            module: None,
+        };
+        let prepared = |engine: &Engine| {
+            let state = engine.read();
+            let s = Engine::probe_settings(&state.loaded, &spec, Duration::from_secs(9)).unwrap();
+            engine.prepared_probe(&spec, &s, state.generation).unwrap()
+        };
+        let first = prepared(&engine);
+        assert!(
+            Arc::ptr_eq(&first, &prepared(&engine)),
+            "the same request, prepared once"
+        );
+        engine.apply(config("SECOND"));
+        assert!(
+            !Arc::ptr_eq(&first, &prepared(&engine)),
+            "a reload prepares again"
+        );
+    }
+
     #[test]
     fn the_agent_line_of_a_target() {
         let t = target(1, 1);
