@@ -113,6 +113,8 @@ done
 targets_csv=$(for i in $(seq 0 $((LISTENERS - 1))); do printf '%s:%s\n' "$(addr "$i")" "$PORT"; done | paste -sd,)
 
 echo "bench-serve: $(nproc) CPUs, $(uname -r), $("$PROBE" --version | head -1), $LISTENERS echoprobe scp listeners"
+# The machine's load (other work skews every figure below): printed at the start of each part and at the end.
+load() { echo "  load average $(cut -d' ' -f1-3 /proc/loadavg) ($1)"; }
 
 # --- the /probe driver: paced keep-alive HTTP/1.1 GETs; prints "sent ok seconds" --------------------------
 cat >"$work/driver.py" <<'PY'
@@ -230,6 +232,7 @@ print(sum(t["state"] == "up" for t in d), len(d))'; }
     hwm=$(hwm_kib "$SERVE_PID")
     read -r up total <<<"$(up_count)"
     echo "scale: $TARGETS targets every $INTERVAL_MS ms ($((TARGETS * 1000 / INTERVAL_MS)) checks/s), $SCALE_SECONDS s measured"
+    load "at the end of the scale run"
     awk -v t=$((t1 - t0)) -v hz="$HZ" -v a="$s0" -v b="$s1" \
         'BEGIN { printf "  CPU      %5.1f%% of one core (goal <= 10%%)\n", 100 * t / hz / (b - a) }'
     awk -v k="$hwm" 'BEGIN { printf "  peak RSS %5.1f MiB (goal <= 64 MiB)\n", k / 1024 }'
@@ -251,6 +254,7 @@ fi
 
 # --- 2. /probe side by side -----------------------------------------------------------------------------------
 echo "/probe at $RATE requests/s for $PROBE_SECONDS s from $CONNS keep-alive connections over $LISTENERS targets:"
+load "before /probe"
 BB_US=
 if [ -x "$BLACKBOX" ]; then
     printf 'modules:\n  tcp_connect:\n    prober: tcp\n    timeout: 5s\n' >"$work/blackbox.yml"
@@ -284,3 +288,4 @@ if [ -n "$SERVE_OK" ]; then
 else
     echo "  echoprobe /probe: skipped: this echoprobe build has no 'serve' subcommand"
 fi
+load "at the end"

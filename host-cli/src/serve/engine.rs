@@ -4,7 +4,7 @@
 
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
@@ -13,7 +13,7 @@ use echoprobe_core::health::RiseFall;
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::check::{self, Prepared};
+use super::check::{self, Prepared, Unprepared};
 use super::model::{
     BoxFuture, CheckRecord, Daemon, Health, MetricsSink, ProbeRefused, ProbeSpec, TargetStatus,
 };
@@ -28,7 +28,8 @@ pub(crate) const NO_CHECK_YET: &str = "no check completed yet";
 #[derive(Clone)]
 pub(crate) struct Loaded {
     pub(crate) config: Config,
-    targets: Vec<Prepared>,
+    /// Shared with the targets' states (one copy of each target's options).
+    targets: Vec<Arc<Prepared>>,
     modules: BTreeMap<String, Settings>,
     /// `[probe] allow`, or the targets' own addresses.
     allow: Vec<Cidr>,
@@ -39,10 +40,10 @@ impl Loaded {
     pub(crate) fn new(config: Config) -> Result<Loaded, String> {
         let mut targets = Vec::with_capacity(config.targets.len());
         for (i, t) in config.targets.iter().enumerate() {
-            targets.push(
+            targets.push(Arc::new(
                 Prepared::new(&t.address, &t.settings)
                     .map_err(|e| e.at(&format!("target[{i}]"), Some(&t.name)))?,
-            );
+            ));
         }
         for (name, m) in &config.modules {
             Prepared::new("localhost", m).map_err(|e| e.at(&format!("module.{name}"), None))?;
@@ -88,13 +89,103 @@ struct Live {
     since: SystemTime,
     exit_code: u8,
     checks: u64,
-    recent: VecDeque<CheckRecord>,
+    /// The last checks, oldest first; the newest is check number `checks`.
+    recent: VecDeque<Recent>,
+    /// The reasons of the failed ones among them, by check number (a reason the check before had too is shared).
+    reasons: VecDeque<(u64, Arc<str>)>,
+}
+
+/// One check of a target's history, in 32 bytes: what the page and the API show of it, times in microseconds
+/// (as they print them), [`Recent::NONE`] for a phase not reached; its reason is in [`Live::reasons`].
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    /// Start, Unix seconds and milliseconds (the API prints milliseconds); the top bit of `at_ms` is
+    /// [`Recent::FIND`].
+    at_secs: u32,
+    at_ms: u16,
+    exit_code: u8,
+    /// Its row of the exit-code table (the result name).
+    row: u8,
+    total: u32,
+    connect: u32,
+    tls: u32,
+    associate: u32,
+    /// The C-ECHO round trip (the daemon's check sends one), or a find check's query ([`Recent::FIND`]).
+    echo: u32,
+    release: u32,
+}
+
+impl Recent {
+    const NONE: u32 = u32::MAX;
+    /// In `at_ms`: the check was a find, and `echo` holds its query's duration.
+    const FIND: u16 = 0x8000;
+
+    fn of(r: &CheckRecord) -> Recent {
+        let us = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(Recent::NONE - 1);
+        let phase = |d: Option<Duration>| d.map_or(Recent::NONE, us);
+        let at =
+            r.at.duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+        let row = exit::ROWS
+            .iter()
+            .position(|row| row.result == r.result)
+            .unwrap_or(0);
+        Recent {
+            at_secs: u32::try_from(at.as_secs()).unwrap_or(u32::MAX),
+            at_ms: (at.subsec_millis()) as u16
+                | if r.timeline.find.is_some() {
+                    Recent::FIND
+                } else {
+                    0
+                },
+            exit_code: r.exit_code,
+            row: u8::try_from(row).unwrap_or(0),
+            total: us(r.total),
+            connect: phase(r.timeline.connect),
+            tls: phase(r.timeline.tls),
+            associate: phase(r.timeline.associate),
+            echo: phase(r.timeline.echoes.first().copied().or(r.timeline.find)),
+            release: phase(r.timeline.release),
+        }
+    }
+
+    fn record(&self, reason: &str) -> CheckRecord {
+        let d = |us: u32| Duration::from_micros(u64::from(us));
+        let phase = |us: u32| (us != Recent::NONE).then(|| d(us));
+        CheckRecord {
+            at: std::time::UNIX_EPOCH
+                + Duration::from_secs(u64::from(self.at_secs))
+                + Duration::from_millis(u64::from(self.at_ms & !Recent::FIND)),
+            exit_code: self.exit_code,
+            result: exit::ROWS
+                .get(usize::from(self.row))
+                .map_or("", |row| row.result),
+            reason: reason.to_string(),
+            total: d(self.total),
+            timeline: crate::report::Timeline {
+                connect: phase(self.connect),
+                tls: phase(self.tls),
+                associate: phase(self.associate),
+                echoes: if self.at_ms & Recent::FIND == 0 {
+                    phase(self.echo).into_iter().collect()
+                } else {
+                    Vec::new()
+                },
+                find: if self.at_ms & Recent::FIND == 0 {
+                    None
+                } else {
+                    phase(self.echo)
+                },
+                release: phase(self.release),
+            },
+        }
+    }
 }
 
 /// One configured target with its state.
 pub(crate) struct TargetState {
     target: Target,
-    prepared: Prepared,
+    prepared: Arc<Prepared>,
     history: usize,
     live: Mutex<Live>,
     task: Mutex<Option<JoinHandle<()>>>,
@@ -104,7 +195,7 @@ pub(crate) struct TargetState {
 }
 
 impl TargetState {
-    fn new(target: Target, prepared: Prepared, history: usize) -> Self {
+    fn new(target: Target, prepared: Arc<Prepared>, history: usize) -> Self {
         TargetState {
             target,
             prepared,
@@ -116,6 +207,7 @@ impl TargetState {
                 exit_code: exit::LOCAL,
                 checks: 0,
                 recent: VecDeque::new(),
+                reasons: VecDeque::new(),
             }),
             task: Mutex::new(None),
             stop: watch::Sender::new(false),
@@ -135,7 +227,7 @@ impl TargetState {
             since: live.since,
             exit_code: live.exit_code,
             checks: live.checks,
-            recent: live.recent.iter().cloned().collect(),
+            recent: live.records(),
         }
     }
 
@@ -147,11 +239,7 @@ impl TargetState {
         let changed = live
             .health
             .record(record.exit_code == exit::HEALTHY, s.rise, s.fall);
-        live.checks += 1;
-        if live.recent.len() >= self.history {
-            live.recent.pop_front();
-        }
-        live.recent.push_back(record.clone());
+        live.push(&record, self.history);
         if live.health.is_up() {
             live.reason.clear();
             live.exit_code = exit::HEALTHY;
@@ -163,6 +251,52 @@ impl TargetState {
             live.since = SystemTime::now();
         }
         (record, health(live.health), changed)
+    }
+}
+
+impl Live {
+    /// Counts a finished check and keeps it, the oldest beyond `history` dropped.
+    fn push(&mut self, record: &CheckRecord, history: usize) {
+        self.checks += 1;
+        if self.recent.len() >= history {
+            self.recent.pop_front();
+        }
+        if history > 0 {
+            if self.recent.capacity() == 0 {
+                self.recent.reserve_exact(history);
+            }
+            self.recent.push_back(Recent::of(record));
+            if !record.reason.is_empty() {
+                let reason = match self.reasons.back() {
+                    Some((_, last)) if **last == *record.reason => last.clone(),
+                    _ => Arc::from(record.reason.as_str()),
+                };
+                self.reasons.push_back((self.checks, reason));
+            }
+        }
+        let oldest = self.checks + 1 - self.recent.len() as u64;
+        while self.reasons.front().is_some_and(|(n, _)| *n < oldest) {
+            self.reasons.pop_front();
+        }
+    }
+
+    /// The kept checks, oldest first, as the page and the API show them.
+    fn records(&self) -> Vec<CheckRecord> {
+        let first = self.checks + 1 - self.recent.len() as u64;
+        let mut reasons = self.reasons.iter().peekable();
+        (first..)
+            .zip(&self.recent)
+            .map(|(n, r)| {
+                while reasons.peek().is_some_and(|(m, _)| *m < n) {
+                    reasons.next();
+                }
+                let reason = match reasons.peek() {
+                    Some((m, text)) if *m == n => text,
+                    _ => "",
+                };
+                r.record(reason)
+            })
+            .collect()
     }
 }
 
@@ -194,11 +328,27 @@ pub(crate) fn record_of(r: &CheckResult) -> CheckRecord {
 struct State {
     loaded: Arc<Loaded>,
     targets: Vec<Arc<TargetState>>,
+    /// Counts configurations applied (a reload empties the `/probe` cache).
+    generation: u64,
 }
+
+/// What a `/probe` check's options are made from: the request and its time bound in milliseconds.
+type ProbeKey = (Option<String>, String, u16, String, String, u32);
+
+/// The `/probe` checks already prepared (the CLI's option parser and the TLS setup run once per distinct request,
+/// not per probe), for one configuration; emptied when full.
+#[derive(Default)]
+struct ProbeCache {
+    generation: u64,
+    prepared: HashMap<ProbeKey, Arc<Prepared>>,
+}
+
+/// The most distinct `/probe` requests kept prepared.
+const PROBE_CACHE: usize = 1024;
 
 /// A `/probe` check for the local runner: what to check, where, and where the result goes.
 type Job = (
-    Prepared,
+    Arc<Prepared>,
     Option<Vec<SocketAddr>>,
     oneshot::Sender<CheckResult>,
 );
@@ -212,6 +362,7 @@ pub(crate) struct Engine {
     metrics: Arc<dyn MetricsSink>,
     slots: Arc<Semaphore>,
     origin: tokio::time::Instant,
+    probe_cache: Mutex<ProbeCache>,
 }
 
 impl Engine {
@@ -227,10 +378,12 @@ impl Engine {
             state: RwLock::new(State {
                 loaded: Arc::new(loaded),
                 targets: Vec::new(),
+                generation: 0,
             }),
             metrics,
             slots,
             origin: tokio::time::Instant::now(),
+            probe_cache: Mutex::new(ProbeCache::default()),
         });
         (engine, jobs)
     }
@@ -294,6 +447,7 @@ impl Engine {
                 Some(old) => kept.push(old.clone()),
                 None => {
                     let new = Arc::new(TargetState::new(t.clone(), p.clone(), history));
+                    self.metrics.known(&t.name);
                     fresh.push(new.clone());
                     kept.push(new);
                 }
@@ -316,6 +470,7 @@ impl Engine {
         }
         state.targets = kept;
         state.loaded = Arc::new(loaded);
+        state.generation += 1;
     }
 
     /// One target's schedule: check, record, wait; until stopped or aborted.
@@ -332,7 +487,10 @@ impl Engine {
                 p = self.slots.clone().acquire_owned() => p,
                 _ = stop.wait_for(|s| *s) => return,
             };
-            let result = check::check(&t.prepared, &stop, None).await;
+            self.metrics
+                .lag(self.origin.elapsed().saturating_sub(planned));
+            // Boxed: the check's future (several KB) lives only while it runs, not in every idle target's task.
+            let result = Box::pin(check::check(&t.prepared, &stop, None)).await;
             drop(permit);
             if *stop.borrow() {
                 return;
@@ -368,11 +526,10 @@ impl Engine {
 
     /// The settings a `/probe` of `spec` uses.
     fn probe_settings(
-        &self,
+        loaded: &Loaded,
         spec: &ProbeSpec,
         deadline: Duration,
     ) -> Result<Settings, ProbeRefused> {
-        let loaded = self.config();
         let mut s = match &spec.module {
             None => loaded.config.defaults.clone(),
             Some(m) => loaded
@@ -396,16 +553,27 @@ impl Engine {
         spec: ProbeSpec,
         deadline: Duration,
     ) -> Result<CheckResult, ProbeRefused> {
-        let settings = self.probe_settings(&spec, deadline)?;
-        let allow = self.config().allow.clone();
-        let host = spec.host.clone();
+        // One configuration for the settings, the allow-list and the cache.
+        let (loaded, generation) = {
+            let state = self.read();
+            (state.loaded.clone(), state.generation)
+        };
+        let settings = Self::probe_settings(&loaded, &spec, deadline)?;
+        let allow = &loaded.allow;
         let port = spec.port;
-        let resolved = tokio::task::spawn_blocking(move || {
-            crate::net::resolve(&host, port, crate::net::Family::Any, Some(deadline))
-        })
-        .await
-        .ok()
-        .and_then(Result::ok);
+        // An IP literal is itself; only a name goes to the blocking pool.
+        let resolved = match spec.host.parse::<IpAddr>() {
+            Ok(ip) => Some(vec![SocketAddr::new(ip, port)]),
+            Err(_) => {
+                let host = spec.host.clone();
+                tokio::task::spawn_blocking(move || {
+                    crate::net::resolve(&host, port, crate::net::Family::Any, Some(deadline))
+                })
+                .await
+                .ok()
+                .and_then(Result::ok)
+            }
+        };
         if let Some(addrs) = &resolved {
             if let Some(bad) = addrs
                 .iter()
@@ -416,7 +584,7 @@ impl Engine {
                 return Err(ProbeRefused::NotAllowed(bad));
             }
         }
-        let prepared = match Prepared::new(&spec.host, &settings) {
+        let prepared = match self.prepared_probe(&spec, &settings, generation) {
             Ok(p) => p,
             Err(f) => return Ok(failed(&spec, f.failure())),
         };
@@ -436,20 +604,57 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The prepared check of a `/probe` with `settings`, from the cache when the same request came before under
+    /// the same configuration.
+    fn prepared_probe(
+        &self,
+        spec: &ProbeSpec,
+        settings: &Settings,
+        generation: u64,
+    ) -> Result<Arc<Prepared>, Unprepared> {
+        let key: ProbeKey = (
+            spec.module.clone(),
+            spec.host.clone(),
+            spec.port,
+            spec.called_ae.clone(),
+            spec.calling_ae.clone(),
+            settings.deadline_ms.unwrap_or(0),
+        );
+        {
+            let cache = self.probe_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.generation == generation {
+                if let Some(p) = cache.prepared.get(&key) {
+                    return Ok(p.clone());
+                }
+            }
+        }
+        let prepared = Arc::new(Prepared::new(&spec.host, settings)?);
+        let mut cache = self.probe_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.generation != generation || cache.prepared.len() >= PROBE_CACHE {
+            cache.prepared.clear();
+            cache.generation = generation;
+        }
+        cache.prepared.insert(key, prepared.clone());
+        Ok(prepared)
+    }
+}
+
 /// A check that could not start (bad settings for `/probe`, e.g. an invalid AE title).
 fn failed(spec: &ProbeSpec, f: Failure) -> CheckResult {
     CheckResult::failed(crate::echo::peer_label(&spec.host, spec.port), f)
 }
 
-/// The one line a state change logs.
+/// The one line a state change logs (made whole first: one write, not one per piece).
 fn log_change(name: &str, health: Health, reason: &str) {
-    match health {
-        Health::Up => crate::log::stderr_line(format_args!("echoprobe serve: target {name} is up")),
-        Health::Down => crate::log::stderr_line(format_args!(
+    let line = match health {
+        Health::Up => format!("echoprobe serve: target {name} is up"),
+        Health::Down => format!(
             "echoprobe serve: target {name} is down: {}",
             agent::one_line(reason, 512)
-        )),
-    }
+        ),
+    };
+    crate::log::stderr_line(format_args!("{line}"));
 }
 
 impl Daemon for Engine {
@@ -491,7 +696,7 @@ mod tests {
             },
         };
         let p = Prepared::new(&t.address, &t.settings).unwrap();
-        TargetState::new(t, p, 3)
+        TargetState::new(t, Arc::new(p), 3)
     }
 
     fn good() -> CheckResult {
@@ -543,6 +748,71 @@ mod tests {
         assert_eq!(s.checks, 5);
         assert_eq!(s.recent.len(), 3, "history bounded at 3");
         assert_eq!(s.recent.last().map(|r| r.exit_code), Some(0));
+    }
+
+    #[test]
+    fn the_history_keeps_what_the_page_and_the_api_show() {
+        let t = target(1, 1);
+        let mut records = Vec::new();
+        for (i, r) in [bad(), good(), bad(), bad(), good()].iter().enumerate() {
+            let mut r = record_of(r);
+            r.at = std::time::UNIX_EPOCH + Duration::from_micros(1_764_000_000_123_456 + i as u64);
+            r.total = Duration::from_micros(1234 + i as u64);
+            r.timeline.connect = Some(Duration::from_micros(101));
+            r.timeline.echoes = vec![Duration::from_micros(303)];
+            t.live.lock().unwrap().push(&r, 3);
+            // What the API prints of `at`: milliseconds.
+            r.at = std::time::UNIX_EPOCH + Duration::from_millis(1_764_000_000_123);
+            records.push(r);
+        }
+        let s = t.status();
+        assert_eq!(s.checks, 5);
+        assert_eq!(s.recent, records[2..]);
+        assert_eq!(
+            t.live.lock().unwrap().reasons.len(),
+            2,
+            "one per failed check kept"
+        );
+        assert!(
+            core::mem::size_of::<Recent>() <= 32,
+            "{}",
+            core::mem::size_of::<Recent>()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_probe_reuses_its_prepared_check_until_a_reload() {
+        let config = |ae: &str| {
+            let text = format!(
+                "[defaults]\ncalling_ae = \"{ae}\"\n\n[probe]\nallow = [\"127.0.0.0/8\"]\n"
+            );
+            Loaded::new(Config::parse(&text, "t.toml", std::path::Path::new("/")).unwrap()).unwrap()
+        };
+        let metrics: Arc<dyn MetricsSink> = Arc::new(crate::serve::http::Metrics::new());
+        let (engine, _jobs) = Engine::new(config("FIRST"), metrics);
+        engine.apply(config("FIRST"));
+        let spec = ProbeSpec {
+            host: "127.0.0.1".into(),
+            port: 104,
+            called_ae: "ANY-SCP".into(),
+            calling_ae: "ECHOPROBE".into(),
+            module: None,
+        };
+        let prepared = |engine: &Engine| {
+            let state = engine.read();
+            let s = Engine::probe_settings(&state.loaded, &spec, Duration::from_secs(9)).unwrap();
+            engine.prepared_probe(&spec, &s, state.generation).unwrap()
+        };
+        let first = prepared(&engine);
+        assert!(
+            Arc::ptr_eq(&first, &prepared(&engine)),
+            "the same request, prepared once"
+        );
+        engine.apply(config("SECOND"));
+        assert!(
+            !Arc::ptr_eq(&first, &prepared(&engine)),
+            "a reload prepares again"
+        );
     }
 
     #[test]

@@ -116,4 +116,9 @@ pub trait MetricsSink: Send + Sync + 'static {
     fn observe(&self, target: &str, record: &CheckRecord, health: Health);
     /// `target` left the configuration (reload): drop its series.
     fn forget(&self, target: &str);
+    /// `target` is configured and has no check finished yet (at load, and when a reload changes it): its
+    /// series that exist before any check (up, 0) appear now.
+    fn known(&self, _target: &str) {}
+    /// A scheduled check started `lag` after its planned start (the schedule's lateness, daemon-wide).
+    fn lag(&self, _lag: core::time::Duration) {}
 }

@@ -1,31 +1,43 @@
-//! The daemon's Prometheus series (made with prometheus-client), one set per target, all labelled `target`:
+//! The daemon's Prometheus series (encoded with prometheus-client), one set per target, all labelled `target`:
 //!
-//! - `echoprobe_target_up`: 1 up, 0 down (after `rise`/`fall`).
+//! - `echoprobe_target_up`: 1 up, 0 down (after `rise`/`fall`). Present from the moment the target is configured
+//!   (0 until it rises), so that an alert on `echoprobe_target_up == 0` sees a target that never answered.
 //! - `echoprobe_check_duration_seconds{phase}`: each phase of each scheduled check: `connect`, `tls` (over TLS
 //!   only), `associate`, `echo` (each C-ECHO round trip) or `find` (a find check's query, C-FIND-RQ to the final
 //!   C-FIND-RSP) and `release`; a phase not reached is not observed.
 //! - `echoprobe_check_total_duration_seconds`: the whole check, start to verdict. The total is its own histogram,
 //!   not a `phase="total"`, so that summing over `phase` stays meaningful.
 //! - `echoprobe_checks_total{outcome}`: checks finished, by the exit-code table's row name (`healthy`, `rejected`,
-//!   `acse-timeout`, ...).
-//! - `echoprobe_last_check_timestamp_seconds`: when the last check ended (Unix time).
+//!   `acse-timeout`, ...). An outcome's series appears with its first check (none before the first check).
+//! - `echoprobe_last_check_timestamp_seconds`: when the last check ended (Unix time); absent before the first check.
+//!
+//! And one daemon-wide: `echoprobe_schedule_lag_seconds`, a histogram of how late each scheduled check started
+//! against its planned start (waiting for the concurrency cap included).
+//!
+//! Each target's series live in one small [`Series`] (fixed arrays, no per-series label strings, no locks per
+//! series); `/metrics` is encoded by prometheus-client's encoder a few hundred targets at a time and streamed as the
+//! response body ([`stream`]), so a scrape of 10,000 targets never holds the whole text.
 //!
 //! Served in the OpenMetrics text format to a client that asks for it (Prometheus asks first), else in Prometheus's
-//! text format 0.0.4 (what `promtool check metrics` reads, and every scraper): see [`respond`].
+//! text format 0.0.4 (what `promtool check metrics` reads, and every scraper): see [`Format::asked`].
 
-use core::sync::atomic::AtomicU64;
+use core::convert::Infallible;
+use core::ops::Bound;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use core::time::Duration;
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse as _, Response};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use hyper::body::Frame;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::serve::model::{CheckRecord, Health, MetricsSink};
@@ -38,48 +50,183 @@ pub(super) const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Histogram bucket bounds in seconds: a LAN echo takes about a millisecond, a timeout up to tens of seconds.
 const BUCKETS: [f64; 9] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0];
 
-/// The phases of `echoprobe_check_duration_seconds`.
+/// The schedule lag's bucket bounds in seconds (the goal is a p99 under 100 ms).
+const LAG_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+/// The phases of `echoprobe_check_duration_seconds`, in [`Series::phases`] order.
 const PHASES: [&str; 6] = ["connect", "tls", "associate", "echo", "find", "release"];
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TargetLabels {
-    target: String,
+/// Targets encoded per chunk of a streamed `/metrics` body.
+const CHUNK_TARGETS: usize = 256;
+
+/// A classic histogram over [`BUCKETS`]; `count == 0`: never observed (no series).
+#[derive(Debug, Clone, Copy, Default)]
+struct Hist {
+    sum: f64,
+    count: u64,
+    /// Observations per bucket (not cumulative); the last is `+Inf`.
+    buckets: [u64; BUCKETS.len() + 1],
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct PhaseLabels {
-    target: String,
-    phase: &'static str,
+impl Hist {
+    fn observe(&mut self, d: Duration) {
+        let v = d.as_secs_f64();
+        self.sum += v;
+        self.count += 1;
+        let i = BUCKETS
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(BUCKETS.len());
+        if let Some(b) = self.buckets.get_mut(i) {
+            *b += 1;
+        }
+    }
+
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) -> Result<(), core::fmt::Error> {
+        let mut buckets = [(0.0, 0); BUCKETS.len() + 1];
+        for ((slot, bound), n) in buckets
+            .iter_mut()
+            .zip(BUCKETS.iter().chain([f64::INFINITY].iter()))
+            .zip(self.buckets)
+        {
+            *slot = (*bound, n);
+        }
+        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &buckets, None)
+    }
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OutcomeLabels {
-    target: String,
-    outcome: &'static str,
+/// One target's series.
+#[derive(Debug, Clone, Default)]
+struct Series {
+    up: bool,
+    /// When the last check ended (Unix seconds); `None` before the first.
+    last: Option<f64>,
+    total: Hist,
+    phases: [Hist; PHASES.len()],
+    /// Checks by outcome, in the order the outcomes first came.
+    checks: Vec<(&'static str, u64)>,
 }
 
-type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+/// The families, in the order they are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fam {
+    Up,
+    Phases,
+    Total,
+    Checks,
+    Last,
+}
+
+const FAMILIES: [Fam; 5] = [Fam::Up, Fam::Phases, Fam::Total, Fam::Checks, Fam::Last];
+
+impl Fam {
+    fn descriptor(self) -> (&'static str, &'static str, Option<Unit>, MetricType) {
+        match self {
+            Fam::Up => (
+                "echoprobe_target_up",
+                "Whether the target is up (1) or down (0), after rise/fall",
+                None,
+                MetricType::Gauge,
+            ),
+            Fam::Phases => (
+                "echoprobe_check_duration",
+                "How long each phase of a check took (connect, tls, associate, echo round trip or find, release)",
+                Some(Unit::Seconds),
+                MetricType::Histogram,
+            ),
+            Fam::Total => (
+                "echoprobe_check_total_duration",
+                "How long a whole check took, start to verdict",
+                Some(Unit::Seconds),
+                MetricType::Histogram,
+            ),
+            Fam::Checks => (
+                "echoprobe_checks",
+                "Checks finished, by outcome (the exit-code table's row name)",
+                None,
+                MetricType::Counter,
+            ),
+            Fam::Last => (
+                "echoprobe_last_check_timestamp",
+                "When the last check ended (Unix time)",
+                Some(Unit::Seconds),
+                MetricType::Gauge,
+            ),
+        }
+    }
+
+    /// `target`'s samples of this family.
+    fn encode_target(
+        self,
+        encoder: &mut MetricEncoder<'_>,
+        target: &str,
+        s: &Series,
+    ) -> Result<(), core::fmt::Error> {
+        let labels = [("target", target)];
+        match self {
+            Fam::Up => encoder
+                .encode_family(&labels)?
+                .encode_gauge(&i64::from(s.up)),
+            Fam::Phases => {
+                for (phase, h) in PHASES.iter().zip(&s.phases) {
+                    if h.count > 0 {
+                        let labels = [("target", target), ("phase", phase)];
+                        h.encode(&mut encoder.encode_family(&labels)?)?;
+                    }
+                }
+                Ok(())
+            }
+            Fam::Total if s.total.count > 0 => s.total.encode(&mut encoder.encode_family(&labels)?),
+            Fam::Checks => {
+                for (outcome, n) in &s.checks {
+                    let labels = [("target", target), ("outcome", outcome)];
+                    encoder
+                        .encode_family(&labels)?
+                        .encode_counter::<NoLabelSet, _, u64>(n, None)?;
+                }
+                Ok(())
+            }
+            Fam::Last => match s.last {
+                Some(t) => encoder.encode_family(&labels)?.encode_gauge(&t),
+                None => Ok(()),
+            },
+            Fam::Total => Ok(()),
+        }
+    }
+}
+
+/// A piece of one family for prometheus-client's encoder: a copy of a few targets' series, taken under the lock
+/// and encoded after it.
+#[derive(Debug)]
+struct Chunk {
+    fam: Fam,
+    rows: Vec<(String, Series)>,
+}
+
+impl Collector for Chunk {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), core::fmt::Error> {
+        let (name, help, unit, kind) = self.fam.descriptor();
+        let mut family = encoder.encode_descriptor(name, help, unit.as_ref(), kind)?;
+        for (target, series) in &self.rows {
+            self.fam.encode_target(&mut family, target, series)?;
+        }
+        Ok(())
+    }
+}
 
 /// The Prometheus series of every target; the engine feeds it as a [`MetricsSink`], `GET /metrics` reads it.
 pub struct Metrics {
-    registry: Registry,
-    up: Family<TargetLabels, Gauge>,
-    phases: Histograms<PhaseLabels>,
-    total: Histograms<TargetLabels>,
-    checks: Family<OutcomeLabels, Counter>,
-    last: Family<TargetLabels, Gauge<f64, AtomicU64>>,
-    /// The outcomes each target has a counter for (to forget them).
-    outcomes: Mutex<HashMap<String, HashSet<&'static str>>>,
+    /// By target name (the scrape's order).
+    targets: Mutex<BTreeMap<String, Series>>,
+    /// The daemon-wide series (the schedule lag).
+    daemon: Registry,
+    lag: Histogram,
 }
 
 impl core::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Metrics").finish_non_exhaustive()
     }
-}
-
-fn histogram() -> Histogram {
-    Histogram::new(BUCKETS)
 }
 
 impl Default for Metrics {
@@ -91,135 +238,220 @@ impl Default for Metrics {
 impl Metrics {
     /// No series yet.
     pub fn new() -> Self {
-        let up = Family::default();
-        let phases: Histograms<PhaseLabels> = Family::new_with_constructor(histogram);
-        let total: Histograms<TargetLabels> = Family::new_with_constructor(histogram);
-        let checks = Family::default();
-        let last = Family::default();
-        let mut registry = Registry::default();
-        registry.register(
-            "echoprobe_target_up",
-            "Whether the target is up (1) or down (0), after rise/fall",
-            up.clone(),
-        );
-        registry.register_with_unit(
-            "echoprobe_check_duration",
-            "How long each phase of a check took (connect, tls, associate, echo round trip or find, release)",
+        let lag = Histogram::new(LAG_BUCKETS);
+        let mut daemon = Registry::default();
+        daemon.register_with_unit(
+            "echoprobe_schedule_lag",
+            "How late scheduled checks started against their planned start",
             Unit::Seconds,
-            phases.clone(),
-        );
-        registry.register_with_unit(
-            "echoprobe_check_total_duration",
-            "How long a whole check took, start to verdict",
-            Unit::Seconds,
-            total.clone(),
-        );
-        registry.register(
-            "echoprobe_checks",
-            "Checks finished, by outcome (the exit-code table's row name)",
-            checks.clone(),
-        );
-        registry.register_with_unit(
-            "echoprobe_last_check_timestamp",
-            "When the last check ended (Unix time)",
-            Unit::Seconds,
-            last.clone(),
+            lag.clone(),
         );
         Metrics {
-            registry,
-            up,
-            phases,
-            total,
-            checks,
-            last,
-            outcomes: Mutex::new(HashMap::new()),
+            targets: Mutex::new(BTreeMap::new()),
+            daemon,
+            lag,
         }
     }
 
     /// The OpenMetrics text of every series.
     pub fn encode(&self) -> String {
-        render(&self.registry, Format::OpenMetrics)
+        self.render(Format::OpenMetrics)
     }
 
-    /// Every series in `format`.
+    /// Every series in `format`, as one text (the chunks of [`stream`] joined).
     pub(super) fn render(&self, format: Format) -> String {
-        render(&self.registry, format)
+        let mut scrape = Scrape::new(format);
+        let mut out = String::new();
+        while let Some(chunk) = scrape.next(self) {
+            out.push_str(&chunk);
+        }
+        out
     }
 
-    fn outcomes(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashSet<&'static str>>> {
-        self.outcomes.lock().unwrap_or_else(|e| e.into_inner())
+    fn targets(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Series>> {
+        self.targets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next [`CHUNK_TARGETS`] targets of `fam` after `after` (a copy), and the last one's name.
+    fn chunk(&self, fam: Fam, after: Option<&str>) -> Chunk {
+        let targets = self.targets();
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let rows = targets
+            .range::<str, _>((from, Bound::Unbounded))
+            .take(CHUNK_TARGETS)
+            .map(|(name, s)| (name.clone(), s.clone()))
+            .collect();
+        Chunk { fam, rows }
     }
 }
 
 impl MetricsSink for Metrics {
     fn observe(&self, target: &str, record: &CheckRecord, health: Health) {
-        let t = TargetLabels {
-            target: target.to_string(),
-        };
-        self.up
-            .get_or_create(&t)
-            .set(i64::from(health == Health::Up));
         let ended = (record.at + record.total)
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        self.last.get_or_create(&t).set(ended.as_secs_f64());
-        self.total
-            .get_or_create(&t)
-            .observe(record.total.as_secs_f64());
-        let phase = |phase: &'static str, d: Duration| {
-            let labels = PhaseLabels {
-                target: target.to_string(),
-                phase,
-            };
-            self.phases.get_or_create(&labels).observe(d.as_secs_f64());
+        let mut targets = self.targets();
+        let s = match targets.get_mut(target) {
+            Some(s) => s,
+            None => targets.entry(target.to_string()).or_default(),
         };
+        s.up = health == Health::Up;
+        s.last = Some(ended.as_secs_f64());
+        s.total.observe(record.total);
         let tl = &record.timeline;
-        let reached = [
-            ("connect", tl.connect),
-            ("tls", tl.tls),
-            ("associate", tl.associate),
-            ("find", tl.find),
-        ];
-        for (name, d) in reached {
+        let [connect, tls, associate, echo, find, release] = &mut s.phases;
+        for (h, d) in [
+            (connect, tl.connect),
+            (tls, tl.tls),
+            (associate, tl.associate),
+            (find, tl.find),
+        ] {
             if let Some(d) = d {
-                phase(name, d);
+                h.observe(d);
             }
         }
-        for echo in &tl.echoes {
-            phase("echo", *echo);
+        for d in &tl.echoes {
+            echo.observe(*d);
         }
         if let Some(d) = tl.release {
-            phase("release", d);
+            release.observe(d);
         }
-        self.outcomes()
-            .entry(target.to_string())
-            .or_default()
-            .insert(record.result);
-        let outcome = OutcomeLabels {
-            target: target.to_string(),
-            outcome: record.result,
-        };
-        self.checks.get_or_create(&outcome).inc();
+        match s.checks.iter_mut().find(|(o, _)| *o == record.result) {
+            Some((_, n)) => *n += 1,
+            None => s.checks.push((record.result, 1)),
+        }
     }
 
     fn forget(&self, target: &str) {
-        let t = TargetLabels {
-            target: target.to_string(),
-        };
-        self.up.remove(&t);
-        self.last.remove(&t);
-        self.total.remove(&t);
-        for phase in PHASES {
-            self.phases.remove(&PhaseLabels {
-                target: target.to_string(),
-                phase,
-            });
+        self.targets().remove(target);
+    }
+
+    fn known(&self, target: &str) {
+        let mut targets = self.targets();
+        match targets.get_mut(target) {
+            Some(s) => s.up = false,
+            None => {
+                targets.insert(target.to_string(), Series::default());
+            }
         }
-        for outcome in self.outcomes().remove(target).unwrap_or_default() {
-            self.checks.remove(&OutcomeLabels {
-                target: target.to_string(),
-                outcome,
-            });
+    }
+
+    fn lag(&self, lag: Duration) {
+        self.lag.observe(lag.as_secs_f64());
+    }
+}
+
+/// Where a scrape is: the daemon-wide series first, then each family a chunk of targets at a time.
+struct Scrape {
+    format: Format,
+    /// The family being encoded (an index into [`FAMILIES`]); `None`: the daemon-wide series are next.
+    fam: Option<usize>,
+    /// The last target encoded in this family (`None`: the family's first chunk, with its descriptor).
+    after: Option<String>,
+    /// The text-format rewriter's state (a `# HELP` waiting for its `# TYPE`).
+    text: TextFormat,
+    done: bool,
+}
+
+impl Scrape {
+    fn new(format: Format) -> Self {
+        Scrape {
+            format,
+            fam: None,
+            after: None,
+            text: TextFormat::default(),
+            done: false,
+        }
+    }
+
+    /// The next piece of the text, or `None` at the end.
+    fn next(&mut self, metrics: &Metrics) -> Option<String> {
+        if self.done {
+            return None;
+        }
+        let Some(i) = self.fam else {
+            self.fam = Some(0);
+            return Some(self.encode(&metrics.daemon, false));
+        };
+        let Some(fam) = FAMILIES.get(i).copied() else {
+            self.done = true;
+            let mut out = String::new();
+            if self.format == Format::OpenMetrics {
+                // Writing into a String cannot fail.
+                let _ = prometheus_client::encoding::text::encode_eof(&mut out);
+            }
+            return Some(out);
+        };
+        let chunk = metrics.chunk(fam, self.after.as_deref());
+        let continued = self.after.is_some();
+        let last = chunk.rows.last().map(|(name, _)| name.clone());
+        let full = chunk.rows.len() == CHUNK_TARGETS;
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(chunk));
+        let out = self.encode(&registry, continued);
+        if full {
+            self.after = last;
+        } else {
+            self.fam = Some(i + 1);
+            self.after = None;
+        }
+        Some(out)
+    }
+
+    /// `registry`'s families without `# EOF`; `continued`: without their descriptors (a family's later chunk).
+    fn encode(&mut self, registry: &Registry, continued: bool) -> String {
+        let mut raw = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode_registry(&mut raw, registry);
+        let mut out = String::with_capacity(raw.len());
+        for line in raw.lines() {
+            if continued && line.starts_with("# ") {
+                continue;
+            }
+            match self.format {
+                Format::OpenMetrics => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                Format::Text => self.text.line(line, &mut out),
+            }
+        }
+        if self.format == Format::Text {
+            self.text.flush(&mut out);
+        }
+        out
+    }
+}
+
+/// The `/metrics` response: encoded a chunk at a time as hyper asks for the body.
+pub(super) fn stream(metrics: Arc<Metrics>, format: Format) -> Response {
+    let body = Body::new(Streamed {
+        metrics,
+        scrape: Scrape::new(format),
+    });
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+struct Streamed {
+    metrics: Arc<Metrics>,
+    scrape: Scrape,
+}
+
+impl hyper::body::Body for Streamed {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        loop {
+            match this.scrape.next(&this.metrics) {
+                Some(chunk) if chunk.is_empty() => continue,
+                Some(chunk) => return Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk))))),
+                None => return Poll::Ready(None),
+            }
         }
     }
 }
@@ -256,25 +488,23 @@ impl Format {
     }
 }
 
-/// `registry` in `format`, written once (no second copy of a large text).
+/// `registry` in `format` (the small registries of `/probe`).
 pub(super) fn render(registry: &Registry, format: Format) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut out, registry);
     match format {
-        Format::OpenMetrics => {
-            let _ = prometheus_client::encoding::text::encode(&mut out, registry);
-        }
+        Format::OpenMetrics => out,
         Format::Text => {
-            let mut text = TextFormat {
-                out: &mut out,
-                line: String::new(),
-                help: None,
-            };
-            let _ = prometheus_client::encoding::text::encode(&mut text, registry);
-            text.flush_help();
+            let mut text = TextFormat::default();
+            let mut rewritten = String::with_capacity(out.len());
+            for line in out.lines() {
+                text.line(line, &mut rewritten);
+            }
+            text.flush(&mut rewritten);
+            rewritten
         }
     }
-    out
 }
 
 /// A response with `body` in `format`.
@@ -282,64 +512,96 @@ pub(super) fn respond(format: Format, body: String) -> Response {
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
-/// Turns OpenMetrics text, as it is written, into Prometheus's text format 0.0.4. The two differ, for what
+/// Turns OpenMetrics text, a line at a time, into Prometheus's text format 0.0.4. The two differ, for what
 /// prometheus-client writes, in two things: a counter family's `# HELP`/`# TYPE` name is its samples' name (`x_total`,
 /// not `x`), and `# UNIT` and `# EOF` do not exist.
-struct TextFormat<'a> {
-    out: &'a mut String,
-    /// The line being written.
-    line: String,
+#[derive(Debug, Default)]
+struct TextFormat {
     /// A `# HELP` line held until the next line says whether its family is a counter.
     help: Option<String>,
 }
 
-impl TextFormat<'_> {
-    fn end_line(&mut self) {
-        let line = core::mem::take(&mut self.line);
+impl TextFormat {
+    fn line(&mut self, line: &str, out: &mut String) {
         if line.starts_with("# UNIT ") || line == "# EOF" {
             return;
         }
         if let Some(help) = self.help.take() {
             let rest = help.strip_prefix("# HELP ").unwrap_or_default();
             let name = rest.split(' ').next().unwrap_or_default();
-            if line == format!("# TYPE {name} counter") {
+            if line
+                .strip_prefix("# TYPE ")
+                .and_then(|t| t.strip_prefix(name))
+                == Some(" counter")
+            {
                 let text = &rest[name.len()..];
-                self.out.push_str(&format!(
+                out.push_str(&format!(
                     "# HELP {name}_total{text}\n# TYPE {name}_total counter\n"
                 ));
                 return;
             }
-            self.out.push_str(&help);
-            self.out.push('\n');
+            out.push_str(&help);
+            out.push('\n');
         }
         if line.starts_with("# HELP ") {
-            self.help = Some(line);
+            self.help = Some(line.to_string());
             return;
         }
-        self.out.push_str(&line);
-        self.out.push('\n');
+        out.push_str(line);
+        out.push('\n');
     }
 
-    fn flush_help(&mut self) {
-        if !self.line.is_empty() {
-            self.end_line();
-        }
+    fn flush(&mut self, out: &mut String) {
         if let Some(help) = self.help.take() {
-            self.out.push_str(&help);
-            self.out.push('\n');
+            out.push_str(&help);
+            out.push('\n');
         }
     }
 }
 
-impl core::fmt::Write for TextFormat<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let mut rest = s;
-        while let Some(i) = rest.find('\n') {
-            self.line.push_str(&rest[..i]);
-            self.end_line();
-            rest = &rest[i + 1..];
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_down_before_its_first_check_and_the_lag_is_a_histogram() {
+        let m = Metrics::new();
+        m.known("fresh");
+        m.lag(Duration::from_millis(7));
+        let text = m.render(Format::Text);
+        let lines: Vec<&str> = text.lines().collect();
+        for line in [
+            "echoprobe_target_up{target=\"fresh\"} 0",
+            "echoprobe_schedule_lag_seconds_count 1",
+            "echoprobe_schedule_lag_seconds_bucket{le=\"0.005\"} 0",
+            "echoprobe_schedule_lag_seconds_bucket{le=\"0.01\"} 1",
+        ] {
+            assert!(lines.contains(&line), "no {line:?} in\n{text}");
         }
-        self.line.push_str(rest);
-        Ok(())
+        // No check yet: no timestamp, no checks counter, no durations.
+        assert!(
+            !text.contains("echoprobe_last_check_timestamp_seconds{"),
+            "{text}"
+        );
+        assert!(!text.contains("echoprobe_checks_total{"), "{text}");
+        assert!(!text.contains("_duration_seconds_count{"), "{text}");
+    }
+
+    #[test]
+    fn a_streamed_scrape_names_each_family_once() {
+        let m = Metrics::new();
+        let n = 2 * CHUNK_TARGETS + 7;
+        for i in 0..n {
+            m.known(&format!("t{i:05}"));
+        }
+        for format in [Format::Text, Format::OpenMetrics] {
+            let text = m.render(format);
+            assert_eq!(text.matches("# TYPE echoprobe_target_up gauge").count(), 1);
+            assert_eq!(text.matches("echoprobe_target_up{").count(), n);
+            assert_eq!(
+                text.matches("# EOF").count(),
+                usize::from(format == Format::OpenMetrics)
+            );
+        }
     }
 }

@@ -90,5 +90,5 @@ pub(super) fn one_line(text: &str) -> String {
 
 async fn metrics_text(State(app): State<App>, headers: HeaderMap) -> Response {
     let format = metrics::Format::asked(&headers);
-    metrics::respond(format, app.metrics.render(format))
+    metrics::stream(app.metrics.clone(), format)
 }

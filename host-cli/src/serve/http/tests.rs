@@ -238,11 +238,35 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, raw: &[u8]) -> An
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    let chunked = head
+        .lines()
+        .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
     Answer {
         status,
         head: head.to_string(),
-        body: body.to_string(),
+        body: if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        },
     }
+}
+
+/// A chunked body's data (a streamed `/metrics`); what is there of it when the connection was cut.
+fn dechunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.split(';').next().unwrap_or_default(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            body.push_str(after.get(..n.min(after.len())).unwrap_or_default());
+            break;
+        }
+        body.push_str(&after[..n]);
+        rest = after[n..].strip_prefix("\r\n").unwrap_or_default();
+    }
+    body
 }
 
 async fn raw(addr: SocketAddr, raw: &[u8]) -> Answer {
