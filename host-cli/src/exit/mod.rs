@@ -7,7 +7,7 @@
 mod failure;
 
 pub use failure::Failure;
-pub(crate) use failure::{status_text, Secs};
+pub(crate) use failure::{read_named_file, status_text, Secs};
 
 /// Healthy: association accepted, every C-ECHO answered with status 0x0000.
 pub const HEALTHY: u8 = 0;
