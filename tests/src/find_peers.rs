@@ -62,9 +62,5 @@ pub fn py_findscp(ae: &str, records: &[&str], status: Option<u16>) -> PyFindScp 
 
 /// A `Command` for `tests/py/findscu.py 127.0.0.1 PORT [extra]` (exit codes in the script).
 pub fn py_findscu(port: u16, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(python());
-    cmd.arg(crate_file("py/findscu.py"))
-        .args(["127.0.0.1", &port.to_string()])
-        .args(extra);
-    cmd
+    crate::peers::py_scu("py/findscu.py", port, extra)
 }

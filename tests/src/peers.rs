@@ -129,8 +129,13 @@ pub fn py_echoscp(opts: &PyScpOptions<'_>) -> Server {
 /// A `Command` for the pynetdicom echoscu (`tests/py/echoscu.py HOST PORT ...`); exit codes are
 /// documented in the script.
 pub fn py_echoscu(port: u16, extra: &[&str]) -> Command {
+    py_scu("py/echoscu.py", port, extra)
+}
+
+/// A `Command` for the pynetdicom SCU `script` (below tests/): `script 127.0.0.1 PORT [extra]`.
+pub(crate) fn py_scu(script: &str, port: u16, extra: &[&str]) -> Command {
     let mut cmd = Command::new(python());
-    cmd.arg(crate_file("py/echoscu.py"))
+    cmd.arg(crate_file(script))
         .args(["127.0.0.1", &port.to_string()])
         .args(extra);
     cmd
