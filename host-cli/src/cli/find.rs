@@ -244,13 +244,13 @@ pub struct FindOptions {
 impl FindArgs {
     /// The find options over the echo's `link` options.
     pub(super) fn into_options(self, link: EchoOptions) -> Result<FindOptions, Failure> {
-        let model = if self.study {
-            Model::StudyRoot
-        } else if self.patient {
-            Model::PatientRoot
-        } else {
-            Model::Worklist
-        };
+        let model = super::chosen(
+            [
+                (self.study, Model::StudyRoot),
+                (self.patient, Model::PatientRoot),
+            ],
+            Model::Worklist,
+        );
         let mut keys: Vec<Key> = Vec::new();
         for key in self.key {
             // findscu: a later -k for the same tag overrides the earlier one.
