@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::env::{crate_file, dcmtk, python, setup};
-use crate::net::{free_port, wait_listening};
+use crate::net::{free_port, spawn_listening};
 use crate::process::{Peer, TempDir};
 
 /// How long a peer may take to start listening (pynetdicom imports take ~1 s on a busy machine).
@@ -31,8 +31,7 @@ pub struct Server {
 
 impl Server {
     fn start(name: &str, port: u16, cmd: &mut Command, dir: Option<TempDir>) -> Server {
-        let mut peer = Peer::spawn(name, cmd);
-        wait_listening(&mut peer, port, START_TIMEOUT);
+        let peer = spawn_listening(name, cmd, port, START_TIMEOUT);
         Server {
             peer,
             port,
