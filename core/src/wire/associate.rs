@@ -222,14 +222,27 @@ impl<'a> PcItem<'a> for PcRq<'a> {
     const PDU_TYPE: PduType = PduType::AssociateRq;
     const ITEM_TYPE: u8 = item_type::PRESENTATION_CONTEXT_RQ;
 
-    fn fixed(&self) -> [u8; 4] {
-        [self.id, 0, 0, 0]
+    fn wire_len(&self) -> Result<usize> {
+        let mut body = pc_field::SUB_ITEMS
+            .checked_add(item_len(self.abstract_syntax.len())?)
+            .ok_or(Error::BadValue)?;
+        for ts in self.transfer_syntaxes.iter() {
+            body = body
+                .checked_add(item_len(ts.len())?)
+                .ok_or(Error::BadValue)?;
+        }
+        item_len(body)
     }
 
-    fn sub_items(&self) -> impl Iterator<Item = (u8, Uid<'a>)> {
-        let transfer_syntaxes = self.transfer_syntaxes.iter();
-        core::iter::once((item_type::ABSTRACT_SYNTAX, self.abstract_syntax))
-            .chain(transfer_syntaxes.map(|ts| (item_type::TRANSFER_SYNTAX, ts)))
+    fn write(&self, writer: &mut Writer<'_>) {
+        let len = self.wire_len().unwrap_or(0);
+        writer.item_header(Self::ITEM_TYPE, len.saturating_sub(items::ITEM_HEADER_LEN));
+        writer.u8(self.id);
+        writer.zeros(3);
+        writer.item(item_type::ABSTRACT_SYNTAX, self.abstract_syntax.as_bytes());
+        for ts in self.transfer_syntaxes.iter() {
+            writer.item(item_type::TRANSFER_SYNTAX, ts.as_bytes());
+        }
     }
 }
 
@@ -265,33 +278,22 @@ impl<'a> PcItem<'a> for PcAc<'a> {
     const PDU_TYPE: PduType = PduType::AssociateAc;
     const ITEM_TYPE: u8 = item_type::PRESENTATION_CONTEXT_AC;
 
-    fn fixed(&self) -> [u8; 4] {
-        [self.id, 0, self.result.into(), 0]
+    fn wire_len(&self) -> Result<usize> {
+        item_len(
+            pc_field::SUB_ITEMS
+                .checked_add(item_len(self.transfer_syntax.len())?)
+                .ok_or(Error::BadValue)?,
+        )
     }
 
-    fn sub_items(&self) -> impl Iterator<Item = (u8, Uid<'a>)> {
-        core::iter::once((item_type::TRANSFER_SYNTAX, self.transfer_syntax))
-    }
-}
-
-/// A presentation context item's length, header included (`BadValue` if a length field would overflow).
-fn pc_len<'a, P: PcItem<'a>>(pc: &P) -> Result<usize> {
-    let mut body = pc_field::SUB_ITEMS;
-    for (_, uid) in pc.sub_items() {
-        body = body
-            .checked_add(item_len(uid.len())?)
-            .ok_or(Error::BadValue)?;
-    }
-    item_len(body)
-}
-
-/// Writes a presentation context item; `pc_len()` must have succeeded.
-fn write_pc<'a, P: PcItem<'a>>(pc: &P, writer: &mut Writer<'_>) {
-    let len = pc_len(pc).unwrap_or(0);
-    writer.item_header(P::ITEM_TYPE, len.saturating_sub(items::ITEM_HEADER_LEN));
-    writer.bytes(&pc.fixed());
-    for (ty, uid) in pc.sub_items() {
-        writer.item(ty, uid.as_bytes());
+    fn write(&self, writer: &mut Writer<'_>) {
+        let len = self.wire_len().unwrap_or(0);
+        writer.item_header(Self::ITEM_TYPE, len.saturating_sub(items::ITEM_HEADER_LEN));
+        writer.u8(self.id);
+        writer.u8(0);
+        writer.u8(self.result.into());
+        writer.u8(0);
+        writer.item(item_type::TRANSFER_SYNTAX, self.transfer_syntax.as_bytes());
     }
 }
 
@@ -337,6 +339,33 @@ fn scan(region: &[u8], pc_type: u8) -> Result<Scan<'_>> {
     Ok(s)
 }
 
+/// The parts of an RQ or AC.
+struct Common<'a> {
+    protocol_version: u16,
+    called: AeTitle,
+    calling: AeTitle,
+    application_context: Uid<'a>,
+    items: &'a [u8],
+    user_info: UserInfo<'a>,
+}
+
+/// Parses the fixed part and scans the items of an RQ or AC: one body for both (not generic: one copy in a
+/// firmware's flash).
+fn parse_common(pdu: &[u8], pdu_type: PduType, pc_type: u8) -> Result<Common<'_>> {
+    check_pdu(pdu, pdu_type)?;
+    let p = Packet::new_checked(pdu)?;
+    let items = pdu.get(field::ITEMS..).ok_or(Error::BadLength)?;
+    let s = scan(items, pc_type)?;
+    Ok(Common {
+        protocol_version: p.protocol_version(),
+        called: AeTitle::from_wire(&p.called_ae()),
+        calling: AeTitle::from_wire(&p.calling_ae()),
+        application_context: s.application_context.unwrap_or_default(),
+        items,
+        user_info: s.user_info.unwrap_or_default(),
+    })
+}
+
 /// A presentation context item: [`PcRq`] (0x20, in an A-ASSOCIATE-RQ) or [`PcAc`] (0x21, in an A-ASSOCIATE-AC), the one
 /// part in which the two PDUs differ.
 pub trait PcItem<'a>: ListItem<'a> + sealed::Sealed {
@@ -344,12 +373,10 @@ pub trait PcItem<'a>: ListItem<'a> + sealed::Sealed {
     const PDU_TYPE: PduType;
     /// Its item type.
     const ITEM_TYPE: u8;
-    /// Item bytes 5 to 8: the presentation context ID, reserved, then the result/reason in an AC (reserved in an
-    /// RQ), reserved.
-    fn fixed(&self) -> [u8; 4];
-    /// The sub-items in order, type and value: an RQ's abstract syntax (0x30) and transfer syntaxes (0x40), an AC's
-    /// one transfer syntax (0x40).
-    fn sub_items(&self) -> impl Iterator<Item = (u8, Uid<'a>)>;
+    /// The whole item's length, header included (`BadValue` if a length field would overflow).
+    fn wire_len(&self) -> Result<usize>;
+    /// Writes the whole item; `wire_len()` must have succeeded.
+    fn write(&self, writer: &mut Writer<'_>);
 }
 
 mod sealed {
@@ -390,17 +417,14 @@ impl<'a, P: PcItem<'a>> AssociatePdu<'a, P> {
     /// an item or sub-item overrunning its container, malformed 0x51/0x53/0x54), `MissingItem`
     /// (no application context or no presentation context), `BadValue` (not type 0x01 for an RQ, 0x02 for an AC).
     pub fn parse(pdu: &'a [u8]) -> Result<Self> {
-        check_pdu(pdu, P::PDU_TYPE)?;
-        let p = Packet::new_checked(pdu)?;
-        let items = pdu.get(field::ITEMS..).ok_or(Error::BadLength)?;
-        let s = scan(items, P::ITEM_TYPE)?;
+        let c = parse_common(pdu, P::PDU_TYPE, P::ITEM_TYPE)?;
         Ok(AssociatePdu {
-            protocol_version: p.protocol_version(),
-            called: AeTitle::from_wire(&p.called_ae()),
-            calling: AeTitle::from_wire(&p.calling_ae()),
-            application_context: s.application_context.unwrap_or_default(),
-            presentation_contexts: List::Wire(items),
-            user_info: s.user_info.unwrap_or_default(),
+            protocol_version: c.protocol_version,
+            called: c.called,
+            calling: c.calling,
+            application_context: c.application_context,
+            presentation_contexts: List::Wire(c.items),
+            user_info: c.user_info,
         })
     }
 
@@ -411,7 +435,7 @@ impl<'a, P: PcItem<'a>> AssociatePdu<'a, P> {
             .ok_or(Error::BadValue)?;
         let mut count = 0usize;
         for pc in self.presentation_contexts.iter() {
-            n = n.checked_add(pc_len(&pc)?).ok_or(Error::BadValue)?;
+            n = n.checked_add(pc.wire_len()?).ok_or(Error::BadValue)?;
             count = count.saturating_add(1);
         }
         if count == 0 {
@@ -455,7 +479,7 @@ impl<'a, P: PcItem<'a>> AssociatePdu<'a, P> {
             self.application_context.as_bytes(),
         );
         for pc in self.presentation_contexts.iter() {
-            write_pc(&pc, &mut w);
+            pc.write(&mut w);
         }
         self.user_info.write(&mut w);
         Ok(w.finish())
