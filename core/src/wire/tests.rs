@@ -56,6 +56,13 @@ fn assert_dcmtk_fixed<'a, P: PcItem<'a>>(pdu: &AssociatePdu<'a, P>) {
     assert_eq!(pdu.application_context, uid::APPLICATION_CONTEXT);
 }
 
+/// The user information says the peer's max PDU length and implementation version name.
+#[track_caller]
+fn assert_peer(ui: &UserInfo<'_>, max_length: u32, version_name: &[u8]) {
+    assert_eq!(ui.max_length, max_length);
+    assert_eq!(ui.implementation_version_name, Some(version_name));
+}
+
 // ---------------------------------------------------------------- golden RQ / AC
 
 #[test]
@@ -126,11 +133,7 @@ fn test_parse_storescp_ac_and_emit_exact() {
     );
     assert_eq!(ac.context(1), Some(pcs[0]));
     assert_eq!(ac.context(3), None);
-    assert_eq!(ac.user_info.max_length, 16384);
-    assert_eq!(
-        ac.user_info.implementation_version_name,
-        Some(&b"OFFIS_DCMTK_367"[..])
-    );
+    assert_peer(&ac.user_info, 16384, b"OFFIS_DCMTK_367");
     // emit from slices reproduces the capture exactly
     let built = dcmtk_pdu(&pcs);
     assert_eq!(built, ac);
@@ -153,11 +156,7 @@ fn test_parse_pynetdicom_rq_four_transfer_syntaxes() {
         ]
     );
     assert_eq!(pc.transfer_syntaxes.len(), 4);
-    assert_eq!(rq.user_info.max_length, 16382);
-    assert_eq!(
-        rq.user_info.implementation_version_name,
-        Some(&b"PYNETDICOM_304"[..])
-    );
+    assert_peer(&rq.user_info, 16382, b"PYNETDICOM_304");
 }
 
 #[test]
@@ -173,11 +172,7 @@ fn test_parse_storescp_ac_explicit() {
 fn test_parse_dicomrs_rq() {
     let bytes = hex(golden::DICOMRS_RQ);
     let rq = AssociateRq::parse(&bytes).unwrap();
-    assert_eq!(rq.user_info.max_length, 32762);
-    assert_eq!(
-        rq.user_info.implementation_version_name,
-        Some(&b"DICOM-rs 0.10.1"[..])
-    );
+    assert_peer(&rq.user_info, 32762, b"DICOM-rs 0.10.1");
     assert!(rq.user_info.implementation_class_uid.is_valid());
     let pc = rq.presentation_contexts.first().unwrap();
     assert_eq!(
