@@ -31,18 +31,11 @@ if ! [[ "$N" =~ ^[0-9]+$ ]] || [ "$N" -lt 1 ] || [ "$N" -gt 10000 ]; then
     exit 1
 fi
 
-if [ -z "${ECHOPROBE_BENCH_NETNS:-}" ]; then
-    cargo build --release -p echoprobe --bin echoprobe
-    ns=(-n)
-    [ "$(id -u)" -eq 0 ] || ns=(-r -n)
-    exec unshare "${ns[@]}" -- env ECHOPROBE_BENCH_NETNS=1 BENCH_LOOP="${BENCH_LOOP:-}" \
-        BENCH_FIND="${BENCH_FIND:-1}" bash "$0" "$N"
-fi
+# shellcheck source=scripts/netns.sh
+. scripts/netns.sh
+bench_netns bench BENCH_LOOP="${BENCH_LOOP:-}" BENCH_FIND="${BENCH_FIND:-1}" bash "$0" "$N"
 
 # --- inside the namespace -----------------------------------------------------------------------
-ip link set lo up
-ifaces=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/self/net/dev | tr '\n' ' ')
-[ "$ifaces" = "lo " ] || { echo "bench: namespace has interfaces $ifaces, refusing" >&2; exit 1; }
 
 PORT=11112
 ECHOSCU=/usr/bin/echoscu # not PATH: pynetdicom ships its own echoscu

@@ -126,13 +126,34 @@ enum Phase {
     Done,
 }
 
+/// A check's verdict: the first one settled stands (both checkers').
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verdict<T>(Option<T>);
+
+impl<T: Copy> Verdict<T> {
+    /// No verdict yet.
+    pub(crate) const PENDING: Self = Verdict(None);
+
+    /// Settles on `verdict`, unless there is one already.
+    pub(crate) fn settle(&mut self, verdict: T) {
+        if self.0.is_none() {
+            self.0 = Some(verdict);
+        }
+    }
+
+    /// The verdict, or `pending` while there is none.
+    pub(crate) fn or(self, pending: T) -> T {
+        self.0.unwrap_or(pending)
+    }
+}
+
 /// Drives a requestor [`Association`] through the check; feed it every event.
 #[derive(Debug, Clone)]
 pub struct Checker {
     repeat: u32,
     abort_at_end: bool,
     phase: Phase,
-    outcome: Option<Outcome>,
+    outcome: Verdict<Outcome>,
     stats: EchoStats,
     responses: u32,
 }
@@ -145,7 +166,7 @@ impl Checker {
             repeat: repeat.max(1),
             abort_at_end,
             phase: Phase::Associating,
-            outcome: None,
+            outcome: Verdict::PENDING,
             stats: EchoStats::default(),
             responses: 0,
         }
@@ -159,10 +180,10 @@ impl Checker {
                 self.send(assoc, now);
             }
             Event::NoPresentationContext => {
-                self.settle(Outcome::NoPresentationContext);
+                self.outcome.settle(Outcome::NoPresentationContext);
                 self.finish(assoc, now);
             }
-            Event::Rejected(rj) => self.settle(Outcome::Rejected(rj)),
+            Event::Rejected(rj) => self.outcome.settle(Outcome::Rejected(rj)),
             Event::EchoResponse {
                 message_id,
                 status,
@@ -181,7 +202,8 @@ impl Checker {
                 s.max_rtt = s.max_rtt.max(rtt);
                 s.total_rtt = s.total_rtt + rtt;
                 if status != 0 {
-                    self.settle(Outcome::FailureStatus { status, message_id });
+                    self.outcome
+                        .settle(Outcome::FailureStatus { status, message_id });
                     self.finish(assoc, now);
                 } else if self.stats.sent < self.repeat {
                     self.send(assoc, now);
@@ -190,19 +212,21 @@ impl Checker {
                 }
             }
             Event::Released => match self.phase {
-                Phase::Releasing => self.settle(Outcome::Healthy(Release::Released)),
-                _ => self.settle(Outcome::Incomplete),
+                Phase::Releasing => self.outcome.settle(Outcome::Healthy(Release::Released)),
+                _ => self.outcome.settle(Outcome::Incomplete),
             },
             Event::Aborted(a) => match self.phase {
-                Phase::Releasing => self.settle(Outcome::Healthy(Release::AbortedByPeer)),
-                _ => self.settle(Outcome::Aborted(a)),
+                Phase::Releasing => self
+                    .outcome
+                    .settle(Outcome::Healthy(Release::AbortedByPeer)),
+                _ => self.outcome.settle(Outcome::Aborted(a)),
             },
             Event::Closed => match self.phase {
-                Phase::Releasing => self.settle(Outcome::Healthy(Release::ClosedByPeer)),
-                _ => self.settle(Outcome::ClosedByPeer),
+                Phase::Releasing => self.outcome.settle(Outcome::Healthy(Release::ClosedByPeer)),
+                _ => self.outcome.settle(Outcome::ClosedByPeer),
             },
-            Event::Violation { kind, .. } => self.settle(Outcome::Violation(kind)),
-            Event::Timeout(t) => self.settle(match (t, self.phase) {
+            Event::Violation { kind, .. } => self.outcome.settle(Outcome::Violation(kind)),
+            Event::Timeout(t) => self.outcome.settle(match (t, self.phase) {
                 (Timeout::Deadline, _) => Outcome::DeadlineExceeded,
                 (Timeout::Timer(Timer::Release), Phase::Releasing) => {
                     Outcome::Healthy(Release::TimedOut)
@@ -226,7 +250,7 @@ impl Checker {
         match assoc.send_echo(now) {
             Ok(_) => self.stats.sent += 1,
             Err(_) => {
-                self.settle(Outcome::Incomplete);
+                self.outcome.settle(Outcome::Incomplete);
                 assoc.abort(now);
             }
         }
@@ -236,17 +260,10 @@ impl Checker {
     fn finish(&mut self, assoc: &mut Association<'_>, now: Instant) {
         self.phase = Phase::Releasing;
         if self.abort_at_end {
-            self.settle(Outcome::Healthy(Release::AbortedByUs));
+            self.outcome.settle(Outcome::Healthy(Release::AbortedByUs));
             assoc.abort(now);
         } else if assoc.release(now).is_err() {
             assoc.abort(now);
-        }
-    }
-
-    /// The first verdict stands.
-    fn settle(&mut self, outcome: Outcome) {
-        if self.outcome.is_none() {
-            self.outcome = Some(outcome);
         }
     }
 
@@ -257,7 +274,7 @@ impl Checker {
 
     /// The verdict so far (`Incomplete` before there is one).
     pub fn outcome(&self) -> Outcome {
-        self.outcome.unwrap_or(Outcome::Incomplete)
+        self.outcome.or(Outcome::Incomplete)
     }
 
     /// Round-trip statistics.

@@ -43,7 +43,7 @@
 use core::fmt;
 
 use crate::assoc::{Association, Event, Timeout, Timer, Violation};
-use crate::check::{Outcome, Release};
+use crate::check::{Outcome, Release, Verdict};
 use crate::dimse::dataset::{self, DataSet, Element, Key, Vr};
 use crate::dimse::StatusClass;
 use crate::time::{Duration, Instant};
@@ -350,7 +350,7 @@ pub struct FindStats {
 pub struct FindChecker<'q> {
     options: FindOptions<'q>,
     phase: Phase,
-    outcome: Option<FindOutcome>,
+    outcome: Verdict<FindOutcome>,
     stats: FindStats,
 }
 
@@ -360,7 +360,7 @@ impl<'q> FindChecker<'q> {
         FindChecker {
             options,
             phase: Phase::Associating,
-            outcome: None,
+            outcome: Verdict::PENDING,
             stats: FindStats::default(),
         }
     }
@@ -370,10 +370,13 @@ impl<'q> FindChecker<'q> {
         match *event {
             Event::Accepted(_) => self.query(assoc, now),
             Event::NoPresentationContext => {
-                self.settle(FindOutcome::Association(Outcome::NoPresentationContext));
+                self.outcome
+                    .settle(FindOutcome::Association(Outcome::NoPresentationContext));
                 self.finish(assoc, now);
             }
-            Event::Rejected(rj) => self.settle(FindOutcome::Association(Outcome::Rejected(rj))),
+            Event::Rejected(rj) => self
+                .outcome
+                .settle(FindOutcome::Association(Outcome::Rejected(rj))),
             Event::Find(FindEvent::Response {
                 status,
                 has_match,
@@ -382,21 +385,27 @@ impl<'q> FindChecker<'q> {
             }) => self.on_response(assoc, now, status, has_match, rtt),
             Event::Released => match self.phase {
                 Phase::Releasing => self.settle_healthy(Release::Released),
-                _ => self.settle(FindOutcome::Association(Outcome::Incomplete)),
+                _ => self
+                    .outcome
+                    .settle(FindOutcome::Association(Outcome::Incomplete)),
             },
             Event::Aborted(a) => match self.phase {
                 Phase::Releasing => self.settle_healthy(Release::AbortedByPeer),
-                _ => self.settle(FindOutcome::Association(Outcome::Aborted(a))),
+                _ => self
+                    .outcome
+                    .settle(FindOutcome::Association(Outcome::Aborted(a))),
             },
             Event::Closed => match self.phase {
                 Phase::Releasing => self.settle_healthy(Release::ClosedByPeer),
-                _ => self.settle(FindOutcome::Association(Outcome::ClosedByPeer)),
+                _ => self
+                    .outcome
+                    .settle(FindOutcome::Association(Outcome::ClosedByPeer)),
             },
-            Event::Violation { kind, .. } => self.settle(match kind {
+            Event::Violation { kind, .. } => self.outcome.settle(match kind {
                 Violation::DataSetTooLong { max } => FindOutcome::MatchTooLarge { max },
                 k => FindOutcome::Association(Outcome::Violation(k)),
             }),
-            Event::Timeout(t) => self.settle(match (t, self.phase) {
+            Event::Timeout(t) => self.outcome.settle(match (t, self.phase) {
                 (Timeout::Deadline, _) => FindOutcome::Association(Outcome::DeadlineExceeded),
                 (Timeout::Timer(Timer::Release), Phase::Releasing) => {
                     self.settle_healthy(Release::TimedOut);
@@ -416,12 +425,12 @@ impl<'q> FindChecker<'q> {
     fn query(&mut self, assoc: &mut Association<'_>, now: Instant) {
         self.phase = Phase::Querying;
         if assoc.find_context(self.options.model).is_none() {
-            self.settle(FindOutcome::NoFindContext);
+            self.outcome.settle(FindOutcome::NoFindContext);
             self.finish(assoc, now);
             return;
         }
         if let Err(e) = assoc.send_find(now, self.options.model, self.options.keys) {
-            self.settle(match e {
+            self.outcome.settle(match e {
                 crate::assoc::Error::BufferTooSmall { required } => {
                     FindOutcome::Identifier(dataset::Error::BufferTooSmall { required })
                 }
@@ -466,13 +475,15 @@ impl<'q> FindChecker<'q> {
         s.final_status = Some(status);
         let ok = status == status::SUCCESS || (status == status::CANCEL && s.cancelled);
         if !ok {
-            self.settle(FindOutcome::FailureStatus { status });
+            self.outcome.settle(FindOutcome::FailureStatus { status });
         } else if s.matches < self.options.min_matches {
             let (matches, min) = (s.matches, self.options.min_matches);
-            self.settle(FindOutcome::TooFewMatches { matches, min });
+            self.outcome
+                .settle(FindOutcome::TooFewMatches { matches, min });
         } else if self.options.required.is_some() && !s.required_seen {
             let matches = s.matches;
-            self.settle(FindOutcome::RequiredValueMissing { matches });
+            self.outcome
+                .settle(FindOutcome::RequiredValueMissing { matches });
         }
         self.finish(assoc, now);
     }
@@ -486,13 +497,8 @@ impl<'q> FindChecker<'q> {
 
     fn settle_healthy(&mut self, release: Release) {
         let cancelled = self.stats.cancelled;
-        self.settle(FindOutcome::Healthy { release, cancelled });
-    }
-
-    fn settle(&mut self, outcome: FindOutcome) {
-        if self.outcome.is_none() {
-            self.outcome = Some(outcome);
-        }
+        self.outcome
+            .settle(FindOutcome::Healthy { release, cancelled });
     }
 
     /// Whether the check has its verdict and the association is over.
@@ -503,7 +509,7 @@ impl<'q> FindChecker<'q> {
     /// The verdict so far (`Association(Incomplete)` before there is one).
     pub fn outcome(&self) -> FindOutcome {
         self.outcome
-            .unwrap_or(FindOutcome::Association(Outcome::Incomplete))
+            .or(FindOutcome::Association(Outcome::Incomplete))
     }
 
     /// Counters and timings.

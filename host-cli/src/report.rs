@@ -9,24 +9,27 @@ use serde::Serialize;
 
 use crate::exit::Failure;
 
-/// How long each phase of a check took; a phase not reached (or not ended, for the release) is `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Timeline {
+/// How long each phase of a check took, as a [`Duration`] or (in [`TimelineMs`]) in milliseconds; a phase not reached
+/// (or not ended, for the release) is `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Timeline<T = Duration> {
     /// The TCP connect (of the address that answered).
-    pub connect: Option<Duration>,
+    pub connect: Option<T>,
     /// The TLS handshake (checks over TLS only).
-    pub tls: Option<Duration>,
+    pub tls: Option<T>,
     /// From sending A-ASSOCIATE-RQ to receiving A-ASSOCIATE-AC.
-    pub associate: Option<Duration>,
+    pub associate: Option<T>,
     /// The round trip of each C-ECHO-RQ answered by a C-ECHO-RSP (whatever its status), in order; an echo not
     /// answered has no entry.
-    pub echoes: Vec<Duration>,
+    pub echoes: Vec<T>,
     /// A find check's query: from A-ASSOCIATE-AC (when the C-FIND-RQ goes out) to the final C-FIND-RSP; `None` for
-    /// an echo, or a find without a final C-FIND-RSP.
-    pub find: Option<Duration>,
+    /// an echo, or a find without a final C-FIND-RSP. Not in `--json`'s `timeline_ms` (a find's JSON has it as
+    /// `find.query`), so an echo's JSON stays as it was.
+    #[serde(skip)]
+    pub find: Option<T>,
     /// From the last C-ECHO-RSP (when we send A-RELEASE-RQ) to the peer's A-RELEASE-RP, or the close or A-ABORT
     /// that ended the release; `None` when we aborted (`--abort`) or the peer did not answer in time.
-    pub release: Option<Duration>,
+    pub release: Option<T>,
 }
 
 /// One run's result as `--json` prints it. Every field is documented in README "JSON output"; times are
@@ -103,20 +106,8 @@ pub struct Tls {
     pub peer_certificates: usize,
 }
 
-/// [`Timeline`] in milliseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct TimelineMs {
-    /// See [`Timeline::connect`].
-    pub connect: Option<f64>,
-    /// See [`Timeline::tls`].
-    pub tls: Option<f64>,
-    /// See [`Timeline::associate`].
-    pub associate: Option<f64>,
-    /// See [`Timeline::echoes`].
-    pub echoes: Vec<f64>,
-    /// See [`Timeline::release`].
-    pub release: Option<f64>,
-}
+/// [`Timeline`] in milliseconds, as `--json` prints it.
+pub type TimelineMs = Timeline<f64>;
 
 impl From<&Timeline> for TimelineMs {
     fn from(t: &Timeline) -> Self {
@@ -125,6 +116,7 @@ impl From<&Timeline> for TimelineMs {
             tls: t.tls.map(millis),
             associate: t.associate.map(millis),
             echoes: t.echoes.iter().copied().map(millis).collect(),
+            find: t.find.map(millis),
             release: t.release.map(millis),
         }
     }

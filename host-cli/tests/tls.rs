@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use echoprobe_tests::env::dcmtk;
-use echoprobe_tests::net::wait_listening;
+use echoprobe_tests::net::spawn_listening;
 use echoprobe_tests::peers::START_TIMEOUT;
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::{free_port, run, setup, Outcome, Peer, CALLING_AE};
@@ -167,8 +167,7 @@ fn storescp(args: &[&str]) -> Server {
         .arg(out.path())
         .args(args)
         .arg(port.to_string());
-    let mut peer = Peer::spawn("storescp", &mut cmd);
-    wait_listening(&mut peer, port, START_TIMEOUT);
+    let peer = spawn_listening("storescp", &mut cmd, port, START_TIMEOUT);
     Server {
         peer,
         port,
@@ -183,8 +182,7 @@ fn echoprobe_scp(args: &[&str]) -> Server {
     let out = TempDir::new("tls-scp");
     let mut cmd = echoprobe(&["scp", "-v", "--bind", "127.0.0.1", "-aet", "PROBESCP"]);
     cmd.args(args).arg(port.to_string());
-    let mut peer = Peer::spawn("echoprobe-scp", &mut cmd);
-    wait_listening(&mut peer, port, START_TIMEOUT);
+    let peer = spawn_listening("echoprobe-scp", &mut cmd, port, START_TIMEOUT);
     Server {
         peer,
         port,

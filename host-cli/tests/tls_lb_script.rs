@@ -9,7 +9,7 @@ use std::process::Command;
 
 use echoprobe_tests::env::dcmtk;
 use echoprobe_tests::fixtures::{lb_run, lb_script};
-use echoprobe_tests::net::wait_listening;
+use echoprobe_tests::net::spawn_listening;
 use echoprobe_tests::peers::START_TIMEOUT;
 use echoprobe_tests::process::TempDir;
 use echoprobe_tests::{free_port, setup, Outcome, Peer};
@@ -108,9 +108,7 @@ fn certs() -> Certs {
 }
 
 fn start(name: &str, cmd: &mut Command, port: u16) -> Peer {
-    let mut peer = Peer::spawn(name, cmd);
-    wait_listening(&mut peer, port, START_TIMEOUT);
-    peer
+    spawn_listening(name, cmd, port, START_TIMEOUT)
 }
 
 #[test]

@@ -12,32 +12,22 @@ response; 5 a C-ECHO got a non-success status (prints "status 0xNNNN"); 6 the pe
 association during --hold.
 """
 
-import argparse
 import sys
 import time
 
-from pynetdicom import AE, evt
+from pynetdicom import evt
 from pynetdicom.pdu import A_ASSOCIATE_RJ
 from pynetdicom.sop_class import Verification
 
+from peer import scu_ae, scu_arguments
+
 
 def main() -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("host")
-    p.add_argument("port", type=int)
-    p.add_argument("--aet", default="PYECHOSCU")
-    p.add_argument("--aec", default="ANY-SCP")
+    p = scu_arguments("PYECHOSCU")
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--hold", type=float, default=0.0)
     args = p.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # the tests read our output while we run
-
-    ae = AE(ae_title=args.aet)
-    ae.acse_timeout = args.timeout
-    ae.dimse_timeout = args.timeout
-    ae.network_timeout = args.timeout
-    ae.add_requested_context(Verification)
+    ae = scu_ae(args, Verification)
     # pynetdicom 3.0.4 races when a peer rejects fast: its DUL thread can take the A-ASSOCIATE-RJ
     # and close the socket before the requesting thread checks the connection, which then
     # reports an abort (is_rejected stays False). Record the RJ PDU as the DUL decodes it.

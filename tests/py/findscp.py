@@ -16,17 +16,18 @@ Prints one line per event to stdout: "listening", "accepted calling=.. called=..
 level=L keys=K1,K2", "match N", "cancelled", "released", "aborted".
 """
 
-import argparse
 import sys
 
 from pydicom.dataset import Dataset
-from pynetdicom import AE, evt
+from pynetdicom import evt
 from pynetdicom.sop_class import (
     ModalityWorklistInformationFind,
     PatientRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelFind,
     Verification,
 )
+
+from peer import say, scp_arguments, serve
 
 
 def parse_record(text: str) -> Dataset:
@@ -54,18 +55,11 @@ def matches(identifier: Dataset, record: Dataset) -> bool:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("port", type=int)
-    p.add_argument("--ae-title", default="PYFINDSCP")
-    p.add_argument("--bind", default="127.0.0.1")
-    p.add_argument("--require-called-aet", action="store_true")
+    p = scp_arguments("PYFINDSCP")
     p.add_argument("--record", action="append", default=[])
     p.add_argument("--status", type=lambda s: int(s, 0), default=None)
     args = p.parse_args()
     records = [parse_record(r) for r in args.record]
-
-    def say(line: str) -> None:
-        print(line, flush=True)
 
     def on_find(event):
         identifier = event.identifier
@@ -96,32 +90,13 @@ def main() -> None:
             return
         yield 0x0000, None
 
-    def on_accepted(event):
-        rq = event.assoc.requestor
-        say(f"accepted calling={rq.ae_title} called={event.assoc.acceptor.ae_title}")
-
-    handlers = [
-        (evt.EVT_C_FIND, on_find),
-        (evt.EVT_ACCEPTED, on_accepted),
-        (evt.EVT_RELEASED, lambda e: say("released")),
-        (evt.EVT_ABORTED, lambda e: say("aborted")),
-    ]
-
-    ae = AE(ae_title=args.ae_title)
-    for context in (
+    contexts = [
         Verification,
         StudyRootQueryRetrieveInformationModelFind,
         PatientRootQueryRetrieveInformationModelFind,
         ModalityWorklistInformationFind,
-    ):
-        ae.add_supported_context(context)
-    ae.require_called_aet = args.require_called_aet
-    server = ae.start_server((args.bind, args.port), block=False, evt_handlers=handlers)
-    say(f"listening {args.bind}:{args.port} ae={args.ae_title}")
-    try:
-        server.serve_forever()
-    finally:
-        server.shutdown()
+    ]
+    serve(args, contexts, [(evt.EVT_C_FIND, on_find)])
 
 
 if __name__ == "__main__":

@@ -12,16 +12,16 @@ Exit codes: 0 final status Success; 2 association rejected; 3 aborted or not est
 4 no response in time; 5 a failure or cancel final status.
 """
 
-import argparse
 import sys
 
 from pydicom.dataset import Dataset
-from pynetdicom import AE
 from pynetdicom.sop_class import (
     ModalityWorklistInformationFind,
     PatientRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelFind,
 )
+
+from peer import scu_ae, scu_arguments
 
 MODELS = {
     "study": StudyRootQueryRetrieveInformationModelFind,
@@ -31,16 +31,10 @@ MODELS = {
 
 
 def main() -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("host")
-    p.add_argument("port", type=int)
-    p.add_argument("--aet", default="PYFINDSCU")
-    p.add_argument("--aec", default="ANY-SCP")
+    p = scu_arguments("PYFINDSCU")
     p.add_argument("--model", choices=MODELS, default="study")
     p.add_argument("--key", action="append", default=[])
-    p.add_argument("--timeout", type=float, default=10.0)
     args = p.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)
 
     query = Dataset()
     for item in args.key:
@@ -48,11 +42,7 @@ def main() -> int:
         setattr(query, keyword, value)
 
     model = MODELS[args.model]
-    ae = AE(ae_title=args.aet)
-    ae.acse_timeout = args.timeout
-    ae.dimse_timeout = args.timeout
-    ae.network_timeout = args.timeout
-    ae.add_requested_context(model)
+    ae = scu_ae(args, model)
     assoc = ae.associate(args.host, args.port, ae_title=args.aec)
     if assoc.is_rejected:
         print("rejected")

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use crate::env::{crate_file, python, setup};
-use crate::net::{free_port, wait_listening};
+use crate::net::{free_port, spawn_listening};
 use crate::peers::{self, Server, START_TIMEOUT};
 use crate::process::{Peer, TempDir};
 use crate::study;
@@ -55,16 +55,11 @@ pub fn py_findscp(ae: &str, records: &[&str], status: Option<u16>) -> PyFindScp 
     if let Some(status) = status {
         cmd.arg("--status").arg(format!("0x{status:04X}"));
     }
-    let mut peer = Peer::spawn("pynetdicom-findscp", &mut cmd);
-    wait_listening(&mut peer, port, START_TIMEOUT);
+    let peer = spawn_listening("pynetdicom-findscp", &mut cmd, port, START_TIMEOUT);
     PyFindScp { peer, port }
 }
 
 /// A `Command` for `tests/py/findscu.py 127.0.0.1 PORT [extra]` (exit codes in the script).
 pub fn py_findscu(port: u16, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(python());
-    cmd.arg(crate_file("py/findscu.py"))
-        .args(["127.0.0.1", &port.to_string()])
-        .args(extra);
-    cmd
+    crate::peers::py_scu("py/findscu.py", port, extra)
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::env::setup;
-use crate::net::{free_port, wait_listening};
+use crate::net::{free_port, spawn_listening};
 use crate::process::{run, Outcome, Peer, TempDir};
 
 /// How long Prometheus or blackbox_exporter may take to start answering.
@@ -176,8 +176,7 @@ impl Prometheus {
             .arg(format!("--storage.tsdb.path={}", data.display()))
             .arg(format!("--web.listen-address={addr}"))
             .arg("--log.level=info");
-        let mut peer = Peer::spawn("prometheus", &mut cmd);
-        wait_listening(&mut peer, port, START);
+        let peer = spawn_listening("prometheus", &mut cmd, port, START);
         let prometheus = Prometheus {
             peer,
             addr,
@@ -302,8 +301,7 @@ impl Blackbox {
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", cfg.display()))
             .arg(format!("--web.listen-address={addr}"));
-        let mut peer = Peer::spawn("blackbox_exporter", &mut cmd);
-        wait_listening(&mut peer, port, START);
+        let peer = spawn_listening("blackbox_exporter", &mut cmd, port, START);
         Blackbox {
             peer,
             addr,

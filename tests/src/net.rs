@@ -5,6 +5,7 @@ use core::time::Duration;
 use std::collections::HashSet;
 use std::fs;
 use std::net::TcpListener;
+use std::process::Command;
 use std::sync::Mutex;
 use std::thread;
 use std::time::Instant;
@@ -46,6 +47,13 @@ pub fn is_listening(port: u16) -> bool {
                 })
             })
         })
+}
+
+/// Spawns `cmd` as the peer `name` and waits until it listens on `port` ([`wait_listening`]).
+pub fn spawn_listening(name: &str, cmd: &mut Command, port: u16, timeout: Duration) -> Peer {
+    let mut peer = Peer::spawn(name, cmd);
+    wait_listening(&mut peer, port, timeout);
+    peer
 }
 
 /// Wait until `port` listens, at most `timeout`. Fails the test (with the peer's log) if the peer

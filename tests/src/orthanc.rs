@@ -21,7 +21,7 @@ use std::thread;
 use std::time::Instant;
 
 use crate::env::setup;
-use crate::net::{free_port, wait_listening};
+use crate::net::{free_port, spawn_listening};
 use crate::peers::START_TIMEOUT;
 use crate::process::{children_of, run, Peer, TempDir};
 
@@ -297,8 +297,12 @@ impl Orthanc {
         );
         let path = dir.path().join("orthanc.json");
         fs::write(&path, config).expect("write orthanc.json");
-        let mut server = Peer::spawn("orthanc", Command::new(orthanc_bin()).arg(&path));
-        wait_listening(&mut server, port, START_TIMEOUT);
+        let server = spawn_listening(
+            "orthanc",
+            Command::new(orthanc_bin()).arg(&path),
+            port,
+            START_TIMEOUT,
+        );
         Orthanc {
             port,
             postgres,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::env::{crate_file, dcmtk, python, setup};
-use crate::net::{free_port, wait_listening};
+use crate::net::{free_port, spawn_listening};
 use crate::process::{Peer, TempDir};
 
 /// How long a peer may take to start listening (pynetdicom imports take ~1 s on a busy machine).
@@ -31,8 +31,7 @@ pub struct Server {
 
 impl Server {
     fn start(name: &str, port: u16, cmd: &mut Command, dir: Option<TempDir>) -> Server {
-        let mut peer = Peer::spawn(name, cmd);
-        wait_listening(&mut peer, port, START_TIMEOUT);
+        let peer = spawn_listening(name, cmd, port, START_TIMEOUT);
         Server {
             peer,
             port,
@@ -129,8 +128,13 @@ pub fn py_echoscp(opts: &PyScpOptions<'_>) -> Server {
 /// A `Command` for the pynetdicom echoscu (`tests/py/echoscu.py HOST PORT ...`); exit codes are
 /// documented in the script.
 pub fn py_echoscu(port: u16, extra: &[&str]) -> Command {
+    py_scu("py/echoscu.py", port, extra)
+}
+
+/// A `Command` for the pynetdicom SCU `script` (below tests/): `script 127.0.0.1 PORT [extra]`.
+pub(crate) fn py_scu(script: &str, port: u16, extra: &[&str]) -> Command {
     let mut cmd = Command::new(python());
-    cmd.arg(crate_file("py/echoscu.py"))
+    cmd.arg(crate_file(script))
         .args(["127.0.0.1", &port.to_string()])
         .args(extra);
     cmd

@@ -10,6 +10,13 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::Instant;
 
+/// Fail the test unless less than `limit` has passed since `start` (the bound of a whole test of many steps, each
+/// waited for with its own bound).
+#[track_caller]
+pub fn assert_took_under(start: Instant, limit: Duration) {
+    assert!(start.elapsed() < limit, "took {:?}", start.elapsed());
+}
+
 /// What a finished (or killed) command did.
 #[derive(Debug)]
 pub struct Outcome {

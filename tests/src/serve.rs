@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::env::{dcmtk, setup};
 use crate::monitoring::{must_get, wait_until};
-use crate::net::{free_port, wait_listening};
+use crate::net::{free_port, spawn_listening, wait_listening};
 use crate::peers::START_TIMEOUT;
 use crate::process::{Peer, TempDir};
 
@@ -67,8 +67,7 @@ impl Serve {
         .expect("write probe.toml");
         let mut cmd = crate::echoprobe(["serve", "--config"]);
         cmd.arg(&config);
-        let mut peer = Peer::spawn("echoprobe-serve", &mut cmd);
-        wait_listening(&mut peer, http_port, START_TIMEOUT);
+        let mut peer = spawn_listening("echoprobe-serve", &mut cmd, http_port, START_TIMEOUT);
         wait_listening(&mut peer, agent_port, START_TIMEOUT);
         Serve {
             peer,
@@ -155,9 +154,7 @@ pub fn storescp_at(port: u16, ae: &str, out: &Path) -> Peer {
 }
 
 fn started(name: &str, port: u16, cmd: &mut Command) -> Peer {
-    let mut peer = Peer::spawn(name, cmd);
-    wait_listening(&mut peer, port, START_TIMEOUT);
-    peer
+    spawn_listening(name, cmd, port, START_TIMEOUT)
 }
 
 // ---- HAProxy's view ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ use echoprobe_tests::fixtures::{check, lb_run, lb_script, path_with};
 use echoprobe_tests::peers::{
     echoprobe_scp, echoprobe_scp_on, haproxy, storescp, Server, SilentPeer,
 };
-use echoprobe_tests::process::TempDir;
+use echoprobe_tests::process::{assert_took_under, TempDir};
 use echoprobe_tests::{echoprobe, echoprobe_bin, free_port, run, setup, Outcome, CALLING_AE};
 
 /// Hard limit for one command (killed after this), and what a check of a local peer must meet.
@@ -25,8 +25,9 @@ const QUICK: Duration = Duration::from_secs(5);
 /// How long HAProxy may take to reach a verdict (inter 1s, rise/fall 2: about 2 s when idle).
 const LB_VERDICT: Duration = Duration::from_secs(20);
 
-/// A directory holding `echoscu` -> the echoprobe binary, to put first on PATH.
-fn echoscu_dir() -> TempDir {
+/// [`setup`], then a directory holding `echoscu` -> the echoprobe binary, to put first on PATH.
+fn setup_with_echoscu() -> TempDir {
+    setup();
     let dir = TempDir::new("echoscu-on-path");
     std::os::unix::fs::symlink(echoprobe_bin(), dir.path().join("echoscu"))
         .expect("symlink echoscu -> echoprobe");
@@ -45,8 +46,7 @@ fn lb_check(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
 
 #[test]
 fn healthy_echoprobe_scp_is_0_then_stopped_is_63() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let mut scp = echoprobe_scp(&[
         "-aet",
         "LB-SCP",
@@ -71,8 +71,7 @@ fn healthy_echoprobe_scp_is_0_then_stopped_is_63() {
 
 #[test]
 fn dcmtk_storescp_is_0() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let scp = storescp("LB-SCP");
     lb_check(
         bin.path(),
@@ -92,8 +91,7 @@ fn dcmtk_storescp_is_0() {
 /// same script with echoprobe as `echoscu` says 68.
 #[test]
 fn failure_status_is_68_where_dcmtk_echoscu_says_0() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let scp = echoprobe_scp(&["-aet", "LB-SCP", "--status", "0x0110"]);
     let args = ["192.0.2.10", "104", "127.0.0.1", &scp.port_arg()];
     lb_check(bin.path(), &args, &[])
@@ -117,8 +115,7 @@ fn failure_status_is_68_where_dcmtk_echoscu_says_0() {
 
 #[test]
 fn rport_0_means_vport() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let scp = lb_scp();
     let live = scp.port_arg();
     let dead = free_port().to_string();
@@ -143,8 +140,7 @@ fn rport_0_means_vport() {
 /// IPv6 real servers, bare (HAProxy, keepalived) or in brackets (ldirectord's `real6=[::1]:104`).
 #[test]
 fn ipv6_real_server() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let scp = echoprobe_scp_on("::1", &["-aet", "LB-SCP", "--require-called-aet"]);
     for rip in ["::1", "[::1]"] {
         lb_check(bin.path(), &["::", "104", rip, &scp.port_arg()], &[])
@@ -156,8 +152,7 @@ fn ipv6_real_server() {
 
 #[test]
 fn ae_titles_from_the_environment() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let scp = echoprobe_scp(&[
         "-aet",
         "PACS-1",
@@ -184,8 +179,7 @@ fn ae_titles_from_the_environment() {
 /// HAProxy's convention: NOT_USED for the proxy address and port of a backend, the server in HAPROXY_SERVER_*.
 #[test]
 fn haproxy_calling_convention() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let scp = lb_scp();
     let port = scp.port_arg();
     let env = [
@@ -216,8 +210,7 @@ fn haproxy_calling_convention() {
 /// are whole strings (no prefixes, no patterns), odd names included; no match or no file: DICOM_AEC.
 #[test]
 fn called_ae_titles_from_the_map_file() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let one = echoprobe_scp(&["-aet", "PACS-ONE", "--require-called-aet"]);
     let two = echoprobe_scp(&["-aet", "PACS-TWO", "--require-called-aet"]);
     let (p1, p2) = (one.port_arg(), two.port_arg());
@@ -297,8 +290,7 @@ fn called_ae_titles_from_the_map_file() {
 /// line on stderr with the reason; DICOM_VERBOSE=1 brings the summary line back.
 #[test]
 fn quiet_when_healthy_one_line_when_not() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let mut scp = echoprobe_scp(&["-aet", "LB-SCP"]);
     let port = scp.port_arg();
     let args = ["192.0.2.10", "104", "127.0.0.1", &port];
@@ -325,8 +317,7 @@ fn quiet_when_healthy_one_line_when_not() {
 /// with echoprobe's 72 before a load balancer's 5 s interval would kill it; DICOM_DEADLINE changes it.
 #[test]
 fn silent_node_hits_the_default_deadline() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let silent = SilentPeer::start();
     let port = silent.port.to_string();
     let args = ["192.0.2.10", "104", "127.0.0.1", &port];
@@ -345,8 +336,7 @@ fn silent_node_hits_the_default_deadline() {
 
 #[test]
 fn bad_arguments_are_1_with_usage() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let bad: &[&[&str]] = &[
         &[],
         &["192.0.2.10", "104", "127.0.0.1"],
@@ -375,8 +365,7 @@ fn bad_arguments_are_1_with_usage() {
 /// The script is POSIX sh: it runs the same under dash (Debian's /bin/sh) and `bash --posix`.
 #[test]
 fn runs_under_dash_and_bash_posix() {
-    setup();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let scp = lb_scp();
     let port = scp.port_arg();
     let cases: [(&[&str], i32); 3] = [
@@ -513,7 +502,7 @@ fn assert_logged_down(log: &str, server: &str, code: u8) {
 fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
     setup();
     let start = Instant::now();
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let admin = TempDir::new("haproxy-admin");
     let sock = admin.path().join("admin.sock");
     let mut pacs1 = lb_scp();
@@ -591,11 +580,7 @@ fn haproxy_external_check_marks_healthy_up_and_stopped_down() {
         log.contains("dicom/pacs1") && log.contains("is DOWN"),
         "HAProxy should log the state change:\n{log}"
     );
-    assert!(
-        start.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert_took_under(start, Duration::from_secs(60));
 }
 
 /// The shipped `examples/haproxy/haproxy.cfg` parses (`haproxy -c`; its addresses are never contacted).
@@ -720,7 +705,7 @@ fn haproxy_debian_stock_config_with_the_example_merged() {
             "examples/haproxy/README.md no longer says `{step}`"
         );
     }
-    let bin = echoscu_dir();
+    let bin = setup_with_echoscu();
     let work = TempDir::new("haproxy-debian");
     let cfg = work.path().join("haproxy.cfg");
     std::fs::write(&cfg, &stock).expect("copy haproxy.cfg");

@@ -8,9 +8,8 @@ use core::task::Poll;
 use embedded_io_async::{Read, Write};
 
 use super::pump::{Input, Pump, Step};
-use super::{Error, Report, Session};
-use crate::assoc::{AcceptPolicy, Association, Config, Event, Negotiated};
-use crate::check::CheckOptions;
+use super::Error;
+use crate::assoc::{Association, Event};
 use crate::time::Instant;
 
 /// The clock and timer of an async runtime (embassy-time, tokio ...).
@@ -83,103 +82,8 @@ where
     run(&mut Pump::new(assoc, tx_buf, &mut on_event), t, clock).await
 }
 
-/// A health check as requestor; see [`super::blocking::check`].
-pub async fn check<T, C, F>(
-    t: &mut T,
-    clock: &C,
-    config: Config<'_>,
-    options: CheckOptions,
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    observe: F,
-) -> Result<Report, Error<T::Error>>
-where
-    T: Read + Write,
-    C: Clock,
-    F: FnMut(&Event),
-{
-    let mut session = Session::check(options, observe);
-    let now = clock.now();
-    let mut assoc = Association::new(config, rx_buf, now);
-    session.start(&mut assoc, now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
-    Ok(session.report(&assoc))
-}
-
-/// Serves one association as acceptor; see [`super::blocking::serve`].
-pub async fn serve<T, C, F>(
-    t: &mut T,
-    clock: &C,
-    config: Config<'_>,
-    policy: &AcceptPolicy<'_>,
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    observe: F,
-) -> Result<Option<Negotiated>, Error<T::Error>>
-where
-    T: Read + Write,
-    C: Clock,
-    F: FnMut(&Event),
-{
-    let mut session = Session::serve(policy, observe);
-    let now = clock.now();
-    let mut assoc = Association::new(config, rx_buf, now);
-    session.start(&mut assoc, now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
-    Ok(assoc.negotiated().copied())
-}
-
-/// A find check as requestor (feature `find`); see [`super::blocking::find`].
-#[cfg(feature = "find")]
-#[allow(clippy::too_many_arguments)]
-pub async fn find<T, C, F>(
-    t: &mut T,
-    clock: &C,
-    config: Config<'_>,
-    options: crate::find::FindOptions<'_>,
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    find_buf: &mut [u8],
-    observe: F,
-) -> Result<crate::find::FindReport, Error<T::Error>>
-where
-    T: Read + Write,
-    C: Clock,
-    F: FnMut(&Event, Option<&crate::dimse::dataset::DataSet<'_>>),
-{
-    let mut session = super::find::FindSession::new(options, observe);
-    let now = clock.now();
-    let mut assoc = Association::new(config, rx_buf, now);
-    assoc.set_find_buffer(find_buf);
-    session.start(&mut assoc, now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
-    Ok(session.report(&assoc, &options))
-}
-
-/// Serves one association answering C-FIND from `records` (feature `find`); see
-/// [`super::blocking::serve_find`].
-#[cfg(feature = "find")]
-#[allow(clippy::too_many_arguments)]
-pub async fn serve_find<T, C, F>(
-    t: &mut T,
-    clock: &C,
-    config: Config<'_>,
-    policy: &AcceptPolicy<'_>,
-    records: &[crate::dimse::dataset::DataSet<'_>],
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    find_buf: &mut [u8],
-    observe: F,
-) -> Result<Option<Negotiated>, Error<T::Error>>
-where
-    T: Read + Write,
-    C: Clock,
-    F: FnMut(&Event),
-{
-    let mut session = super::find::ServeFindSession::new(policy, records, observe);
-    let now = clock.now();
-    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
-    assoc.connected(now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t, clock).await?;
-    Ok(assoc.negotiated().copied())
+entry_points! {
+    [async] t: [Read + Write] [clock: C: Clock],
+    now: clock.now(),
+    run: |pump| run(pump, t, clock).await,
 }

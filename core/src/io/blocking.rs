@@ -3,9 +3,8 @@
 use embedded_io::{Read, Write};
 
 use super::pump::{Pump, Step};
-use super::{Error, Report, Session};
-use crate::assoc::{AcceptPolicy, Association, Config, Event, Negotiated};
-use crate::check::CheckOptions;
+use super::Error;
+use crate::assoc::{Association, Event};
 use crate::time::Instant;
 
 /// What a blocking driver needs beyond `Read + Write`: a clock and read deadlines.
@@ -50,101 +49,8 @@ where
     run(&mut Pump::new(assoc, tx_buf, &mut on_event), t)
 }
 
-/// Runs a health check as requestor over a connected transport. `observe` sees every event
-/// (for logs); the verdict is in the returned [`Report`].
-pub fn check<T, F>(
-    t: &mut T,
-    config: Config<'_>,
-    options: CheckOptions,
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    observe: F,
-) -> Result<Report, Error<T::Error>>
-where
-    T: Transport,
-    F: FnMut(&Event),
-{
-    let mut session = Session::check(options, observe);
-    let now = t.now();
-    let mut assoc = Association::new(config, rx_buf, now);
-    session.start(&mut assoc, now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
-    Ok(session.report(&assoc))
-}
-
-/// Serves one association as acceptor over an accepted transport: `policy` answers the
-/// A-ASSOCIATE-RQ, C-ECHO-RQs are answered with `config.echo_status`. Returns what was
-/// negotiated, if anything.
-pub fn serve<T, F>(
-    t: &mut T,
-    config: Config<'_>,
-    policy: &AcceptPolicy<'_>,
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    observe: F,
-) -> Result<Option<Negotiated>, Error<T::Error>>
-where
-    T: Transport,
-    F: FnMut(&Event),
-{
-    let mut session = Session::serve(policy, observe);
-    let now = t.now();
-    let mut assoc = Association::new(config, rx_buf, now);
-    session.start(&mut assoc, now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
-    Ok(assoc.negotiated().copied())
-}
-
-/// Runs a find check as requestor over a connected transport (feature `find`). `find_buf`
-/// holds the identifier sent and each match received (see [`crate::find`]). `observe` sees
-/// every event, and with a pending C-FIND-RSP its match; the verdict is in the returned
-/// [`FindReport`](crate::find::FindReport).
-#[cfg(feature = "find")]
-#[allow(clippy::too_many_arguments)]
-pub fn find<T, F>(
-    t: &mut T,
-    config: Config<'_>,
-    options: crate::find::FindOptions<'_>,
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    find_buf: &mut [u8],
-    observe: F,
-) -> Result<crate::find::FindReport, Error<T::Error>>
-where
-    T: Transport,
-    F: FnMut(&Event, Option<&crate::dimse::dataset::DataSet<'_>>),
-{
-    let mut session = super::find::FindSession::new(options, observe);
-    let now = t.now();
-    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
-    session.start(&mut assoc, now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
-    Ok(session.report(&assoc, &options))
-}
-
-/// Serves one association as acceptor answering C-FIND from `records` (and C-ECHO) over an
-/// accepted transport (feature `find`); `config.find_models` are the models served. Returns
-/// what was negotiated, if anything.
-#[cfg(feature = "find")]
-#[allow(clippy::too_many_arguments)]
-pub fn serve_find<T, F>(
-    t: &mut T,
-    config: Config<'_>,
-    policy: &AcceptPolicy<'_>,
-    records: &[crate::dimse::dataset::DataSet<'_>],
-    rx_buf: &mut [u8],
-    tx_buf: &mut [u8],
-    find_buf: &mut [u8],
-    observe: F,
-) -> Result<Option<Negotiated>, Error<T::Error>>
-where
-    T: Transport,
-    F: FnMut(&Event),
-{
-    let mut session = super::find::ServeFindSession::new(policy, records, observe);
-    let now = t.now();
-    let mut assoc = Association::new(config, rx_buf, now).with_find_buffer(find_buf);
-    assoc.connected(now);
-    run(&mut Pump::new(&mut assoc, tx_buf, &mut session), t)?;
-    Ok(assoc.negotiated().copied())
+entry_points! {
+    [] t: [Transport],
+    now: t.now(),
+    run: |pump| run(pump, t),
 }

@@ -8,6 +8,9 @@
 //! and the acceptor's answer to an A-ASSOCIATE-RQ ([`answer_request`]) are written here once,
 //! for both drivers.
 
+#[macro_use]
+mod entry;
+
 pub mod blocking;
 #[cfg(feature = "find")]
 mod find;

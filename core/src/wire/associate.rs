@@ -218,7 +218,10 @@ impl<'a> ListItem<'a> for PcRq<'a> {
     }
 }
 
-impl PcRq<'_> {
+impl<'a> PcItem<'a> for PcRq<'a> {
+    const PDU_TYPE: PduType = PduType::AssociateRq;
+    const ITEM_TYPE: u8 = item_type::PRESENTATION_CONTEXT_RQ;
+
     fn wire_len(&self) -> Result<usize> {
         let mut body = pc_field::SUB_ITEMS
             .checked_add(item_len(self.abstract_syntax.len())?)
@@ -231,13 +234,9 @@ impl PcRq<'_> {
         item_len(body)
     }
 
-    /// Writes the item; `wire_len()` must have succeeded.
     fn write(&self, writer: &mut Writer<'_>) {
         let len = self.wire_len().unwrap_or(0);
-        writer.item_header(
-            item_type::PRESENTATION_CONTEXT_RQ,
-            len.saturating_sub(items::ITEM_HEADER_LEN),
-        );
+        writer.item_header(Self::ITEM_TYPE, len.saturating_sub(items::ITEM_HEADER_LEN));
         writer.u8(self.id);
         writer.zeros(3);
         writer.item(item_type::ABSTRACT_SYNTAX, self.abstract_syntax.as_bytes());
@@ -275,21 +274,21 @@ impl<'a> ListItem<'a> for PcAc<'a> {
     }
 }
 
-impl PcAc<'_> {
+impl<'a> PcItem<'a> for PcAc<'a> {
+    const PDU_TYPE: PduType = PduType::AssociateAc;
+    const ITEM_TYPE: u8 = item_type::PRESENTATION_CONTEXT_AC;
+
     fn wire_len(&self) -> Result<usize> {
-        let body = pc_field::SUB_ITEMS
-            .checked_add(item_len(self.transfer_syntax.len())?)
-            .ok_or(Error::BadValue)?;
-        item_len(body)
+        item_len(
+            pc_field::SUB_ITEMS
+                .checked_add(item_len(self.transfer_syntax.len())?)
+                .ok_or(Error::BadValue)?,
+        )
     }
 
-    /// Writes the item; `wire_len()` must have succeeded.
     fn write(&self, writer: &mut Writer<'_>) {
         let len = self.wire_len().unwrap_or(0);
-        writer.item_header(
-            item_type::PRESENTATION_CONTEXT_AC,
-            len.saturating_sub(items::ITEM_HEADER_LEN),
-        );
+        writer.item_header(Self::ITEM_TYPE, len.saturating_sub(items::ITEM_HEADER_LEN));
         writer.u8(self.id);
         writer.u8(0);
         writer.u8(self.result.into());
@@ -350,7 +349,8 @@ struct Common<'a> {
     user_info: UserInfo<'a>,
 }
 
-/// Parses the fixed part and scans the items of an RQ or AC.
+/// Parses the fixed part and scans the items of an RQ or AC: one body for both (not generic: one copy in a
+/// firmware's flash).
 fn parse_common(pdu: &[u8], pdu_type: PduType, pc_type: u8) -> Result<Common<'_>> {
     check_pdu(pdu, pdu_type)?;
     let p = Packet::new_checked(pdu)?;
@@ -366,84 +366,124 @@ fn parse_common(pdu: &[u8], pdu_type: PduType, pc_type: u8) -> Result<Common<'_>
     })
 }
 
-/// Layout of an RQ/AC to emit: body length (PDU length field), checked against every length
-/// field it must fit.
-fn body_len<'a, T: Copy>(
-    application_context: Uid<'_>,
-    pcs: impl Iterator<Item = T>,
-    pc_len: impl Fn(&T) -> Result<usize>,
-    user_info: &UserInfo<'a>,
-) -> Result<usize> {
-    let mut n = FIXED_LEN
-        .checked_add(item_len(application_context.len())?)
-        .ok_or(Error::BadValue)?;
-    let mut count = 0usize;
-    for pc in pcs {
-        n = n.checked_add(pc_len(&pc)?).ok_or(Error::BadValue)?;
-        count = count.saturating_add(1);
-    }
-    if count == 0 {
-        return Err(Error::MissingItem);
-    }
-    n = n
-        .checked_add(user_info.wire_len()?)
-        .ok_or(Error::BadValue)?;
-    if u32::try_from(n).is_err() || n > usize::MAX - HEADER_LEN {
-        return Err(Error::BadValue);
-    }
-    Ok(n)
+/// A presentation context item: [`PcRq`] (0x20, in an A-ASSOCIATE-RQ) or [`PcAc`] (0x21, in an A-ASSOCIATE-AC), the one
+/// part in which the two PDUs differ.
+pub trait PcItem<'a>: ListItem<'a> + sealed::Sealed {
+    /// The PDU that carries this item.
+    const PDU_TYPE: PduType;
+    /// Its item type.
+    const ITEM_TYPE: u8;
+    /// The whole item's length, header included (`BadValue` if a length field would overflow).
+    fn wire_len(&self) -> Result<usize>;
+    /// Writes the whole item; `wire_len()` must have succeeded.
+    fn write(&self, writer: &mut Writer<'_>);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn emit_common<'a, T: Copy>(
-    buf: &mut [u8],
-    t: PduType,
-    body: usize,
-    protocol_version: u16,
-    called: &AeTitle,
-    calling: &AeTitle,
-    application_context: Uid<'_>,
-    pcs: impl Iterator<Item = T>,
-    write_pc: impl Fn(&T, &mut Writer<'_>),
-    user_info: &UserInfo<'a>,
-) -> Result<usize> {
-    let total = HEADER_LEN.saturating_add(body);
-    check_out(buf, total)?;
-    Packet::new_unchecked(&mut *buf).set_fixed(
-        t,
-        u32::try_from(body).unwrap_or(u32::MAX),
-        protocol_version,
-        called,
-        calling,
-    );
-    let mut w = Writer::new(buf, field::ITEMS);
-    w.item(
-        item_type::APPLICATION_CONTEXT,
-        application_context.as_bytes(),
-    );
-    for pc in pcs {
-        write_pc(&pc, &mut w);
-    }
-    user_info.write(&mut w);
-    Ok(w.finish())
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::PcRq<'_> {}
+    impl Sealed for super::PcAc<'_> {}
 }
 
-/// A-ASSOCIATE-RQ.
+/// A-ASSOCIATE-RQ ([`AssociateRq`]) or A-ASSOCIATE-AC ([`AssociateAc`]): one body over their presentation context
+/// items `P`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct AssociateRq<'a> {
+pub struct AssociatePdu<'a, P: PcItem<'a>> {
     /// Protocol version: send 1; a receiver checks only bit 0 (the machine's job).
     pub protocol_version: u16,
-    /// Called AE title.
+    /// Called AE title (in an AC: echoed back from the RQ; receivers must not check it).
     pub called: AeTitle,
-    /// Calling AE title.
+    /// Calling AE title (in an AC: echoed back from the RQ; receivers must not check it).
     pub calling: AeTitle,
     /// Application context name (item 0x10).
     pub application_context: Uid<'a>,
-    /// Proposed presentation contexts (items 0x20).
-    pub presentation_contexts: List<'a, PcRq<'a>>,
+    /// RQ: the proposed presentation contexts (items 0x20); AC: one result per proposed context (items 0x21).
+    pub presentation_contexts: List<'a, P>,
     /// User information (item 0x50; defaults if absent).
     pub user_info: UserInfo<'a>,
+}
+
+/// A-ASSOCIATE-RQ.
+pub type AssociateRq<'a> = AssociatePdu<'a, PcRq<'a>>;
+
+/// A-ASSOCIATE-AC.
+pub type AssociateAc<'a> = AssociatePdu<'a, PcAc<'a>>;
+
+impl<'a, P: PcItem<'a>> AssociatePdu<'a, P> {
+    /// Parses a whole A-ASSOCIATE-RQ or -AC (exactly 6 + length bytes).
+    ///
+    /// Errors: `Truncated` (fewer bytes than the length field), `BadLength` (length below 68,
+    /// an item or sub-item overrunning its container, malformed 0x51/0x53/0x54), `MissingItem`
+    /// (no application context or no presentation context), `BadValue` (not type 0x01 for an RQ, 0x02 for an AC).
+    pub fn parse(pdu: &'a [u8]) -> Result<Self> {
+        let c = parse_common(pdu, P::PDU_TYPE, P::ITEM_TYPE)?;
+        Ok(AssociatePdu {
+            protocol_version: c.protocol_version,
+            called: c.called,
+            calling: c.calling,
+            application_context: c.application_context,
+            presentation_contexts: List::Wire(c.items),
+            user_info: c.user_info,
+        })
+    }
+
+    /// Layout to emit: the body length (the PDU length field), checked against every length field it must fit.
+    fn body_len(&self) -> Result<usize> {
+        let mut n = FIXED_LEN
+            .checked_add(item_len(self.application_context.len())?)
+            .ok_or(Error::BadValue)?;
+        let mut count = 0usize;
+        for pc in self.presentation_contexts.iter() {
+            n = n.checked_add(pc.wire_len()?).ok_or(Error::BadValue)?;
+            count = count.saturating_add(1);
+        }
+        if count == 0 {
+            return Err(Error::MissingItem);
+        }
+        n = n
+            .checked_add(self.user_info.wire_len()?)
+            .ok_or(Error::BadValue)?;
+        if u32::try_from(n).is_err() || n > usize::MAX - HEADER_LEN {
+            return Err(Error::BadValue);
+        }
+        Ok(n)
+    }
+
+    /// Total bytes [`AssociatePdu::emit`] writes, header included (`usize::MAX` if the PDU
+    /// cannot be encoded: see `emit`).
+    pub fn buffer_len(&self) -> usize {
+        self.body_len()
+            .map_or(usize::MAX, |b| b.saturating_add(HEADER_LEN))
+    }
+
+    /// Writes the PDU: items in ascending type order, reserved bytes zero, called/calling as given (an AC: one
+    /// 0x40 sub-item per context).
+    ///
+    /// Errors (nothing written): `MissingItem` without presentation contexts, `BadValue` if a
+    /// value does not fit its length field, `BufferTooSmall`.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        let body = self.body_len()?;
+        let total = HEADER_LEN.saturating_add(body);
+        check_out(buf, total)?;
+        Packet::new_unchecked(&mut *buf).set_fixed(
+            P::PDU_TYPE,
+            u32::try_from(body).unwrap_or(u32::MAX),
+            self.protocol_version,
+            &self.called,
+            &self.calling,
+        );
+        let mut w = Writer::new(buf, field::ITEMS);
+        w.item(
+            item_type::APPLICATION_CONTEXT,
+            self.application_context.as_bytes(),
+        );
+        for pc in self.presentation_contexts.iter() {
+            pc.write(&mut w);
+        }
+        self.user_info.write(&mut w);
+        Ok(w.finish())
+    }
 }
 
 impl<'a> AssociateRq<'a> {
@@ -454,7 +494,7 @@ impl<'a> AssociateRq<'a> {
         presentation_contexts: &'a [PcRq<'a>],
         user_info: UserInfo<'a>,
     ) -> Self {
-        AssociateRq {
+        AssociatePdu {
             protocol_version: PROTOCOL_VERSION_1,
             called,
             calling,
@@ -463,136 +503,9 @@ impl<'a> AssociateRq<'a> {
             user_info,
         }
     }
-
-    /// Parses a whole A-ASSOCIATE-RQ (exactly 6 + length bytes).
-    ///
-    /// Errors: `Truncated` (fewer bytes than the length field), `BadLength` (length below 68,
-    /// an item or sub-item overrunning its container, malformed 0x51/0x53/0x54), `MissingItem`
-    /// (no application context or no presentation context), `BadValue` (not type 0x01).
-    pub fn parse(pdu: &'a [u8]) -> Result<Self> {
-        let c = parse_common(
-            pdu,
-            PduType::AssociateRq,
-            item_type::PRESENTATION_CONTEXT_RQ,
-        )?;
-        Ok(AssociateRq {
-            protocol_version: c.protocol_version,
-            called: c.called,
-            calling: c.calling,
-            application_context: c.application_context,
-            presentation_contexts: List::Wire(c.items),
-            user_info: c.user_info,
-        })
-    }
-
-    fn body_len(&self) -> Result<usize> {
-        body_len(
-            self.application_context,
-            self.presentation_contexts.iter(),
-            PcRq::wire_len,
-            &self.user_info,
-        )
-    }
-
-    /// Total bytes [`AssociateRq::emit`] writes, header included (`usize::MAX` if the RQ
-    /// cannot be encoded: see `emit`).
-    pub fn buffer_len(&self) -> usize {
-        self.body_len()
-            .map_or(usize::MAX, |b| b.saturating_add(HEADER_LEN))
-    }
-
-    /// Writes the PDU: items in ascending type order, reserved bytes zero.
-    ///
-    /// Errors (nothing written): `MissingItem` without presentation contexts, `BadValue` if a
-    /// value does not fit its length field, `BufferTooSmall`.
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
-        let body = self.body_len()?;
-        emit_common(
-            buf,
-            PduType::AssociateRq,
-            body,
-            self.protocol_version,
-            &self.called,
-            &self.calling,
-            self.application_context,
-            self.presentation_contexts.iter(),
-            |pc, w| pc.write(w),
-            &self.user_info,
-        )
-    }
-}
-
-/// A-ASSOCIATE-AC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct AssociateAc<'a> {
-    /// Protocol version.
-    pub protocol_version: u16,
-    /// Called AE title, echoed back from the RQ (receivers must not check it).
-    pub called: AeTitle,
-    /// Calling AE title, echoed back from the RQ (receivers must not check it).
-    pub calling: AeTitle,
-    /// Application context name (item 0x10).
-    pub application_context: Uid<'a>,
-    /// One result per proposed context (items 0x21).
-    pub presentation_contexts: List<'a, PcAc<'a>>,
-    /// User information (item 0x50; defaults if absent).
-    pub user_info: UserInfo<'a>,
 }
 
 impl<'a> AssociateAc<'a> {
-    /// Parses a whole A-ASSOCIATE-AC (exactly 6 + length bytes). Errors as
-    /// [`AssociateRq::parse`] (`BadValue` if not type 0x02).
-    pub fn parse(pdu: &'a [u8]) -> Result<Self> {
-        let c = parse_common(
-            pdu,
-            PduType::AssociateAc,
-            item_type::PRESENTATION_CONTEXT_AC,
-        )?;
-        Ok(AssociateAc {
-            protocol_version: c.protocol_version,
-            called: c.called,
-            calling: c.calling,
-            application_context: c.application_context,
-            presentation_contexts: List::Wire(c.items),
-            user_info: c.user_info,
-        })
-    }
-
-    fn body_len(&self) -> Result<usize> {
-        body_len(
-            self.application_context,
-            self.presentation_contexts.iter(),
-            PcAc::wire_len,
-            &self.user_info,
-        )
-    }
-
-    /// Total bytes [`AssociateAc::emit`] writes, header included (`usize::MAX` if the AC
-    /// cannot be encoded).
-    pub fn buffer_len(&self) -> usize {
-        self.body_len()
-            .map_or(usize::MAX, |b| b.saturating_add(HEADER_LEN))
-    }
-
-    /// Writes the PDU (called/calling as given, one 0x40 sub-item per context). Errors as
-    /// [`AssociateRq::emit`].
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
-        let body = self.body_len()?;
-        emit_common(
-            buf,
-            PduType::AssociateAc,
-            body,
-            self.protocol_version,
-            &self.called,
-            &self.calling,
-            self.application_context,
-            self.presentation_contexts.iter(),
-            |pc, w| pc.write(w),
-            &self.user_info,
-        )
-    }
-
     /// The result for presentation context `id`, if the AC has one.
     pub fn context(&self, id: u8) -> Option<PcAc<'a>> {
         self.presentation_contexts.iter().find(|pc| pc.id == id)

@@ -29,6 +29,20 @@ pub fn pdv<'a>(
     }
 }
 
+/// `set` (a command set) cut into `pieces` PDVs of equal length (the last one shorter) on context `pc_id`, the
+/// last one flagged last: how the scripted peers and the fuzz seeds fragment a command.
+pub fn command_pdvs(pc_id: u8, set: &[u8], pieces: usize) -> impl Iterator<Item = super::Pdv<'_>> {
+    let step = set.len().div_ceil(pieces.max(1)).max(1);
+    set.chunks(step)
+        .enumerate()
+        .map(move |(i, fragment)| super::Pdv {
+            pc_id,
+            is_command: true,
+            is_last: i.saturating_add(1).saturating_mul(step) >= set.len(),
+            fragment,
+        })
+}
+
 fn nibble(digit: u8) -> u8 {
     char::from(digit)
         .to_digit(16)

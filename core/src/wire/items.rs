@@ -289,8 +289,10 @@ impl<'a, T: ListItem<'a>> Iterator for ListIter<'a, T> {
 }
 
 /// A cursor that writes into a buffer already checked to be large enough. Writes past the end
-/// are dropped (and flagged) rather than panicking.
-pub(crate) struct Writer<'b> {
+/// are dropped (and flagged) rather than panicking. Nameable (the sealed [`PcItem`](super::PcItem) writes with it)
+/// but of no use outside the crate: only the crate makes and uses one.
+#[doc(hidden)]
+pub struct Writer<'b> {
     buf: &'b mut [u8],
     pos: usize,
     overflow: bool,

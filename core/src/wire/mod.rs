@@ -33,7 +33,9 @@ use core::fmt;
 
 pub use abort::{Abort, AbortReason, AbortSource};
 pub use ae_title::{AeTitle, AeTitleError};
-pub use associate::{AssociateAc, AssociateRq, PcAc, PcResult, PcRq, RoleSelection, UserInfo};
+pub use associate::{
+    AssociateAc, AssociatePdu, AssociateRq, PcAc, PcItem, PcResult, PcRq, RoleSelection, UserInfo,
+};
 pub use header::{frame, PduType, HEADER_LEN};
 pub use items::{List, ListItem, ListIter};
 pub use pdata::{PData, Pdv};

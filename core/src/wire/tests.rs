@@ -35,6 +35,34 @@ fn dcmtk_user_info() -> UserInfo<'static> {
     )
 }
 
+/// The RQ or AC of the DCMTK captures (LOADBALANCER calling LB-SCP) with the contexts `pcs`: version 1, the DICOM
+/// application context, DCMTK's user information.
+fn dcmtk_pdu<'a, P: PcItem<'a>>(pcs: &'a [P]) -> AssociatePdu<'a, P> {
+    AssociatePdu {
+        protocol_version: 1,
+        called: ae("LB-SCP"),
+        calling: ae("LOADBALANCER"),
+        application_context: uid::APPLICATION_CONTEXT,
+        presentation_contexts: List::Slice(pcs),
+        user_info: dcmtk_user_info(),
+    }
+}
+
+/// `pdu` has the fixed part of the DCMTK captures ([`dcmtk_pdu`]).
+fn assert_dcmtk_fixed<'a, P: PcItem<'a>>(pdu: &AssociatePdu<'a, P>) {
+    assert_eq!(pdu.protocol_version, 1);
+    assert_eq!(pdu.called, ae("LB-SCP"));
+    assert_eq!(pdu.calling, ae("LOADBALANCER"));
+    assert_eq!(pdu.application_context, uid::APPLICATION_CONTEXT);
+}
+
+/// The user information says the peer's max PDU length and implementation version name.
+#[track_caller]
+fn assert_peer(ui: &UserInfo<'_>, max_length: u32, version_name: &[u8]) {
+    assert_eq!(ui.max_length, max_length);
+    assert_eq!(ui.implementation_version_name, Some(version_name));
+}
+
 // ---------------------------------------------------------------- golden RQ / AC
 
 #[test]
@@ -42,10 +70,7 @@ fn test_parse_dcmtk_rq() {
     let bytes = hex(golden::DCMTK_RQ);
     assert_eq!(bytes[DCMTK_FF_OFFSET], 0xff);
     let rq = AssociateRq::parse(&bytes).unwrap();
-    assert_eq!(rq.protocol_version, 1);
-    assert_eq!(rq.called, ae("LB-SCP"));
-    assert_eq!(rq.calling, ae("LOADBALANCER"));
-    assert_eq!(rq.application_context, uid::APPLICATION_CONTEXT);
+    assert_dcmtk_fixed(&rq);
     assert_eq!(rq.presentation_contexts.len(), 1);
     let pc = rq.presentation_contexts.first().unwrap();
     assert_eq!(pc.id, 1);
@@ -87,6 +112,7 @@ fn test_emit_dcmtk_rq_writes_zero_reserved() {
         transfer_syntaxes: List::Slice(&ts),
     }];
     let built = AssociateRq::new(ae("LB-SCP"), ae("LOADBALANCER"), &pcs, dcmtk_user_info());
+    assert_eq!(built, dcmtk_pdu(&pcs));
     assert_eq!(built, rq);
     assert_eq!(emit_vec(&Pdu::AssociateRq(built)), expected);
 }
@@ -95,10 +121,7 @@ fn test_emit_dcmtk_rq_writes_zero_reserved() {
 fn test_parse_storescp_ac_and_emit_exact() {
     let bytes = hex(golden::STORESCP_AC);
     let ac = AssociateAc::parse(&bytes).unwrap();
-    assert_eq!(ac.protocol_version, 1);
-    assert_eq!(ac.called, ae("LB-SCP"));
-    assert_eq!(ac.calling, ae("LOADBALANCER"));
-    assert_eq!(ac.application_context, uid::APPLICATION_CONTEXT);
+    assert_dcmtk_fixed(&ac);
     let pcs: Vec<_> = ac.presentation_contexts.iter().collect();
     assert_eq!(
         pcs,
@@ -110,20 +133,9 @@ fn test_parse_storescp_ac_and_emit_exact() {
     );
     assert_eq!(ac.context(1), Some(pcs[0]));
     assert_eq!(ac.context(3), None);
-    assert_eq!(ac.user_info.max_length, 16384);
-    assert_eq!(
-        ac.user_info.implementation_version_name,
-        Some(&b"OFFIS_DCMTK_367"[..])
-    );
+    assert_peer(&ac.user_info, 16384, b"OFFIS_DCMTK_367");
     // emit from slices reproduces the capture exactly
-    let built = AssociateAc {
-        protocol_version: 1,
-        called: ae("LB-SCP"),
-        calling: ae("LOADBALANCER"),
-        application_context: uid::APPLICATION_CONTEXT,
-        presentation_contexts: List::Slice(&pcs),
-        user_info: dcmtk_user_info(),
-    };
+    let built = dcmtk_pdu(&pcs);
     assert_eq!(built, ac);
     assert_eq!(emit_vec(&Pdu::AssociateAc(built)), bytes);
 }
@@ -144,11 +156,7 @@ fn test_parse_pynetdicom_rq_four_transfer_syntaxes() {
         ]
     );
     assert_eq!(pc.transfer_syntaxes.len(), 4);
-    assert_eq!(rq.user_info.max_length, 16382);
-    assert_eq!(
-        rq.user_info.implementation_version_name,
-        Some(&b"PYNETDICOM_304"[..])
-    );
+    assert_peer(&rq.user_info, 16382, b"PYNETDICOM_304");
 }
 
 #[test]
@@ -164,11 +172,7 @@ fn test_parse_storescp_ac_explicit() {
 fn test_parse_dicomrs_rq() {
     let bytes = hex(golden::DICOMRS_RQ);
     let rq = AssociateRq::parse(&bytes).unwrap();
-    assert_eq!(rq.user_info.max_length, 32762);
-    assert_eq!(
-        rq.user_info.implementation_version_name,
-        Some(&b"DICOM-rs 0.10.1"[..])
-    );
+    assert_peer(&rq.user_info, 32762, b"DICOM-rs 0.10.1");
     assert!(rq.user_info.implementation_class_uid.is_valid());
     let pc = rq.presentation_contexts.first().unwrap();
     assert_eq!(
@@ -714,68 +718,72 @@ fn roundtrip(p: &Pdu<'_>) -> core::result::Result<(), TestCaseError> {
     Ok(())
 }
 
+/// What an RQ and an AC share: protocol version, called and calling AE title, application context, the
+/// presentation contexts' model and the user information's.
+type AssociateModel = (u16, AeTitle, AeTitle, String, Vec<PcModel>, UserInfoModel);
+
+fn associate_model() -> impl Strategy<Value = AssociateModel> {
+    (
+        any::<u16>(),
+        ae_title(),
+        ae_title(),
+        uid_string(),
+        proptest::collection::vec(pc_model(), 1..5),
+        user_info_model(),
+    )
+}
+
+/// [`roundtrip`] of the RQ or AC (`wrap`) of `m` with the presentation contexts `list`.
+fn associate_roundtrip<'a, P: PcItem<'a>>(
+    m: &'a AssociateModel,
+    list: &'a [P],
+    roles: &'a [RoleSelection<'a>],
+    wrap: fn(AssociatePdu<'a, P>) -> Pdu<'a>,
+) -> core::result::Result<(), TestCaseError> {
+    let (version, called, calling, app, _, user_info) = m;
+    roundtrip(&wrap(AssociatePdu {
+        protocol_version: *version,
+        called: *called,
+        calling: *calling,
+        application_context: Uid::from(app.as_str()),
+        presentation_contexts: List::Slice(list),
+        user_info: user_info_of(user_info, roles),
+    }))
+}
+
 proptest! {
     #[test]
-    fn prop_associate_rq_roundtrip(
-        version in any::<u16>(),
-        called in ae_title(),
-        calling in ae_title(),
-        app in uid_string(),
-        pcs in proptest::collection::vec(pc_model(), 1..5),
-        ui in user_info_model(),
-    ) {
-        let ts: Vec<Vec<Uid<'_>>> = pcs
+    fn prop_associate_rq_roundtrip(m in associate_model()) {
+        let ts: Vec<Vec<Uid<'_>>> = m
+            .4
             .iter()
-            .map(|m| m.transfer_syntaxes.iter().map(|s| Uid::from(s.as_str())).collect())
+            .map(|pc| pc.transfer_syntaxes.iter().map(|s| Uid::from(s.as_str())).collect())
             .collect();
-        let list: Vec<PcRq<'_>> = pcs
+        let list: Vec<PcRq<'_>> = m
+            .4
             .iter()
             .zip(&ts)
-            .map(|(m, t)| PcRq {
-                id: m.id,
-                abstract_syntax: Uid::from(m.abstract_syntax.as_str()),
+            .map(|(pc, t)| PcRq {
+                id: pc.id,
+                abstract_syntax: Uid::from(pc.abstract_syntax.as_str()),
                 transfer_syntaxes: List::Slice(t),
             })
             .collect();
-        let roles = roles_of(&ui);
-        let rq = AssociateRq {
-            protocol_version: version,
-            called,
-            calling,
-            application_context: Uid::from(app.as_str()),
-            presentation_contexts: List::Slice(&list),
-            user_info: user_info_of(&ui, &roles),
-        };
-        roundtrip(&Pdu::AssociateRq(rq))?;
+        associate_roundtrip(&m, &list, &roles_of(&m.5), Pdu::AssociateRq)?;
     }
 
     #[test]
-    fn prop_associate_ac_roundtrip(
-        version in any::<u16>(),
-        called in ae_title(),
-        calling in ae_title(),
-        app in uid_string(),
-        pcs in proptest::collection::vec(pc_model(), 1..5),
-        ui in user_info_model(),
-    ) {
-        let list: Vec<PcAc<'_>> = pcs
+    fn prop_associate_ac_roundtrip(m in associate_model()) {
+        let list: Vec<PcAc<'_>> = m
+            .4
             .iter()
-            .map(|m| PcAc {
-                id: m.id,
-                result: PcResult::from(m.result),
-                transfer_syntax: Uid::from(m.abstract_syntax.as_str()),
+            .map(|pc| PcAc {
+                id: pc.id,
+                result: PcResult::from(pc.result),
+                transfer_syntax: Uid::from(pc.abstract_syntax.as_str()),
             })
             .collect();
-        let roles = roles_of(&ui);
-        let ac = AssociateAc {
-            protocol_version: version,
-            called,
-            calling,
-            application_context: Uid::from(app.as_str()),
-            presentation_contexts: List::Slice(&list),
-            user_info: user_info_of(&ui, &roles),
-        };
-        roundtrip(&Pdu::AssociateAc(ac))?;
+        associate_roundtrip(&m, &list, &roles_of(&m.5), Pdu::AssociateAc)?;
     }
 
     #[test]

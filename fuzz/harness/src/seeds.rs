@@ -19,17 +19,7 @@ fn echo_pdata(id: u16, rsp: Option<u16>, pieces: usize, per_pdu: usize) -> Vec<V
     };
     let mut set = vec![0u8; cmd.buffer_len()];
     cmd.emit(&mut set).expect("emit command");
-    let step = set.len().div_ceil(pieces).max(1);
-    let pdvs: Vec<Pdv<'_>> = set
-        .chunks(step)
-        .enumerate()
-        .map(|(i, frag)| Pdv {
-            pc_id: 1,
-            is_command: true,
-            is_last: (i + 1) * step >= set.len(),
-            fragment: frag,
-        })
-        .collect();
+    let pdvs: Vec<Pdv<'_>> = golden::command_pdvs(1, &set, pieces).collect();
     pdvs.chunks(per_pdu)
         .map(|group| emit(&Pdu::PData(PData::new(group))))
         .collect()

@@ -43,15 +43,14 @@ pub(super) struct Levels {
 impl Levels {
     /// The verbosity asked for, or `default`. clap's overrides_with leaves only the last of the four set.
     pub(super) fn verbosity(&self, default: Verbosity) -> Verbosity {
-        if self.quiet {
-            Verbosity::Quiet
-        } else if self.verbose {
-            Verbosity::Verbose
-        } else if self.debug {
-            Verbosity::Debug
-        } else {
-            self.log_level.unwrap_or(default)
-        }
+        super::chosen(
+            [
+                (self.quiet, Verbosity::Quiet),
+                (self.verbose, Verbosity::Verbose),
+                (self.debug, Verbosity::Debug),
+            ],
+            self.log_level.unwrap_or(default),
+        )
     }
 
     /// True if any of the four was given (`-lc` is not allowed with them).

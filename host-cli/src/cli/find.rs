@@ -114,15 +114,7 @@ pub(crate) fn parse_record(s: &str) -> Result<Vec<Key>, String> {
 /// The records of `--records FILE`: one per line in `--record`'s syntax; empty lines and `#` comments skipped. At
 /// most 1 MiB and 10000 records.
 pub(crate) fn load_records(path: &str) -> Result<Vec<Vec<Key>>, Failure> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::Usage(format!("cannot read records file {path}: {e}")))?;
-    if meta.len() > 1024 * 1024 {
-        return Err(Failure::Usage(format!(
-            "records file {path} is larger than 1 MiB"
-        )));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("cannot read records file {path}: {e}")))?;
+    let text = crate::exit::read_named_file("records file", path, 1024 * 1024, "1 MiB")?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -205,13 +197,13 @@ pub struct FindOptions {
 impl FindArgs {
     /// The find options over the echo's `link` options.
     pub(super) fn into_options(self, link: EchoOptions) -> Result<FindOptions, Failure> {
-        let model = if self.study {
-            Model::StudyRoot
-        } else if self.patient {
-            Model::PatientRoot
-        } else {
-            Model::Worklist
-        };
+        let model = super::chosen(
+            [
+                (self.study, Model::StudyRoot),
+                (self.patient, Model::PatientRoot),
+            ],
+            Model::Worklist,
+        );
         let mut keys: Vec<Key> = Vec::new();
         for key in self.key {
             // findscu: a later -k for the same tag overrides the earlier one.

@@ -268,6 +268,44 @@ pub(crate) enum Invocation {
     Status(StatusOptions),
 }
 
+/// The value of the first flag set, else `default` (clap's `overrides_with` leaves at most one of a group set).
+pub(super) fn chosen<T, const N: usize>(flags: [(bool, T); N], default: T) -> T {
+    flags
+        .into_iter()
+        .find_map(|(set, value)| set.then_some(value))
+        .unwrap_or(default)
+}
+
+/// The TLS options for `role` (`None`: plain TCP), or (`Err`) the cipher list or offline check asked for instead.
+fn tls_options(
+    cli: tls::TlsCli,
+    role: tls::Role,
+) -> Result<Result<Option<TlsOptions>, Invocation>, Failure> {
+    Ok(match cli.parse(role)? {
+        tls::Parsed::ListCiphers(text) => Err(Invocation::Help(text)),
+        tls::Parsed::Offline(check) => Err(Invocation::Offline(check)),
+        tls::Parsed::Off => Ok(None),
+        tls::Parsed::On(options) => Ok(Some(options)),
+    })
+}
+
+/// A mode's arguments translated to clap's long forms, or (`Err`) the help (`help`) or version they ask for, which
+/// ends the parse.
+fn translate_mode(
+    prog: &str,
+    args: &[String],
+    help: fn(&str) -> String,
+) -> Result<Result<Vec<String>, Invocation>, Failure> {
+    let translated = translate(args)?;
+    Ok(if wants(&translated, "--help") {
+        Err(Invocation::Help(help(prog)))
+    } else if wants(&translated, "--version") {
+        Err(Invocation::Version(version(prog)))
+    } else {
+        Ok(translated)
+    })
+}
+
 /// True if the translated arguments ask for `flag` before any `--`.
 fn wants(translated: &[String], flag: &str) -> bool {
     translated
@@ -297,24 +335,19 @@ pub(crate) fn parse(prog: &str, args: Vec<String>) -> Result<Invocation, Failure
         ));
     }
     let args = expand_command_files(args)?;
-    let translated = translate(&args)?;
-    if wants(&translated, "--help") {
-        return Ok(Invocation::Help(help_echo(prog)));
-    }
-    if wants(&translated, "--version") {
-        return Ok(Invocation::Version(version(prog)));
-    }
+    let translated = match translate_mode(prog, &args, help_echo)? {
+        Ok(translated) => translated,
+        Err(info) => return Ok(info),
+    };
     parse_echo(prog, translated)
 }
 
 /// The echo's options from the translated arguments (after `--help` and `--version`); also the link part of `find`.
 fn parse_echo(prog: &str, translated: Vec<String>) -> Result<Invocation, Failure> {
     let cli = EchoCli::try_parse_from(&translated).map_err(clap_failure)?;
-    let tls = match cli.tls.parse(tls::Role::Client)? {
-        tls::Parsed::ListCiphers(text) => return Ok(Invocation::Help(text)),
-        tls::Parsed::Offline(check) => return Ok(Invocation::Offline(check)),
-        tls::Parsed::Off => None,
-        tls::Parsed::On(o) => Some(o),
+    let tls = match tls_options(cli.tls, tls::Role::Client)? {
+        Ok(tls) => tls,
+        Err(info) => return Ok(info),
     };
     let peer = cli
         .peer
@@ -329,13 +362,10 @@ fn parse_echo(prog: &str, translated: Vec<String>) -> Result<Invocation, Failure
     }
     let port = parse_port(cli.port, false)?;
     let log_config = log_config(cli.log_config.as_deref(), &cli.levels, prog)?;
-    let family = if cli.ipv4 {
-        Family::V4
-    } else if cli.ipv6 {
-        Family::V6
-    } else {
-        Family::Any
-    };
+    let family = chosen(
+        [(cli.ipv4, Family::V4), (cli.ipv6, Family::V6)],
+        Family::Any,
+    );
     let verbosity = match &log_config {
         Some(c) => c.level,
         None => cli.levels.verbosity(Verbosity::Normal),
@@ -396,19 +426,14 @@ fn warn_truncated(prog: &str, verbosity: Verbosity, options: &[(&str, Option<&Tr
 }
 
 fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
-    let translated = translate(args)?;
-    if wants(&translated, "--help") {
-        return Ok(Invocation::Help(help_scp(prog)));
-    }
-    if wants(&translated, "--version") {
-        return Ok(Invocation::Version(version(prog)));
-    }
+    let translated = match translate_mode(prog, args, help_scp)? {
+        Ok(translated) => translated,
+        Err(info) => return Ok(info),
+    };
     let cli = ScpCli::try_parse_from(&translated).map_err(clap_failure)?;
-    let tls = match cli.tls.parse(tls::Role::Server)? {
-        tls::Parsed::ListCiphers(text) => return Ok(Invocation::Help(text)),
-        tls::Parsed::Offline(check) => return Ok(Invocation::Offline(check)),
-        tls::Parsed::Off => None,
-        tls::Parsed::On(o) => Some(o),
+    let tls = match tls_options(cli.tls, tls::Role::Server)? {
+        Ok(tls) => tls,
+        Err(info) => return Ok(info),
     };
     let log_config = log_config(cli.log_config.as_deref(), &cli.levels, prog)?;
     let verbosity = match &log_config {
@@ -440,13 +465,10 @@ fn parse_scp(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
 }
 
 fn parse_demo(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
-    let translated = translate(args)?;
-    if wants(&translated, "--help") {
-        return Ok(Invocation::Help(help_demo(prog)));
-    }
-    if wants(&translated, "--version") {
-        return Ok(Invocation::Version(version(prog)));
-    }
+    let translated = match translate_mode(prog, args, help_demo)? {
+        Ok(translated) => translated,
+        Err(info) => return Ok(info),
+    };
     let cli = DemoCli::try_parse_from(&translated).map_err(clap_failure)?;
     Ok(Invocation::Demo(DemoOptions {
         verbosity: cli.levels.verbosity(Verbosity::Verbose),
@@ -470,13 +492,10 @@ fn parse_find(prog: &str, args: &[String]) -> Result<Invocation, Failure> {
         ));
     }
     let args = expand_command_files(args.to_vec())?;
-    let translated = translate(&args)?;
-    if wants(&translated, "--help") {
-        return Ok(Invocation::Help(help_find(prog)));
-    }
-    if wants(&translated, "--version") {
-        return Ok(Invocation::Version(version(prog)));
-    }
+    let translated = match translate_mode(prog, &args, help_find)? {
+        Ok(translated) => translated,
+        Err(info) => return Ok(info),
+    };
     let longs = find::find_longs();
     let (mut ours, mut rest) = (Vec::new(), Vec::new());
     let mut positional = false;

@@ -201,15 +201,7 @@ pub(crate) fn expand_command_files(args: Vec<String>) -> Result<Vec<String>, Fai
             out.push(arg);
             continue;
         };
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Failure::Usage(format!("cannot read command file {path}: {e}")))?;
-        if meta.len() > 64 * 1024 {
-            return Err(Failure::Usage(format!(
-                "command file {path} is larger than 64 KiB"
-            )));
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::Usage(format!("cannot read command file {path}: {e}")))?;
+        let text = crate::exit::read_named_file("command file", path, 64 * 1024, "64 KiB")?;
         out.extend(
             split_words(&text).map_err(|e| Failure::Usage(format!("command file {path}: {e}")))?,
         );

@@ -120,6 +120,23 @@ impl Failure {
     }
 }
 
+/// Reads a text file the command line names (`what` is how messages call it: `command file`), at most `max` bytes
+/// (`max_text` in the message); every failure is a usage error.
+pub(crate) fn read_named_file(
+    what: &str,
+    path: &str,
+    max: u64,
+    max_text: &str,
+) -> Result<String, Failure> {
+    let unreadable = |e: std::io::Error| Failure::Usage(format!("cannot read {what} {path}: {e}"));
+    if std::fs::metadata(path).map_err(unreadable)?.len() > max {
+        return Err(Failure::Usage(format!(
+            "{what} {path} is larger than {max_text}"
+        )));
+    }
+    std::fs::read_to_string(path).map_err(unreadable)
+}
+
 /// Seconds as the user typed them: whole seconds without decimals.
 pub(crate) struct Secs(pub(crate) Duration);
 

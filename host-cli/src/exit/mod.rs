@@ -1,62 +1,62 @@
 //! THE exit-code table (binding: README "Exit codes"): every way a run ends, with its exit code, its `--json`
-//! result name and its lines in the help's exit-code table, in one const array, [`ROWS`]. The named codes below
-//! are what scripts and the tests compare against; [`help_table`] is the text `-h`, `demo -h` and the man page show.
+//! result name and its lines in the help's exit-code table, in one const array, [`ROWS`]. The named codes below,
+//! each read from its row, are what scripts and the tests compare against; [`help_table`] is the text `-h`, `demo -h` and the man page show.
 //! Why the numbers are what they are (DCMTK's where it has one, one per failure kind, grouped by phase):
 //! docs/exit-codes.md.
 
 mod failure;
 
 pub use failure::Failure;
-pub(crate) use failure::{status_text, Secs};
+pub(crate) use failure::{read_named_file, status_text, Secs};
 
 /// Healthy: association accepted, every C-ECHO answered with status 0x0000.
-pub const HEALTHY: u8 = 0;
+pub const HEALTHY: u8 = End::Healthy.code();
 /// Command line syntax error or bad option value (also: an option we recognize but refuse, like `+pa`).
-pub const USAGE: u8 = 1;
+pub const USAGE: u8 = End::Usage.code();
 /// Local error: cannot resolve the peer name, cannot create a socket, local I/O error.
-pub const LOCAL: u8 = 60;
+pub const LOCAL: u8 = End::Local.code();
 /// Association rejected (A-ASSOCIATE-RJ).
-pub const REJECTED: u8 = 61;
+pub const REJECTED: u8 = End::Rejected.code();
 /// Connection refused, host or network unreachable.
-pub const UNREACHABLE: u8 = 63;
+pub const UNREACHABLE: u8 = End::Unreachable.code();
 /// Connect timeout.
-pub const CONNECT_TIMEOUT: u8 = 64;
+pub const CONNECT_TIMEOUT: u8 = End::ConnectTimeout.code();
 /// Association accepted but no presentation context accepted.
-pub const NO_PRESENTATION_CONTEXT: u8 = 65;
+pub const NO_PRESENTATION_CONTEXT: u8 = End::NoPresentationContext.code();
 /// No A-ASSOCIATE-AC/RJ in time.
-pub const ACSE_TIMEOUT: u8 = 66;
+pub const ACSE_TIMEOUT: u8 = End::AcseTimeout.code();
 /// No C-ECHO-RSP in time.
-pub const DIMSE_TIMEOUT: u8 = 67;
+pub const DIMSE_TIMEOUT: u8 = End::DimseTimeout.code();
 /// C-ECHO-RSP with a non-success status.
-pub const FAILURE_STATUS: u8 = 68;
+pub const FAILURE_STATUS: u8 = End::FailureStatus.code();
 /// Protocol violation by the peer (we sent A-ABORT).
-pub const VIOLATION: u8 = 69;
+pub const VIOLATION: u8 = End::Violation.code();
 /// Association aborted by the peer before the echo completed.
-pub const ABORTED: u8 = 70;
+pub const ABORTED: u8 = End::Aborted.code();
 /// Peer closed the connection before the echo completed.
-pub const CLOSED: u8 = 71;
+pub const CLOSED: u8 = End::Closed.code();
 /// Overall deadline reached.
-pub const DEADLINE: u8 = 72;
+pub const DEADLINE: u8 = End::Deadline.code();
 /// Find check: association accepted but none of its FIND presentation contexts.
-pub const NO_FIND_CONTEXT: u8 = 73;
+pub const NO_FIND_CONTEXT: u8 = End::NoFindContext.code();
 /// Find check: the final C-FIND-RSP has a failure status (or a cancel we did not ask for).
-pub const FIND_FAILURE_STATUS: u8 = 74;
+pub const FIND_FAILURE_STATUS: u8 = End::FindFailureStatus.code();
 /// Find check: the query succeeded with fewer matches than `--min-matches`.
-pub const TOO_FEW_MATCHES: u8 = 75;
+pub const TOO_FEW_MATCHES: u8 = End::TooFewMatches.code();
 /// Find check: no match carries the value `--require` asks for.
-pub const REQUIRED_VALUE_MISMATCH: u8 = 76;
+pub const REQUIRED_VALUE_MISMATCH: u8 = End::RequiredValueMismatch.code();
 /// TLS handshake failed (protocol error, no common version or suite, alert from the peer, not TLS at all).
-pub const TLS_HANDSHAKE: u8 = 80;
+pub const TLS_HANDSHAKE: u8 = End::TlsHandshake.code();
 /// The peer's certificate is not trusted (unknown CA, bad signature, wrong usage, no certificate).
-pub const TLS_UNTRUSTED: u8 = 81;
+pub const TLS_UNTRUSTED: u8 = End::TlsUntrusted.code();
 /// The peer's certificate is expired or not yet valid.
-pub const TLS_EXPIRED: u8 = 82;
+pub const TLS_EXPIRED: u8 = End::TlsExpired.code();
 /// The peer's certificate is not valid for the peer name (only with `--verify-host-name`).
-pub const TLS_NAME_MISMATCH: u8 = 83;
+pub const TLS_NAME_MISMATCH: u8 = End::TlsNameMismatch.code();
 /// Our key, certificate or trusted certificate files are unreadable or unusable.
-pub const TLS_LOCAL_FILES: u8 = 84;
+pub const TLS_LOCAL_FILES: u8 = End::TlsLocalFiles.code();
 /// The peer requires a client certificate that we did not send.
-pub const TLS_CERT_REQUIRED: u8 = 85;
+pub const TLS_CERT_REQUIRED: u8 = End::TlsCertRequired.code();
 
 /// Every way a run can end: one row of [`ROWS`] each, in the same order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +142,7 @@ const fn row(end: End, code: u8, result: &'static str, help: &'static str) -> Ro
 pub const ROWS: [Row; 26] = [
     row(
         End::Healthy,
-        HEALTHY,
+        0,
         "healthy",
         "healthy: association accepted, every C-ECHO answered with status 0x0000
       (a release answered by a close or an A-ABORT, or not answered in time,
@@ -150,136 +150,137 @@ pub const ROWS: [Row; 26] = [
     ),
     row(
         End::Usage,
-        USAGE,
+        1,
         "usage",
         "command line syntax error, bad option value, or a recognized option that
       cannot be honoured (+pa, +pn, a -lc file asking for syslog, ...)",
     ),
-    row(End::Unsupported, USAGE, "unsupported", ""),
+    // An option we refuse is a usage error to scripts: the code of `Usage`, whose help entry says so.
+    row(End::Unsupported, 1, "unsupported", ""),
     row(
         End::Local,
-        LOCAL,
+        60,
         "local-error",
         "local error: cannot resolve the peer name, cannot create a socket, local I/O error",
     ),
     row(
         End::Rejected,
-        REJECTED,
+        61,
         "rejected",
         "association rejected by the peer (A-ASSOCIATE-RJ; result/source/reason printed)",
     ),
     row(
         End::Unreachable,
-        UNREACHABLE,
+        63,
         "unreachable",
         "connection refused, host or network unreachable",
     ),
     row(
         End::ConnectTimeout,
-        CONNECT_TIMEOUT,
+        64,
         "connect-timeout",
         "connect timeout (-to, or the deadline while connecting)",
     ),
     row(
         End::NoPresentationContext,
-        NO_PRESENTATION_CONTEXT,
+        65,
         "no-presentation-context",
         "association accepted but no presentation context accepted",
     ),
     row(
         End::AcseTimeout,
-        ACSE_TIMEOUT,
+        66,
         "acse-timeout",
         "ACSE timeout: no A-ASSOCIATE-AC/RJ in time (-ta)",
     ),
     row(
         End::DimseTimeout,
-        DIMSE_TIMEOUT,
+        67,
         "dimse-timeout",
         "DIMSE timeout: no C-ECHO-RSP in time (-td)",
     ),
     row(
         End::FailureStatus,
-        FAILURE_STATUS,
+        68,
         "failure-status",
         "C-ECHO-RSP with a non-success status (status printed, e.g. 0x0110)",
     ),
     row(
         End::Violation,
-        VIOLATION,
+        69,
         "protocol-violation",
         "protocol violation by the peer (malformed or unexpected PDU; we sent A-ABORT)",
     ),
     row(
         End::Aborted,
-        ABORTED,
+        70,
         "aborted-by-peer",
         "association aborted by the peer (A-ABORT before the echo completed)",
     ),
     row(
         End::Closed,
-        CLOSED,
+        71,
         "closed-by-peer",
         "peer closed the connection before the echo completed",
     ),
     row(
         End::Deadline,
-        DEADLINE,
+        72,
         "deadline",
         "overall deadline (--deadline) reached",
     ),
     row(
         End::NoFindContext,
-        NO_FIND_CONTEXT,
+        73,
         "no-find-context",
         "find: association accepted but no FIND presentation context accepted
       (the peer does not serve the query model of -S/-P/-W)",
     ),
     row(
         End::FindFailureStatus,
-        FIND_FAILURE_STATUS,
+        74,
         "find-failure-status",
         "find: final C-FIND-RSP with a failure status (printed, e.g. 0xC000)",
     ),
     row(
         End::TooFewMatches,
-        TOO_FEW_MATCHES,
+        75,
         "too-few-matches",
         "find: the query succeeded with fewer matches than --min-matches (default 1)",
     ),
     row(
         End::RequiredValueMismatch,
-        REQUIRED_VALUE_MISMATCH,
+        76,
         "required-value-mismatch",
         "find: no match has the value --require asks for",
     ),
     row(
         End::TlsHandshake,
-        TLS_HANDSHAKE,
+        80,
         "tls-handshake-failed",
         "TLS handshake failed (protocol error, alert from the peer, not TLS)",
     ),
     row(
         End::TlsUntrusted,
-        TLS_UNTRUSTED,
+        81,
         "tls-peer-certificate-untrusted",
         "TLS: peer certificate not trusted (unknown CA, bad signature)",
     ),
     row(
         End::TlsExpired,
-        TLS_EXPIRED,
+        82,
         "tls-peer-certificate-expired",
         "TLS: peer certificate expired or not yet valid",
     ),
     row(
         End::TlsNameMismatch,
-        TLS_NAME_MISMATCH,
+        83,
         "tls-peer-certificate-name-mismatch",
         "TLS: peer certificate not valid for the peer name (--verify-host-name)",
     ),
     row(
         End::TlsLocalFiles,
-        TLS_LOCAL_FILES,
+        84,
         "tls-local-files",
         "TLS: our key, certificate or trusted certificate file unreadable or unusable
       (missing, bad format, wrong or missing password for an encrypted key,
@@ -287,11 +288,12 @@ pub const ROWS: [Row; 26] = [
     ),
     row(
         End::TlsCertRequired,
-        TLS_CERT_REQUIRED,
+        85,
         "tls-client-certificate-required",
         "TLS: the peer requires a client certificate we did not send",
     ),
-    row(End::TlsTimeout, ACSE_TIMEOUT, "tls-handshake-timeout", ""),
+    // A TLS handshake that does not finish is a silent peer: the code of `AcseTimeout`, whose help entry covers it.
+    row(End::TlsTimeout, 66, "tls-handshake-timeout", ""),
 ];
 
 /// The last line of the help's table: codes kept free.
@@ -299,13 +301,13 @@ const RESERVED: &str = "  86..89 reserved for TLS failures\n";
 
 impl End {
     /// Its row of [`ROWS`].
-    pub fn row(self) -> &'static Row {
+    pub const fn row(self) -> &'static Row {
         // ROWS is in the order of End (a unit test checks it).
         &ROWS[self as usize]
     }
 
     /// The exit code.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         self.row().code
     }
 

@@ -212,15 +212,7 @@ fn expand(
 
 /// Reads and interprets the file at `path`; `prog` is `${appname}`.
 pub(crate) fn load(path: &str, prog: &str) -> Result<LogConfig, Failure> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::Usage(format!("cannot read --log-config file {path}: {e}")))?;
-    if meta.len() > 1024 * 1024 {
-        return Err(Failure::Usage(format!(
-            "--log-config file {path} is larger than 1 MiB"
-        )));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("cannot read --log-config file {path}: {e}")))?;
+    let text = crate::exit::read_named_file("--log-config file", path, 1024 * 1024, "1 MiB")?;
     let mut cfg = parse(&text, prog)?;
     cfg.source = PathBuf::from(path);
     Ok(cfg)

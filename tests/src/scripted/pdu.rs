@@ -3,8 +3,8 @@
 
 use echoprobe_core::dimse::Command;
 use echoprobe_core::wire::{
-    uid, Abort, AbortReason, AbortSource, AssociateAc, List, PData, PcAc, PcResult, Pdu, Pdv,
-    UserInfo,
+    golden, uid, Abort, AbortReason, AbortSource, AssociateAc, List, PData, PcAc, PcResult, Pdu,
+    Pdv, UserInfo,
 };
 
 use super::Rq;
@@ -97,17 +97,7 @@ pub fn command_set(cmd: &Command<'_>) -> Vec<u8> {
 
 /// `set` as P-DATA-TF PDUs on context `pc`: cut into `pieces` PDVs, `per_pdu` PDVs per PDU.
 pub fn pdata(pc: u8, set: &[u8], pieces: usize, per_pdu: usize) -> Vec<u8> {
-    let step = set.len().div_ceil(pieces).max(1);
-    let pdvs: Vec<Pdv<'_>> = set
-        .chunks(step)
-        .enumerate()
-        .map(|(i, frag)| Pdv {
-            pc_id: pc,
-            is_command: true,
-            is_last: (i + 1) * step >= set.len(),
-            fragment: frag,
-        })
-        .collect();
+    let pdvs: Vec<Pdv<'_>> = golden::command_pdvs(pc, set, pieces).collect();
     pdvs.chunks(per_pdu)
         .flat_map(|group| emit(&Pdu::PData(PData::new(group))))
         .collect()
