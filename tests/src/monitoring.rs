@@ -248,6 +248,18 @@ impl Prometheus {
             })
             .unwrap_or_default()
     }
+
+    /// Fails unless every scrape target's last scrape succeeded (a failed check or probe is a sample's value, not a
+    /// failed scrape); returns the health, for more checks.
+    #[track_caller]
+    pub fn assert_scrapes_up(&self) -> Vec<(String, String, String)> {
+        let health = self.target_health();
+        assert!(
+            health.iter().all(|(_, h, _)| h == "up"),
+            "every scrape itself succeeds (the check or probe result is a value): {health:?}"
+        );
+        health
+    }
 }
 
 fn tail(log: &str) -> String {
