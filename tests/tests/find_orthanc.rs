@@ -31,6 +31,14 @@ fn echo(orthanc: &Orthanc) -> Command {
     ])
 }
 
+/// The echo check: healthy, within [`QUICK`] (Orthanc answers C-ECHO in every phase).
+#[track_caller]
+fn assert_echo_healthy(orthanc: &Orthanc) {
+    run(&mut echo(orthanc), HARD)
+        .assert_code(HEALTHY)
+        .assert_within(QUICK);
+}
+
 /// The find check of the stored study: -td 2, --deadline 4.
 fn find(orthanc: &Orthanc) -> Command {
     let mut cmd = echoprobe(["find", "-S", "-aet", CALLING_AE, "-aec", ORTHANC_AE]);
@@ -48,9 +56,7 @@ fn find_sees_the_database_die_where_echo_does_not() {
     study::store(ORTHANC_AE, orthanc.port, &study::make_file(dir.path()));
 
     // 1. All up: both healthy.
-    run(&mut echo(&orthanc), HARD)
-        .assert_code(HEALTHY)
-        .assert_within(QUICK);
+    assert_echo_healthy(&orthanc);
     run(&mut find(&orthanc), HARD)
         .assert_code(HEALTHY)
         .assert_stdout("1 match")
@@ -60,16 +66,12 @@ fn find_sees_the_database_die_where_echo_does_not() {
     //    every time); the find gets 0xC000 (unable to process): observed in 20 ms the first time, then about 1 s
     //    (the plugin's one retry, one second apart).
     orthanc.postgres.stop();
-    run(&mut echo(&orthanc), HARD)
-        .assert_code(HEALTHY)
-        .assert_within(QUICK);
+    assert_echo_healthy(&orthanc);
     run(&mut find(&orthanc), HARD)
         .assert_code(FIND_FAILURE_STATUS)
         .assert_mentions("0xC000")
         .assert_within(QUICK);
-    run(&mut echo(&orthanc), HARD)
-        .assert_code(HEALTHY)
-        .assert_within(QUICK);
+    assert_echo_healthy(&orthanc);
 
     // 3. PostgreSQL back: Orthanc reconnects by itself, the find is healthy again.
     orthanc.postgres.resume_service();
@@ -88,8 +90,6 @@ fn find_sees_the_database_die_where_echo_does_not() {
         .assert_within(Duration::from_millis(4500));
     // Echo while the database hangs: observed healthy after one stuck find (Orthanc has four DICOM threads; from
     // the fourth stuck find on, every thread waits on the database and C-ECHO gets no answer either: 67).
-    run(&mut echo(&orthanc), HARD)
-        .assert_code(HEALTHY)
-        .assert_within(QUICK);
+    assert_echo_healthy(&orthanc);
     orthanc.postgres.thaw();
 }
