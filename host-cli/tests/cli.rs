@@ -34,6 +34,16 @@ fn run(args: &[&str]) -> (i32, String, String) {
     (code, out, err)
 }
 
+/// Runs `args`, expecting exit code `code` and each of `needles` on stderr.
+#[track_caller]
+fn assert_fails(args: &[&str], code: i32, needles: &[&str]) {
+    let (got, _, err) = run(args);
+    assert_eq!(got, code, "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{needle:?} missing from:\n{err}");
+    }
+}
+
 #[test]
 fn help_is_grouped_like_echoscu_and_lists_exit_codes() {
     for flag in ["-h", "--help"] {
@@ -171,9 +181,11 @@ fn tls_options_are_checked_not_ignored() {
         assert!(err.contains(why), "{args:?}: expected {why:?} in {err}");
     }
     // -lc is read at once: a missing file is 1, before any name lookup (log_config.rs tests the rest).
-    let (code, _, err) = run(&["-lc", "/nonexistent/logger.cfg", "host.invalid", "104"]);
-    assert_eq!(code, 1);
-    assert!(err.contains("cannot read --log-config file"), "{err}");
+    assert_fails(
+        &["-lc", "/nonexistent/logger.cfg", "host.invalid", "104"],
+        1,
+        &["cannot read --log-config file"],
+    );
 }
 
 #[test]
@@ -194,11 +206,10 @@ fn unreadable_tls_files_are_84_before_any_connection() {
         err.starts_with("echoprobe: TLS: cannot read certificate /nonexistent/cert.pem"),
         "{err}"
     );
-    let (code, _, err) = run(&["+tla", "+cf", "/nonexistent/ca.pem", "host.invalid", "104"]);
-    assert_eq!(code, 84, "{err}");
-    assert!(
-        err.contains("cannot read trusted certificate file"),
-        "{err}"
+    assert_fails(
+        &["+tla", "+cf", "/nonexistent/ca.pem", "host.invalid", "104"],
+        84,
+        &["cannot read trusted certificate file"],
     );
 }
 
@@ -289,15 +300,15 @@ fn demo_is_healthy_and_shows_other_verdicts() {
     assert_eq!(code, 0, "{err}");
     assert!(out.is_empty() && err.is_empty(), "{out}{err}");
 
-    let (code, _, err) = run(&["demo", "-q", "--status", "0x0110"]);
-    assert_eq!(code, 68);
-    assert!(err.contains("has status 0x0110"), "{err}");
-
-    let (code, _, err) = run(&["demo", "-q", "-aec", "WRONG"]);
-    assert_eq!(code, 61);
-    assert!(
-        err.contains("called-AE-title-not-recognized (1/1/7)"),
-        "{err}"
+    assert_fails(
+        &["demo", "-q", "--status", "0x0110"],
+        68,
+        &["has status 0x0110"],
+    );
+    assert_fails(
+        &["demo", "-q", "-aec", "WRONG"],
+        61,
+        &["called-AE-title-not-recognized (1/1/7)"],
     );
 
     let (code, out, _) = run(&["demo", "-q", "--json", "--repeat", "3"]);
@@ -308,28 +319,28 @@ fn demo_is_healthy_and_shows_other_verdicts() {
 #[test]
 fn accepted_tls_options_without_effect_are_explained_at_v() {
     // Nobody listens on 127.0.0.1:1: the check fails (63) after the options were explained.
-    let (code, _, err) = run(&[
-        "-v",
-        "+tla",
-        "-ic",
-        "+px",
-        "+dp",
-        "dh.pem",
-        "+rs",
-        "seed",
-        "+ws",
-        "-to",
-        "2",
-        "127.0.0.1",
-        "1",
-    ]);
-    assert_eq!(code, 63, "{err}");
-    for needle in [
-        "I: TLS: +px (BCP 195)",
-        "I: TLS: +dp dh.pem: DH parameters are not used",
-        "I: TLS: +rs seed: not read",
-        "I: TLS: -ic: the server certificate is NOT verified",
-    ] {
-        assert!(err.contains(needle), "{needle:?} missing from:\n{err}");
-    }
+    assert_fails(
+        &[
+            "-v",
+            "+tla",
+            "-ic",
+            "+px",
+            "+dp",
+            "dh.pem",
+            "+rs",
+            "seed",
+            "+ws",
+            "-to",
+            "2",
+            "127.0.0.1",
+            "1",
+        ],
+        63,
+        &[
+            "I: TLS: +px (BCP 195)",
+            "I: TLS: +dp dh.pem: DH parameters are not used",
+            "I: TLS: +rs seed: not read",
+            "I: TLS: -ic: the server certificate is NOT verified",
+        ],
+    );
 }
