@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use echoprobe_tests::peers::{echoprobe_scp, SilentPeer};
-use echoprobe_tests::process::TempDir;
+use echoprobe_tests::process::{Outcome, TempDir};
 use echoprobe_tests::{echoprobe, free_port, run, setup, Peer};
 
 const QUICK: Duration = Duration::from_secs(10);
@@ -163,6 +163,27 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/serve/probe.toml")
 }
 
+/// `echoprobe serve --check-config --config FILE`, bounded by [`QUICK`], which must exit with `code`.
+#[track_caller]
+fn check_config(file: &Path, code: i32) -> Outcome {
+    let out = run(
+        &mut echoprobe([
+            "serve",
+            "--check-config",
+            "--config",
+            file.to_str().unwrap(),
+        ]),
+        QUICK,
+    );
+    assert_eq!(out.code, Some(code), "{out:?}");
+    out
+}
+
+/// `what`, said about `file`: `FILE: what`.
+fn about(file: &Path, what: &str) -> String {
+    format!("{}: {what}", file.display())
+}
+
 #[test]
 fn check_config_good_bad_and_the_example() {
     let dir = TempDir::new("serve-check");
@@ -172,37 +193,17 @@ fn check_config_good_bad_and_the_example() {
         format!("{}{}", header(5000, 5001), target("a", 104, "PACS")),
     )
     .unwrap();
-    let out = run(
-        &mut echoprobe([
-            "serve",
-            "--check-config",
-            "--config",
-            good.to_str().unwrap(),
-        ]),
-        QUICK,
-    );
-    assert_eq!(out.code, Some(0), "{out:?}");
-    assert_eq!(
-        out.stdout.trim(),
-        format!(
-            "{}: ok: 1 target, 0 modules, http 127.0.0.1:5001, agent 127.0.0.1:5000",
-            good.display()
-        )
-    );
+    let out = check_config(&good, 0);
+    let ok = "ok: 1 target, 0 modules, http 127.0.0.1:5001, agent 127.0.0.1:5000";
+    assert_eq!(out.stdout.trim(), about(&good, ok));
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, target("a", 104, "STORESCPSTORESCPX")).unwrap();
-    let out = run(
-        &mut echoprobe(["serve", "--check-config", "--config", bad.to_str().unwrap()]),
-        QUICK,
-    );
-    assert_eq!(out.code, Some(1), "{out:?}");
+    let out = check_config(&bad, 1);
+    let why = "`target[0].called_ae`: `STORESCPSTORESCPX` is not a valid AE title: must be 1 to 16 characters";
     assert_eq!(
         out.stderr.trim(),
-        format!(
-            "echoprobe: {}: `target[0].called_ae`: `STORESCPSTORESCPX` is not a valid AE title: must be 1 to 16 characters",
-            bad.display()
-        )
+        format!("echoprobe: {}", about(&bad, why))
     );
     assert!(out.stdout.is_empty());
     // Starting with a bad file fails the same way.
@@ -211,32 +212,14 @@ fn check_config_good_bad_and_the_example() {
         QUICK,
     );
     assert_eq!(out.code, Some(1), "{out:?}");
-    let out = run(
-        &mut echoprobe([
-            "serve",
-            "--check-config",
-            "--config",
-            "/nonexistent/probe.toml",
-        ]),
-        QUICK,
-    );
-    assert_eq!(out.code, Some(1), "{out:?}");
+    let out = check_config(Path::new("/nonexistent/probe.toml"), 1);
     assert!(
         out.stderr.contains("/nonexistent/probe.toml: cannot read"),
         "{out:?}"
     );
 
     let example = example();
-    let out = run(
-        &mut echoprobe([
-            "serve",
-            "--check-config",
-            "--config",
-            example.to_str().unwrap(),
-        ]),
-        QUICK,
-    );
-    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = check_config(&example, 0);
     assert!(out.stdout.contains(": ok: "), "{out:?}");
 }
 
