@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use echoprobe_tests::codes::{CLOSED, HEALTHY};
 use echoprobe_tests::peers::{dcmqrscp, haproxy};
-use echoprobe_tests::process::TempDir;
+use echoprobe_tests::process::{assert_took_under, TempDir};
 use echoprobe_tests::serve::{
     echoprobe_scp_at, storescp_at, target, wait_servers, Serve, DEFAULTS,
 };
@@ -63,6 +63,14 @@ fn all_up(sock: &Path, lb_log: &dyn Fn() -> String) {
     ];
     let want: Vec<_> = servers.iter().map(|(be, srv)| (*be, *srv, true)).collect();
     wait_servers(sock, &want, LB_VERDICT, lb_log);
+}
+
+/// The daemon's agent-check answer for `target`, which must say down.
+#[track_caller]
+fn agent_says_down(serve: &Serve, target: &str) -> String {
+    let answer = serve.agent(target).expect("agent port");
+    assert!(answer.starts_with("down #"), "{answer:?}");
+    answer
 }
 
 #[test]
@@ -118,6 +126,8 @@ fn haproxy_agent_check_follows_the_daemon() {
     );
     let lb = haproxy(&config, front_pacs);
     let lb_log = || lb.log();
+    // HAProxy's server states, waited for.
+    let lb_sees = |want: &[(&str, &str, bool)]| wait_servers(&sock, want, LB_VERDICT, &lb_log);
 
     all_up(&sock, &lb_log);
     echoes(front_pacs, "PACS", 4, HEALTHY);
@@ -126,17 +136,9 @@ fn haproxy_agent_check_follows_the_daemon() {
     // storescp behind pacs/a stops: the daemon says down, HAProxy takes a out, traffic goes to b only.
     pacs_a.kill();
     serve.wait_state("pacs-a", "down");
-    let answer = serve.agent("pacs-a").expect("agent port");
-    assert!(
-        answer.starts_with("down #") && answer.ends_with('\n'),
-        "{answer:?}"
-    );
-    wait_servers(
-        &sock,
-        &[("pacs", "a", false), ("pacs", "b", true)],
-        LB_VERDICT,
-        &lb_log,
-    );
+    let answer = agent_says_down(&serve, "pacs-a");
+    assert!(answer.ends_with('\n'), "{answer:?}");
+    lb_sees(&[("pacs", "a", false), ("pacs", "b", true)]);
     echoes(front_pacs, "PACS", 4, HEALTHY);
 
     // archive/r2 still accepts TCP but now rejects the called AE title: only the agent sees it.
@@ -147,17 +149,12 @@ fn haproxy_agent_check_follows_the_daemon() {
         reason.contains("1/1/7"),
         "the CLI's rejection text: {reason:?}"
     );
-    let answer = serve.agent("archive-2").expect("agent port");
+    let answer = agent_says_down(&serve, "archive-2");
     assert!(
-        answer.starts_with("down #") && answer.contains("1/1/7"),
+        answer.contains("1/1/7"),
         "agent answer for a rejecting PACS: {answer:?}"
     );
-    wait_servers(
-        &sock,
-        &[("archive", "r1", true), ("archive", "r2", false)],
-        LB_VERDICT,
-        &lb_log,
-    );
+    lb_sees(&[("archive", "r1", true), ("archive", "r2", false)]);
     // Round robin over both servers would hit the rejecting one every other time (61).
     echoes(front_archive, "ARCHIVE", 4, HEALTHY);
     let log = lb.log();
@@ -169,12 +166,7 @@ fn haproxy_agent_check_follows_the_daemon() {
     // pacs/b stops as well: no server left; HAProxy accepts and closes.
     pacs_b.kill();
     serve.wait_state("pacs-b", "down");
-    wait_servers(
-        &sock,
-        &[("pacs", "a", false), ("pacs", "b", false)],
-        LB_VERDICT,
-        &lb_log,
-    );
+    lb_sees(&[("pacs", "a", false), ("pacs", "b", false)]);
     echoes(front_pacs, "PACS", 1, CLOSED);
 
     // Everything comes back where it was: UP again, traffic flows through both frontends.
@@ -189,9 +181,5 @@ fn haproxy_agent_check_follows_the_daemon() {
     echoes(front_pacs, "PACS", 4, HEALTHY);
     echoes(front_archive, "ARCHIVE", 4, HEALTHY);
     // Each wait has its own bound; this one bounds the whole on a loaded machine (2 CPUs, load 15+ seen).
-    assert!(
-        start.elapsed() < Duration::from_secs(300),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert_took_under(start, Duration::from_secs(300));
 }
