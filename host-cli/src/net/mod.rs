@@ -164,9 +164,66 @@ fn family_name(family: Family) -> &'static str {
     }
 }
 
-/// Connects to the first of `addrs` that answers, all within `timeout` together: when a connect is refused or the
-/// address unreachable (or its socket cannot be made, e.g. no IPv6), the next address is tried with the time left.
-/// `on_retry` hears about each address given up on. The error is the last address's.
+/// The walk over a target's addresses, sans IO (the blocking and the async `connect_any` do the connects): each
+/// address in turn, all within one `timeout` together. When a connect is refused or the address unreachable (or its
+/// socket cannot be made, e.g. no IPv6), the next address is tried with the time left; any other failure ends the
+/// walk. With no address left, the error is the last address's.
+pub(crate) struct AddressWalk<'a> {
+    addrs: &'a [SocketAddr],
+    timeout: Duration,
+    tried: usize,
+    last: Option<ConnectError>,
+}
+
+impl<'a> AddressWalk<'a> {
+    pub(crate) fn new(addrs: &'a [SocketAddr], timeout: Duration) -> Self {
+        AddressWalk {
+            addrs,
+            timeout,
+            tried: 0,
+            last: None,
+        }
+    }
+
+    /// The next address to connect to and the time left for it, `elapsed` since the walk began; the walk's error
+    /// when no address or no time is left.
+    pub(crate) fn next(
+        &mut self,
+        elapsed: Duration,
+    ) -> Result<(SocketAddr, Duration), ConnectError> {
+        let Some(&addr) = self.addrs.get(self.tried) else {
+            return Err(self
+                .last
+                .take()
+                .unwrap_or_else(|| ConnectError::Resolve("no address".into())));
+        };
+        let left = self.timeout.saturating_sub(elapsed);
+        if left.is_zero() {
+            return Err(ConnectError::Timeout);
+        }
+        self.tried += 1;
+        Ok((addr, left))
+    }
+
+    /// The connect to the address [`next`](Self::next) gave failed with `e`: the error that ends the walk, or the
+    /// error of an address given up on (`Some` when another address follows, to tell about).
+    pub(crate) fn failed(
+        &mut self,
+        e: ConnectError,
+    ) -> Result<Option<&ConnectError>, ConnectError> {
+        match e {
+            ConnectError::Unreachable(_) | ConnectError::Local(_) => {
+                let more = self.tried < self.addrs.len();
+                let e = self.last.insert(e);
+                Ok(more.then_some(&*e))
+            }
+            e => Err(e),
+        }
+    }
+}
+
+/// Connects to the first of `addrs` that answers, all within `timeout` together (an [`AddressWalk`]). `on_retry`
+/// hears about each address given up on.
 pub(crate) fn connect_any(
     addrs: &[SocketAddr],
     timeout: Duration,
@@ -174,24 +231,18 @@ pub(crate) fn connect_any(
     mut on_retry: impl FnMut(SocketAddr, &ConnectError),
 ) -> Result<(TcpStream, SocketAddr), ConnectError> {
     let start = std::time::Instant::now();
-    let mut last = ConnectError::Resolve("no address".into());
-    for (i, addr) in addrs.iter().enumerate() {
-        let left = timeout.saturating_sub(start.elapsed());
-        if left.is_zero() {
-            return Err(ConnectError::Timeout);
-        }
-        match connect(*addr, left, write_timeout) {
-            Ok(s) => return Ok((s, *addr)),
-            Err(e @ (ConnectError::Unreachable(_) | ConnectError::Local(_))) => {
-                if i + 1 < addrs.len() {
-                    on_retry(*addr, &e);
+    let mut walk = AddressWalk::new(addrs, timeout);
+    loop {
+        let (addr, left) = walk.next(start.elapsed())?;
+        match connect(addr, left, write_timeout) {
+            Ok(s) => return Ok((s, addr)),
+            Err(e) => {
+                if let Some(e) = walk.failed(e)? {
+                    on_retry(addr, e);
                 }
-                last = e;
             }
-            Err(e) => return Err(e),
         }
     }
-    Err(last)
 }
 
 /// A failed connect call's error by what it means for the check (the async check's connects too).

@@ -25,7 +25,7 @@ use crate::exit::{self, Failure};
 use crate::find::{self, FindPlan, FindResult};
 use crate::link::transport_failure;
 use crate::log::{Log, Verbosity};
-use crate::net::{self, Clock, ConnectError};
+use crate::net::{self, AddressWalk, Clock, ConnectError};
 use crate::tls::{self, ClientSetup};
 
 /// How long closing (close_notify, FIN) and a stopping A-ABORT may take.
@@ -482,38 +482,29 @@ async fn resolve(options: &EchoOptions, limit: Duration) -> Result<Vec<SocketAdd
 }
 
 /// Connects to the first of `addrs` that answers, all within `timeout` together, as the CLI does
-/// (`net::connect_any`): refused or unreachable addresses give way to the next.
+/// (`net::AddressWalk`): refused or unreachable addresses give way to the next.
 async fn connect_any(
     log: &Log,
     addrs: &[SocketAddr],
     timeout: Duration,
 ) -> Result<(TcpStream, SocketAddr), ConnectError> {
     let start = tokio::time::Instant::now();
-    let mut last = ConnectError::Resolve("no address".into());
-    for (i, addr) in addrs.iter().enumerate() {
-        let left = timeout.saturating_sub(start.elapsed());
-        if left.is_zero() {
-            return Err(ConnectError::Timeout);
-        }
-        let attempt = match tokio::time::timeout(left, TcpStream::connect(addr)).await {
+    let mut walk = AddressWalk::new(addrs, timeout);
+    loop {
+        let (addr, left) = walk.next(start.elapsed())?;
+        match tokio::time::timeout(left, TcpStream::connect(addr)).await {
             Err(_) => return Err(ConnectError::Timeout),
-            Ok(r) => r.map_err(net::connect_error),
-        };
-        match attempt {
-            Ok(s) => {
+            Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
-                return Ok((s, *addr));
+                return Ok((s, addr));
             }
-            Err(e @ (ConnectError::Unreachable(_) | ConnectError::Local(_))) => {
-                if i + 1 < addrs.len() {
-                    Plan::retrying(log, *addr, &e);
+            Ok(Err(e)) => {
+                if let Some(e) = walk.failed(net::connect_error(e))? {
+                    Plan::retrying(log, addr, e);
                 }
-                last = e;
             }
-            Err(e) => return Err(e),
         }
     }
-    Err(last)
 }
 
 /// The TLS handshake over `tcp`, bounded by the ACSE timeout and the deadline, as the CLI's.
