@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::peers::{echoprobe_scp, Server};
+use crate::peers::{echoprobe_scp, storescp, Server};
 use crate::process::{run, Outcome};
 use crate::{echoprobe, CALLING_AE};
 
@@ -34,6 +34,15 @@ pub fn assert_storescp_saw_calling_ae(scp: &Server, limit: Duration) {
         log.contains(CALLING_AE),
         "storescp did not see the calling AE {CALLING_AE}:\n{log}"
     );
+}
+
+/// Starts DCMTK's storescp as `STORESCP`, runs `a_check(called, port)` of it, and asserts that storescp saw
+/// [`CALLING_AE`] within `limit`.
+#[track_caller]
+pub fn storescp_checked_by(a_check: impl FnOnce(&str, u16), limit: Duration) {
+    let scp = storescp("STORESCP");
+    a_check("STORESCP", scp.port);
+    assert_storescp_saw_calling_ae(&scp, limit);
 }
 
 /// Waits (`limit` at most) for an `echoprobe scp` to log that it accepted `calling`, and asserts that it counted

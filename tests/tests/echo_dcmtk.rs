@@ -3,9 +3,7 @@
 use core::time::Duration;
 use echoprobe_tests::codes::{HEALTHY, REJECTED};
 
-use echoprobe_tests::fixtures::{
-    assert_scp_counted, assert_storescp_saw_calling_ae, check, strict_scp, HARD,
-};
+use echoprobe_tests::fixtures::{assert_scp_counted, check, storescp_checked_by, strict_scp, HARD};
 use echoprobe_tests::peers::{dcmqrscp, dcmtk_echoscu, echoprobe_scp, storescp};
 use echoprobe_tests::{run, CALLING_AE};
 
@@ -22,9 +20,7 @@ fn assert_healthy_fast(called: &str, port: u16) {
 
 #[test]
 fn echoprobe_to_storescp() {
-    let scp = storescp("STORESCP");
-    assert_healthy_fast("STORESCP", scp.port);
-    assert_storescp_saw_calling_ae(&scp, QUICK);
+    storescp_checked_by(assert_healthy_fast, QUICK);
 }
 
 #[test]

@@ -23,8 +23,8 @@ use echoprobe_core::time::{Duration, Instant};
 use echoprobe_core::wire::{AeTitle, AssociateRj};
 use echoprobe_core::CheckOptions;
 use echoprobe_tests::find_peers::dcmqrscp_with_study;
-use echoprobe_tests::fixtures::{assert_scp_counted, assert_storescp_saw_calling_ae, strict_scp};
-use echoprobe_tests::peers::{dcmqrscp, storescp, SilentPeer};
+use echoprobe_tests::fixtures::{assert_scp_counted, storescp_checked_by, strict_scp};
+use echoprobe_tests::peers::{dcmqrscp, SilentPeer};
 use echoprobe_tests::study::{PATIENT_ID, STUDY_UID};
 use echoprobe_tests::{free_port, setup, CALLING_AE};
 use embedded_nal::TcpClientStack;
@@ -116,9 +116,7 @@ fn assert_healthy(called: &str, port: u16) {
 
 #[test]
 fn healthy_echo_with_dcmtk_storescp() {
-    let scp = storescp("STORESCP");
-    assert_healthy("STORESCP", scp.port);
-    assert_storescp_saw_calling_ae(&scp, QUICK);
+    storescp_checked_by(assert_healthy, QUICK);
 }
 
 #[test]
