@@ -81,6 +81,8 @@ pub enum Profile {
 impl Profile {
     /// The names the file uses.
     pub const NAMES: [&'static str; 3] = ["bcp195-nd", "bcp195", "bcp195-ex"];
+    /// The profiles those names stand for, in their order.
+    pub const VALUES: [Profile; 3] = [Profile::Bcp195Nd, Profile::Bcp195, Profile::Bcp195Ex];
 }
 
 /// A check's TLS settings (the CLI's `+tls`/`+tla`, `+cf`, `+py`..., `--verify-host-name`).
@@ -154,6 +156,9 @@ pub enum QueryModel {
 impl QueryModel {
     /// The names `query_model` takes.
     pub const NAMES: [&'static str; 3] = ["study", "patient", "worklist"];
+    /// The models those names stand for, in their order.
+    pub const VALUES: [QueryModel; 3] =
+        [QueryModel::Study, QueryModel::Patient, QueryModel::Worklist];
 }
 
 /// A find check's query and verdict bounds, as `echoprobe find` takes them. The key strings are the command line's

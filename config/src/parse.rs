@@ -289,12 +289,7 @@ fn ms(s: &Section<'_>, k: &str, min: i64, max: i64) -> Res<Option<u32>> {
 
 impl Partial {
     fn read(s: &Section<'_>, base: &Path) -> Res<Partial> {
-        let profile = s.opt_choice(
-            "profile",
-            Profile::NAMES,
-            [Profile::Bcp195Nd, Profile::Bcp195, Profile::Bcp195Ex],
-            "a TLS profile",
-        )?;
+        let profile = s.opt_choice("profile", Profile::NAMES, Profile::VALUES, "a TLS profile")?;
         let ca_files = s
             .opt_str_list("ca_files", "must be a list of file names", "a file name")?
             .map(|names| names.iter().map(|n| base.join(n)).collect());
@@ -302,7 +297,7 @@ impl Partial {
         let query_model = s.opt_choice(
             "query_model",
             QueryModel::NAMES,
-            [QueryModel::Study, QueryModel::Patient, QueryModel::Worklist],
+            QueryModel::VALUES,
             "a query model",
         )?;
         let hint = "must be a list of query keys as -k takes them, e.g. [\"StudyInstanceUID=1.2.3\", \"PatientID\"]";
