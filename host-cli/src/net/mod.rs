@@ -281,6 +281,44 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
+    /// The walk, without a socket: refused addresses give way to the next with the time left, the last one's error
+    /// ends it, any other error ends it at once, and no time left is a timeout.
+    #[test]
+    fn address_walk() {
+        let (a, b): (SocketAddr, SocketAddr) =
+            ("127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap());
+        let both = [a, b];
+        let refused = || ConnectError::Unreachable(io::ErrorKind::ConnectionRefused.into());
+        let second = Duration::from_secs(1);
+        let mut walk = AddressWalk::new(&both, 2 * second);
+        assert_eq!(walk.next(Duration::ZERO).unwrap(), (a, 2 * second));
+        assert!(matches!(
+            walk.failed(refused()),
+            Ok(Some(ConnectError::Unreachable(_)))
+        ));
+        assert_eq!(walk.next(second).unwrap(), (b, second));
+        assert!(matches!(walk.failed(refused()), Ok(None)));
+        assert!(matches!(
+            walk.next(second),
+            Err(ConnectError::Unreachable(_))
+        ));
+
+        let mut walk = AddressWalk::new(&both, second);
+        walk.next(Duration::ZERO).unwrap();
+        assert!(matches!(
+            walk.failed(ConnectError::Reset),
+            Err(ConnectError::Reset)
+        ));
+        let mut walk = AddressWalk::new(&both, second);
+        walk.next(Duration::ZERO).unwrap();
+        assert!(walk.failed(refused()).unwrap().is_some());
+        assert!(matches!(walk.next(second), Err(ConnectError::Timeout)));
+        assert!(matches!(
+            AddressWalk::new(&[], second).next(Duration::ZERO),
+            Err(ConnectError::Resolve(m)) if m == "no address"
+        ));
+    }
+
     #[test]
     fn resolve_literals_and_names() {
         assert_eq!(
