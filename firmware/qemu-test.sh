@@ -336,10 +336,19 @@ if [ "$n" = "$n_targets" ]; then ok "/metrics: echoprobe_target_up for all $n ta
 if grep -q '^echoprobe_checks_total{target="wrong-ae",outcome="rejected"} [1-9]' "$work/metrics.txt"; then
   ok "/metrics: checks counted by outcome (wrong-ae: rejected)"
 else bad "/metrics: no rejected count for wrong-ae"; fi
-worst=$(awk '/^echoprobe_schedule_lag_seconds/ { n++; if ($2 > m) m = $2 } END { if (n) print m + 0 }' "$work/metrics.txt")
+# The boot round is slow (each relay's first connection starts a socat; one may time out) and its lag stays in a
+# target's gauge until that target's next check, up to 3 s later for a dead one: read again until every target has
+# been checked since (at most 4 s), then the worst last start must be under an interval.
+worst_lag() { awk '/^echoprobe_schedule_lag_seconds/ { n++; if ($2 > m) m = $2 } END { if (n) print m + 0 }' "$1"; }
+worst=$(worst_lag "$work/metrics.txt")
+for _ in 1 2 3 4 5 6 7 8; do
+  [ -n "$worst" ] && awk -v w="$worst" 'BEGIN { exit !(w < 1) }' && break
+  sleep 0.5
+  curl -s -m 5 -o "$work/metrics-lag.txt" http://127.0.0.1:8080/metrics && worst=$(worst_lag "$work/metrics-lag.txt")
+done
 if [ -n "$worst" ] && awk -v w="$worst" 'BEGIN { exit !(w < 1) }'; then
   ok "schedule lag: worst last start ${worst} s late (< 1 s, the interval)"
-else bad "schedule lag: a check started ${worst} s late"; grep lag "$work/metrics.txt"; fi
+else bad "schedule lag: a check started ${worst} s late"; grep lag "$work/metrics-lag.txt"; fi
 
 # 3b. a real load balancer reads the agent. t0: agent-check only, so its state comes from the probe alone (HAProxy
 #     shows "no check" for a server that is up without a health check of its own, "DOWN (agent)" when the agent
