@@ -148,12 +148,19 @@ pub enum IoError {
     BrokenPipe,
 }
 
-impl core::fmt::Display for IoError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl IoError {
+    /// Its text (what `Display` shows).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             IoError::Reset => "connection reset",
             IoError::BrokenPipe => "connection closed for sending",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for IoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
