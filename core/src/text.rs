@@ -12,48 +12,33 @@ pub trait Sink {
 
     /// Appends `n` in decimal (as `{}`).
     fn dec(&mut self, n: u64) {
-        let mut digits = [0u8; 20];
-        let mut len = 0;
-        let mut n = n;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            len += 1;
-            n /= 10;
-            if n == 0 {
+        let mut unit = 1u64;
+        while n / unit >= 10 {
+            unit *= 10;
+        }
+        loop {
+            self.digit((n / unit % 10) as usize);
+            if unit == 1 {
                 break;
             }
+            unit /= 10;
         }
-        self.digits(&digits, len);
     }
 
     /// Appends `n` in hexadecimal with at least `width` digits, zero-padded (as `{:0width$x}`, or `X` if `upper`).
     fn hex(&mut self, n: u32, width: usize, upper: bool) {
-        let alphabet: &[u8; 16] = if upper {
-            b"0123456789ABCDEF"
-        } else {
-            b"0123456789abcdef"
-        };
-        let mut digits = [b'0'; 8];
-        let mut len = 0;
-        let mut n = n;
-        for d in digits.iter_mut().rev() {
-            *d = alphabet.get((n & 0xf) as usize).copied().unwrap_or(b'0');
-            len += 1;
-            n >>= 4;
-            if n == 0 && len >= width {
-                break;
-            }
+        let len = (32 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+        for i in (0..len.max(width)).rev() {
+            let d = n.checked_shr(4 * i as u32).unwrap_or(0) & 0xf;
+            self.digit(d as usize + if upper { 16 } else { 0 });
         }
-        self.digits(&digits, len);
     }
 
-    /// Appends the last `len` bytes of `digits` (ASCII).
+    /// Appends one digit: `0`..`f` for 0..15, `0`..`F` for 16..31 (no `core::fmt`, nor a UTF-8 check of a buffer).
     #[doc(hidden)]
-    fn digits(&mut self, digits: &[u8], len: usize) {
-        let start = digits.len().saturating_sub(len);
-        if let Some(Ok(s)) = digits.get(start..).map(core::str::from_utf8) {
-            self.put(s);
-        }
+    fn digit(&mut self, d: usize) {
+        const DIGITS: &str = "0123456789abcdef0123456789ABCDEF";
+        self.put(DIGITS.get(d..d + 1).unwrap_or("?"));
     }
 }
 
