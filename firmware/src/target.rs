@@ -223,6 +223,7 @@ fn outcome_index(result: &Result<Outcome, Failure>) -> usize {
 }
 
 /// Folds one check into the target's state, and logs it.
+#[inline(never)]
 pub fn record(s: &mut State, t: &Target, index: usize, c: Checked, total: u32) {
     let n = &mut s.checks[outcome_index(&c.result)];
     *n = n.wrapping_add(1);
