@@ -149,7 +149,6 @@ pub fn http(
             conn.metrics = Some(m);
             return;
         }
-        let mut resp: heapless::String<320> = heapless::String::new();
         let target = path.strip_prefix(b"/health/").and_then(parse_index).and_then(|n| states.get(n));
         let (status, body): (&str, heapless::String<{ crate::verdict::REASON_LEN + 8 }>) = match target {
             Some(v) if get => {
@@ -160,17 +159,26 @@ pub fn http(
             }
             _ => ("404 Not Found", heapless::String::try_from("no such target\n").unwrap_or_default()),
         };
-        let mut w = Line(&mut resp);
+        // Straight into the socket's transmit buffer (empty: one request per connection), which the answer fits.
+        let mut w = Tx(s);
         w.put("HTTP/1.0 ");
         w.put(status);
         w.put("\r\nContent-Type: text/plain\r\nContent-Length: ");
         w.dec(body.len() as u64);
         w.put("\r\nConnection: close\r\n\r\n");
         w.put(&body);
-        let _ = s.send_slice(resp.as_bytes());
         s.close();
         pending.clear();
     });
+}
+
+/// A socket's transmit buffer as a text sink: what does not fit is cut.
+struct Tx<'s, 'a>(&'s mut tcp::Socket<'a>);
+
+impl Sink for Tx<'_, '_> {
+    fn put(&mut self, s: &str) {
+        let _ = self.0.send_slice(s.as_bytes());
+    }
 }
 
 /// A target's answer, the agent line and the HTTP body: its verdict, or `down #<why>` while the probe cannot check at
