@@ -89,6 +89,67 @@ mod tests {
     }
 
     #[test]
+    fn test_texts_with_numbers_as_the_format_strings_wrote_them() {
+        use crate::assoc::{self, Violation};
+        use crate::{dimse, wire, Outcome};
+        let cases: [(&dyn fmt::Display, &str); 9] = [
+            (
+                &Outcome::FailureStatus {
+                    status: 0xA70B,
+                    message_id: 7,
+                },
+                "C-ECHO-RSP status 0xA70B (failure: Failure) for message 7",
+            ),
+            (
+                &Outcome::FailureStatus {
+                    status: 0x0110,
+                    message_id: 65535,
+                },
+                "C-ECHO-RSP status 0x0110 (failure: Processing failure) for message 65535",
+            ),
+            (
+                &Violation::UnrecognizedPdu(0x0a),
+                "unrecognized PDU type 0x0a",
+            ),
+            (
+                &Violation::UnexpectedCommand {
+                    command_field: 0x8fff,
+                },
+                "unexpected DIMSE command 0x8fff",
+            ),
+            (
+                &Violation::ProtocolVersion(2),
+                "unsupported protocol version 0x0002",
+            ),
+            (
+                &Violation::WrongMessageId {
+                    expected: 1,
+                    got: 300,
+                },
+                "response to message 300, expected 1",
+            ),
+            (
+                &Violation::BadCommand(dimse::Error::Missing(0x0000_0100)),
+                "bad DIMSE command: required command element (0000,0100) missing",
+            ),
+            (
+                &Violation::Malformed(wire::Error::TooLong {
+                    length: 70000,
+                    max: 16384,
+                }),
+                "malformed PDU: PDU length 70000 exceeds the maximum of 16384",
+            ),
+            (
+                &assoc::Error::BufferTooSmall { required: 1234 },
+                "transmit buffer too small: 1234 bytes required",
+            ),
+        ];
+        for (value, text) in cases {
+            assert_eq!(std::format!("{value}"), text);
+        }
+    }
+
+    #[test]
     fn test_numbers_as_core_fmt_writes_them() {
         for n in [0u64, 7, 10, 99, 4096, u64::from(u32::MAX), u64::MAX] {
             let mut s = String::new();
