@@ -42,6 +42,14 @@ pub trait Sink {
     }
 }
 
+/// `<what> too small: <required> bytes required`: the text of every `BufferTooSmall`.
+pub(crate) fn too_small(t: &mut dyn Sink, what: &str, required: usize) {
+    t.put(what);
+    t.put(" too small: ");
+    t.dec(required as u64);
+    t.put(" bytes required");
+}
+
 /// A [`Sink`] over a `Formatter`: what the `Display` impls write through (the first error is kept).
 struct Fmt<'a, 'b> {
     f: &'a mut fmt::Formatter<'b>,

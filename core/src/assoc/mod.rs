@@ -67,9 +67,7 @@ impl Error {
         match self {
             Error::InvalidState => t.put("operation not allowed in this association state"),
             Error::BufferTooSmall { required } => {
-                t.put("transmit buffer too small: ");
-                t.dec(*required as u64);
-                t.put(" bytes required");
+                crate::text::too_small(t, "transmit buffer", *required)
             }
             Error::Closed => t.put("association closed"),
             #[cfg(feature = "find")]

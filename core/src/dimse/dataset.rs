@@ -146,11 +146,7 @@ impl Error {
             Error::BadItem => t.put("misplaced item or delimiter in a data set"),
             Error::TooDeep => t.put("sequences nested too deeply"),
             Error::BadKey => t.put("keys out of tag order or a value too long"),
-            Error::BufferTooSmall { required } => {
-                t.put("buffer too small: ");
-                t.dec(*required as u64);
-                t.put(" bytes required");
-            }
+            Error::BufferTooSmall { required } => crate::text::too_small(t, "buffer", *required),
         }
     }
 }

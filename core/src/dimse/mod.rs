@@ -80,11 +80,7 @@ impl Error {
                 t.put(") missing");
             }
             Error::BadGroupLength => t.put("command group length disagrees with the command set"),
-            Error::BufferTooSmall { required } => {
-                t.put("buffer too small: ");
-                t.dec(*required as u64);
-                t.put(" bytes required");
-            }
+            Error::BufferTooSmall { required } => crate::text::too_small(t, "buffer", *required),
         }
     }
 }

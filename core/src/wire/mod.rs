@@ -91,9 +91,7 @@ impl Error {
             Error::MissingItem => t.put("required PDU item missing"),
             Error::BadValue => t.put("invalid PDU field value"),
             Error::BufferTooSmall { required } => {
-                t.put("output buffer too small: ");
-                t.dec(required as u64);
-                t.put(" bytes required");
+                crate::text::too_small(t, "output buffer", required)
             }
         }
     }
