@@ -67,38 +67,58 @@ impl Outcome {
     }
 }
 
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Outcome {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn crate::text::Sink) {
         match self {
-            Outcome::Healthy(Release::Released) => f.write_str("healthy"),
-            Outcome::Healthy(Release::AbortedByUs) => f.write_str("healthy (association aborted as asked)"),
+            Outcome::Healthy(Release::Released) => t.put("healthy"),
+            Outcome::Healthy(Release::AbortedByUs) => t.put("healthy (association aborted as asked)"),
             Outcome::Healthy(Release::ClosedByPeer) => {
-                f.write_str("healthy (warning: peer closed the connection instead of answering A-RELEASE-RQ)")
+                t.put("healthy (warning: peer closed the connection instead of answering A-RELEASE-RQ)")
             }
             Outcome::Healthy(Release::AbortedByPeer) => {
-                f.write_str("healthy (warning: peer sent A-ABORT instead of answering A-RELEASE-RQ)")
+                t.put("healthy (warning: peer sent A-ABORT instead of answering A-RELEASE-RQ)")
             }
             Outcome::Healthy(Release::TimedOut) => {
-                f.write_str("healthy (warning: peer did not answer A-RELEASE-RQ in time)")
+                t.put("healthy (warning: peer did not answer A-RELEASE-RQ in time)")
             }
-            Outcome::Rejected(rj) => write!(f, "association rejected: {rj}"),
+            Outcome::Rejected(rj) => {
+                t.put("association rejected: ");
+                rj.write_text(t);
+            }
             Outcome::NoPresentationContext => {
-                f.write_str("no presentation context accepted (peer does not offer Verification with our transfer syntaxes)")
+                t.put("no presentation context accepted (peer does not offer Verification with our transfer syntaxes)")
             }
-            Outcome::AcseTimeout => f.write_str("ACSE timeout: no answer to A-ASSOCIATE-RQ"),
-            Outcome::DimseTimeout => f.write_str("DIMSE timeout: no C-ECHO-RSP"),
-            Outcome::DeadlineExceeded => f.write_str("overall deadline reached"),
-            Outcome::Aborted(a) => write!(f, "association aborted by peer: {a}"),
-            Outcome::FailureStatus { status, message_id } => write!(
-                f,
-                "C-ECHO-RSP status 0x{status:04X} ({}: {}) for message {message_id}",
-                crate::dimse::StatusClass::of(*status),
-                crate::dimse::status::describe(*status)
-            ),
-            Outcome::Violation(v) => write!(f, "protocol violation by peer: {v}"),
-            Outcome::ClosedByPeer => f.write_str("peer closed the connection before the echo completed"),
-            Outcome::Incomplete => f.write_str("association ended before the echo completed"),
+            Outcome::AcseTimeout => t.put("ACSE timeout: no answer to A-ASSOCIATE-RQ"),
+            Outcome::DimseTimeout => t.put("DIMSE timeout: no C-ECHO-RSP"),
+            Outcome::DeadlineExceeded => t.put("overall deadline reached"),
+            Outcome::Aborted(a) => {
+                t.put("association aborted by peer: ");
+                a.write_text(t);
+            }
+            Outcome::FailureStatus { status, message_id } => {
+                t.put("C-ECHO-RSP status 0x");
+                t.hex((*status).into(), 4, true);
+                t.put(" (");
+                t.put(crate::dimse::StatusClass::of(*status).as_str());
+                t.put(": ");
+                t.put(crate::dimse::status::describe(*status));
+                t.put(") for message ");
+                t.dec((*message_id).into());
+            }
+            Outcome::Violation(v) => {
+                t.put("protocol violation by peer: ");
+                v.write_text(t);
+            }
+            Outcome::ClosedByPeer => t.put("peer closed the connection before the echo completed"),
+            Outcome::Incomplete => t.put("association ended before the echo completed"),
         }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 

@@ -265,40 +265,60 @@ impl FindOutcome {
     }
 }
 
-impl fmt::Display for FindOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FindOutcome {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn crate::text::Sink) {
         match self {
             FindOutcome::Healthy {
                 release, cancelled, ..
             } => {
-                write!(f, "{}", Outcome::Healthy(*release))?;
+                Outcome::Healthy(*release).write_text(t);
                 if *cancelled {
-                    f.write_str(" (query cancelled after max matches)")?;
+                    t.put(" (query cancelled after max matches)");
                 }
-                Ok(())
             }
-            FindOutcome::Association(o) => fmt::Display::fmt(o, f),
-            FindOutcome::NoFindContext => {
-                f.write_str("no FIND presentation context accepted (peer does not offer the query model with our transfer syntaxes)")
-            }
-            FindOutcome::Identifier(e) => write!(f, "query identifier: {e}"),
-            FindOutcome::MatchTooLarge { max } => {
-                write!(f, "a match is larger than the {max}-byte find buffer (aborted)")
-            }
-            FindOutcome::DimseTimeout => f.write_str("DIMSE timeout: no C-FIND-RSP"),
-            FindOutcome::FailureStatus { status } => write!(
-                f,
-                "C-FIND-RSP status 0x{status:04X} ({}: {})",
-                StatusClass::of(*status),
-                describe(*status)
+            FindOutcome::Association(o) => o.write_text(t),
+            FindOutcome::NoFindContext => t.put(
+                "no FIND presentation context accepted (peer does not offer the query model with our transfer syntaxes)",
             ),
+            FindOutcome::Identifier(e) => {
+                t.put("query identifier: ");
+                e.write_text(t);
+            }
+            FindOutcome::MatchTooLarge { max } => {
+                t.put("a match is larger than the ");
+                t.dec(*max as u64);
+                t.put("-byte find buffer (aborted)");
+            }
+            FindOutcome::DimseTimeout => t.put("DIMSE timeout: no C-FIND-RSP"),
+            FindOutcome::FailureStatus { status } => {
+                t.put("C-FIND-RSP status 0x");
+                t.hex(u32::from(*status), 4, true);
+                t.put(" (");
+                t.put(StatusClass::of(*status).as_str());
+                t.put(": ");
+                t.put(describe(*status));
+                t.put(")");
+            }
             FindOutcome::TooFewMatches { matches, min } => {
-                write!(f, "too few matches: {matches}, at least {min} required")
+                t.put("too few matches: ");
+                t.dec(u64::from(*matches));
+                t.put(", at least ");
+                t.dec(u64::from(*min));
+                t.put(" required");
             }
             FindOutcome::RequiredValueMissing { matches } => {
-                write!(f, "no match of {matches} carries the required value")
+                t.put("no match of ");
+                t.dec(u64::from(*matches));
+                t.put(" carries the required value");
             }
         }
+    }
+}
+
+impl fmt::Display for FindOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 

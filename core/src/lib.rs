@@ -44,6 +44,7 @@ pub mod dimse;
 pub mod find;
 pub mod health;
 pub mod io;
+pub mod text;
 pub mod time;
 pub mod wire;
 

@@ -68,11 +68,13 @@ impl<'a> Net<'a> {
     }
 
     /// Resolves once the probe has an address (at once, with a static one), with that lease: checks wait here.
+    #[cfg(feature = "dhcp")]
     pub async fn addressed(&self) -> Lease {
         poll_fn(|_| self.address.lease().map_or(Poll::Pending, Poll::Ready)).await
     }
 
     /// Whether the probe still has the address of `lease`.
+    #[cfg(feature = "dhcp")]
     pub fn holds(&self, lease: Lease) -> bool {
         self.address.lease() == Some(lease)
     }
@@ -148,12 +150,19 @@ pub enum IoError {
     BrokenPipe,
 }
 
-impl core::fmt::Display for IoError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl IoError {
+    /// Its text (what `Display` shows).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             IoError::Reset => "connection reset",
             IoError::BrokenPipe => "connection closed for sending",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for IoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -55,3 +55,86 @@ unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
     );
     crate::board::exit(false)
 }
+
+// memcpy, memmove and memset, byte by byte: compiler-builtins' word-wise versions take ~1.2 KB of flash (memmove
+// 658 B, memcpy 306 B, memset and its entry points ~250 B), these ~40 B. The probe copies at most a frame (590 B) at a time, so speed does not matter here.
+// The `__aeabi_*` entry points are what LLVM calls on ARM; compiler-builtins defines them weak, so these replace them
+// and its own versions are left unreferenced (dropped by the linker's section GC). Overlap-safe: a destination above
+// the source is copied from the end. The `__aeabi_mem*` functions return nothing (ARM RTABI 4.3.4).
+core::arch::global_asm!(
+    ".syntax unified",
+    ".section .text.echoprobe_memmove,\"ax\",%progbits",
+    ".global __aeabi_memcpy",
+    ".global __aeabi_memcpy4",
+    ".global __aeabi_memcpy8",
+    ".global __aeabi_memmove",
+    ".global __aeabi_memmove4",
+    ".global __aeabi_memmove8",
+    ".type __aeabi_memcpy, %function",
+    ".type __aeabi_memcpy4, %function",
+    ".type __aeabi_memcpy8, %function",
+    ".type __aeabi_memmove, %function",
+    ".type __aeabi_memmove4, %function",
+    ".type __aeabi_memmove8, %function",
+    ".thumb_func",
+    "__aeabi_memcpy:",
+    ".thumb_func",
+    "__aeabi_memcpy4:",
+    ".thumb_func",
+    "__aeabi_memcpy8:",
+    ".thumb_func",
+    "__aeabi_memmove:",
+    ".thumb_func",
+    "__aeabi_memmove4:",
+    ".thumb_func",
+    "__aeabi_memmove8:",
+    // r0 = destination, r1 = source, r2 = length.
+    "    cmp r0, r1",
+    "    bhi 2f",
+    "1:  cbz r2, 3f", // forwards
+    "    ldrb r3, [r1], #1",
+    "    strb r3, [r0], #1",
+    "    subs r2, r2, #1",
+    "    b 1b",
+    "2:  subs r2, r2, #1", // backwards: from the last byte down; borrow (carry clear) once all are copied
+    "    bcc 3f",
+    "    ldrb r3, [r1, r2]",
+    "    strb r3, [r0, r2]",
+    "    b 2b",
+    "3:  bx lr",
+    ".size __aeabi_memmove, . - __aeabi_memmove",
+    ".section .text.echoprobe_memset,\"ax\",%progbits",
+    ".global __aeabi_memclr",
+    ".global __aeabi_memclr4",
+    ".global __aeabi_memclr8",
+    ".global __aeabi_memset",
+    ".global __aeabi_memset4",
+    ".global __aeabi_memset8",
+    ".type __aeabi_memclr, %function",
+    ".type __aeabi_memclr4, %function",
+    ".type __aeabi_memclr8, %function",
+    ".type __aeabi_memset, %function",
+    ".type __aeabi_memset4, %function",
+    ".type __aeabi_memset8, %function",
+    ".thumb_func",
+    "__aeabi_memclr:",
+    ".thumb_func",
+    "__aeabi_memclr4:",
+    ".thumb_func",
+    "__aeabi_memclr8:",
+    // r0 = destination, r1 = length; memclr is memset with r2 = 0.
+    "    movs r2, #0",
+    ".thumb_func",
+    "__aeabi_memset:",
+    ".thumb_func",
+    "__aeabi_memset4:",
+    ".thumb_func",
+    "__aeabi_memset8:",
+    // r0 = destination, r1 = length, r2 = the byte (note the order: not C's memset).
+    "1:  cbz r1, 2f",
+    "    strb r2, [r0], #1",
+    "    subs r1, r1, #1",
+    "    b 1b",
+    "2:  bx lr",
+    ".size __aeabi_memclr, . - __aeabi_memclr",
+);

@@ -2,7 +2,6 @@
 //! SCP (the core's acceptor role).
 
 use core::cell::{Cell, RefCell};
-use core::fmt::Write;
 
 use echoprobe_core::assoc::{AcceptPolicy, Association, Config, Event};
 use echoprobe_core::io;
@@ -16,7 +15,8 @@ use crate::config::PROBE;
 use crate::metrics;
 use crate::net::{Net, SocketIo};
 use crate::target::{AssocBufs, State as Target};
-use crate::verdict::Verdict;
+use crate::verdict::{self, Line, Verdict};
+use echoprobe_core::text::Sink;
 
 /// Idle limit for our server connections (smoltcp aborts them after it).
 const SERVER_TIMEOUT: smoltcp::time::Duration = smoltcp::time::Duration::from_secs(3);
@@ -47,7 +47,7 @@ pub fn agent(net: &Net<'_>, h: SocketHandle, port: u16, state: &RefCell<Target>,
         if s.may_send() && s.send_capacity() > s.send_queue() {
             let mut line: heapless::String<{ crate::verdict::REASON_LEN + 8 }> =
                 heapless::String::new();
-            answer(net, &state.borrow().verdict, &mut line);
+            answer(net, &state.borrow().verdict, &mut Line(&mut line));
             let rest = line
                 .as_bytes()
                 .get(usize::from(*sent)..)
@@ -149,37 +149,47 @@ pub fn http(
             conn.metrics = Some(m);
             return;
         }
-        let mut resp: heapless::String<320> = heapless::String::new();
         let target = path.strip_prefix(b"/health/").and_then(parse_index).and_then(|n| states.get(n));
         let (status, body): (&str, heapless::String<{ crate::verdict::REASON_LEN + 8 }>) = match target {
             Some(v) if get => {
                 let v = &v.borrow().verdict;
                 let mut body = heapless::String::new();
-                let up = answer(net, v, &mut body);
+                let up = answer(net, v, &mut Line(&mut body));
                 (if up { "200 OK" } else { "503 Service Unavailable" }, body)
             }
             _ => ("404 Not Found", heapless::String::try_from("no such target\n").unwrap_or_default()),
         };
-        let _ = write!(
-            resp,
-            "HTTP/1.0 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = s.send_slice(resp.as_bytes());
+        // Straight into the socket's transmit buffer (empty: one request per connection), which the answer fits.
+        let mut w = Tx(s);
+        w.put("HTTP/1.0 ");
+        w.put(status);
+        w.put("\r\nContent-Type: text/plain\r\nContent-Length: ");
+        w.dec(body.len() as u64);
+        w.put("\r\nConnection: close\r\n\r\n");
+        w.put(&body);
         s.close();
         pending.clear();
     });
 }
 
+/// A socket's transmit buffer as a text sink: what does not fit is cut.
+struct Tx<'s, 'a>(&'s mut tcp::Socket<'a>);
+
+impl Sink for Tx<'_, '_> {
+    fn put(&mut self, s: &str) {
+        let _ = self.0.send_slice(s.as_bytes());
+    }
+}
+
 /// A target's answer, the agent line and the HTTP body: its verdict, or `down #<why>` while the probe cannot check at
 /// all (no address). Returns whether it says up.
-fn answer(net: &Net<'_>, verdict: &Verdict, w: &mut impl Write) -> bool {
-    if let Some(why) = net.paused() {
-        let _ = writeln!(w, "down #{why}");
-        return false;
-    }
-    let _ = verdict.write_agent_line(w);
-    verdict.is_up()
+fn answer(net: &Net<'_>, verdict: &Verdict, w: &mut dyn Sink) -> bool {
+    let why = match net.paused() {
+        Some(why) => Some(why),
+        None => (!verdict.is_up()).then(|| verdict.reason()),
+    };
+    verdict::agent_line(why, w);
+    why.is_none()
 }
 
 /// Sends what fits of the `/metrics` text, a line at a time; closes after the last line. A line too long for the

@@ -38,7 +38,9 @@ pub async fn run(k: usize, fleet: &Fleet<'_, '_>, handle: SocketHandle, bufs: &m
     } = fleet;
     let (net, clock) = (*net, *clock);
     loop {
-        // No address (DHCP): no check starts, and one that ran across a loss or change of address does not count.
+        // No address (DHCP): no check starts, and one that ran across a loss or change of address does not count. (A
+        // static address is never lost: no await point for it in a static build.)
+        #[cfg(feature = "dhcp")]
         let lease = net.addressed().await;
         // The SCP's waiting association, else the next due target no other slot holds (polled every millisecond by
         // the probe loop).
@@ -80,6 +82,7 @@ pub async fn run(k: usize, fleet: &Fleet<'_, '_>, handle: SocketHandle, bufs: &m
         let ended = clock.now();
         let mut s = states[i].borrow_mut();
         s.held = false;
+        #[cfg(feature = "dhcp")]
         if !net.holds(lease) {
             continue; // it says nothing about the target: checked again as soon as there is an address
         }

@@ -257,31 +257,31 @@ fn outcome_index(result: &Result<Outcome, Failure>) -> usize {
 }
 
 /// Folds one check into the target's state, and logs it.
+#[inline(never)]
 pub fn record(s: &mut State, t: &Target, index: usize, c: Checked, total: u32) {
     let n = &mut s.checks[outcome_index(&c.result)];
     *n = n.wrapping_add(1);
     let v = &mut s.verdict;
     let changed = match c.result {
         Ok(outcome) if outcome.is_healthy() => v.good(t.rise),
-        Ok(outcome) => v.bad(t.fall, format_args!("{}", outcome)),
-        Err(Failure::Config) => v.bad(
-            t.fall,
-            format_args!("invalid AE title in the configuration"),
-        ),
-        Err(Failure::NoSocket) => v.bad(t.fall, format_args!("cannot open a connection")),
-        Err(Failure::Connect { timed_out: true }) => v.bad(
-            t.fall,
-            format_args!("TCP connect timeout ({} ms)", t.connect_timeout_ms),
-        ),
+        Ok(outcome) => v.bad(t.fall, |w| outcome.write_text(w)),
+        Err(Failure::Config) => v.bad(t.fall, |w| w.put("invalid AE title in the configuration")),
+        Err(Failure::NoSocket) => v.bad(t.fall, |w| w.put("cannot open a connection")),
+        Err(Failure::Connect { timed_out: true }) => v.bad(t.fall, |w| {
+            w.put("TCP connect timeout (");
+            w.dec(t.connect_timeout_ms.into());
+            w.put(" ms)");
+        }),
         Err(Failure::Connect { timed_out: false }) => {
-            v.bad(t.fall, format_args!("TCP connection refused"))
+            v.bad(t.fall, |w| w.put("TCP connection refused"))
         }
-        Err(Failure::Io(io::Error::Transport(e))) => {
-            v.bad(t.fall, format_args!("connection lost: {}", e))
-        }
-        Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, format_args!("{}", e)),
+        Err(Failure::Io(io::Error::Transport(e))) => v.bad(t.fall, |w| {
+            w.put("connection lost: ");
+            w.put(e.as_str());
+        }),
+        Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, |w| e.write_text(w)),
         #[cfg(feature = "find")]
-        Err(Failure::Find(o)) => v.bad(t.fall, format_args!("{}", o)),
+        Err(Failure::Find(o)) => v.bad(t.fall, |w| o.write_text(w)),
     };
     s.phases = c.phases;
     s.total = total;

@@ -1,8 +1,7 @@
 //! A target's verdict for the load balancer: HAProxy-style rise/fall over the outcomes of single checks.
 
-use core::fmt::{self, Write};
-
 use echoprobe_core::health::RiseFall;
+use echoprobe_core::text::Sink;
 
 /// Longest reason text kept (HAProxy shows it in its stats page and logs).
 pub const REASON_LEN: usize = 120;
@@ -48,23 +47,32 @@ impl Verdict {
         self.health.good(rise)
     }
 
-    /// Records one failed check and why; returns true if the verdict changed.
-    pub fn bad(&mut self, fall: u8, why: fmt::Arguments<'_>) -> bool {
-        self.set_reason(why);
+    /// Records one failed check and why (`why` writes the reason, the core's texts without `core::fmt`); returns true
+    /// if the verdict changed.
+    pub fn bad(&mut self, fall: u8, why: impl FnOnce(&mut dyn Sink)) -> bool {
+        self.reason.clear();
+        why(&mut Truncating(&mut self.reason));
         self.health.bad(fall)
     }
+}
 
-    fn set_reason(&mut self, why: fmt::Arguments<'_>) {
-        self.reason.clear();
-        let _ = Truncating(&mut self.reason).write_fmt(why);
+/// A line of text (agent line, HTTP answer) built without `core::fmt`: a piece that does not fit is left out.
+pub struct Line<'a, const N: usize>(pub &'a mut heapless::String<N>);
+
+impl<const N: usize> Sink for Line<'_, N> {
+    fn put(&mut self, s: &str) {
+        let _ = self.0.push_str(s);
     }
+}
 
-    /// The HAProxy agent-check line: `up\n` or `down #reason\n`.
-    pub fn write_agent_line<W: Write>(&self, w: &mut W) -> fmt::Result {
-        if self.health.is_up() {
-            w.write_str("up\n")
-        } else {
-            writeln!(w, "down #{}", self.reason())
+/// The HAProxy agent-check line: `up\n` or `down #reason\n` (`why`: the reason, None when up).
+pub fn agent_line(why: Option<&str>, w: &mut dyn Sink) {
+    match why {
+        None => w.put("up\n"),
+        Some(why) => {
+            w.put("down #");
+            w.put(why);
+            w.put("\n");
         }
     }
 }
@@ -72,8 +80,8 @@ impl Verdict {
 /// Writes what fits, drops the rest, and keeps the text on one line.
 struct Truncating<'a, const N: usize>(&'a mut heapless::String<N>);
 
-impl<const N: usize> Write for Truncating<'_, N> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
+impl<const N: usize> Sink for Truncating<'_, N> {
+    fn put(&mut self, s: &str) {
         // The core's texts are ASCII; anything else (or a control character) becomes '?'.
         for b in s.bytes() {
             let c = if b.is_ascii_graphic() || b == b' ' {
@@ -85,6 +93,5 @@ impl<const N: usize> Write for Truncating<'_, N> {
                 break;
             }
         }
-        Ok(())
     }
 }

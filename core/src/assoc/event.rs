@@ -245,35 +245,81 @@ pub enum Violation {
     },
 }
 
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Violation {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn crate::text::Sink) {
         match self {
-            Violation::UnrecognizedPdu(t) => write!(f, "unrecognized PDU type 0x{t:02x}"),
-            Violation::Malformed(e) => write!(f, "malformed PDU: {e}"),
-            Violation::UnexpectedPdu(t) => write!(f, "unexpected PDU {t:?}"),
+            Violation::UnrecognizedPdu(v) => {
+                t.put("unrecognized PDU type 0x");
+                t.hex((*v).into(), 2, false);
+            }
+            Violation::Malformed(e) => {
+                t.put("malformed PDU: ");
+                e.write_text(t);
+            }
+            Violation::UnexpectedPdu(p) => {
+                // The type's `Debug` form (its variant's name), as the text always showed it.
+                t.put("unexpected PDU ");
+                t.put(match p {
+                    PduType::AssociateRq => "AssociateRq",
+                    PduType::AssociateAc => "AssociateAc",
+                    PduType::AssociateRj => "AssociateRj",
+                    PduType::PData => "PData",
+                    PduType::ReleaseRq => "ReleaseRq",
+                    PduType::ReleaseRp => "ReleaseRp",
+                    PduType::Abort => "Abort",
+                    PduType::Unknown(_) => "Unknown(",
+                });
+                if let PduType::Unknown(v) = p {
+                    t.dec((*v).into());
+                    t.put(")");
+                }
+            }
             Violation::PduTooLong { length, max } => {
-                write!(f, "PDU length {length} above our maximum {max}")
+                t.put("PDU length ");
+                t.dec((*length).into());
+                t.put(" above our maximum ");
+                t.dec((*max).into());
             }
             Violation::UnexpectedPdv { pc_id } => {
-                write!(f, "unexpected PDV on presentation context {pc_id}")
+                t.put("unexpected PDV on presentation context ");
+                t.dec((*pc_id).into());
             }
-            Violation::BadCommand(e) => write!(f, "bad DIMSE command: {e}"),
-            Violation::CommandTooLong => f.write_str("DIMSE command set too long"),
+            Violation::BadCommand(e) => {
+                t.put("bad DIMSE command: ");
+                e.write_text(t);
+            }
+            Violation::CommandTooLong => t.put("DIMSE command set too long"),
             Violation::UnexpectedCommand { command_field } => {
-                write!(f, "unexpected DIMSE command 0x{command_field:04x}")
+                t.put("unexpected DIMSE command 0x");
+                t.hex((*command_field).into(), 4, false);
             }
             Violation::WrongMessageId { expected, got } => {
-                write!(f, "response to message {got}, expected {expected}")
+                t.put("response to message ");
+                t.dec((*got).into());
+                t.put(", expected ");
+                t.dec((*expected).into());
             }
-            Violation::UnexpectedResponse => f.write_str("C-ECHO-RSP without a request"),
-            Violation::Pipelined => f.write_str("C-ECHO-RQ before the previous one was answered"),
-            Violation::ProtocolVersion(v) => write!(f, "unsupported protocol version 0x{v:04x}"),
-            Violation::ApplicationContext => f.write_str("application context is not DICOM's"),
+            Violation::UnexpectedResponse => t.put("C-ECHO-RSP without a request"),
+            Violation::Pipelined => t.put("C-ECHO-RQ before the previous one was answered"),
+            Violation::ProtocolVersion(v) => {
+                t.put("unsupported protocol version 0x");
+                t.hex((*v).into(), 4, false);
+            }
+            Violation::ApplicationContext => t.put("application context is not DICOM's"),
             #[cfg(feature = "find")]
             Violation::DataSetTooLong { max } => {
-                write!(f, "data set longer than the {max}-byte find buffer")
+                t.put("data set longer than the ");
+                t.dec(*max as u64);
+                t.put("-byte find buffer");
             }
         }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 

@@ -61,17 +61,27 @@ pub enum Error {
     BadDataSet(crate::dimse::dataset::Error),
 }
 
+impl Error {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn crate::text::Sink) {
+        match self {
+            Error::InvalidState => t.put("operation not allowed in this association state"),
+            Error::BufferTooSmall { required } => {
+                crate::text::too_small(t, "transmit buffer", *required)
+            }
+            Error::Closed => t.put("association closed"),
+            #[cfg(feature = "find")]
+            Error::BadDataSet(e) => {
+                t.put("data set: ");
+                e.write_text(t);
+            }
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidState => f.write_str("operation not allowed in this association state"),
-            Error::BufferTooSmall { required } => {
-                write!(f, "transmit buffer too small: {required} bytes required")
-            }
-            Error::Closed => f.write_str("association closed"),
-            #[cfg(feature = "find")]
-            Error::BadDataSet(e) => write!(f, "data set: {e}"),
-        }
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 

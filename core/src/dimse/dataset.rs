@@ -136,19 +136,24 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn crate::text::Sink) {
+        match self {
+            Error::Truncated => t.put("data set truncated"),
+            Error::BadVr => t.put("data set element with an invalid VR"),
+            Error::BadLength => t.put("data set element with a bad value length"),
+            Error::BadItem => t.put("misplaced item or delimiter in a data set"),
+            Error::TooDeep => t.put("sequences nested too deeply"),
+            Error::BadKey => t.put("keys out of tag order or a value too long"),
+            Error::BufferTooSmall { required } => crate::text::too_small(t, "buffer", *required),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("data set truncated"),
-            Error::BadVr => f.write_str("data set element with an invalid VR"),
-            Error::BadLength => f.write_str("data set element with a bad value length"),
-            Error::BadItem => f.write_str("misplaced item or delimiter in a data set"),
-            Error::TooDeep => f.write_str("sequences nested too deeply"),
-            Error::BadKey => f.write_str("keys out of tag order or a value too long"),
-            Error::BufferTooSmall { required } => {
-                write!(f, "buffer too small: {required} bytes required")
-            }
-        }
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 

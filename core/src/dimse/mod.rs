@@ -64,26 +64,30 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn crate::text::Sink) {
+        match self {
+            Error::Truncated => t.put("command set truncated"),
+            Error::NotCommandGroup => t.put("element outside group 0000 in a command set"),
+            Error::BadOrder => t.put("command elements out of order or repeated"),
+            Error::BadLength => t.put("command element with a bad value length"),
+            Error::Missing(tag) => {
+                t.put("required command element (");
+                t.hex(tag >> 16, 4, true);
+                t.put(",");
+                t.hex(tag & 0xffff, 4, true);
+                t.put(") missing");
+            }
+            Error::BadGroupLength => t.put("command group length disagrees with the command set"),
+            Error::BufferTooSmall { required } => crate::text::too_small(t, "buffer", *required),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("command set truncated"),
-            Error::NotCommandGroup => f.write_str("element outside group 0000 in a command set"),
-            Error::BadOrder => f.write_str("command elements out of order or repeated"),
-            Error::BadLength => f.write_str("command element with a bad value length"),
-            Error::Missing(tag) => write!(
-                f,
-                "required command element ({:04X},{:04X}) missing",
-                tag >> 16,
-                tag & 0xffff
-            ),
-            Error::BadGroupLength => {
-                f.write_str("command group length disagrees with the command set")
-            }
-            Error::BufferTooSmall { required } => {
-                write!(f, "buffer too small: {required} bytes required")
-            }
-        }
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 

@@ -32,15 +32,22 @@ impl StatusClass {
     }
 }
 
-impl fmt::Display for StatusClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl StatusClass {
+    /// Its text (what `Display` shows).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             StatusClass::Success => "success",
             StatusClass::Warning => "warning",
             StatusClass::Failure => "failure",
             StatusClass::Cancel => "cancel",
             StatusClass::Pending => "pending",
-        })
+        }
+    }
+}
+
+impl fmt::Display for StatusClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -830,3 +830,37 @@ proptest::proptest! {
         }
     }
 }
+
+/// The find outcomes' texts (written without `core::fmt`, for the firmware) read as they always did.
+#[test]
+fn find_outcome_texts() {
+    let cases = [
+        (
+            FindOutcome::TooFewMatches { matches: 0, min: 1 },
+            "too few matches: 0, at least 1 required",
+        ),
+        (
+            FindOutcome::RequiredValueMissing { matches: 12 },
+            "no match of 12 carries the required value",
+        ),
+        (
+            FindOutcome::FailureStatus { status: 0xC000 },
+            "C-FIND-RSP status 0xC000 (failure: Unable to process)",
+        ),
+        (
+            FindOutcome::MatchTooLarge { max: 256 },
+            "a match is larger than the 256-byte find buffer (aborted)",
+        ),
+        (FindOutcome::DimseTimeout, "DIMSE timeout: no C-FIND-RSP"),
+        (
+            FindOutcome::Healthy {
+                release: Release::Released,
+                cancelled: true,
+            },
+            "healthy (query cancelled after max matches)",
+        ),
+    ];
+    for (outcome, text) in cases {
+        assert_eq!(outcome.to_string(), text, "{outcome:?}");
+    }
+}

@@ -5,6 +5,7 @@ use core::fmt;
 use super::fixed;
 use super::header::PduType;
 use super::Result;
+use crate::text::Sink;
 
 /// Total size of an A-ABORT.
 pub const PDU_LEN: usize = fixed::PDU_LEN;
@@ -56,14 +57,21 @@ impl From<AbortSource> for u8 {
     }
 }
 
-impl fmt::Display for AbortSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl AbortSource {
+    /// Its text (what `Display` shows).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             AbortSource::ServiceUser => "service-user",
             AbortSource::Reserved => "reserved-source",
             AbortSource::ServiceProvider => "service-provider",
             AbortSource::Unknown(_) => "unknown-source",
-        })
+        }
+    }
+}
+
+impl fmt::Display for AbortSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -115,9 +123,10 @@ impl From<AbortReason> for u8 {
     }
 }
 
-impl fmt::Display for AbortReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl AbortReason {
+    /// Its text (what `Display` shows).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             AbortReason::NotSpecified => "reason-not-specified",
             AbortReason::UnrecognizedPdu => "unrecognized-PDU",
             AbortReason::UnexpectedPdu => "unexpected-PDU",
@@ -126,7 +135,13 @@ impl fmt::Display for AbortReason {
             AbortReason::InvalidParameter => "invalid-PDU-parameter-value",
             AbortReason::Unknown(3) => "reserved-reason",
             AbortReason::Unknown(_) => "unknown-reason",
-        })
+        }
+    }
+}
+
+impl fmt::Display for AbortReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -181,11 +196,23 @@ impl fmt::Display for Abort {
     /// E.g. `service-provider: unexpected-PDU (2/2)`; for a service-user abort the reason is
     /// not significant and only the codes are shown: `service-user (0/0)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (s, r) = (u8::from(self.source), u8::from(self.reason));
-        match self.source {
-            AbortSource::ServiceUser => write!(f, "{} ({s}/{r})", self.source),
-            _ => write!(f, "{}: {} ({s}/{r})", self.source, self.reason),
+        crate::text::display(f, |t| self.write_text(t))
+    }
+}
+
+impl Abort {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn Sink) {
+        t.put(self.source.as_str());
+        if self.source != AbortSource::ServiceUser {
+            t.put(": ");
+            t.put(self.reason.as_str());
         }
+        t.put(" (");
+        t.dec(u8::from(self.source).into());
+        t.put("/");
+        t.dec(u8::from(self.reason).into());
+        t.put(")");
     }
 }
 

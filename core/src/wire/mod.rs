@@ -74,21 +74,34 @@ pub enum Error {
     },
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn crate::text::Sink) {
         match *self {
-            Error::Truncated => f.write_str("truncated PDU: fewer bytes than a length field says"),
+            Error::Truncated => t.put("truncated PDU: fewer bytes than a length field says"),
             Error::TooLong { length, max } => {
-                write!(f, "PDU length {length} exceeds the maximum of {max}")
+                t.put("PDU length ");
+                t.dec(length.into());
+                t.put(" exceeds the maximum of ");
+                t.dec(max.into());
             }
-            Error::UnknownPduType(t) => write!(f, "unknown PDU type 0x{t:02x}"),
-            Error::BadLength => f.write_str("inconsistent length field in PDU"),
-            Error::MissingItem => f.write_str("required PDU item missing"),
-            Error::BadValue => f.write_str("invalid PDU field value"),
+            Error::UnknownPduType(v) => {
+                t.put("unknown PDU type 0x");
+                t.hex(v.into(), 2, false);
+            }
+            Error::BadLength => t.put("inconsistent length field in PDU"),
+            Error::MissingItem => t.put("required PDU item missing"),
+            Error::BadValue => t.put("invalid PDU field value"),
             Error::BufferTooSmall { required } => {
-                write!(f, "output buffer too small: {required} bytes required")
+                crate::text::too_small(t, "output buffer", required)
             }
         }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 

@@ -5,6 +5,7 @@ use core::fmt;
 use super::fixed;
 use super::header::PduType;
 use super::Result;
+use crate::text::Sink;
 
 /// Field offsets of A-ASSOCIATE-RJ (PS3.8 Table 9-21 counts from 1).
 mod field {
@@ -65,13 +66,20 @@ impl From<RejectResult> for u8 {
     }
 }
 
-impl fmt::Display for RejectResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl RejectResult {
+    /// Its text (what `Display` shows).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             RejectResult::Permanent => "rejected-permanent",
             RejectResult::Transient => "rejected-transient",
             RejectResult::Unknown(_) => "rejected-unknown-result",
-        })
+        }
+    }
+}
+
+impl fmt::Display for RejectResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -111,14 +119,21 @@ impl From<RejectSource> for u8 {
     }
 }
 
-impl fmt::Display for RejectSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl RejectSource {
+    /// Its text (what `Display` shows).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             RejectSource::ServiceUser => "service-user",
             RejectSource::ServiceProviderAcse => "service-provider (ACSE)",
             RejectSource::ServiceProviderPresentation => "service-provider (presentation)",
             RejectSource::Unknown(_) => "unknown-source",
-        })
+        }
+    }
+}
+
+impl fmt::Display for RejectSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -216,19 +231,28 @@ impl AssociateRj {
     }
 }
 
+impl AssociateRj {
+    /// Writes what `Display` shows, without `core::fmt`.
+    pub fn write_text(&self, t: &mut dyn Sink) {
+        t.put(self.result.as_str());
+        t.put(", ");
+        t.put(self.source.as_str());
+        t.put(": ");
+        t.put(self.reason_text());
+        t.put(" (");
+        t.dec(u8::from(self.result).into());
+        t.put("/");
+        t.dec(u8::from(self.source).into());
+        t.put("/");
+        t.dec(self.reason.into());
+        t.put(")");
+    }
+}
+
 impl fmt::Display for AssociateRj {
     /// E.g. `rejected-permanent, service-user: called-AE-title-not-recognized (1/1/7)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}, {}: {} ({}/{}/{})",
-            self.result,
-            self.source,
-            self.reason_text(),
-            u8::from(self.result),
-            u8::from(self.source),
-            self.reason
-        )
+        crate::text::display(f, |t| self.write_text(t))
     }
 }
 
