@@ -5,6 +5,7 @@ use std::string::ToString;
 use std::vec;
 use std::vec::Vec;
 
+use super::matching::wildcard;
 use super::*;
 use crate::assoc::testing::{fire_next_timer, Wire};
 use crate::assoc::{AcceptPolicy, Config, Role};
