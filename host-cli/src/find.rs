@@ -237,6 +237,12 @@ impl<'o> FindPlan<'o> {
         (rx, tx, vec![0u8; FIND_BUFFER])
     }
 
+    /// The lengths of [`FindPlan::buffers`].
+    pub(crate) fn buffer_lens(&self) -> (usize, usize, usize) {
+        let (rx, tx) = self.link.buffer_lens();
+        (rx, tx, FIND_BUFFER)
+    }
+
     /// After the driver: the timeline, matches and statistics into `result`, the driver's report as the verdict
     /// (`associating`: when the association began; `transport`: a transport error as a failure).
     pub(crate) fn conclude<E>(

@@ -266,7 +266,7 @@ fn rtt_text(stats: &EchoStats) -> String {
     } else {
         let avg =
             echoprobe_core::time::Duration::from_micros(stats.total_rtt.as_micros() / u64::from(n));
-        let bare = |d| core_ms(d).trim_end_matches(" ms").to_string();
+        let bare = |d| core_ms(d).to_string().trim_end_matches(" ms").to_string();
         format!(
             "rtt min/avg/max {}/{}/{} ms",
             bare(stats.min_rtt),
@@ -283,9 +283,10 @@ fn summary(options: &EchoOptions, r: &CheckResult) -> String {
     } else {
         format!("{} echoes", r.stats.ok)
     };
-    let pdu = r
-        .negotiated
-        .map_or_else(|| "?".to_string(), |n| max_pdu_text(n.peer_max_pdu));
+    let pdu = r.negotiated.map_or_else(
+        || "?".to_string(),
+        |n| max_pdu_text(n.peer_max_pdu).to_string(),
+    );
     let tls = r
         .tls
         .as_ref()

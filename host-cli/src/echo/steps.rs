@@ -184,7 +184,7 @@ impl<'o> Plan<'o> {
         result.timeline.connect = Some(took);
         log.info(format_args!(
             "Connected to {addr} in {}",
-            crate::log::ms(took)
+            crate::log::Ms(took)
         ));
     }
 
@@ -213,10 +213,13 @@ impl<'o> Plan<'o> {
 
     /// The receive and transmit buffers (the receive one sized by our max PDU).
     pub(crate) fn buffers(&self) -> (Vec<u8>, Vec<u8>) {
-        (
-            vec![0u8; self.options.max_pdu as usize + 6],
-            vec![0u8; tx_len(self.options)],
-        )
+        let (rx, tx) = self.buffer_lens();
+        (vec![0u8; rx], vec![0u8; tx])
+    }
+
+    /// The lengths of [`Plan::buffers`]: the largest PDU we accept with its header, and our largest PDU.
+    pub(crate) fn buffer_lens(&self) -> (usize, usize) {
+        (self.options.max_pdu as usize + 6, tx_len(self.options))
     }
 
     /// The observer's starting state.
@@ -368,12 +371,18 @@ pub(crate) fn observe(log: &Log, progress: &mut Progress, now: Duration, ev: &Ev
     }
 }
 
-pub(crate) fn max_pdu_text(n: u32) -> String {
-    if n == 0 {
-        "unlimited".to_string()
-    } else {
-        n.to_string()
+/// A peer's maximum PDU length as shown: `unlimited` for 0 (written when shown: a quiet check formats nothing).
+pub(crate) fn max_pdu_text(n: u32) -> impl core::fmt::Display {
+    struct MaxPdu(u32);
+    impl core::fmt::Display for MaxPdu {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self.0 {
+                0 => f.write_str("unlimited"),
+                n => write!(f, "{n}"),
+            }
+        }
     }
+    MaxPdu(n)
 }
 
 /// The hint for a plain client that a TLS server did not answer (the reverse of the TLS client's "is it a plain DICOM

@@ -151,13 +151,23 @@ impl fmt::Display for Secs {
     }
 }
 
-/// A short text for a C-ECHO-RSP status: its class and meaning, e.g. `failure: Processing failure`.
-pub(crate) fn status_text(status: u16) -> String {
-    format!(
-        "{}: {}",
-        StatusClass::of(status),
-        echoprobe_core::dimse::status::describe(status)
-    )
+/// A short text for a C-ECHO-RSP status: its class and meaning, e.g. `failure: Processing failure` (written when
+/// shown: a quiet check formats nothing).
+pub(crate) fn status_text(status: u16) -> impl fmt::Display {
+    StatusText(status)
+}
+
+struct StatusText(u16);
+
+impl fmt::Display for StatusText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            StatusClass::of(self.0),
+            echoprobe_core::dimse::status::describe(self.0)
+        )
+    }
 }
 
 impl fmt::Display for Failure {

@@ -267,17 +267,26 @@ pub(crate) fn stderr_line(line: core::fmt::Arguments<'_>) {
 
 /// Milliseconds with 3 decimals below 10 ms, 1 decimal above: `0.412 ms`, `12.5 ms`.
 pub(crate) fn ms(d: core::time::Duration) -> String {
-    let us = d.as_micros();
-    if us < 10_000 {
-        format!("{}.{:03} ms", us / 1000, us % 1000)
-    } else {
-        format!("{}.{} ms", us / 1000, (us % 1000) / 100)
+    Ms(d).to_string()
+}
+
+/// [`ms`] written when shown (a log line that is off formats nothing).
+pub(crate) struct Ms(pub(crate) core::time::Duration);
+
+impl Display for Ms {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let us = self.0.as_micros();
+        if us < 10_000 {
+            write!(f, "{}.{:03} ms", us / 1000, us % 1000)
+        } else {
+            write!(f, "{}.{} ms", us / 1000, (us % 1000) / 100)
+        }
     }
 }
 
 /// A core duration as milliseconds, like [`ms`].
-pub(crate) fn core_ms(d: echoprobe_core::time::Duration) -> String {
-    ms(core::time::Duration::from_micros(d.as_micros()))
+pub(crate) fn core_ms(d: echoprobe_core::time::Duration) -> Ms {
+    Ms(core::time::Duration::from_micros(d.as_micros()))
 }
 
 #[cfg(test)]

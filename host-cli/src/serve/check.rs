@@ -325,7 +325,8 @@ async fn echo(
         plan.announce(&log);
     })
     .await?;
-    let (mut rx, mut tx) = plan.buffers();
+    let (rx_len, tx_len) = plan.buffer_lens();
+    let (mut rx, mut tx) = (spare::take(rx_len), spare::take(tx_len));
     let mut progress = plan.progress();
     let associating = clock.elapsed();
     let report = drive(clock, stream, stop, async |io, at| {
@@ -336,6 +337,7 @@ async fn echo(
         .await
     })
     .await?;
+    spare::give([rx, tx]);
     plan.conclude(result, progress, associating, report, |e| {
         io_failure(target, &plan.peer, e)
     })
@@ -363,7 +365,12 @@ async fn query(
         || plan.announce(&log),
     )
     .await?;
-    let (mut rx, mut tx, mut find_buf) = plan.buffers();
+    let (rx_len, tx_len, find_len) = plan.buffer_lens();
+    let (mut rx, mut tx, mut find_buf) = (
+        spare::take(rx_len),
+        spare::take(tx_len),
+        spare::take(find_len),
+    );
     let mut progress = find::Progress::default();
     let associating = clock.elapsed();
     let report = drive(clock, stream, stop, async |io, at| {
@@ -375,9 +382,51 @@ async fn query(
         .await
     })
     .await?;
+    spare::give([rx, tx, find_buf]);
     plan.conclude(result, progress, associating, report, |e| {
         io_failure(target, &plan.link.peer, e)
     })
+}
+
+/// Buffers kept between checks on this thread: a check's receive buffer (16 KiB by default) is allocated and
+/// zeroed once, not per check. A reused buffer keeps old bytes, which the core never reads (it reads only what it
+/// received or wrote). At most [`spare::KEEP`] are kept; a check that fails before the driver keeps nothing back.
+mod spare {
+    use core::cell::RefCell;
+
+    /// Buffers kept at most.
+    pub(super) const KEEP: usize = 32;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A buffer of `len` bytes: the smallest kept one that holds it, else a new one.
+    pub(super) fn take(len: usize) -> Vec<u8> {
+        let mut v = SPARE
+            .with(|s| {
+                let mut s = s.borrow_mut();
+                let fit = (0..s.len())
+                    .filter(|&i| s[i].capacity() >= len)
+                    .min_by_key(|&i| s[i].capacity());
+                fit.map(|i| s.swap_remove(i))
+            })
+            .unwrap_or_default();
+        v.resize(len, 0);
+        v
+    }
+
+    /// Keeps `buffers` for the next checks.
+    pub(super) fn give<const N: usize>(buffers: [Vec<u8>; N]) {
+        SPARE.with(|s| {
+            let mut s = s.borrow_mut();
+            for b in buffers {
+                if s.len() < KEEP {
+                    s.push(b);
+                }
+            }
+        });
+    }
 }
 
 /// Resolves (unless `addrs` are given), connects and does the TLS handshake as `plan` says, each bounded as the
@@ -451,7 +500,9 @@ async fn close<T>(mut stream: Stream, report: Option<T>) -> Result<T, Failure> {
             let _ = tokio::time::timeout(CLOSE_BOUND, stream.write_all(abort)).await;
         }
     }
-    let _ = tokio::time::timeout(CLOSE_BOUND, stream.shutdown()).await;
+    if let Stream::Tls(_) = stream {
+        let _ = tokio::time::timeout(CLOSE_BOUND, stream.shutdown()).await;
+    }
     report.ok_or_else(stopping)
 }
 
