@@ -96,8 +96,15 @@ pub(crate) fn run(prog: &str, options: &ServeOptions) -> u8 {
         }
     };
     // Every check runs on this one thread (the core's async driver's futures are not `Send`).
+    // The daemon's own loop is a task too: `run_until` polls its future on every wake-up of any task (every check's
+    // I/O), and a join handle is cheaper to poll than the loop's signal streams.
     let local = tokio::task::LocalSet::new();
-    let code = runtime.block_on(local.run_until(daemon(&options.config, loaded)));
+    let path = options.config.clone();
+    let code = runtime.block_on(local.run_until(async move {
+        tokio::task::spawn_local(async move { daemon(&path, loaded).await })
+            .await
+            .unwrap_or(exit::LOCAL)
+    }));
     // Name lookups still running on the blocking pool are not waited for.
     runtime.shutdown_timeout(Duration::from_millis(50));
     code
