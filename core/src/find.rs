@@ -291,6 +291,17 @@ impl FindOutcome {
                 }
             }
             FindOutcome::Association(o) => o.write_text(t),
+            o => o.write_find_text(t),
+        }
+    }
+
+    /// Writes the text of a failure only a find has (what `Display` shows for it); nothing for
+    /// `Healthy` and `Association`, whose texts are the echo's ([`Outcome::write_text`]). A
+    /// caller that reports those as the echo's outcomes (the firmware) writes the rest with
+    /// this, and carries no second path to the echo's texts.
+    pub fn write_find_text(&self, t: &mut dyn crate::text::Sink) {
+        match self {
+            FindOutcome::Healthy { .. } | FindOutcome::Association(_) => {}
             FindOutcome::NoFindContext => t.put(
                 "no FIND presentation context accepted (peer does not offer the query model with our transfer syntaxes)",
             ),

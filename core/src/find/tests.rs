@@ -257,6 +257,41 @@ fn find_outcome_texts() {
     }
 }
 
+/// `write_find_text` writes a find's own failures as `Display` does, and nothing for the outcomes
+/// whose texts are the echo's.
+#[test]
+fn find_own_texts_alone() {
+    struct S(std::string::String);
+    impl crate::text::Sink for S {
+        fn put(&mut self, s: &str) {
+            self.0.push_str(s);
+        }
+    }
+    let own = |o: FindOutcome| {
+        let mut s = S(std::string::String::new());
+        o.write_find_text(&mut s);
+        s.0
+    };
+    for o in [
+        FindOutcome::NoFindContext,
+        FindOutcome::Identifier(dataset::Error::BufferTooSmall { required: 9 }),
+        FindOutcome::MatchTooLarge { max: 256 },
+        FindOutcome::DimseTimeout,
+        FindOutcome::FailureStatus { status: 0xA700 },
+        FindOutcome::TooFewMatches { matches: 1, min: 2 },
+        FindOutcome::RequiredValueMissing { matches: 3 },
+    ] {
+        assert_eq!(own(o), o.to_string(), "{o:?}");
+        assert!(!own(o).is_empty());
+    }
+    for o in [
+        HEALTHY,
+        FindOutcome::Association(crate::check::Outcome::AcseTimeout),
+    ] {
+        assert_eq!(own(o), "", "{o:?}");
+    }
+}
+
 /// Without feature `find-scp` an acceptor serves no FIND model, even one in its `find_models`,
 /// and takes findscu's C-FIND-RQ as an unexpected command (A-ABORT), as an echo-only build does.
 #[cfg(not(feature = "find-scp"))]
