@@ -418,48 +418,25 @@ impl<'q> FindChecker<'q> {
                     .settle(FindOutcome::Association(Outcome::NoPresentationContext));
                 self.finish(assoc, now);
             }
-            Event::Rejected(rj) => self
-                .outcome
-                .settle(FindOutcome::Association(Outcome::Rejected(rj))),
             Event::Find(FindEvent::Response {
                 status,
                 has_match,
                 rtt,
                 ..
             }) => self.on_response(assoc, now, status, has_match, rtt),
-            Event::Released => match self.phase {
-                Phase::Releasing => self.settle_healthy(Release::Released),
-                _ => self
-                    .outcome
-                    .settle(FindOutcome::Association(Outcome::Incomplete)),
+            Event::Violation {
+                kind: Violation::DataSetTooLong { max },
+                ..
+            } => self.outcome.settle(FindOutcome::MatchTooLarge { max }),
+            Event::Timeout(Timeout::Timer(Timer::Dimse)) => {
+                self.outcome.settle(FindOutcome::DimseTimeout)
+            }
+            // The rest ends a find as it ends an echo.
+            _ => match crate::check::ending(event, self.phase == Phase::Releasing) {
+                Some(Outcome::Healthy(release)) => self.settle_healthy(release),
+                Some(o) => self.outcome.settle(FindOutcome::Association(o)),
+                None => {}
             },
-            Event::Aborted(a) => match self.phase {
-                Phase::Releasing => self.settle_healthy(Release::AbortedByPeer),
-                _ => self
-                    .outcome
-                    .settle(FindOutcome::Association(Outcome::Aborted(a))),
-            },
-            Event::Closed => match self.phase {
-                Phase::Releasing => self.settle_healthy(Release::ClosedByPeer),
-                _ => self
-                    .outcome
-                    .settle(FindOutcome::Association(Outcome::ClosedByPeer)),
-            },
-            Event::Violation { kind, .. } => self.outcome.settle(match kind {
-                Violation::DataSetTooLong { max } => FindOutcome::MatchTooLarge { max },
-                k => FindOutcome::Association(Outcome::Violation(k)),
-            }),
-            Event::Timeout(t) => self.outcome.settle(match (t, self.phase) {
-                (Timeout::Deadline, _) => FindOutcome::Association(Outcome::DeadlineExceeded),
-                (Timeout::Timer(Timer::Release), Phase::Releasing) => {
-                    self.settle_healthy(Release::TimedOut);
-                    return;
-                }
-                (Timeout::Timer(Timer::Acse), _) => FindOutcome::Association(Outcome::AcseTimeout),
-                (Timeout::Timer(Timer::Dimse), _) => FindOutcome::DimseTimeout,
-                _ => FindOutcome::Association(Outcome::Incomplete),
-            }),
-            _ => {}
         }
         if assoc.is_closed() {
             self.phase = Phase::Done;
