@@ -155,6 +155,8 @@ impl<T: Copy> Verdict<T> {
     pub(crate) const PENDING: Self = Verdict(None);
 
     /// Settles on `verdict`, unless there is one already.
+    // Out of line: a dozen call sites, each a copy of a large verdict (flash on a firmware).
+    #[inline(never)]
     pub(crate) fn settle(&mut self, verdict: T) {
         if self.0.is_none() {
             self.0 = Some(verdict);
