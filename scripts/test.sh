@@ -10,12 +10,14 @@
 #   fmt        cargo fmt --all --check, for the workspace, firmware/ and fuzz/
 #   lint       shellcheck on scripts/*.sh and .ci/run
 #   clippy     cargo clippy --workspace --all-targets -- -D warnings, and core with its
-#              async and nal features
+#              async and nal features, and as the firmware has it: find without find-scp
 #   build      cargo test --workspace --no-run, cargo build --workspace --bins (needs the network
 #              for crates; everything later runs offline)
 #   thumbv7m   scripts/build-thumbv7m.sh (core for Cortex-M3, no alloc)
 #   core-async cargo test -p echoprobe-core --features async,nal (the async driver's and the
 #              embedded-nal adapter's tests)
+#   core-find  cargo test -p echoprobe-core --features async,find (the find requestor without
+#              the find SCP, as the firmware builds it)
 #   test       cargo test --workspace --offline inside a fresh network namespace that only has
 #              loopback (unshare -n), so DCMTK, pynetdicom, HAProxy and our own servers can only
 #              listen on and talk to 127.0.0.0/8 and ::1. Not run if `build` failed.
@@ -123,12 +125,15 @@ step fmt bash -c 'cargo fmt --all --check && (cd firmware && cargo fmt --all --c
 step lint bash -c 'shellcheck scripts/*.sh firmware/*.sh fuzz/*.sh .ci/run && shellcheck -s sh examples/lb-health-check/dicom-c-echo.sh examples/serve/echoprobe-status && shellcheck packaging/*.sh'
 step clippy bash -c 'cargo clippy --workspace --all-targets "$@" -- -D warnings &&
     cargo clippy -p echoprobe-core --features async --all-targets "$@" -- -D warnings &&
-    cargo clippy -p echoprobe-core --features nal --all-targets "$@" -- -D warnings' clippy "${LOCKED[@]}"
+    cargo clippy -p echoprobe-core --features nal --all-targets "$@" -- -D warnings &&
+    cargo clippy -p echoprobe-core --features async,find --all-targets "$@" -- -D warnings' clippy "${LOCKED[@]}"
 step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
 step thumbv7m scripts/build-thumbv7m.sh
 # The async driver's and the embedded-nal adapter's tests only exist with their features (no
 # network: a socket pair, a fake stack).
 step core-async cargo test -p echoprobe-core --features async,nal "${LOCKED[@]}"
+# The find requestor without the acceptor's C-FIND path (feature find-scp), as the firmware has it.
+step core-find cargo test -p echoprobe-core --features async,find "${LOCKED[@]}"
 
 if [ "${RESULT[build]}" = pass ]; then
     step test netns_tests

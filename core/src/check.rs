@@ -155,6 +155,8 @@ impl<T: Copy> Verdict<T> {
     pub(crate) const PENDING: Self = Verdict(None);
 
     /// Settles on `verdict`, unless there is one already.
+    // Out of line: a dozen call sites, each a copy of a large verdict (flash on a firmware).
+    #[inline(never)]
     pub(crate) fn settle(&mut self, verdict: T) {
         if self.0.is_none() {
             self.0 = Some(verdict);
@@ -165,6 +167,31 @@ impl<T: Copy> Verdict<T> {
     pub(crate) fn or(self, pending: T) -> T {
         self.0.unwrap_or(pending)
     }
+}
+
+/// What an event that ends a check says, as the echo's verdict (the find check's too, for
+/// everything but its own failures): the association refused, failed, timed out or ended, and
+/// after the check asked for the release (`releasing`) how it went. `None` for the other events.
+pub(crate) fn ending(event: &Event, releasing: bool) -> Option<Outcome> {
+    Some(match *event {
+        Event::NoPresentationContext => Outcome::NoPresentationContext,
+        Event::Rejected(rj) => Outcome::Rejected(rj),
+        Event::Released if releasing => Outcome::Healthy(Release::Released),
+        Event::Released => Outcome::Incomplete,
+        Event::Aborted(_) if releasing => Outcome::Healthy(Release::AbortedByPeer),
+        Event::Aborted(a) => Outcome::Aborted(a),
+        Event::Closed if releasing => Outcome::Healthy(Release::ClosedByPeer),
+        Event::Closed => Outcome::ClosedByPeer,
+        Event::Violation { kind, .. } => Outcome::Violation(kind),
+        Event::Timeout(t) => match t {
+            Timeout::Deadline => Outcome::DeadlineExceeded,
+            Timeout::Timer(Timer::Release) if releasing => Outcome::Healthy(Release::TimedOut),
+            Timeout::Timer(Timer::Acse) => Outcome::AcseTimeout,
+            Timeout::Timer(Timer::Dimse) => Outcome::DimseTimeout,
+            _ => Outcome::Incomplete,
+        },
+        _ => return None,
+    })
 }
 
 /// Drives a requestor [`Association`] through the check; feed it every event.
@@ -203,7 +230,6 @@ impl Checker {
                 self.outcome.settle(Outcome::NoPresentationContext);
                 self.finish(assoc, now);
             }
-            Event::Rejected(rj) => self.outcome.settle(Outcome::Rejected(rj)),
             Event::EchoResponse {
                 message_id,
                 status,
@@ -231,35 +257,11 @@ impl Checker {
                     self.finish(assoc, now);
                 }
             }
-            Event::Released => match self.phase {
-                Phase::Releasing => self.outcome.settle(Outcome::Healthy(Release::Released)),
-                _ => self.outcome.settle(Outcome::Incomplete),
-            },
-            Event::Aborted(a) => match self.phase {
-                Phase::Releasing => self
-                    .outcome
-                    .settle(Outcome::Healthy(Release::AbortedByPeer)),
-                _ => self.outcome.settle(Outcome::Aborted(a)),
-            },
-            Event::Closed => match self.phase {
-                Phase::Releasing => self.outcome.settle(Outcome::Healthy(Release::ClosedByPeer)),
-                _ => self.outcome.settle(Outcome::ClosedByPeer),
-            },
-            Event::Violation { kind, .. } => self.outcome.settle(Outcome::Violation(kind)),
-            Event::Timeout(t) => self.outcome.settle(match (t, self.phase) {
-                (Timeout::Deadline, _) => Outcome::DeadlineExceeded,
-                (Timeout::Timer(Timer::Release), Phase::Releasing) => {
-                    Outcome::Healthy(Release::TimedOut)
+            _ => {
+                if let Some(o) = ending(event, self.phase == Phase::Releasing) {
+                    self.outcome.settle(o);
                 }
-                (Timeout::Timer(Timer::Acse), _) => Outcome::AcseTimeout,
-                (Timeout::Timer(Timer::Dimse), _) => Outcome::DimseTimeout,
-                _ => Outcome::Incomplete,
-            }),
-            Event::AssociationRequested { .. }
-            | Event::EchoRequest { .. }
-            | Event::ReleaseRequested => {}
-            #[cfg(feature = "find")]
-            Event::Find(_) => {}
+            }
         }
         if assoc.is_closed() {
             self.phase = Phase::Done;

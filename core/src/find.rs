@@ -1,5 +1,6 @@
 //! C-FIND (PS3.4 C.4.1, K.4.1; PS3.7 9.1.2, 9.3.2): the query models, the requestor's health
-//! check ([`FindChecker`]) and the acceptor's matching of records ([`answer`]). Feature `find`.
+//! check ([`FindChecker`]) and, with feature `find-scp`, the acceptor's matching of records
+//! (`answer`, `Responder`). Feature `find`.
 //!
 //! # Shape of the API
 //!
@@ -16,18 +17,20 @@
 //! * Requestor: `assoc.send_find(now, model, keys)` (identifier from [`Key`]s, encoded in the
 //!   context's transfer syntax), then `Event::Find(`[`FindEvent::Response`]`)`
 //!   per C-FIND-RSP; when `has_match`, `assoc.find_match()` is the match, a borrowed
-//!   [`DataSet`], **valid until the next call that feeds bytes** (`handle_bytes`).
+//!   [`DataSet`](dataset::DataSet), **valid until the next call that feeds bytes** (`handle_bytes`).
 //!   `assoc.cancel_find(now)` sends C-CANCEL-RQ; further pendings and the final status still
 //!   arrive as events.
-//! * Acceptor: [`FindEvent::Request`] when a C-FIND-RQ and its identifier are in;
+//! * Acceptor (feature `find-scp`): `FindEvent::Request` when a C-FIND-RQ and its identifier are in;
 //!   `assoc.find_query()` is the identifier; answer with `assoc.send_find_pending(now, write)`
-//!   (one at a time: the next after [`FindEvent::ResponseSent`]) and end with
-//!   `assoc.send_find_final(now, status)`. [`FindEvent::CancelRequested`] when the peer sends
-//!   C-CANCEL-RQ (then end with [`status::CANCEL`]). [`answer`] matches one record.
+//!   (one at a time: the next after `FindEvent::ResponseSent`) and end with
+//!   `assoc.send_find_final(now, status)`. `FindEvent::CancelRequested` when the peer sends
+//!   C-CANCEL-RQ (then end with [`status::CANCEL`]). `answer` matches one record. Without the
+//!   feature an acceptor serves no FIND model and takes a C-FIND-RQ as an unexpected command,
+//!   as an echo-only build does: a requestor-only build (a probe) carries none of it.
 //! * Verdict: [`FindChecker`] is a pump handler ([`crate::io::Handler`]) for the requestor;
 //!   [`FindOutcome`] has one variant per failure. The drivers: `io::blocking::find`,
 //!   `io::asynch::find` (requestor), `io::blocking::serve_find`, `io::asynch::serve_find`
-//!   (acceptor answering from a slice of records), all over the one pump.
+//!   (acceptor answering from a slice of records, feature `find-scp`), all over the one pump.
 //!
 //! Keys by keyword for the command line: [`dataset::keyword`].
 //!
@@ -44,12 +47,14 @@ use core::fmt;
 
 use crate::assoc::{Association, Event, Timeout, Timer, Violation};
 use crate::check::{Outcome, Release, Verdict};
-use crate::dimse::dataset::{self, DataSet, Key};
+use crate::dimse::dataset::{self, Key};
 use crate::dimse::StatusClass;
 use crate::time::{Duration, Instant};
 use crate::wire::Uid;
 
+#[cfg(feature = "find-scp")]
 mod matching;
+#[cfg(feature = "find-scp")]
 pub use matching::answer;
 
 /// C-FIND status codes (PS3.4 C.4.1.1.4, K.4.1.1.4; PS3.7 C).
@@ -165,7 +170,9 @@ pub enum FindEvent {
         /// From the request's (or the previous response's) arrival to this one.
         rtt: Duration,
     },
-    /// Acceptor: a C-FIND-RQ with its identifier (`Association::find_query`).
+    /// Acceptor: a C-FIND-RQ with its identifier (`Association::find_query`). Feature
+    /// `find-scp`.
+    #[cfg(feature = "find-scp")]
     Request {
         /// Its MessageID.
         message_id: u16,
@@ -173,11 +180,14 @@ pub enum FindEvent {
         model: Model,
     },
     /// Acceptor: the last pending response is sent; queue the next one or the final status.
+    /// Feature `find-scp`.
+    #[cfg(feature = "find-scp")]
     ResponseSent {
         /// The request it answers.
         message_id: u16,
     },
-    /// Acceptor: the peer sent C-CANCEL-RQ for the request being answered.
+    /// Acceptor: the peer sent C-CANCEL-RQ for the request being answered. Feature `find-scp`.
+    #[cfg(feature = "find-scp")]
     CancelRequested {
         /// The request to cancel.
         message_id: u16,
@@ -281,6 +291,17 @@ impl FindOutcome {
                 }
             }
             FindOutcome::Association(o) => o.write_text(t),
+            o => o.write_find_text(t),
+        }
+    }
+
+    /// Writes the text of a failure only a find has (what `Display` shows for it); nothing for
+    /// `Healthy` and `Association`, whose texts are the echo's ([`Outcome::write_text`]). A
+    /// caller that reports those as the echo's outcomes (the firmware) writes the rest with
+    /// this, and carries no second path to the echo's texts.
+    pub fn write_find_text(&self, t: &mut dyn crate::text::Sink) {
+        match self {
+            FindOutcome::Healthy { .. } | FindOutcome::Association(_) => {}
             FindOutcome::NoFindContext => t.put(
                 "no FIND presentation context accepted (peer does not offer the query model with our transfer syntaxes)",
             ),
@@ -397,48 +418,25 @@ impl<'q> FindChecker<'q> {
                     .settle(FindOutcome::Association(Outcome::NoPresentationContext));
                 self.finish(assoc, now);
             }
-            Event::Rejected(rj) => self
-                .outcome
-                .settle(FindOutcome::Association(Outcome::Rejected(rj))),
             Event::Find(FindEvent::Response {
                 status,
                 has_match,
                 rtt,
                 ..
             }) => self.on_response(assoc, now, status, has_match, rtt),
-            Event::Released => match self.phase {
-                Phase::Releasing => self.settle_healthy(Release::Released),
-                _ => self
-                    .outcome
-                    .settle(FindOutcome::Association(Outcome::Incomplete)),
+            Event::Violation {
+                kind: Violation::DataSetTooLong { max },
+                ..
+            } => self.outcome.settle(FindOutcome::MatchTooLarge { max }),
+            Event::Timeout(Timeout::Timer(Timer::Dimse)) => {
+                self.outcome.settle(FindOutcome::DimseTimeout)
+            }
+            // The rest ends a find as it ends an echo.
+            _ => match crate::check::ending(event, self.phase == Phase::Releasing) {
+                Some(Outcome::Healthy(release)) => self.settle_healthy(release),
+                Some(o) => self.outcome.settle(FindOutcome::Association(o)),
+                None => {}
             },
-            Event::Aborted(a) => match self.phase {
-                Phase::Releasing => self.settle_healthy(Release::AbortedByPeer),
-                _ => self
-                    .outcome
-                    .settle(FindOutcome::Association(Outcome::Aborted(a))),
-            },
-            Event::Closed => match self.phase {
-                Phase::Releasing => self.settle_healthy(Release::ClosedByPeer),
-                _ => self
-                    .outcome
-                    .settle(FindOutcome::Association(Outcome::ClosedByPeer)),
-            },
-            Event::Violation { kind, .. } => self.outcome.settle(match kind {
-                Violation::DataSetTooLong { max } => FindOutcome::MatchTooLarge { max },
-                k => FindOutcome::Association(Outcome::Violation(k)),
-            }),
-            Event::Timeout(t) => self.outcome.settle(match (t, self.phase) {
-                (Timeout::Deadline, _) => FindOutcome::Association(Outcome::DeadlineExceeded),
-                (Timeout::Timer(Timer::Release), Phase::Releasing) => {
-                    self.settle_healthy(Release::TimedOut);
-                    return;
-                }
-                (Timeout::Timer(Timer::Acse), _) => FindOutcome::Association(Outcome::AcseTimeout),
-                (Timeout::Timer(Timer::Dimse), _) => FindOutcome::DimseTimeout,
-                _ => FindOutcome::Association(Outcome::Incomplete),
-            }),
-            _ => {}
         }
         if assoc.is_closed() {
             self.phase = Phase::Done;
@@ -563,10 +561,11 @@ pub struct FindReport {
 /// An acceptor's answers to C-FIND-RQs from a fixed set of records (encoded data sets): a
 /// pending response per matching record ([`answer`]), then success; cancel honoured with
 /// 0xFE00; an identifier that does not parse answered with 0xA900, a response that does not
-/// fit the find buffer with 0xA700. Feed it every event.
+/// fit the find buffer with 0xA700. Feed it every event. Feature `find-scp`.
+#[cfg(feature = "find-scp")]
 #[derive(Debug, Clone, Copy)]
 pub struct Responder<'r> {
-    records: &'r [DataSet<'r>],
+    records: &'r [dataset::DataSet<'r>],
     next: usize,
     cancelled: bool,
     /// Matches sent so far, over the association.
@@ -575,9 +574,10 @@ pub struct Responder<'r> {
     pub requests: u32,
 }
 
+#[cfg(feature = "find-scp")]
 impl<'r> Responder<'r> {
     /// Answers from `records`.
-    pub fn new(records: &'r [DataSet<'r>]) -> Self {
+    pub fn new(records: &'r [dataset::DataSet<'r>]) -> Self {
         Responder {
             records,
             next: 0,
@@ -630,6 +630,7 @@ impl<'r> Responder<'r> {
     }
 }
 
+#[cfg(feature = "find-scp")]
 impl crate::io::Handler for Responder<'_> {
     fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
         Responder::on_event(self, assoc, now, event);

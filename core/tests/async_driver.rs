@@ -163,8 +163,9 @@ fn async_requestor_against_blocking_acceptor() {
     );
 }
 
-/// The async find requestor against the blocking find acceptor: one pump, both drivers.
-#[cfg(feature = "find")]
+/// The async find requestor against the blocking find acceptor (feature `find-scp`): one pump,
+/// both drivers.
+#[cfg(feature = "find-scp")]
 #[test]
 fn async_find_against_blocking_find_acceptor() {
     use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr, JOHN_DOE};

@@ -165,8 +165,9 @@ fn the_counter_can_fail() {
     assert_eq!(n, 1);
 }
 
-/// A whole find (query, matches split across PDUs, release) allocates nothing either.
-#[cfg(feature = "find")]
+/// A whole find (query, matches split across PDUs, release) allocates nothing either, against
+/// our own find SCP (feature `find-scp`).
+#[cfg(feature = "find-scp")]
 #[test]
 fn a_find_allocates_nothing() {
     use echoprobe_core::dimse::dataset::{encode, DataSet, Key, Vr, JOHN_DOE, STUDY_QUERY};

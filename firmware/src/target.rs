@@ -281,7 +281,8 @@ pub fn record(s: &mut State, t: &Target, index: usize, c: Checked, total: u32) {
         }),
         Err(Failure::Io(io::Error::Assoc(e))) => v.bad(t.fall, |w| e.write_text(w)),
         #[cfg(feature = "find")]
-        Err(Failure::Find(o)) => v.bad(t.fall, |w| o.write_text(w)),
+        // Only a find's own failures (find::check reports the rest as the echo's outcomes): their texts alone.
+        Err(Failure::Find(o)) => v.bad(t.fall, |w| o.write_find_text(w)),
     };
     s.phases = c.phases;
     s.total = total;

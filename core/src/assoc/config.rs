@@ -61,7 +61,8 @@ pub struct Config<'a> {
     /// Sent in the user information item (0x55); empty = not sent.
     pub implementation_version_name: &'a [u8],
     /// Requestor: the C-FIND models to propose, one presentation context each (after the
-    /// Verification ones). Acceptor: the models served. Feature `find`.
+    /// Verification ones). Acceptor: the models served (feature `find-scp`; without it an
+    /// acceptor serves none). Feature `find`.
     #[cfg(feature = "find")]
     pub find_models: &'a [crate::find::Model],
 }

@@ -1,5 +1,7 @@
 //! C-FIND on an established association (PS3.7 9.1.2, 9.3.2, 9.3.2.3 C-CANCEL): the find
-//! buffer, the identifier data sets sent and reassembled there, and the messages of both roles.
+//! buffer, the identifier data sets sent and reassembled there, and the messages of both roles
+//! (the acceptor's with feature `find-scp`: without it an acceptor takes a C-FIND-RQ as an
+//! unexpected command, as an echo-only build does).
 //!
 //! Received P-DATA-TF PDUs are worked through one C-FIND event at a time: after a response
 //! with its identifier (requestor) or a request (acceptor), the rest of the PDU waits until
@@ -22,6 +24,7 @@ enum Incoming {
     /// A C-FIND-RSP's identifier (requestor).
     Response { id: u16, status: u16, rtt: Duration },
     /// A C-FIND-RQ's identifier (acceptor); `refuse`: answer 0xA900 without asking.
+    #[cfg(feature = "find-scp")]
     Request { id: u16, model: Model, refuse: bool },
 }
 
@@ -36,6 +39,7 @@ struct Exchange {
     /// Requestor: C-CANCEL-RQ sent. Acceptor: C-CANCEL-RQ received.
     cancelled: bool,
     /// Acceptor: the query's length at the front of the buffer.
+    #[cfg(feature = "find-scp")]
     query_len: usize,
 }
 
@@ -131,7 +135,9 @@ impl<'a> Association<'a> {
         ))
     }
 
-    /// Acceptor: the identifier of the C-FIND-RQ being answered, and its model.
+    /// Acceptor: the identifier of the C-FIND-RQ being answered, and its model (feature
+    /// `find-scp`).
+    #[cfg(feature = "find-scp")]
     pub fn find_query(&self) -> Option<(Model, DataSet<'_>)> {
         let x = self.find.exchange?;
         if self.config.role != Role::Acceptor || self.find.rx_for.is_some() {
@@ -189,6 +195,7 @@ impl<'a> Association<'a> {
             model,
             since: None,
             cancelled: false,
+            #[cfg(feature = "find-scp")]
             query_len: 0,
         });
         self.set_timer(Some(Timer::Dimse), now);
@@ -224,7 +231,8 @@ impl<'a> Association<'a> {
     /// identifier must be in the query's encoding), returning its length.
     ///
     /// `write` returns `Ok(None)` when it has nothing to send (a record that does not
-    /// match): then nothing is queued and this returns `Ok(false)`.
+    /// match): then nothing is queued and this returns `Ok(false)`. Feature `find-scp`.
+    #[cfg(feature = "find-scp")]
     pub fn send_find_pending<F>(&mut self, now: Instant, write: F) -> Result<bool, Error>
     where
         F: FnOnce(&DataSet<'_>, &mut [u8]) -> Result<Option<usize>, dataset::Error>,
@@ -250,7 +258,8 @@ impl<'a> Association<'a> {
     }
 
     /// Acceptor: ends the C-FIND-RQ being served with its final `status` (success, cancel
-    /// after [`FindEvent::CancelRequested`], or a failure).
+    /// after [`FindEvent::CancelRequested`], or a failure). Feature `find-scp`.
+    #[cfg(feature = "find-scp")]
     pub fn send_find_final(&mut self, now: Instant, status: u16) -> Result<(), Error> {
         let _ = now;
         let x = self.serving()?;
@@ -259,6 +268,7 @@ impl<'a> Association<'a> {
         Ok(())
     }
 
+    #[cfg(feature = "find-scp")]
     fn serving(&self) -> Result<Exchange, Error> {
         match (self.state, self.config.role, self.find.exchange) {
             (State::Established, Role::Acceptor, Some(x))
@@ -272,6 +282,7 @@ impl<'a> Association<'a> {
         }
     }
 
+    #[cfg(feature = "find-scp")]
     fn queue_response(&mut self, x: Exchange, status: u16, data: bool) -> Result<(), Error> {
         let mut w = CommandWriter::new(&mut self.msg);
         w.begin();
@@ -324,11 +335,14 @@ impl<'a> Association<'a> {
                         self.set_timer(Some(Timer::Dimse), now);
                     }
                 }
+                #[cfg(feature = "find-scp")]
                 Role::Acceptor => {
                     if let Some(x) = self.find.exchange {
                         self.find_event(FindEvent::ResponseSent { message_id: x.id });
                     }
                 }
+                #[cfg(not(feature = "find-scp"))]
+                Role::Acceptor => {}
             }
         }
         Ok((n, done))
@@ -409,6 +423,7 @@ impl<'a> Association<'a> {
                     rtt,
                 });
             }
+            #[cfg(feature = "find-scp")]
             Incoming::Request { id, model, refuse } => {
                 if let Some(x) = f.exchange.as_mut() {
                     x.query_len = len;
@@ -438,6 +453,9 @@ impl<'a> Association<'a> {
     }
 
     /// Works on through a paused PDU (see the module documentation).
+    // Out of line: it runs only after a C-FIND event paused a PDU, and inlined into `poll_event`
+    // it grew the drivers' loop (measured: a quarter KiB of a find firmware's flash).
+    #[inline(never)]
     pub(super) fn resume_pdata(&mut self) {
         let Some((len, next)) = self.find.resume.take() else {
             return;
@@ -474,6 +492,7 @@ impl<'a> Association<'a> {
             command_field: field,
         };
         match (role, field) {
+            #[cfg(feature = "find-scp")]
             (Role::Acceptor, C_FIND_RQ) => {
                 let Some(id) = command.message_id else {
                     self.violation(
@@ -508,6 +527,7 @@ impl<'a> Association<'a> {
                 });
                 self.expect_data(pc_id, Incoming::Request { id, model, refuse });
             }
+            #[cfg(feature = "find-scp")]
             (Role::Acceptor, C_CANCEL_RQ) => {
                 // A cancel for a request already answered is ignored (PS3.7 9.3.2.3).
                 if let Some(x) = self.find.exchange.as_mut() {

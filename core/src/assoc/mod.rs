@@ -445,6 +445,8 @@ impl<'a> Association<'a> {
         self.set_timer(timer, now);
     }
 
+    // Out of line: nearly every state change calls it, and inlined copies cost a firmware flash.
+    #[inline(never)]
     fn set_timer(&mut self, timer: Option<Timer>, now: Instant) {
         self.timer = timer.map(|t| {
             let d = match t {

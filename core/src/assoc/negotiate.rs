@@ -90,7 +90,7 @@ impl<'a> Association<'a> {
         }
         let mut n = 0usize;
         for pc in rq.presentation_contexts.iter() {
-            #[cfg(feature = "find")]
+            #[cfg(feature = "find-scp")]
             let decision = match crate::find::Model::from_uid(pc.abstract_syntax.as_bytes())
                 .filter(|m| self.config.find_models.contains(m))
             {
@@ -100,11 +100,11 @@ impl<'a> Association<'a> {
             let Some(slot) = self.decisions.get_mut(n) else {
                 break;
             };
-            #[cfg(feature = "find")]
+            #[cfg(feature = "find-scp")]
             {
                 *slot = decision;
             }
-            #[cfg(not(feature = "find"))]
+            #[cfg(not(feature = "find-scp"))]
             {
                 *slot = decide(&pc, self.config.transfer_syntaxes);
             }
@@ -322,7 +322,7 @@ impl Association<'_> {
 
     /// Acceptor: a proposed context of a served C-FIND model: the first proposed transfer
     /// syntax we accept and can read (Implicit or Explicit VR Little Endian).
-    #[cfg(feature = "find")]
+    #[cfg(feature = "find-scp")]
     fn decide_find(&mut self, pc: &PcRq<'_>, model: crate::find::Model) -> Decision {
         let acceptable = self.config.transfer_syntaxes;
         choose_syntax(pc, acceptable, |ts| self.find_accepted(model, pc.id, ts))

@@ -95,9 +95,9 @@ macro_rules! entry_points {
         }
 
         /// Serves one association as acceptor answering C-FIND from `records` (and C-ECHO) over an
-        /// accepted transport (feature `find`); `config.find_models` are the models served. Returns
-        /// what was negotiated, if anything.
-        #[cfg(feature = "find")]
+        /// accepted transport (feature `find-scp`); `config.find_models` are the models served.
+        /// Returns what was negotiated, if anything.
+        #[cfg(feature = "find-scp")]
         #[allow(clippy::too_many_arguments)]
         pub $($async)? fn serve_find<T, $($C,)? F>(
             $t: &mut T,

@@ -1,11 +1,13 @@
-//! The find sessions the drivers run (feature `find`): a requestor's find check and an
-//! acceptor answering C-FIND from records, each a [`Handler`] over the one pump.
+//! The find sessions the drivers run (feature `find`): a requestor's find check and (feature
+//! `find-scp`) an acceptor answering C-FIND from records, each a [`Handler`] over the one pump.
 
-use super::{answer_request, Handler};
-use crate::assoc::{AcceptPolicy, Association, Event};
+use super::Handler;
+use crate::assoc::{Association, Event};
 use crate::dimse::dataset::DataSet;
-use crate::find::{FindChecker, FindEvent, FindOptions, FindReport, Responder};
+use crate::find::{FindChecker, FindEvent, FindOptions, FindReport};
 use crate::time::Instant;
+#[cfg(feature = "find-scp")]
+use {super::answer_request, crate::assoc::AcceptPolicy, crate::find::Responder};
 
 /// A find check: the caller's observer (which sees each match), then the checker.
 pub(super) struct FindSession<'q, F> {
@@ -56,12 +58,14 @@ impl<F: FnMut(&Event, Option<&DataSet<'_>>)> Handler for FindSession<'_, F> {
 }
 
 /// An acceptor that answers C-FIND (and C-ECHO) after `policy` lets the association in.
+#[cfg(feature = "find-scp")]
 pub(super) struct ServeFindSession<'p, F> {
     policy: &'p AcceptPolicy<'p>,
     pub(super) responder: Responder<'p>,
     observe: F,
 }
 
+#[cfg(feature = "find-scp")]
 impl<'p, F: FnMut(&Event)> ServeFindSession<'p, F> {
     pub(super) fn new(
         policy: &'p AcceptPolicy<'p>,
@@ -76,6 +80,7 @@ impl<'p, F: FnMut(&Event)> ServeFindSession<'p, F> {
     }
 }
 
+#[cfg(feature = "find-scp")]
 impl<F: FnMut(&Event)> Handler for ServeFindSession<'_, F> {
     fn on_event(&mut self, assoc: &mut Association<'_>, now: Instant, event: &Event) {
         (self.observe)(event);
