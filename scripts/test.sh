@@ -10,7 +10,8 @@
 #   fmt        cargo fmt --all --check, for the workspace, firmware/ and fuzz/
 #   lint       shellcheck on scripts/*.sh and .ci/run
 #   clippy     cargo clippy --workspace --all-targets -- -D warnings, and core with its
-#              async and nal features, and as the firmware has it: find without find-scp
+#              async and nal features, and as the firmware has it: find without find-scp; and
+#              cargo doc of core with -D warnings (its links hold with and without its features)
 #   build      cargo test --workspace --no-run, cargo build --workspace --bins (needs the network
 #              for crates; everything later runs offline)
 #   thumbv7m   scripts/build-thumbv7m.sh (core for Cortex-M3, no alloc)
@@ -126,7 +127,9 @@ step lint bash -c 'shellcheck scripts/*.sh firmware/*.sh fuzz/*.sh .ci/run && sh
 step clippy bash -c 'cargo clippy --workspace --all-targets "$@" -- -D warnings &&
     cargo clippy -p echoprobe-core --features async --all-targets "$@" -- -D warnings &&
     cargo clippy -p echoprobe-core --features nal --all-targets "$@" -- -D warnings &&
-    cargo clippy -p echoprobe-core --features async,find --all-targets "$@" -- -D warnings' clippy "${LOCKED[@]}"
+    cargo clippy -p echoprobe-core --features async,find --all-targets "$@" -- -D warnings &&
+    RUSTDOCFLAGS="-D warnings" cargo doc -p echoprobe-core --no-deps "$@" &&
+    RUSTDOCFLAGS="-D warnings" cargo doc -p echoprobe-core --no-deps --features async,nal,find-scp "$@"' clippy "${LOCKED[@]}"
 step build bash -c 'cargo test --workspace --no-run "$@" && cargo build --workspace --bins "$@"' build "${LOCKED[@]}"
 step thumbv7m scripts/build-thumbv7m.sh
 # The async driver's and the embedded-nal adapter's tests only exist with their features (no

@@ -6,7 +6,7 @@
 //! * [`assoc`]: the association state machine for both roles; it never touches a socket or a
 //!   clock. Callers feed bytes and `now`, and take bytes to send, timeouts and events.
 //! * [`check`]: the health-check verdict built on top of the requestor role.
-//! * [`find`] (feature `find`): C-FIND and its verdict; the acceptor's matching with `find-scp`.
+//! * `find` (feature `find`): C-FIND and its verdict; the acceptor's matching with `find-scp`.
 //! * [`health`]: rise/fall over single checks (a target's published up/down).
 //! * [`io`]: thin drivers over `embedded-io` (blocking) and `embedded-io-async` (feature `async`).
 //!

@@ -1,6 +1,6 @@
 //! Drivers: one loop, [`pump::Pump`], that decides every step without doing I/O, and two thin
-//! shells that do the I/O it asks for: [`blocking`] (`embedded-io`) and [`asynch`]
-//! (`embedded-io-async`, feature `async`). [`nal`] (feature `nal`) is a [`Transport`] over any
+//! shells that do the I/O it asks for: [`blocking`] (`embedded-io`) and `asynch`
+//! (`embedded-io-async`, feature `async`). `nal` (feature `nal`) is a [`Transport`] over any
 //! `embedded-nal` TCP stack, for the blocking driver.
 //!
 //! The loop (see [`crate::assoc`]): send what the machine has, hand events to the caller,

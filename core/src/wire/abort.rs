@@ -185,7 +185,7 @@ impl Abort {
         PDU_LEN
     }
 
-    /// Writes the PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter than 10.
+    /// Writes the PDU; [`Error::BufferTooSmall`](super::Error::BufferTooSmall) (buffer untouched) if `buf` is shorter than 10.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let (source, reason) = (self.source.into(), self.reason.into());
         fixed::emit(buf, PduType::Abort, [0, 0, source, reason])

@@ -224,7 +224,7 @@ impl AssociateRj {
         PDU_LEN
     }
 
-    /// Writes the PDU; [`Error::BufferTooSmall`] (buffer untouched) if `buf` is shorter than 10.
+    /// Writes the PDU; [`Error::BufferTooSmall`](super::Error::BufferTooSmall) (buffer untouched) if `buf` is shorter than 10.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let body = [0, self.result.into(), self.source.into(), self.reason];
         fixed::emit(buf, PduType::AssociateRj, body)
