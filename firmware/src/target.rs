@@ -290,7 +290,7 @@ pub fn record(s: &mut State, t: &Target, index: usize, c: Checked, total: u32) {
     // Logged as text: the reason is formatted once, for the agent line, and the log reuses it.
     if v.last_good() {
         defmt::info!(
-            "target {=usize} {=str}: echo ok in {=u32} ms",
+            "target {=usize} {=str}: healthy in {=u32} ms",
             index,
             t.name,
             total / 1000
