@@ -426,7 +426,10 @@ impl Engine {
         while let Some((prepared, addrs, answer)) = jobs.recv().await {
             let stop = stop.clone();
             tokio::task::spawn_local(async move {
-                let _ = answer.send(check::check(&prepared, &stop, addrs).await);
+                // Boxed: the task holds a pointer, so the runtime's moves of the task's future (into the task at
+                // the spawn, over it at the end) copy a few bytes, not the check's several-KB state.
+                let check = Box::pin(check::check(&prepared, &stop, addrs));
+                let _ = answer.send(check.await);
             });
         }
     }
