@@ -44,6 +44,22 @@ fn timeline(ms: u64) -> Timeline {
     }
 }
 
+/// A healthy check of 127.0.0.1:104 with `timeline(ms)`: released, C-ECHO-RSP status 0.
+fn healthy(ms: u64) -> CheckResult {
+    CheckResult {
+        peer: "127.0.0.1:104".to_string(),
+        address: None,
+        verdict: Ok(echoprobe_core::check::Release::Released),
+        stats: Default::default(),
+        negotiated: None,
+        tls: None,
+        total: Duration::from_millis(5),
+        started: SystemTime::now(),
+        timeline: timeline(ms),
+        status: Some(0),
+    }
+}
+
 fn record(secs: u64, ms: u64, failed: Option<&str>) -> CheckRecord {
     CheckRecord {
         at: at(secs),
@@ -157,13 +173,8 @@ impl Daemon for Fake {
                 peer,
                 address: Some(SocketAddr::new(ip, spec.port)),
                 verdict,
-                stats: Default::default(),
-                negotiated: None,
-                tls: None,
-                total: Duration::from_millis(5),
-                started: SystemTime::now(),
-                timeline: timeline(2),
                 status: (spec.port == GOOD_PORT).then_some(0),
+                ..healthy(2)
             })
         })
     }
@@ -545,18 +556,7 @@ fn promtool_checks_metrics() {
         Health::Down,
     );
     let daemon = promtool(&metrics.render(Format::Text));
-    let result = CheckResult {
-        peer: "127.0.0.1:104".to_string(),
-        address: None,
-        verdict: Ok(echoprobe_core::check::Release::Released),
-        stats: Default::default(),
-        negotiated: None,
-        tls: None,
-        total: Duration::from_millis(3),
-        started: SystemTime::now(),
-        timeline: timeline(1),
-        status: Some(0),
-    };
+    let result = healthy(1);
     let probe =
         super::probe::ProbeMetrics::new(&result, Duration::from_millis(4), Duration::from_secs(9));
     let probe = promtool(&probe.render(Format::Text));
@@ -773,18 +773,7 @@ fn probe_registry(
 #[test]
 fn probe_text_is_the_registrys() {
     use super::probe::ProbeMetrics;
-    let healthy = CheckResult {
-        peer: "127.0.0.1:104".to_string(),
-        address: None,
-        verdict: Ok(echoprobe_core::check::Release::Released),
-        stats: Default::default(),
-        negotiated: None,
-        tls: None,
-        total: Duration::from_millis(5),
-        started: SystemTime::now(),
-        timeline: timeline(2),
-        status: Some(0),
-    };
+    let healthy = healthy(2);
     let mut found_over_tls = CheckResult::failed(
         "pacs:2762".to_string(),
         Failure::Local("no match".to_string()),
