@@ -333,7 +333,36 @@ struct State {
 }
 
 /// What a `/probe` check's options are made from: the request and its time bound in milliseconds.
-type ProbeKey = (Option<String>, String, u16, String, String, u32);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ProbeKey {
+    module: Option<String>,
+    host: String,
+    port: u16,
+    called_ae: String,
+    calling_ae: String,
+    limit_ms: u32,
+}
+
+impl ProbeKey {
+    /// `spec`'s strings moved in (a probe whose check is prepared already copies none).
+    fn new(spec: ProbeSpec, deadline: Duration) -> Self {
+        ProbeKey {
+            module: spec.module,
+            host: spec.host,
+            port: spec.port,
+            called_ae: spec.called_ae,
+            calling_ae: spec.calling_ae,
+            limit_ms: u32::try_from(deadline.as_millis())
+                .unwrap_or(u32::MAX)
+                .max(1),
+        }
+    }
+
+    /// The check's peer, `host:port` (IPv6 in brackets).
+    fn peer(&self) -> String {
+        crate::echo::peer_label(&self.host, self.port)
+    }
+}
 
 /// The `/probe` checks already prepared (the CLI's option parser and the TLS setup run once per distinct request,
 /// not per probe), for one configuration; emptied when full.
@@ -397,7 +426,10 @@ impl Engine {
         while let Some((prepared, addrs, answer)) = jobs.recv().await {
             let stop = stop.clone();
             tokio::task::spawn_local(async move {
-                let _ = answer.send(check::check(&prepared, &stop, addrs).await);
+                // Boxed: the task holds a pointer, so the runtime's moves of the task's future (into the task at
+                // the spawn, over it at the end) copy a few bytes, not the check's several-KB state.
+                let check = Box::pin(check::check(&prepared, &stop, addrs));
+                let _ = answer.send(check.await);
             });
         }
     }
@@ -524,28 +556,14 @@ impl Engine {
         .await;
     }
 
-    /// The settings a `/probe` of `spec` uses.
-    fn probe_settings(
-        loaded: &Loaded,
-        spec: &ProbeSpec,
-        deadline: Duration,
-    ) -> Result<Settings, ProbeRefused> {
-        let mut s = match &spec.module {
-            None => loaded.config.defaults.clone(),
-            Some(m) => loaded
-                .modules
-                .get(m)
-                .cloned()
-                .ok_or_else(|| ProbeRefused::UnknownModule(m.clone()))?,
-        };
-        s.port = spec.port;
-        s.called_ae.clone_from(&spec.called_ae);
-        s.calling_ae.clone_from(&spec.calling_ae);
-        let limit = u32::try_from(deadline.as_millis())
-            .unwrap_or(u32::MAX)
-            .max(1);
-        s.deadline_ms = Some(s.deadline_ms.map_or(limit, |d| d.min(limit)));
-        Ok(s)
+    /// The settings a `/probe` of `key` uses: its module's (`module`), for its port, AE titles and time bound.
+    fn probe_settings(module: &Settings, key: &ProbeKey) -> Settings {
+        let mut s = module.clone();
+        s.port = key.port;
+        s.called_ae.clone_from(&key.called_ae);
+        s.calling_ae.clone_from(&key.calling_ae);
+        s.deadline_ms = Some(s.deadline_ms.map_or(key.limit_ms, |d| d.min(key.limit_ms)));
+        s
     }
 
     async fn probe_check(
@@ -558,14 +576,21 @@ impl Engine {
             let state = self.read();
             (state.loaded.clone(), state.generation)
         };
-        let settings = Self::probe_settings(&loaded, &spec, deadline)?;
+        let key = ProbeKey::new(spec, deadline);
+        let module = match &key.module {
+            None => &loaded.config.defaults,
+            Some(m) => loaded
+                .modules
+                .get(m)
+                .ok_or_else(|| ProbeRefused::UnknownModule(m.clone()))?,
+        };
         let allow = &loaded.allow;
-        let port = spec.port;
+        let port = key.port;
         // An IP literal is itself; only a name goes to the blocking pool.
-        let resolved = match spec.host.parse::<IpAddr>() {
+        let resolved = match key.host.parse::<IpAddr>() {
             Ok(ip) => Some(vec![SocketAddr::new(ip, port)]),
             Err(_) => {
-                let host = spec.host.clone();
+                let host = key.host.clone();
                 tokio::task::spawn_blocking(move || {
                     crate::net::resolve(&host, port, crate::net::Family::Any, Some(deadline))
                 })
@@ -584,23 +609,19 @@ impl Engine {
                 return Err(ProbeRefused::NotAllowed(bad));
             }
         }
-        let prepared = match self.prepared_probe(&spec, &settings, generation) {
+        let prepared = match self.prepared_probe(module, &key, generation) {
             Ok(p) => p,
-            Err(f) => return Ok(failed(&spec, f.failure())),
+            Err(f) => return Ok(CheckResult::failed(key.peer(), f.failure())),
         };
         let _permit = self.slots.clone().acquire_owned().await;
         // The check connects to the very addresses just allowed (a name is not resolved twice).
         let (answer, result) = oneshot::channel();
-        let peer = crate::echo::peer_label(&spec.host, spec.port);
+        let stopping =
+            || CheckResult::failed(key.peer(), Failure::Local("the daemon is stopping".into()));
         if self.probes.send((prepared, resolved, answer)).is_err() {
-            return Ok(failed(
-                &spec,
-                Failure::Local("the daemon is stopping".into()),
-            ));
+            return Ok(stopping());
         }
-        Ok(result.await.unwrap_or_else(|_| {
-            CheckResult::failed(peer, Failure::Local("the daemon is stopping".into()))
-        }))
+        Ok(result.await.unwrap_or_else(|_| stopping()))
     }
 }
 
@@ -609,40 +630,28 @@ impl Engine {
     /// the same configuration.
     fn prepared_probe(
         &self,
-        spec: &ProbeSpec,
-        settings: &Settings,
+        module: &Settings,
+        key: &ProbeKey,
         generation: u64,
     ) -> Result<Arc<Prepared>, Unprepared> {
-        let key: ProbeKey = (
-            spec.module.clone(),
-            spec.host.clone(),
-            spec.port,
-            spec.called_ae.clone(),
-            spec.calling_ae.clone(),
-            settings.deadline_ms.unwrap_or(0),
-        );
         {
             let cache = self.probe_cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.generation == generation {
-                if let Some(p) = cache.prepared.get(&key) {
+                if let Some(p) = cache.prepared.get(key) {
                     return Ok(p.clone());
                 }
             }
         }
-        let prepared = Arc::new(Prepared::new(&spec.host, settings)?);
+        let settings = Self::probe_settings(module, key);
+        let prepared = Arc::new(Prepared::new(&key.host, &settings)?);
         let mut cache = self.probe_cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.generation != generation || cache.prepared.len() >= PROBE_CACHE {
             cache.prepared.clear();
             cache.generation = generation;
         }
-        cache.prepared.insert(key, prepared.clone());
+        cache.prepared.insert(key.clone(), prepared.clone());
         Ok(prepared)
     }
-}
-
-/// A check that could not start (bad settings for `/probe`, e.g. an invalid AE title).
-fn failed(spec: &ProbeSpec, f: Failure) -> CheckResult {
-    CheckResult::failed(crate::echo::peer_label(&spec.host, spec.port), f)
 }
 
 /// The one line a state change logs (made whole first: one write, not one per piece).
@@ -798,10 +807,13 @@ mod tests {
             calling_ae: "ECHOPROBE".into(),
             module: None,
         };
+        let key = ProbeKey::new(spec, Duration::from_secs(9));
         let prepared = |engine: &Engine| {
             let state = engine.read();
-            let s = Engine::probe_settings(&state.loaded, &spec, Duration::from_secs(9)).unwrap();
-            engine.prepared_probe(&spec, &s, state.generation).unwrap()
+            let defaults = &state.loaded.config.defaults;
+            engine
+                .prepared_probe(defaults, &key, state.generation)
+                .unwrap()
         };
         let first = prepared(&engine);
         assert!(

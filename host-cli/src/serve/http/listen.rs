@@ -179,7 +179,12 @@ where
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // Half-closes allowed: while a request is answered, hyper does not read ahead to learn whether the client has
+    // gone (a read that would find nothing, and a fresh read buffer each request, since the request still holds the
+    // old one). A client that leaves mid-request is seen at the next read, after its answer; every request is bounded
+    // anyway (a `/probe` by its deadline, the rest by `MAX_REQUEST`).
     builder
+        .half_close(true)
         .timer(TokioTimer::new())
         .header_read_timeout(limits.head_timeout)
         .max_header_size(MAX_HEAD)

@@ -53,8 +53,9 @@ const BUCKETS: [f64; 9] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0];
 /// The schedule lag's bucket bounds in seconds (the goal is a p99 under 100 ms).
 const LAG_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
-/// The phases of `echoprobe_check_duration_seconds`, in [`Series::phases`] order.
-const PHASES: [&str; 6] = ["connect", "tls", "associate", "echo", "find", "release"];
+/// The phases of `echoprobe_check_duration_seconds`, in [`Series::phases`] order (and of `/probe`'s
+/// `probe_dicom_phase_duration_seconds`).
+pub(super) const PHASES: [&str; 6] = ["connect", "tls", "associate", "echo", "find", "release"];
 
 /// Targets encoded per chunk of a streamed `/metrics` body.
 const CHUNK_TARGETS: usize = 256;
@@ -488,7 +489,8 @@ impl Format {
     }
 }
 
-/// `registry` in `format` (the small registries of `/probe`).
+/// `registry` in `format` (the tests' reference for `/probe`'s text).
+#[cfg(test)]
 pub(super) fn render(registry: &Registry, format: Format) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.

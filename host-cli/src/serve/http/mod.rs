@@ -76,6 +76,7 @@ async fn serve_within(
     let (tls, auth) = web
         .prepare()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let auth = (!web.basic_auth.is_empty()).then_some(auth);
     let app = routes::router(daemon, metrics, auth);
     listen::run(listener, tls, app, limits).await
 }

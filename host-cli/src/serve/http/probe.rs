@@ -11,20 +11,19 @@
 //! `probe_dicom_status` (the last C-ECHO-RSP status, when one came).
 
 use core::net::Ipv6Addr;
-use core::sync::atomic::AtomicU64;
 use core::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use echoprobe_core::wire::ae_title::AeTitle;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::DescriptorEncoder;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 use serde::Deserialize;
 
-use super::metrics::{render, respond, Format};
+use super::metrics::{respond, Format, PHASES};
 use super::routes::{text, App};
 use crate::cli::defaults::{CALLED_AE, CALLING_AE};
 use crate::echo::CheckResult;
@@ -46,12 +45,14 @@ pub(super) struct Params {
     module: Option<String>,
 }
 
+/// The handler. The request is taken whole (its headers moved out, not copied as a `HeaderMap` extractor would).
 pub(super) async fn probe(
     State(app): State<App>,
-    headers: HeaderMap,
     Query(params): Query<Params>,
+    request: Request,
 ) -> Response {
-    let spec_and_timeout = request(&app, &headers, params);
+    let headers = request.into_parts().0.headers;
+    let spec_and_timeout = self::request(&app, &headers, params);
     let (spec, timeout) = match spec_and_timeout {
         Ok(x) => x,
         Err(message) => return text(StatusCode::BAD_REQUEST, format!("{message}\n")),
@@ -65,7 +66,7 @@ pub(super) async fn probe(
             let format = Format::asked(&headers);
             respond(
                 format,
-                render(&registry(&result, duration, timeout), format),
+                ProbeMetrics::new(&result, duration, timeout).render(format),
             )
         }
         Err(ProbeRefused::NotAllowed(ip)) => {
@@ -179,82 +180,111 @@ fn bracketed(host: &str) -> String {
     }
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct PhaseLabels {
-    phase: &'static str,
+/// The response's metrics: what one check measured, encoded by prometheus-client's encoder as a [`Collector`] (no
+/// metric objects, no descriptors built per probe). The families are blackbox_exporter's, in its order; a family
+/// with no sample (no phase reached) is left out, as a registry leaves out an empty family.
+#[derive(Debug)]
+pub(super) struct ProbeMetrics {
+    success: bool,
+    duration: f64,
+    timeout: f64,
+    /// Each phase's seconds, in [`PHASES`] order; `None`: not reached.
+    phases: [Option<f64>; PHASES.len()],
+    exit_code: u8,
+    status: Option<u16>,
 }
 
-/// The response's metrics: a fresh registry per probe, as blackbox_exporter's.
-pub(super) fn registry(result: &CheckResult, duration: Duration, timeout: Duration) -> Registry {
-    let mut registry = Registry::default();
-    let gauge = |registry: &mut Registry, name: &str, help: &str, unit: Option<Unit>, v: f64| {
-        let g = Gauge::<f64, AtomicU64>::default();
-        g.set(v);
-        match unit {
-            Some(unit) => registry.register_with_unit(name, help, unit, g),
-            None => registry.register(name, help, g),
-        }
-    };
-    let success = if result.verdict.is_ok() { 1.0 } else { 0.0 };
-    gauge(
-        &mut registry,
-        "probe_success",
-        "Displays whether or not the probe was a success",
-        None,
-        success,
-    );
-    gauge(
-        &mut registry,
-        "probe_duration",
-        "Returns how long the probe took to complete in seconds",
-        Some(Unit::Seconds),
-        duration.as_secs_f64(),
-    );
-    gauge(
-        &mut registry,
-        "probe_timeout",
-        "Returns how long the probe timeout is in seconds",
-        Some(Unit::Seconds),
-        timeout.as_secs_f64(),
-    );
-    let phases = Family::<PhaseLabels, Gauge<f64, AtomicU64>>::default();
-    let tl = &result.timeline;
-    let echo = (!tl.echoes.is_empty()).then(|| tl.echoes.iter().sum::<Duration>());
-    for (phase, d) in [
-        ("connect", tl.connect),
-        ("tls", tl.tls),
-        ("associate", tl.associate),
-        ("echo", echo),
-        ("find", tl.find),
-        ("release", tl.release),
-    ] {
-        if let Some(d) = d {
-            phases
-                .get_or_create(&PhaseLabels { phase })
-                .set(d.as_secs_f64());
+impl ProbeMetrics {
+    pub(super) fn new(result: &CheckResult, duration: Duration, timeout: Duration) -> Self {
+        let tl = &result.timeline;
+        let echo = (!tl.echoes.is_empty()).then(|| tl.echoes.iter().sum::<Duration>());
+        // In `PHASES` order.
+        let phases = [tl.connect, tl.tls, tl.associate, echo, tl.find, tl.release];
+        ProbeMetrics {
+            success: result.verdict.is_ok(),
+            duration: duration.as_secs_f64(),
+            timeout: timeout.as_secs_f64(),
+            phases: phases.map(|d| d.map(|d| d.as_secs_f64())),
+            exit_code: result.code(),
+            status: result.status,
         }
     }
-    registry.register_with_unit(
-        "probe_dicom_phase_duration",
-        "How long each phase of the DICOM check took",
-        Unit::Seconds,
-        phases,
-    );
-    gauge(
-        &mut registry,
-        "probe_dicom_exit_code",
-        "The check's exit code (0 healthy; echoprobe's exit-code table)",
-        None,
-        f64::from(result.code()),
-    );
-    if let Some(status) = result.status {
+
+    /// The exposition text in `format` (OpenMetrics with its `# EOF`, or Prometheus's text format 0.0.4).
+    pub(super) fn render(self, format: Format) -> String {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(self));
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = match format {
+            Format::OpenMetrics => prometheus_client::encoding::text::encode(&mut out, &registry),
+            Format::Text => {
+                prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+            }
+        };
+        out
+    }
+}
+
+impl Collector for ProbeMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), core::fmt::Error> {
+        let seconds = Some(&Unit::Seconds);
+        let mut gauge = |name: &str, help: &str, unit: Option<&Unit>, v: f64| {
+            encoder
+                .encode_descriptor(name, help, unit, MetricType::Gauge)?
+                .encode_gauge(&v)
+        };
+        // The help texts end with the full stop a registry adds to a registered metric's.
         gauge(
-            &mut registry,
-            "probe_dicom_status",
-            "The status of the last C-ECHO-RSP",
+            "probe_success",
+            "Displays whether or not the probe was a success.",
             None,
-            f64::from(status),
-        );
+            if self.success { 1.0 } else { 0.0 },
+        )?;
+        gauge(
+            "probe_duration",
+            "Returns how long the probe took to complete in seconds.",
+            seconds,
+            self.duration,
+        )?;
+        gauge(
+            "probe_timeout",
+            "Returns how long the probe timeout is in seconds.",
+            seconds,
+            self.timeout,
+        )?;
+        if self.phases.iter().any(Option::is_some) {
+            let mut family = encoder.encode_descriptor(
+                "probe_dicom_phase_duration",
+                "How long each phase of the DICOM check took.",
+                seconds,
+                MetricType::Gauge,
+            )?;
+            for (phase, d) in PHASES.iter().zip(self.phases) {
+                if let Some(d) = d {
+                    family
+                        .encode_family(&[("phase", *phase)])?
+                        .encode_gauge(&d)?;
+                }
+            }
+        }
+        let mut gauge = |name: &str, help: &str, v: f64| {
+            encoder
+                .encode_descriptor(name, help, None, MetricType::Gauge)?
+                .encode_gauge(&v)
+        };
+        gauge(
+            "probe_dicom_exit_code",
+            "The check's exit code (0 healthy; echoprobe's exit-code table).",
+            f64::from(self.exit_code),
+        )?;
+        if let Some(status) = self.status {
+            gauge(
+                "probe_dicom_status",
+                "The status of the last C-ECHO-RSP.",
+                f64::from(status),
+            )?;
+        }
+        Ok(())
     }
-    registry
 }

@@ -22,9 +22,10 @@ pub(super) struct App {
     pub(super) metrics: Arc<Metrics>,
 }
 
-/// Every route.
-pub(super) fn router(daemon: Arc<dyn Daemon>, metrics: Arc<Metrics>, auth: Auth) -> Router {
-    Router::new()
+/// Every route; behind `auth` when users are configured (`None`: no users, and no middleware that would pass every
+/// request on).
+pub(super) fn router(daemon: Arc<dyn Daemon>, metrics: Arc<Metrics>, auth: Option<Auth>) -> Router {
+    let router = Router::new()
         .route("/", get(page::page))
         .route("/health/{name}", get(health))
         .route("/metrics", get(metrics_text))
@@ -33,11 +34,14 @@ pub(super) fn router(daemon: Arc<dyn Daemon>, metrics: Arc<Metrics>, auth: Auth)
         .route("/api/targets/{name}", get(api::target))
         .fallback(not_found)
         .with_state(App { daemon, metrics })
-        .layer(middleware::from_fn(refuse_bodies))
-        .layer(middleware::from_fn_with_state(
+        .layer(middleware::from_fn(refuse_bodies));
+    match auth {
+        Some(auth) => router.layer(middleware::from_fn_with_state(
             Arc::new(auth),
             auth::require,
-        ))
+        )),
+        None => router,
+    }
 }
 
 /// A plain-text response.

@@ -44,6 +44,22 @@ fn timeline(ms: u64) -> Timeline {
     }
 }
 
+/// A healthy check of 127.0.0.1:104 with `timeline(ms)`: released, C-ECHO-RSP status 0.
+fn healthy(ms: u64) -> CheckResult {
+    CheckResult {
+        peer: "127.0.0.1:104".to_string(),
+        address: None,
+        verdict: Ok(echoprobe_core::check::Release::Released),
+        stats: Default::default(),
+        negotiated: None,
+        tls: None,
+        total: Duration::from_millis(5),
+        started: SystemTime::now(),
+        timeline: timeline(ms),
+        status: Some(0),
+    }
+}
+
 fn record(secs: u64, ms: u64, failed: Option<&str>) -> CheckRecord {
     CheckRecord {
         at: at(secs),
@@ -157,13 +173,8 @@ impl Daemon for Fake {
                 peer,
                 address: Some(SocketAddr::new(ip, spec.port)),
                 verdict,
-                stats: Default::default(),
-                negotiated: None,
-                tls: None,
-                total: Duration::from_millis(5),
-                started: SystemTime::now(),
-                timeline: timeline(2),
                 status: (spec.port == GOOD_PORT).then_some(0),
+                ..healthy(2)
             })
         })
     }
@@ -545,20 +556,10 @@ fn promtool_checks_metrics() {
         Health::Down,
     );
     let daemon = promtool(&metrics.render(Format::Text));
-    let result = CheckResult {
-        peer: "127.0.0.1:104".to_string(),
-        address: None,
-        verdict: Ok(echoprobe_core::check::Release::Released),
-        stats: Default::default(),
-        negotiated: None,
-        tls: None,
-        total: Duration::from_millis(3),
-        started: SystemTime::now(),
-        timeline: timeline(1),
-        status: Some(0),
-    };
-    let probe = super::probe::registry(&result, Duration::from_millis(4), Duration::from_secs(9));
-    let probe = promtool(&super::metrics::render(&probe, Format::Text));
+    let result = healthy(1);
+    let probe =
+        super::probe::ProbeMetrics::new(&result, Duration::from_millis(4), Duration::from_secs(9));
+    let probe = promtool(&probe.render(Format::Text));
     for (what, out) in [("/metrics", daemon), ("/probe", probe)] {
         if let Some((ok, text)) = out {
             assert!(ok, "promtool check metrics failed on {what}:\n{text}");
@@ -680,6 +681,144 @@ async fn probe_follows_blackbox_exporter() {
     let v6 = get(addr, "/probe?target=%5B::1%5D:104").await;
     assert_eq!(v6.status, 200, "{v6:?}");
     assert_eq!(daemon.probes.lock().unwrap().last().unwrap().0.host, "::1");
+}
+
+/// The per-probe registry `/probe` used to build (prometheus-client's metric objects, registered one by one): the
+/// reference that the collector's text must equal.
+fn probe_registry(
+    result: &CheckResult,
+    duration: Duration,
+    timeout: Duration,
+) -> prometheus_client::registry::Registry {
+    use core::sync::atomic::AtomicU64;
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
+    use prometheus_client::registry::{Registry, Unit};
+    let mut registry = Registry::default();
+    let gauge = |registry: &mut Registry, name: &str, help: &str, unit: Option<Unit>, v: f64| {
+        let g = Gauge::<f64, AtomicU64>::default();
+        g.set(v);
+        match unit {
+            Some(unit) => registry.register_with_unit(name, help, unit, g),
+            None => registry.register(name, help, g),
+        }
+    };
+    let success = if result.verdict.is_ok() { 1.0 } else { 0.0 };
+    gauge(
+        &mut registry,
+        "probe_success",
+        "Displays whether or not the probe was a success",
+        None,
+        success,
+    );
+    gauge(
+        &mut registry,
+        "probe_duration",
+        "Returns how long the probe took to complete in seconds",
+        Some(Unit::Seconds),
+        duration.as_secs_f64(),
+    );
+    gauge(
+        &mut registry,
+        "probe_timeout",
+        "Returns how long the probe timeout is in seconds",
+        Some(Unit::Seconds),
+        timeout.as_secs_f64(),
+    );
+    let phases = Family::<Vec<(String, String)>, Gauge<f64, AtomicU64>>::default();
+    let tl = &result.timeline;
+    let echo = (!tl.echoes.is_empty()).then(|| tl.echoes.iter().sum::<Duration>());
+    for (phase, d) in [
+        ("connect", tl.connect),
+        ("tls", tl.tls),
+        ("associate", tl.associate),
+        ("echo", echo),
+        ("find", tl.find),
+        ("release", tl.release),
+    ] {
+        if let Some(d) = d {
+            phases
+                .get_or_create(&vec![("phase".to_string(), phase.to_string())])
+                .set(d.as_secs_f64());
+        }
+    }
+    registry.register_with_unit(
+        "probe_dicom_phase_duration",
+        "How long each phase of the DICOM check took",
+        Unit::Seconds,
+        phases,
+    );
+    gauge(
+        &mut registry,
+        "probe_dicom_exit_code",
+        "The check's exit code (0 healthy; echoprobe's exit-code table)",
+        None,
+        f64::from(result.code()),
+    );
+    if let Some(status) = result.status {
+        gauge(
+            &mut registry,
+            "probe_dicom_status",
+            "The status of the last C-ECHO-RSP",
+            None,
+            f64::from(status),
+        );
+    }
+    registry
+}
+
+/// `/probe`'s text is what the per-probe registry made, in both formats, for a healthy check, a failed one with a
+/// TLS and find timeline, and one that failed before any phase: the same lines in the same order, except that a
+/// family's samples (a hash map's order in the registry) now come in the phases' order.
+#[test]
+fn probe_text_is_the_registrys() {
+    use super::probe::ProbeMetrics;
+    let healthy = healthy(2);
+    let mut found_over_tls = CheckResult::failed(
+        "pacs:2762".to_string(),
+        Failure::Local("no match".to_string()),
+    );
+    found_over_tls.timeline = Timeline {
+        connect: Some(Duration::from_micros(250)),
+        tls: Some(Duration::from_micros(1_750)),
+        associate: Some(Duration::from_micros(1_000)),
+        echoes: vec![],
+        find: Some(Duration::from_micros(12_345)),
+        release: None,
+    };
+    let nothing = CheckResult::failed(
+        "pacs:104".to_string(),
+        Failure::Local("the daemon is stopping".into()),
+    );
+    let (duration, timeout) = (Duration::from_micros(4_321), Duration::from_millis(9_500));
+    for result in [&healthy, &found_over_tls, &nothing] {
+        for format in [Format::Text, Format::OpenMetrics] {
+            let old = super::metrics::render(&probe_registry(result, duration, timeout), format);
+            let new = ProbeMetrics::new(result, duration, timeout).render(format);
+            let phase = |l: &&str| l.contains("{phase=");
+            let others = |t: &str| -> Vec<String> {
+                t.lines()
+                    .filter(|l| !phase(l))
+                    .map(str::to_string)
+                    .collect()
+            };
+            let phases = |t: &str| -> Vec<String> {
+                let mut p: Vec<String> = t.lines().filter(phase).map(str::to_string).collect();
+                p.sort();
+                p
+            };
+            assert_eq!(others(&new), others(&old), "{format:?}:\n{new}\n---\n{old}");
+            assert_eq!(phases(&new), phases(&old), "{format:?}:\n{new}\n---\n{old}");
+            let order: Vec<&str> = new
+                .lines()
+                .filter(phase)
+                .filter_map(|l| l.split('"').nth(1))
+                .collect();
+            let mut sorted = order.clone();
+            sorted.sort_by_key(|p| super::metrics::PHASES.iter().position(|x| x == p));
+            assert_eq!(order, sorted);
+        }
+    }
 }
 
 #[tokio::test]
