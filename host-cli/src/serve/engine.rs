@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
-use echoprobe_config::{Cidr, Config, Settings, Target};
+use echoprobe_config::{Check, Cidr, Config, Settings, Target};
 use echoprobe_core::health::RiseFall;
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
@@ -89,94 +89,141 @@ struct Live {
     since: SystemTime,
     exit_code: u8,
     checks: u64,
+    /// The start of the newest kept check, in Unix milliseconds (the older ones' follow from [`Recent::gap_ms`]).
+    newest_ms: u64,
     /// The last checks, oldest first; the newest is check number `checks`.
     recent: VecDeque<Recent>,
-    /// The reasons of the failed ones among them, by check number (a reason the check before had too is shared).
-    reasons: VecDeque<(u64, Arc<str>)>,
+    /// The ones among them that did not end healthy, by check number (a reason the check before had too is shared).
+    failures: VecDeque<Failed>,
+    /// A find target's: [`Recent`]'s query slot is the find's (an echo target's: the C-ECHO's).
+    find: bool,
 }
 
-/// One check of a target's history, in 32 bytes: what the page and the API show of it, times in microseconds
-/// (as they print them), [`Recent::NONE`] for a phase not reached; its reason is in [`Live::reasons`].
-#[derive(Debug, Clone, Copy)]
-struct Recent {
-    /// Start, Unix seconds and milliseconds (the API prints milliseconds); the top bit of `at_ms` is
-    /// [`Recent::FIND`].
-    at_secs: u32,
-    at_ms: u16,
+/// A kept check that did not end healthy: what [`Recent`] leaves out.
+#[derive(Debug, Clone)]
+struct Failed {
+    check: u64,
     exit_code: u8,
     /// Its row of the exit-code table (the result name).
     row: u8,
-    total: u32,
-    connect: u32,
-    tls: u32,
-    associate: u32,
-    /// The C-ECHO round trip (the daemon's check sends one), or a find check's query ([`Recent::FIND`]).
-    echo: u32,
-    release: u32,
+    reason: Arc<str>,
+}
+
+/// One check of a target's history, in 16 bytes: when it started, and its durations as [`Micros`] (what the page and
+/// the API show of it). Its exit code, result and reason are in [`Live::failures`] when it did not end healthy.
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    /// Milliseconds from the start of the check before (saturated at `i32`'s range: 24 days, beyond the longest
+    /// interval).
+    gap_ms: i32,
+    /// Total, connect, TLS, associate, the C-ECHO round trip (the daemon's check sends one) or the find query, release.
+    times: [Micros; 6],
+}
+
+/// A duration in 16 bits, as a small float of microseconds: exact below 4,096 µs, then 12 significant bits (rounded:
+/// at most 1/8192, 0.013 %, off), up to 4,295 s (`u32::MAX` µs; longer is that); [`Micros::NONE`] for a phase not
+/// reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Micros(u16);
+
+impl Micros {
+    const NONE: Micros = Micros(u16::MAX);
+    /// Significand bits stored (the leading one above them is implied once the exponent is above 0).
+    const BITS: u32 = 11;
+
+    fn of(d: Option<Duration>) -> Micros {
+        let Some(d) = d else { return Micros::NONE };
+        let us = u64::try_from(d.as_micros())
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX));
+        let top = 1 << Micros::BITS;
+        if us < 2 * top {
+            // Exponent 0 or 1: the value itself.
+            return Micros(us as u16);
+        }
+        // `us` has `len` bits; keep the top BITS + 1, rounded to nearest.
+        let len = u64::BITS - us.leading_zeros();
+        let mut shift = len - Micros::BITS - 1;
+        let mut m = (us + (1 << (shift - 1))) >> shift;
+        if m == 2 * top {
+            m = top;
+            shift += 1;
+        }
+        Micros((((shift + 1) << Micros::BITS) as u16) | (m as u16 & (top as u16 - 1)))
+    }
+
+    fn get(self) -> Option<Duration> {
+        if self == Micros::NONE {
+            return None;
+        }
+        let exponent = u32::from(self.0 >> Micros::BITS);
+        let low = u64::from(self.0) & ((1 << Micros::BITS) - 1);
+        let us = match exponent {
+            0 => low,
+            e => (low | 1 << Micros::BITS) << (e - 1),
+        };
+        Some(Duration::from_micros(us))
+    }
+}
+
+/// `t` in Unix milliseconds (the API prints milliseconds); 0 before 1970.
+fn unix_ms(t: SystemTime) -> u64 {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Recent {
-    const NONE: u32 = u32::MAX;
-    /// In `at_ms`: the check was a find, and `echo` holds its query's duration.
-    const FIND: u16 = 0x8000;
-
-    fn of(r: &CheckRecord) -> Recent {
-        let us = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(Recent::NONE - 1);
-        let phase = |d: Option<Duration>| d.map_or(Recent::NONE, us);
-        let at =
-            r.at.duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-        let row = exit::ROWS
-            .iter()
-            .position(|row| row.result == r.result)
-            .unwrap_or(0);
+    fn of(r: &CheckRecord, gap_ms: i32, find: bool) -> Recent {
+        let tl = &r.timeline;
+        let query = if find {
+            tl.find
+        } else {
+            tl.echoes.first().copied()
+        };
         Recent {
-            at_secs: u32::try_from(at.as_secs()).unwrap_or(u32::MAX),
-            at_ms: (at.subsec_millis()) as u16
-                | if r.timeline.find.is_some() {
-                    Recent::FIND
-                } else {
-                    0
-                },
-            exit_code: r.exit_code,
-            row: u8::try_from(row).unwrap_or(0),
-            total: us(r.total),
-            connect: phase(r.timeline.connect),
-            tls: phase(r.timeline.tls),
-            associate: phase(r.timeline.associate),
-            echo: phase(r.timeline.echoes.first().copied().or(r.timeline.find)),
-            release: phase(r.timeline.release),
+            gap_ms,
+            times: [
+                Some(r.total),
+                tl.connect,
+                tl.tls,
+                tl.associate,
+                query,
+                tl.release,
+            ]
+            .map(Micros::of),
         }
     }
 
-    fn record(&self, reason: &str) -> CheckRecord {
-        let d = |us: u32| Duration::from_micros(u64::from(us));
-        let phase = |us: u32| (us != Recent::NONE).then(|| d(us));
+    /// The check as the page and the API show it: started at `at_ms`, `failed` when it did not end healthy.
+    fn record(&self, at_ms: u64, failed: Option<&Failed>, find: bool) -> CheckRecord {
+        let [total, connect, tls, associate, query, release] = self.times.map(Micros::get);
+        let (exit_code, result, reason) = match failed {
+            Some(f) => (
+                f.exit_code,
+                exit::ROWS
+                    .get(usize::from(f.row))
+                    .map_or("", |row| row.result),
+                f.reason.to_string(),
+            ),
+            None => (exit::HEALTHY, exit::End::Healthy.result(), String::new()),
+        };
         CheckRecord {
-            at: std::time::UNIX_EPOCH
-                + Duration::from_secs(u64::from(self.at_secs))
-                + Duration::from_millis(u64::from(self.at_ms & !Recent::FIND)),
-            exit_code: self.exit_code,
-            result: exit::ROWS
-                .get(usize::from(self.row))
-                .map_or("", |row| row.result),
-            reason: reason.to_string(),
-            total: d(self.total),
+            at: std::time::UNIX_EPOCH + Duration::from_millis(at_ms),
+            exit_code,
+            result,
+            reason,
+            total: total.unwrap_or_default(),
             timeline: crate::report::Timeline {
-                connect: phase(self.connect),
-                tls: phase(self.tls),
-                associate: phase(self.associate),
-                echoes: if self.at_ms & Recent::FIND == 0 {
-                    phase(self.echo).into_iter().collect()
-                } else {
+                connect,
+                tls,
+                associate,
+                echoes: if find {
                     Vec::new()
-                },
-                find: if self.at_ms & Recent::FIND == 0 {
-                    None
                 } else {
-                    phase(self.echo)
+                    query.into_iter().collect()
                 },
-                release: phase(self.release),
+                find: if find { query } else { None },
+                release,
             },
         }
     }
@@ -197,18 +244,20 @@ pub(crate) struct TargetState {
 impl TargetState {
     fn new(target: Target, prepared: Arc<Prepared>, history: usize) -> Self {
         TargetState {
-            target,
-            prepared,
-            history,
             live: Mutex::new(Live {
                 health: RiseFall::new(),
                 reason: NO_CHECK_YET.to_string(),
                 since: SystemTime::now(),
                 exit_code: exit::LOCAL,
                 checks: 0,
+                newest_ms: 0,
                 recent: VecDeque::new(),
-                reasons: VecDeque::new(),
+                failures: VecDeque::new(),
+                find: matches!(target.settings.check, Check::Find(_)),
             }),
+            target,
+            prepared,
+            history,
             task: Mutex::new(None),
             stop: watch::Sender::new(false),
         }
@@ -265,36 +314,65 @@ impl Live {
             if self.recent.capacity() == 0 {
                 self.recent.reserve_exact(history);
             }
-            self.recent.push_back(Recent::of(record));
-            if !record.reason.is_empty() {
-                let reason = match self.reasons.back() {
-                    Some((_, last)) if **last == *record.reason => last.clone(),
+            let at = unix_ms(record.at);
+            let gap = if self.recent.is_empty() {
+                0
+            } else {
+                let gap = i128::from(at) - i128::from(self.newest_ms);
+                i32::try_from(gap).unwrap_or(if gap < 0 { i32::MIN } else { i32::MAX })
+            };
+            self.newest_ms = at;
+            self.recent.push_back(Recent::of(record, gap, self.find));
+            let healthy = record.exit_code == exit::HEALTHY
+                && record.result == exit::End::Healthy.result()
+                && record.reason.is_empty();
+            if !healthy {
+                let reason = match self.failures.back() {
+                    Some(last) if *last.reason == *record.reason => last.reason.clone(),
                     _ => Arc::from(record.reason.as_str()),
                 };
-                self.reasons.push_back((self.checks, reason));
+                let row = exit::ROWS
+                    .iter()
+                    .position(|row| row.result == record.result)
+                    .unwrap_or(0);
+                self.failures.push_back(Failed {
+                    check: self.checks,
+                    exit_code: record.exit_code,
+                    row: u8::try_from(row).unwrap_or(0),
+                    reason,
+                });
             }
         }
         let oldest = self.checks + 1 - self.recent.len() as u64;
-        while self.reasons.front().is_some_and(|(n, _)| *n < oldest) {
-            self.reasons.pop_front();
+        while self.failures.front().is_some_and(|f| f.check < oldest) {
+            self.failures.pop_front();
         }
     }
 
     /// The kept checks, oldest first, as the page and the API show them.
     fn records(&self) -> Vec<CheckRecord> {
         let first = self.checks + 1 - self.recent.len() as u64;
-        let mut reasons = self.reasons.iter().peekable();
+        // The oldest's start: the newest's less every later gap.
+        let back: i64 = self
+            .recent
+            .iter()
+            .skip(1)
+            .map(|r| i64::from(r.gap_ms))
+            .sum();
+        let mut at = i128::from(self.newest_ms) - i128::from(back);
+        let mut failures = self.failures.iter().peekable();
         (first..)
             .zip(&self.recent)
-            .map(|(n, r)| {
-                while reasons.peek().is_some_and(|(m, _)| *m < n) {
-                    reasons.next();
+            .enumerate()
+            .map(|(i, (n, r))| {
+                if i > 0 {
+                    at += i128::from(r.gap_ms);
                 }
-                let reason = match reasons.peek() {
-                    Some((m, text)) if *m == n => text,
-                    _ => "",
-                };
-                r.record(reason)
+                while failures.peek().is_some_and(|f| f.check < n) {
+                    failures.next();
+                }
+                let failed = failures.peek().filter(|f| f.check == n).copied();
+                r.record(u64::try_from(at).unwrap_or(0), failed, self.find)
             })
             .collect()
     }
@@ -769,7 +847,7 @@ mod tests {
         assert_eq!(s.checks, 5);
         assert_eq!(s.recent, records[2..]);
         assert_eq!(
-            t.live.lock().unwrap().reasons.len(),
+            t.live.lock().unwrap().failures.len(),
             2,
             "one per failed check kept"
         );
@@ -778,6 +856,83 @@ mod tests {
             "{}",
             core::mem::size_of::<Recent>()
         );
+        assert_eq!(core::mem::size_of::<Recent>(), 16);
+    }
+
+    #[test]
+    fn a_kept_duration_is_exact_below_4096_us_and_within_1_in_4096_above() {
+        let back = |us: u64| {
+            Micros::of(Some(Duration::from_micros(us)))
+                .get()
+                .unwrap()
+                .as_micros() as u64
+        };
+        for us in 0..8192 {
+            if us < 4096 {
+                assert_eq!(back(us), us);
+            }
+            assert!(back(us).abs_diff(us) * 4096 <= us, "{us} -> {}", back(us));
+        }
+        let mut us = 8192u64;
+        while us < u64::from(u32::MAX) {
+            for v in [us - 1, us, us + 1, us + us / 3] {
+                let v = v.min(u64::from(u32::MAX));
+                assert!(back(v).abs_diff(v) * 4096 <= v, "{v} -> {}", back(v));
+            }
+            us = us * 3 / 2;
+        }
+        assert_eq!(back(u64::MAX), 1 << 32, "longer is 4,295 s");
+        assert_eq!(Micros::of(None).get(), None);
+        assert_ne!(Micros::of(Some(Duration::MAX)), Micros::NONE);
+    }
+
+    #[test]
+    fn the_history_keeps_each_start_failure_and_a_find_query() {
+        let t = TargetState::new(
+            Target {
+                name: "mwl".into(),
+                address: "127.0.0.1".into(),
+                agent_port: None,
+                settings: Settings {
+                    check: Check::Find(echoprobe_config::Find {
+                        model: echoprobe_config::QueryModel::Worklist,
+                        query: vec!["PatientID".into()],
+                        min_matches: None,
+                        max_matches: None,
+                        require: None,
+                    }),
+                    ..Settings::default()
+                },
+            },
+            Arc::new(Prepared::new("127.0.0.1", &Settings::default()).unwrap()),
+            4,
+        );
+        let base = 1_764_000_000_000u64;
+        // Gaps of every size, a clock stepped back, a failure without a reason.
+        let starts = [
+            base,
+            base + 10_000,
+            base + 10_007,
+            base + 3_000,
+            base + 86_410_000,
+            base + 86_410_001,
+        ];
+        let mut records = Vec::new();
+        for (i, at) in starts.iter().enumerate() {
+            let mut r = record_of(&if i % 2 == 0 { good() } else { bad() });
+            if i == 3 {
+                r.reason.clear();
+            }
+            r.at = std::time::UNIX_EPOCH + Duration::from_millis(*at);
+            r.timeline.find = Some(Duration::from_micros(2500 + i as u64));
+            t.live.lock().unwrap().push(&r, 4);
+            records.push(r);
+        }
+        let s = t.status();
+        assert_eq!(s.recent, records[2..]);
+        assert_eq!(s.recent[1].reason, "");
+        assert_eq!(s.recent[1].exit_code, exit::NO_PRESENTATION_CONTEXT);
+        assert!(s.recent.iter().all(|r| r.timeline.echoes.is_empty()));
     }
 
     #[tokio::test]
