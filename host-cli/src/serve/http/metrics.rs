@@ -59,11 +59,10 @@ const PHASES: [&str; 6] = ["connect", "tls", "associate", "echo", "find", "relea
 /// Targets encoded per chunk of a streamed `/metrics` body.
 const CHUNK_TARGETS: usize = 256;
 
-/// A classic histogram over [`BUCKETS`]; `count == 0`: never observed (no series).
+/// A classic histogram over [`BUCKETS`] (its count is the sum of its buckets).
 #[derive(Debug, Clone, Copy, Default)]
 struct Hist {
     sum: f64,
-    count: u64,
     /// Observations per bucket (not cumulative); the last is `+Inf`.
     buckets: [u64; BUCKETS.len() + 1],
 }
@@ -72,7 +71,6 @@ impl Hist {
     fn observe(&mut self, d: Duration) {
         let v = d.as_secs_f64();
         self.sum += v;
-        self.count += 1;
         let i = BUCKETS
             .iter()
             .position(|b| v <= *b)
@@ -91,20 +89,37 @@ impl Hist {
         {
             *slot = (*bound, n);
         }
-        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &buckets, None)
+        let count = self.buckets.iter().sum();
+        encoder.encode_histogram::<NoLabelSet>(self.sum, count, &buckets, None)
     }
 }
 
-/// One target's series.
+/// One target's series (boxed in [`Metrics::targets`]; about 600 bytes for a plain echo check's four phases).
 #[derive(Debug, Clone, Default)]
 struct Series {
     up: bool,
-    /// When the last check ended (Unix seconds); `None` before the first.
+    /// When the last check ended (Unix seconds); `None` before the first (then nothing is observed).
     last: Option<f64>,
     total: Hist,
-    phases: [Hist; PHASES.len()],
+    /// The phases observed, by index into [`PHASES`], in the order they first came (a phase never reached, TLS
+    /// of a plain check or a find of an echo, takes no room).
+    phases: Vec<(u8, Hist)>,
     /// Checks by outcome, in the order the outcomes first came.
     checks: Vec<(&'static str, u64)>,
+}
+
+impl Series {
+    fn phase(&mut self, i: usize) -> &mut Hist {
+        let at = match self.phases.iter().position(|(p, _)| usize::from(*p) == i) {
+            Some(at) => at,
+            None => {
+                self.phases.reserve_exact(1);
+                self.phases.push((i as u8, Hist::default()));
+                self.phases.len() - 1
+            }
+        };
+        &mut self.phases[at].1
+    }
 }
 
 /// The families, in the order they are encoded.
@@ -168,15 +183,15 @@ impl Fam {
                 .encode_family(&labels)?
                 .encode_gauge(&i64::from(s.up)),
             Fam::Phases => {
-                for (phase, h) in PHASES.iter().zip(&s.phases) {
-                    if h.count > 0 {
+                for (i, phase) in PHASES.iter().enumerate() {
+                    if let Some((_, h)) = s.phases.iter().find(|(p, _)| usize::from(*p) == i) {
                         let labels = [("target", target), ("phase", phase)];
                         h.encode(&mut encoder.encode_family(&labels)?)?;
                     }
                 }
                 Ok(())
             }
-            Fam::Total if s.total.count > 0 => s.total.encode(&mut encoder.encode_family(&labels)?),
+            Fam::Total if s.last.is_some() => s.total.encode(&mut encoder.encode_family(&labels)?),
             Fam::Checks => {
                 for (outcome, n) in &s.checks {
                     let labels = [("target", target), ("outcome", outcome)];
@@ -200,7 +215,7 @@ impl Fam {
 #[derive(Debug)]
 struct Chunk {
     fam: Fam,
-    rows: Vec<(String, Series)>,
+    rows: Vec<(Box<str>, Series)>,
 }
 
 impl Collector for Chunk {
@@ -216,8 +231,8 @@ impl Collector for Chunk {
 
 /// The Prometheus series of every target; the engine feeds it as a [`MetricsSink`], `GET /metrics` reads it.
 pub struct Metrics {
-    /// By target name (the scrape's order).
-    targets: Mutex<BTreeMap<String, Series>>,
+    /// By target name (the scrape's order); boxed, so that the map's nodes stay small.
+    targets: Mutex<BTreeMap<Box<str>, Box<Series>>>,
     /// The daemon-wide series (the schedule lag).
     daemon: Registry,
     lag: Histogram,
@@ -268,7 +283,7 @@ impl Metrics {
         out
     }
 
-    fn targets(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Series>> {
+    fn targets(&self) -> std::sync::MutexGuard<'_, BTreeMap<Box<str>, Box<Series>>> {
         self.targets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -279,7 +294,7 @@ impl Metrics {
         let rows = targets
             .range::<str, _>((from, Bound::Unbounded))
             .take(CHUNK_TARGETS)
-            .map(|(name, s)| (name.clone(), s.clone()))
+            .map(|(name, s)| (name.clone(), Series::clone(s)))
             .collect();
         Chunk { fam, rows }
     }
@@ -293,28 +308,25 @@ impl MetricsSink for Metrics {
         let mut targets = self.targets();
         let s = match targets.get_mut(target) {
             Some(s) => s,
-            None => targets.entry(target.to_string()).or_default(),
+            None => targets.entry(target.into()).or_default(),
         };
         s.up = health == Health::Up;
         s.last = Some(ended.as_secs_f64());
         s.total.observe(record.total);
         let tl = &record.timeline;
-        let [connect, tls, associate, echo, find, release] = &mut s.phases;
-        for (h, d) in [
-            (connect, tl.connect),
-            (tls, tl.tls),
-            (associate, tl.associate),
-            (find, tl.find),
-        ] {
+        // In PHASES order.
+        for (i, d) in [tl.connect, tl.tls, tl.associate].into_iter().enumerate() {
             if let Some(d) = d {
-                h.observe(d);
+                s.phase(i).observe(d);
             }
         }
         for d in &tl.echoes {
-            echo.observe(*d);
+            s.phase(3).observe(*d);
         }
-        if let Some(d) = tl.release {
-            release.observe(d);
+        for (i, d) in [(4, tl.find), (5, tl.release)] {
+            if let Some(d) = d {
+                s.phase(i).observe(d);
+            }
         }
         match s.checks.iter_mut().find(|(o, _)| *o == record.result) {
             Some((_, n)) => *n += 1,
@@ -331,7 +343,7 @@ impl MetricsSink for Metrics {
         match targets.get_mut(target) {
             Some(s) => s.up = false,
             None => {
-                targets.insert(target.to_string(), Series::default());
+                targets.insert(target.into(), Box::default());
             }
         }
     }
@@ -347,7 +359,7 @@ struct Scrape {
     /// The family being encoded (an index into [`FAMILIES`]); `None`: the daemon-wide series are next.
     fam: Option<usize>,
     /// The last target encoded in this family (`None`: the family's first chunk, with its descriptor).
-    after: Option<String>,
+    after: Option<Box<str>>,
     /// The text-format rewriter's state (a `# HELP` waiting for its `# TYPE`).
     text: TextFormat,
     done: bool,
