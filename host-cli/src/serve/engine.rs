@@ -744,6 +744,34 @@ impl Daemon for Engine {
         self.find(name).map(|t| t.status())
     }
 
+    fn targets_from(&self, from: usize, max: usize) -> Vec<TargetStatus> {
+        let state = self.read();
+        let end = from.saturating_add(max).min(state.targets.len());
+        state
+            .targets
+            .get(from..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.status())
+            .collect()
+    }
+
+    fn up_count(&self) -> (usize, usize) {
+        let state = self.read();
+        let up = state
+            .targets
+            .iter()
+            .filter(|t| {
+                t.live
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .health
+                    .is_up()
+            })
+            .count();
+        (up, state.targets.len())
+    }
+
     fn has_module(&self, module: Option<&str>) -> bool {
         module.is_none_or(|m| self.config().modules.contains_key(m))
     }

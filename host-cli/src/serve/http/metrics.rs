@@ -21,19 +21,14 @@
 //! Served in the OpenMetrics text format to a client that asks for it (Prometheus asks first), else in Prometheus's
 //! text format 0.0.4 (what `promtool check metrics` reads, and every scraper): see [`Format::asked`].
 
-use core::convert::Infallible;
 use core::ops::Bound;
-use core::pin::Pin;
-use core::task::{Context, Poll};
 use core::time::Duration;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
-use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse as _, Response};
-use hyper::body::Frame;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::histogram::Histogram;
@@ -437,35 +432,9 @@ impl Scrape {
 
 /// The `/metrics` response: encoded a chunk at a time as hyper asks for the body.
 pub(super) fn stream(metrics: Arc<Metrics>, format: Format) -> Response {
-    let body = Body::new(Streamed {
-        metrics,
-        scrape: Scrape::new(format),
-    });
+    let mut scrape = Scrape::new(format);
+    let body = super::stream::body(move || scrape.next(&metrics));
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
-}
-
-struct Streamed {
-    metrics: Arc<Metrics>,
-    scrape: Scrape,
-}
-
-impl hyper::body::Body for Streamed {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let this = self.get_mut();
-        loop {
-            match this.scrape.next(&this.metrics) {
-                Some(chunk) if chunk.is_empty() => continue,
-                Some(chunk) => return Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk))))),
-                None => return Poll::Ready(None),
-            }
-        }
-    }
 }
 
 /// The two text formats.
