@@ -27,8 +27,10 @@ pub(crate) const NO_CHECK_YET: &str = "no check completed yet";
 /// A configuration with everything the checks need made once (TLS files read, options parsed).
 #[derive(Clone)]
 pub(crate) struct Loaded {
+    /// The configuration; once the engine runs it ([`Engine::apply`]), its targets are in their states and its
+    /// `targets` is empty.
     pub(crate) config: Config,
-    /// Shared with the targets' states (one copy of each target's options).
+    /// Each target's options, in `config.targets` order; moved into the targets' states with them.
     targets: Vec<Arc<Prepared>>,
     modules: BTreeMap<String, Settings>,
     /// `[probe] allow`, or the targets' own addresses.
@@ -446,9 +448,12 @@ pub(crate) struct Engine {
 impl Engine {
     /// An engine with no targets yet (see [`Engine::apply`]; [`Engine::wait_stopped`] stops them).
     pub(crate) fn new(
-        loaded: Loaded,
+        mut loaded: Loaded,
         metrics: Arc<dyn MetricsSink>,
     ) -> (Arc<Engine>, mpsc::UnboundedReceiver<Job>) {
+        // Not run: its targets are not needed (the first `apply` brings them).
+        loaded.config.targets = Vec::new();
+        loaded.targets = Vec::new();
         let slots = Arc::new(Semaphore::new(loaded.config.serve.max_concurrent as usize));
         let (probes, jobs) = mpsc::unbounded_channel();
         let engine = Arc::new(Engine {
@@ -511,21 +516,24 @@ impl Engine {
     /// Runs `loaded` (at start, and at each reload): unchanged targets keep their state and schedule; new and
     /// changed ones start spread over their interval; removed ones, and the old settings of changed ones, stop as at
     /// a daemon's stop (a check in flight sends A-ABORT and closes).
-    pub(crate) fn apply(self: &Arc<Self>, loaded: Loaded) {
+    pub(crate) fn apply(self: &Arc<Self>, mut loaded: Loaded) {
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
         let history = loaded.config.serve.history as usize;
-        let mut kept = Vec::with_capacity(loaded.config.targets.len());
+        // Each target's settings move into its state (one copy of each, not two).
+        let targets = core::mem::take(&mut loaded.config.targets);
+        let prepared = core::mem::take(&mut loaded.targets);
+        let mut kept = Vec::with_capacity(targets.len());
         let mut fresh = Vec::new();
-        for (t, p) in loaded.config.targets.iter().zip(&loaded.targets) {
+        for (t, p) in targets.into_iter().zip(prepared) {
             let same = state
                 .targets
                 .iter()
-                .find(|old| old.target == *t && old.history == history);
+                .find(|old| old.target == t && old.history == history);
             match same {
                 Some(old) => kept.push(old.clone()),
                 None => {
-                    let new = Arc::new(TargetState::new(t.clone(), p.clone(), history));
                     self.metrics.known(&t.name);
+                    let new = Arc::new(TargetState::new(t, p, history));
                     fresh.push(new.clone());
                     kept.push(new);
                 }
