@@ -325,7 +325,10 @@ impl MetricsSink for Metrics {
         }
         match s.checks.iter_mut().find(|(o, _)| *o == record.result) {
             Some((_, n)) => *n += 1,
-            None => s.checks.push((record.result, 1)),
+            None => {
+                s.checks.reserve_exact(1);
+                s.checks.push((record.result, 1));
+            }
         }
     }
 
