@@ -11,8 +11,9 @@ use super::routes::App;
 use crate::report::{millis, rfc3339, TimelineMs};
 use crate::serve::model::{CheckRecord, Health, TargetStatus};
 
-/// Targets per piece of a streamed `/api/targets` or `/` (a target's full history is some 25 KB of JSON).
-pub(super) const CHUNK_TARGETS: usize = 64;
+/// Targets per piece of a streamed `/api/targets` or `/`: a target's full default history is some 25 KB of JSON,
+/// so that a piece and what it is made from stay a few hundred KB.
+pub(super) const CHUNK_TARGETS: usize = 8;
 
 /// One target.
 #[derive(Debug, Serialize)]

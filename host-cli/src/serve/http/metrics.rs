@@ -15,7 +15,7 @@
 //! against its planned start (waiting for the concurrency cap included).
 //!
 //! Each target's series live in one small [`Series`] (fixed arrays, no per-series label strings, no locks per
-//! series); `/metrics` is encoded by prometheus-client's encoder a few hundred targets at a time and streamed as the
+//! series); `/metrics` is encoded by prometheus-client's encoder a few dozen targets at a time and streamed as the
 //! response body ([`stream`]), so a scrape of 10,000 targets never holds the whole text.
 //!
 //! Served in the OpenMetrics text format to a client that asks for it (Prometheus asks first), else in Prometheus's
@@ -51,8 +51,9 @@ const LAG_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 /// The phases of `echoprobe_check_duration_seconds`, in [`Series::phases`] order.
 const PHASES: [&str; 6] = ["connect", "tls", "associate", "echo", "find", "release"];
 
-/// Targets encoded per chunk of a streamed `/metrics` body.
-const CHUNK_TARGETS: usize = 256;
+/// Targets encoded per chunk of a streamed `/metrics` body (a target's phase histograms are some 4 KB of text: a
+/// chunk stays near 100 KB).
+const CHUNK_TARGETS: usize = 32;
 
 /// A classic histogram over [`BUCKETS`] (its count is the sum of its buckets).
 #[derive(Debug, Clone, Copy, Default)]
