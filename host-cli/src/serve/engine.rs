@@ -94,7 +94,7 @@ struct Live {
     /// The start of the newest kept check, in Unix milliseconds (the older ones' follow from [`Recent::gap_ms`]).
     newest_ms: u64,
     /// The last checks, oldest first; the newest is check number `checks`.
-    recent: VecDeque<Recent>,
+    recent: Kept,
     /// The ones among them that did not end healthy, by check number (a reason the check before had too is shared).
     failures: VecDeque<Failed>,
     /// A find target's: [`Recent`]'s query slot is the find's (an echo target's: the C-ECHO's).
@@ -111,8 +111,8 @@ struct Failed {
     reason: Arc<str>,
 }
 
-/// One check of a target's history, in 16 bytes: when it started, and its durations as [`Micros`] (what the page and
-/// the API show of it). Its exit code, result and reason are in [`Live::failures`] when it did not end healthy.
+/// One check of a target's history, in 16 bytes (kept in [`Kept`]): when it started, and its durations as
+/// [`Micros`] (what the page and the API show of it). Its exit code, result and reason are in [`Live::failures`] when it did not end healthy.
 #[derive(Debug, Clone, Copy)]
 struct Recent {
     /// Milliseconds from the start of the check before (saturated at `i32`'s range: 24 days, beyond the longest
@@ -120,6 +120,78 @@ struct Recent {
     gap_ms: i32,
     /// Total, connect, TLS, associate, the C-ECHO round trip (the daemon's check sends one) or the find query, release.
     times: [Micros; 6],
+}
+
+/// A target's kept checks, oldest first, at most `history`: each a [`Recent`], in 16 bytes over TLS and in 14 for a
+/// plain target (which has no TLS phase to keep).
+#[derive(Debug)]
+enum Kept {
+    Tls(VecDeque<[u16; 8]>),
+    Plain(VecDeque<[u16; 7]>),
+}
+
+impl Kept {
+    fn new(tls: bool) -> Kept {
+        if tls {
+            Kept::Tls(VecDeque::new())
+        } else {
+            Kept::Plain(VecDeque::new())
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Kept::Tls(k) => k.len(),
+            Kept::Plain(k) => k.len(),
+        }
+    }
+
+    /// Keeps `r`, the oldest dropped beyond `history` (room for `history` made at the first).
+    fn push(&mut self, r: Recent, history: usize) {
+        fn keep<const N: usize>(k: &mut VecDeque<[u16; N]>, words: [u16; N], history: usize) {
+            if k.len() >= history {
+                k.pop_front();
+            }
+            if k.capacity() == 0 {
+                k.reserve_exact(history);
+            }
+            k.push_back(words);
+        }
+        let words = r.words();
+        match self {
+            Kept::Tls(k) => keep(k, words, history),
+            Kept::Plain(k) => {
+                // A plain check has no TLS phase (words[4]).
+                let [g0, g1, total, connect, _, associate, query, release] = words;
+                keep(
+                    k,
+                    [g0, g1, total, connect, associate, query, release],
+                    history,
+                );
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Recent> + '_ {
+        (0..self.len()).filter_map(|i| match self {
+            Kept::Tls(k) => k.get(i).map(|w| Recent::from_words(*w)),
+            Kept::Plain(k) => {
+                k.get(i)
+                    .map(|&[g0, g1, total, connect, associate, query, release]| {
+                        Recent::from_words([
+                            g0,
+                            g1,
+                            total,
+                            connect,
+                            Micros::NONE.0,
+                            associate,
+                            query,
+                            release,
+                        ])
+                    })
+            }
+        })
+    }
 }
 
 /// A duration in 16 bits, as a small float of microseconds: exact below 4,096 µs, then 12 significant bits (rounded:
@@ -196,6 +268,31 @@ impl Recent {
         }
     }
 
+    /// As kept: the gap's two halves, then the times.
+    fn words(self) -> [u16; 8] {
+        let gap = self.gap_ms.to_le_bytes();
+        let [total, connect, tls, associate, query, release] = self.times.map(|m| m.0);
+        [
+            u16::from_le_bytes([gap[0], gap[1]]),
+            u16::from_le_bytes([gap[2], gap[3]]),
+            total,
+            connect,
+            tls,
+            associate,
+            query,
+            release,
+        ]
+    }
+
+    fn from_words(w: [u16; 8]) -> Recent {
+        let [g0, g1, times @ ..] = w;
+        let (g0, g1) = (g0.to_le_bytes(), g1.to_le_bytes());
+        Recent {
+            gap_ms: i32::from_le_bytes([g0[0], g0[1], g1[0], g1[1]]),
+            times: times.map(Micros),
+        }
+    }
+
     /// The check as the page and the API show it: started at `at_ms`, `failed` when it did not end healthy.
     fn record(&self, at_ms: u64, failed: Option<&Failed>, find: bool) -> CheckRecord {
         let [total, connect, tls, associate, query, release] = self.times.map(Micros::get);
@@ -253,7 +350,7 @@ impl TargetState {
                 exit_code: exit::LOCAL,
                 checks: 0,
                 newest_ms: 0,
-                recent: VecDeque::new(),
+                recent: Kept::new(target.settings.tls.is_some()),
                 failures: VecDeque::new(),
                 find: matches!(target.settings.check, Check::Find(_)),
             }),
@@ -309,22 +406,17 @@ impl Live {
     /// Counts a finished check and keeps it, the oldest beyond `history` dropped.
     fn push(&mut self, record: &CheckRecord, history: usize) {
         self.checks += 1;
-        if self.recent.len() >= history {
-            self.recent.pop_front();
-        }
         if history > 0 {
-            if self.recent.capacity() == 0 {
-                self.recent.reserve_exact(history);
-            }
             let at = unix_ms(record.at);
-            let gap = if self.recent.is_empty() {
+            let gap = if self.recent.len() == 0 {
                 0
             } else {
                 let gap = i128::from(at) - i128::from(self.newest_ms);
                 i32::try_from(gap).unwrap_or(if gap < 0 { i32::MIN } else { i32::MAX })
             };
             self.newest_ms = at;
-            self.recent.push_back(Recent::of(record, gap, self.find));
+            self.recent
+                .push(Recent::of(record, gap, self.find), history);
             let healthy = record.exit_code == exit::HEALTHY
                 && record.result == exit::End::Healthy.result()
                 && record.reason.is_empty();
@@ -364,7 +456,7 @@ impl Live {
         let mut at = i128::from(self.newest_ms) - i128::from(back);
         let mut failures = self.failures.iter().peekable();
         (first..)
-            .zip(&self.recent)
+            .zip(self.recent.iter())
             .enumerate()
             .map(|(i, (n, r))| {
                 if i > 0 {
@@ -796,6 +888,13 @@ impl Daemon for Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Recent {
+        fn without_tls(mut self) -> Recent {
+            self.times[2] = Micros::NONE;
+            self
+        }
+    }
     use echoprobe_core::check::Release;
 
     fn target(rise: u8, fall: u8) -> TargetState {
@@ -920,6 +1019,33 @@ mod tests {
         assert_eq!(back(u64::MAX), 1 << 32, "longer is 4,295 s");
         assert_eq!(Micros::of(None).get(), None);
         assert_ne!(Micros::of(Some(Duration::MAX)), Micros::NONE);
+    }
+
+    #[test]
+    fn a_tls_target_keeps_its_tls_phase_and_a_plain_one_two_bytes_less() {
+        let r = |i: i32| Recent {
+            gap_ms: -7 * i,
+            times: [Some(900 + i), Some(1), Some(2 + i), None, Some(3), Some(4)]
+                .map(|us| Micros::of(us.map(|us| Duration::from_micros(us as u64)))),
+        };
+        let mut tls = Kept::new(true);
+        let mut plain = Kept::new(false);
+        for i in 0..5 {
+            tls.push(r(i), 3);
+            plain.push(r(i).without_tls(), 3);
+        }
+        let words = |k: &Kept| k.iter().map(Recent::words).collect::<Vec<_>>();
+        assert_eq!(
+            words(&tls),
+            (2..5).map(|i| r(i).words()).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            words(&plain),
+            (2..5)
+                .map(|i| r(i).without_tls().words())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(core::mem::size_of::<[u16; 7]>(), 14);
     }
 
     #[test]
