@@ -111,9 +111,9 @@ struct Failed {
     reason: Arc<str>,
 }
 
-/// One check of a target's history, in 16 bytes (kept in [`Kept`]): when it started, and its durations as
+/// One check of a target's history (kept in 12 or 14 bytes in [`Kept`]): when it started, and its durations as
 /// [`Micros`] (what the page and the API show of it). Its exit code, result and reason are in [`Live::failures`] when it did not end healthy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Recent {
     /// Milliseconds from the start of the check before (saturated at `i32`'s range: 24 days, beyond the longest
     /// interval).
@@ -122,74 +122,110 @@ struct Recent {
     times: [Micros; 6],
 }
 
-/// A target's kept checks, oldest first, at most `history`: each a [`Recent`], in 16 bytes over TLS and in 14 for a
-/// plain target (which has no TLS phase to keep).
+/// A target's kept checks, oldest first, at most `history`: each a [`Recent`] in 14 bytes over TLS and in 12 for a
+/// plain target (which has no TLS phase to keep): its gap as its difference from the target's interval in 16 bits
+/// (a check starts about an interval after the one before), the times as [`Micros`].
 #[derive(Debug)]
-enum Kept {
-    Tls(VecDeque<[u16; 8]>),
-    Plain(VecDeque<[u16; 7]>),
+struct Kept {
+    interval_ms: u32,
+    words: Words,
+    /// The gaps that differ from the interval by more than 16 bits hold, oldest first (their word is [`Kept::FAR`]).
+    far: VecDeque<i32>,
+}
+
+#[derive(Debug)]
+enum Words {
+    /// Gap, total, connect, TLS, associate, query, release.
+    Tls(VecDeque<[u16; 7]>),
+    /// The same without TLS.
+    Plain(VecDeque<[u16; 6]>),
 }
 
 impl Kept {
-    fn new(tls: bool) -> Kept {
-        if tls {
-            Kept::Tls(VecDeque::new())
-        } else {
-            Kept::Plain(VecDeque::new())
+    const FAR: i16 = i16::MIN;
+
+    fn new(tls: bool, interval_ms: u32) -> Kept {
+        Kept {
+            interval_ms,
+            words: if tls {
+                Words::Tls(VecDeque::new())
+            } else {
+                Words::Plain(VecDeque::new())
+            },
+            far: VecDeque::new(),
         }
     }
 
     fn len(&self) -> usize {
-        match self {
-            Kept::Tls(k) => k.len(),
-            Kept::Plain(k) => k.len(),
+        match &self.words {
+            Words::Tls(k) => k.len(),
+            Words::Plain(k) => k.len(),
         }
     }
 
     /// Keeps `r`, the oldest dropped beyond `history` (room for `history` made at the first).
     fn push(&mut self, r: Recent, history: usize) {
-        fn keep<const N: usize>(k: &mut VecDeque<[u16; N]>, words: [u16; N], history: usize) {
-            if k.len() >= history {
-                k.pop_front();
-            }
+        /// Returns the gap word of the check dropped.
+        fn keep<const N: usize>(
+            k: &mut VecDeque<[u16; N]>,
+            words: [u16; N],
+            history: usize,
+        ) -> Option<u16> {
+            let dropped = if k.len() >= history {
+                k.pop_front().map(|w| w[0])
+            } else {
+                None
+            };
             if k.capacity() == 0 {
                 k.reserve_exact(history);
             }
             k.push_back(words);
+            dropped
         }
-        let words = r.words();
-        match self {
-            Kept::Tls(k) => keep(k, words, history),
-            Kept::Plain(k) => {
-                // A plain check has no TLS phase (words[4]).
-                let [g0, g1, total, connect, _, associate, query, release] = words;
-                keep(
-                    k,
-                    [g0, g1, total, connect, associate, query, release],
-                    history,
-                );
+        let off = i64::from(r.gap_ms) - i64::from(self.interval_ms);
+        let gap = match i16::try_from(off) {
+            Ok(off) if off != Kept::FAR => off,
+            _ => {
+                self.far.push_back(r.gap_ms);
+                Kept::FAR
             }
+        } as u16;
+        let [total, connect, tls, associate, query, release] = r.times.map(|m| m.0);
+        let dropped = match &mut self.words {
+            Words::Tls(k) => keep(
+                k,
+                [gap, total, connect, tls, associate, query, release],
+                history,
+            ),
+            // A plain check has no TLS phase.
+            Words::Plain(k) => keep(k, [gap, total, connect, associate, query, release], history),
+        };
+        if dropped == Some(Kept::FAR as u16) {
+            self.far.pop_front();
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = Recent> + '_ {
-        (0..self.len()).filter_map(|i| match self {
-            Kept::Tls(k) => k.get(i).map(|w| Recent::from_words(*w)),
-            Kept::Plain(k) => {
-                k.get(i)
-                    .map(|&[g0, g1, total, connect, associate, query, release]| {
-                        Recent::from_words([
-                            g0,
-                            g1,
-                            total,
-                            connect,
-                            Micros::NONE.0,
-                            associate,
-                            query,
-                            release,
-                        ])
-                    })
-            }
+        let mut far = self.far.iter();
+        let none = Micros::NONE.0;
+        (0..self.len()).filter_map(move |i| {
+            let [gap, total, connect, tls, associate, query, release] = match &self.words {
+                Words::Tls(k) => *k.get(i)?,
+                Words::Plain(k) => {
+                    let [gap, total, connect, associate, query, release] = *k.get(i)?;
+                    [gap, total, connect, none, associate, query, release]
+                }
+            };
+            let gap_ms = if gap as i16 == Kept::FAR {
+                far.next().copied().unwrap_or_default()
+            } else {
+                let ms = i64::from(self.interval_ms) + i64::from(gap as i16);
+                i32::try_from(ms).unwrap_or(i32::MAX)
+            };
+            Some(Recent {
+                gap_ms,
+                times: [total, connect, tls, associate, query, release].map(Micros),
+            })
         })
     }
 }
@@ -268,31 +304,6 @@ impl Recent {
         }
     }
 
-    /// As kept: the gap's two halves, then the times.
-    fn words(self) -> [u16; 8] {
-        let gap = self.gap_ms.to_le_bytes();
-        let [total, connect, tls, associate, query, release] = self.times.map(|m| m.0);
-        [
-            u16::from_le_bytes([gap[0], gap[1]]),
-            u16::from_le_bytes([gap[2], gap[3]]),
-            total,
-            connect,
-            tls,
-            associate,
-            query,
-            release,
-        ]
-    }
-
-    fn from_words(w: [u16; 8]) -> Recent {
-        let [g0, g1, times @ ..] = w;
-        let (g0, g1) = (g0.to_le_bytes(), g1.to_le_bytes());
-        Recent {
-            gap_ms: i32::from_le_bytes([g0[0], g0[1], g1[0], g1[1]]),
-            times: times.map(Micros),
-        }
-    }
-
     /// The check as the page and the API show it: started at `at_ms`, `failed` when it did not end healthy.
     fn record(&self, at_ms: u64, failed: Option<&Failed>, find: bool) -> CheckRecord {
         let [total, connect, tls, associate, query, release] = self.times.map(Micros::get);
@@ -350,7 +361,7 @@ impl TargetState {
                 exit_code: exit::LOCAL,
                 checks: 0,
                 newest_ms: 0,
-                recent: Kept::new(target.settings.tls.is_some()),
+                recent: Kept::new(target.settings.tls.is_some(), target.settings.interval_ms),
                 failures: VecDeque::new(),
                 find: matches!(target.settings.check, Check::Find(_)),
             }),
@@ -1023,29 +1034,40 @@ mod tests {
 
     #[test]
     fn a_tls_target_keeps_its_tls_phase_and_a_plain_one_two_bytes_less() {
-        let r = |i: i32| Recent {
-            gap_ms: -7 * i,
+        // Gaps near the interval (10 s), and far from it: a clock stepped back, a day, the 16-bit edge.
+        let gaps = [
+            0,
+            10_003,
+            9_990,
+            -5_000,
+            86_400_000,
+            10_000 - 32_768,
+            10_000 + 32_767,
+            i32::MIN,
+            10_000,
+        ];
+        let r = |i: usize| Recent {
+            gap_ms: gaps[i],
             times: [Some(900 + i), Some(1), Some(2 + i), None, Some(3), Some(4)]
                 .map(|us| Micros::of(us.map(|us| Duration::from_micros(us as u64)))),
         };
-        let mut tls = Kept::new(true);
-        let mut plain = Kept::new(false);
-        for i in 0..5 {
+        let mut tls = Kept::new(true, 10_000);
+        let mut plain = Kept::new(false, 10_000);
+        for i in 0..gaps.len() {
             tls.push(r(i), 3);
             plain.push(r(i).without_tls(), 3);
+            let from = (i + 1).saturating_sub(3);
+            assert_eq!(
+                tls.iter().collect::<Vec<_>>(),
+                (from..=i).map(r).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                plain.iter().collect::<Vec<_>>(),
+                (from..=i).map(|i| r(i).without_tls()).collect::<Vec<_>>()
+            );
+            assert!(tls.far.len() <= 3 && plain.far.len() <= 3);
         }
-        let words = |k: &Kept| k.iter().map(Recent::words).collect::<Vec<_>>();
-        assert_eq!(
-            words(&tls),
-            (2..5).map(|i| r(i).words()).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            words(&plain),
-            (2..5)
-                .map(|i| r(i).without_tls().words())
-                .collect::<Vec<_>>()
-        );
-        assert_eq!(core::mem::size_of::<[u16; 7]>(), 14);
+        assert_eq!(core::mem::size_of::<[u16; 6]>(), 12);
     }
 
     #[test]
