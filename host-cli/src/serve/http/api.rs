@@ -1,6 +1,8 @@
 //! `GET /api/targets` and `GET /api/targets/NAME`: each target as JSON (serde_json): its state, reason, since when
 //! (RFC 3339), exit code and result name, and its recent checks with their latencies (total and each phase, in
-//! milliseconds, as `--json` gives them).
+//! milliseconds, as `--json` gives them). A kept check's times are exact to the microsecond below 4.096 ms and kept
+//! to 12 significant bits above (at most 0.025 % off: 12.345 ms may read 12.344; the daemon keeps them in 16 bits);
+//! its start to the millisecond. `/api/targets` is streamed a few targets at a time.
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
