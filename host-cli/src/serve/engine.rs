@@ -182,7 +182,17 @@ impl Kept {
             k.push_back(words);
             dropped
         }
-        let off = i64::from(r.gap_ms) - i64::from(self.interval_ms);
+        // The oldest's gap is never read: it keeps 0 (the first check's gap, 0, would be far from a long interval).
+        let kept_before = if self.len() >= history {
+            self.len() - 1
+        } else {
+            self.len()
+        };
+        let off = if kept_before == 0 {
+            0
+        } else {
+            i64::from(r.gap_ms) - i64::from(self.interval_ms)
+        };
         let gap = match i16::try_from(off) {
             Ok(off) if off != Kept::FAR => off,
             _ => {
@@ -1034,7 +1044,7 @@ mod tests {
 
     #[test]
     fn a_tls_target_keeps_its_tls_phase_and_a_plain_one_two_bytes_less() {
-        // Gaps near the interval (10 s), and far from it: a clock stepped back, a day, the 16-bit edge.
+        // Gaps near the interval (10 s), a clock stepped back; far from it (kept apart): a day, past the 16-bit edge.
         let gaps = [
             0,
             10_003,
@@ -1046,16 +1056,19 @@ mod tests {
             i32::MIN,
             10_000,
         ];
+        // The first check's gap is never read: kept as the interval.
         let r = |i: usize| Recent {
-            gap_ms: gaps[i],
+            gap_ms: if i == 0 { 10_000 } else { gaps[i] },
             times: [Some(900 + i), Some(1), Some(2 + i), None, Some(3), Some(4)]
                 .map(|us| Micros::of(us.map(|us| Duration::from_micros(us as u64)))),
         };
         let mut tls = Kept::new(true, 10_000);
         let mut plain = Kept::new(false, 10_000);
         for i in 0..gaps.len() {
-            tls.push(r(i), 3);
-            plain.push(r(i).without_tls(), 3);
+            let mut pushed = r(i);
+            pushed.gap_ms = gaps[i];
+            tls.push(pushed, 3);
+            plain.push(pushed.without_tls(), 3);
             let from = (i + 1).saturating_sub(3);
             assert_eq!(
                 tls.iter().collect::<Vec<_>>(),
@@ -1066,6 +1079,10 @@ mod tests {
                 (from..=i).map(|i| r(i).without_tls()).collect::<Vec<_>>()
             );
             assert!(tls.far.len() <= 3 && plain.far.len() <= 3);
+            assert_eq!(
+                tls.far.len(),
+                (from..=i).filter(|j| [4, 5, 7].contains(j)).count()
+            );
         }
         assert_eq!(core::mem::size_of::<[u16; 6]>(), 12);
     }
