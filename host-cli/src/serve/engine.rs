@@ -112,7 +112,8 @@ struct Failed {
 }
 
 /// One check of a target's history (kept in 12 or 14 bytes in [`Kept`]): when it started, and its durations as
-/// [`Micros`] (what the page and the API show of it). Its exit code, result and reason are in [`Live::failures`] when it did not end healthy.
+/// [`Micros`] (what the page and the API show of it). Its exit code, result and reason are in [`Live::failures`]
+/// when it did not end healthy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Recent {
     /// Milliseconds from the start of the check before (saturated at `i32`'s range: 24 days, beyond the longest
