@@ -1065,9 +1065,9 @@ mod tests {
         };
         let mut tls = Kept::new(true, 10_000);
         let mut plain = Kept::new(false, 10_000);
-        for i in 0..gaps.len() {
+        for (i, gap) in gaps.iter().enumerate() {
             let mut pushed = r(i);
-            pushed.gap_ms = gaps[i];
+            pushed.gap_ms = *gap;
             tls.push(pushed, 3);
             plain.push(pushed.without_tls(), 3);
             let from = (i + 1).saturating_sub(3);
