@@ -37,7 +37,7 @@ const CLOSE_BOUND: Duration = Duration::from_millis(200);
 pub(crate) struct Prepared {
     pub(crate) options: EchoOptions,
     /// A find check's options (their `link` is `options`); `None` for an echo.
-    find: Option<FindOptions>,
+    find: Option<Box<FindOptions>>,
     tls: Option<ClientSetup>,
 }
 
@@ -87,7 +87,7 @@ impl Prepared {
         args.extend(arguments(address, settings));
         let (options, find) = match cli::parse("echoprobe", args)? {
             Invocation::Echo(options, _) => (options, None),
-            Invocation::Find(find, _) => (find.link.clone(), Some(find)),
+            Invocation::Find(find, _) => (find.link.clone(), Some(Box::new(find))),
             _ => return Err(Failure::Local("not an echo or find check".into()).into()),
         };
         if let Some(f) = &find {

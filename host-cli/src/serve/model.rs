@@ -86,6 +86,17 @@ pub struct ProbeSpec {
 pub trait Daemon: Send + Sync + 'static {
     /// Every configured target, in configuration order.
     fn targets(&self) -> Vec<TargetStatus>;
+    /// At most `max` targets from the `from`th on (0 the first), in configuration order: the API and the page take
+    /// them a few at a time, never every target's history at once.
+    fn targets_from(&self, from: usize, max: usize) -> Vec<TargetStatus> {
+        self.targets().into_iter().skip(from).take(max).collect()
+    }
+    /// How many targets are up, and how many there are.
+    fn up_count(&self) -> (usize, usize) {
+        let all = self.targets();
+        let up = all.iter().filter(|t| t.health == Health::Up).count();
+        (up, all.len())
+    }
     /// One target by name.
     fn target(&self, name: &str) -> Option<TargetStatus>;
     /// Whether a module of this name is configured (`None`: the defaults, always there).

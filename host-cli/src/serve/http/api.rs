@@ -1,6 +1,8 @@
 //! `GET /api/targets` and `GET /api/targets/NAME`: each target as JSON (serde_json): its state, reason, since when
 //! (RFC 3339), exit code and result name, and its recent checks with their latencies (total and each phase, in
-//! milliseconds, as `--json` gives them).
+//! milliseconds, as `--json` gives them). A kept check's times are exact to the microsecond below 4.096 ms and kept
+//! to 12 significant bits above (at most 0.025 % off: 12.345 ms may read 12.344; the daemon keeps them in 16 bits);
+//! its start to the millisecond. `/api/targets` is streamed a few targets at a time.
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -10,6 +12,10 @@ use serde::Serialize;
 use super::routes::App;
 use crate::report::{millis, rfc3339, TimelineMs};
 use crate::serve::model::{CheckRecord, Health, TargetStatus};
+
+/// Targets per piece of a streamed `/api/targets` or `/`: a target's full default history is some 25 KB of JSON,
+/// so that a piece and what it is made from stay a few hundred KB.
+pub(super) const CHUNK_TARGETS: usize = 8;
 
 /// One target.
 #[derive(Debug, Serialize)]
@@ -107,17 +113,33 @@ fn json(status: StatusCode, value: &impl Serialize) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `{"targets": [...]}`, in configuration order.
+/// `{"targets": [...]}`, in configuration order, made [`CHUNK_TARGETS`] targets at a time as the client reads it.
 pub(super) async fn targets(State(app): State<App>) -> Response {
-    #[derive(Serialize)]
-    struct All<'a> {
-        targets: Vec<TargetJson<'a>>,
-    }
-    let targets = app.daemon.targets();
-    let all = All {
-        targets: targets.iter().map(TargetJson::new).collect(),
-    };
-    json(StatusCode::OK, &all)
+    let mut next = Some(0);
+    let body = super::stream::body(move || {
+        let from = next?;
+        let chunk = app.daemon.targets_from(from, CHUNK_TARGETS);
+        let mut out = Vec::new();
+        if from == 0 {
+            out.extend_from_slice(b"{\"targets\":[");
+        }
+        for (i, t) in chunk.iter().enumerate() {
+            if from + i > 0 {
+                out.push(b',');
+            }
+            // Into a Vec<u8>: cannot fail.
+            let _ = serde_json::to_writer(&mut out, &TargetJson::new(t));
+        }
+        if chunk.len() == CHUNK_TARGETS {
+            next = Some(from + CHUNK_TARGETS);
+        } else {
+            out.extend_from_slice(b"]}");
+            next = None;
+        }
+        // serde_json writes UTF-8.
+        Some(String::from_utf8(out).unwrap_or_default())
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// One target's object; 404 with `{"error": ...}` for a name not configured.

@@ -15,25 +15,20 @@
 //! against its planned start (waiting for the concurrency cap included).
 //!
 //! Each target's series live in one small [`Series`] (fixed arrays, no per-series label strings, no locks per
-//! series); `/metrics` is encoded by prometheus-client's encoder a few hundred targets at a time and streamed as the
+//! series); `/metrics` is encoded by prometheus-client's encoder a few dozen targets at a time and streamed as the
 //! response body ([`stream`]), so a scrape of 10,000 targets never holds the whole text.
 //!
 //! Served in the OpenMetrics text format to a client that asks for it (Prometheus asks first), else in Prometheus's
 //! text format 0.0.4 (what `promtool check metrics` reads, and every scraper): see [`Format::asked`].
 
-use core::convert::Infallible;
 use core::ops::Bound;
-use core::pin::Pin;
-use core::task::{Context, Poll};
 use core::time::Duration;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
-use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse as _, Response};
-use hyper::body::Frame;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::histogram::Histogram;
@@ -57,14 +52,14 @@ const LAG_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 /// `probe_dicom_phase_duration_seconds`).
 pub(super) const PHASES: [&str; 6] = ["connect", "tls", "associate", "echo", "find", "release"];
 
-/// Targets encoded per chunk of a streamed `/metrics` body.
-const CHUNK_TARGETS: usize = 256;
+/// Targets encoded per chunk of a streamed `/metrics` body (a target's phase histograms are some 4 KB of text: a
+/// chunk stays near 100 KB).
+const CHUNK_TARGETS: usize = 32;
 
-/// A classic histogram over [`BUCKETS`]; `count == 0`: never observed (no series).
+/// A classic histogram over [`BUCKETS`] (its count is the sum of its buckets).
 #[derive(Debug, Clone, Copy, Default)]
 struct Hist {
     sum: f64,
-    count: u64,
     /// Observations per bucket (not cumulative); the last is `+Inf`.
     buckets: [u64; BUCKETS.len() + 1],
 }
@@ -73,7 +68,6 @@ impl Hist {
     fn observe(&mut self, d: Duration) {
         let v = d.as_secs_f64();
         self.sum += v;
-        self.count += 1;
         let i = BUCKETS
             .iter()
             .position(|b| v <= *b)
@@ -92,20 +86,37 @@ impl Hist {
         {
             *slot = (*bound, n);
         }
-        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &buckets, None)
+        let count = self.buckets.iter().sum();
+        encoder.encode_histogram::<NoLabelSet>(self.sum, count, &buckets, None)
     }
 }
 
-/// One target's series.
+/// One target's series (boxed in [`Metrics::targets`]; about 600 bytes for a plain echo check's four phases).
 #[derive(Debug, Clone, Default)]
 struct Series {
     up: bool,
-    /// When the last check ended (Unix seconds); `None` before the first.
+    /// When the last check ended (Unix seconds); `None` before the first (then nothing is observed).
     last: Option<f64>,
     total: Hist,
-    phases: [Hist; PHASES.len()],
+    /// The phases observed, by index into [`PHASES`], in the order they first came (a phase never reached, TLS
+    /// of a plain check or a find of an echo, takes no room).
+    phases: Vec<(u8, Hist)>,
     /// Checks by outcome, in the order the outcomes first came.
     checks: Vec<(&'static str, u64)>,
+}
+
+impl Series {
+    fn phase(&mut self, i: usize) -> &mut Hist {
+        let at = match self.phases.iter().position(|(p, _)| usize::from(*p) == i) {
+            Some(at) => at,
+            None => {
+                self.phases.reserve_exact(1);
+                self.phases.push((i as u8, Hist::default()));
+                self.phases.len() - 1
+            }
+        };
+        &mut self.phases[at].1
+    }
 }
 
 /// The families, in the order they are encoded.
@@ -169,15 +180,15 @@ impl Fam {
                 .encode_family(&labels)?
                 .encode_gauge(&i64::from(s.up)),
             Fam::Phases => {
-                for (phase, h) in PHASES.iter().zip(&s.phases) {
-                    if h.count > 0 {
+                for (i, phase) in PHASES.iter().enumerate() {
+                    if let Some((_, h)) = s.phases.iter().find(|(p, _)| usize::from(*p) == i) {
                         let labels = [("target", target), ("phase", phase)];
                         h.encode(&mut encoder.encode_family(&labels)?)?;
                     }
                 }
                 Ok(())
             }
-            Fam::Total if s.total.count > 0 => s.total.encode(&mut encoder.encode_family(&labels)?),
+            Fam::Total if s.last.is_some() => s.total.encode(&mut encoder.encode_family(&labels)?),
             Fam::Checks => {
                 for (outcome, n) in &s.checks {
                     let labels = [("target", target), ("outcome", outcome)];
@@ -201,7 +212,7 @@ impl Fam {
 #[derive(Debug)]
 struct Chunk {
     fam: Fam,
-    rows: Vec<(String, Series)>,
+    rows: Vec<(Box<str>, Series)>,
 }
 
 impl Collector for Chunk {
@@ -217,8 +228,8 @@ impl Collector for Chunk {
 
 /// The Prometheus series of every target; the engine feeds it as a [`MetricsSink`], `GET /metrics` reads it.
 pub struct Metrics {
-    /// By target name (the scrape's order).
-    targets: Mutex<BTreeMap<String, Series>>,
+    /// By target name (the scrape's order); boxed, so that the map's nodes stay small.
+    targets: Mutex<BTreeMap<Box<str>, Box<Series>>>,
     /// The daemon-wide series (the schedule lag).
     daemon: Registry,
     lag: Histogram,
@@ -269,7 +280,7 @@ impl Metrics {
         out
     }
 
-    fn targets(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Series>> {
+    fn targets(&self) -> std::sync::MutexGuard<'_, BTreeMap<Box<str>, Box<Series>>> {
         self.targets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -280,7 +291,7 @@ impl Metrics {
         let rows = targets
             .range::<str, _>((from, Bound::Unbounded))
             .take(CHUNK_TARGETS)
-            .map(|(name, s)| (name.clone(), s.clone()))
+            .map(|(name, s)| (name.clone(), Series::clone(s)))
             .collect();
         Chunk { fam, rows }
     }
@@ -294,32 +305,32 @@ impl MetricsSink for Metrics {
         let mut targets = self.targets();
         let s = match targets.get_mut(target) {
             Some(s) => s,
-            None => targets.entry(target.to_string()).or_default(),
+            None => targets.entry(target.into()).or_default(),
         };
         s.up = health == Health::Up;
         s.last = Some(ended.as_secs_f64());
         s.total.observe(record.total);
         let tl = &record.timeline;
-        let [connect, tls, associate, echo, find, release] = &mut s.phases;
-        for (h, d) in [
-            (connect, tl.connect),
-            (tls, tl.tls),
-            (associate, tl.associate),
-            (find, tl.find),
-        ] {
+        // In PHASES order.
+        for (i, d) in [tl.connect, tl.tls, tl.associate].into_iter().enumerate() {
             if let Some(d) = d {
-                h.observe(d);
+                s.phase(i).observe(d);
             }
         }
         for d in &tl.echoes {
-            echo.observe(*d);
+            s.phase(3).observe(*d);
         }
-        if let Some(d) = tl.release {
-            release.observe(d);
+        for (i, d) in [(4, tl.find), (5, tl.release)] {
+            if let Some(d) = d {
+                s.phase(i).observe(d);
+            }
         }
         match s.checks.iter_mut().find(|(o, _)| *o == record.result) {
             Some((_, n)) => *n += 1,
-            None => s.checks.push((record.result, 1)),
+            None => {
+                s.checks.reserve_exact(1);
+                s.checks.push((record.result, 1));
+            }
         }
     }
 
@@ -332,7 +343,7 @@ impl MetricsSink for Metrics {
         match targets.get_mut(target) {
             Some(s) => s.up = false,
             None => {
-                targets.insert(target.to_string(), Series::default());
+                targets.insert(target.into(), Box::default());
             }
         }
     }
@@ -348,7 +359,7 @@ struct Scrape {
     /// The family being encoded (an index into [`FAMILIES`]); `None`: the daemon-wide series are next.
     fam: Option<usize>,
     /// The last target encoded in this family (`None`: the family's first chunk, with its descriptor).
-    after: Option<String>,
+    after: Option<Box<str>>,
     /// The text-format rewriter's state (a `# HELP` waiting for its `# TYPE`).
     text: TextFormat,
     done: bool,
@@ -426,35 +437,9 @@ impl Scrape {
 
 /// The `/metrics` response: encoded a chunk at a time as hyper asks for the body.
 pub(super) fn stream(metrics: Arc<Metrics>, format: Format) -> Response {
-    let body = Body::new(Streamed {
-        metrics,
-        scrape: Scrape::new(format),
-    });
+    let mut scrape = Scrape::new(format);
+    let body = super::stream::body(move || scrape.next(&metrics));
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
-}
-
-struct Streamed {
-    metrics: Arc<Metrics>,
-    scrape: Scrape,
-}
-
-impl hyper::body::Body for Streamed {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let this = self.get_mut();
-        loop {
-            match this.scrape.next(&this.metrics) {
-                Some(chunk) if chunk.is_empty() => continue,
-                Some(chunk) => return Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk))))),
-                None => return Poll::Ready(None),
-            }
-        }
-    }
 }
 
 /// The two text formats.

@@ -4,7 +4,8 @@
 //! (a [`super::model::MetricsSink`]).
 //!
 //! Files by job: `listen` (accepting: TLS, bounds, timeouts, eviction), `auth` (basic auth), `routes` (the router,
-//! `/health`, refusing bodies), `metrics` (the series), `probe` (`/probe`), `api` (`/api/targets`), `page` (`/`).
+//! `/health`, refusing bodies), `metrics` (the series), `probe` (`/probe`), `api` (`/api/targets`), `page` (`/`),
+//! `stream` (a body made a piece at a time).
 //!
 //! Bounds: a request head is at most [`listen::MAX_HEAD`] bytes (431 above), must arrive within
 //! [`listen::HEAD_TIMEOUT`] of the connection becoming idle (then the connection closes, idle keep-alive included), a
@@ -19,6 +20,7 @@ mod metrics;
 mod page;
 mod probe;
 mod routes;
+mod stream;
 #[cfg(test)]
 mod tests;
 

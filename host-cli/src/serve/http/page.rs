@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::api::{result_name, state};
+use super::api::{result_name, state, CHUNK_TARGETS};
 use super::routes::App;
 use crate::log::ms;
 use crate::report::rfc3339;
@@ -54,38 +54,62 @@ pub(super) fn esc(s: &str) -> String {
     out
 }
 
+/// The page, made [`CHUNK_TARGETS`] targets at a time as the client reads it.
 pub(super) async fn page(State(app): State<App>) -> Response {
-    let html = render(&app.daemon.targets(), SystemTime::now());
+    let (up, total) = app.daemon.up_count();
+    let mut h = head(up, total, SystemTime::now());
+    let mut next = Some(0);
+    let body = super::stream::body(move || {
+        let from = next?;
+        let chunk = app.daemon.targets_from(from, CHUNK_TARGETS);
+        for t in &chunk {
+            target(&mut h, t);
+        }
+        if chunk.len() == CHUNK_TARGETS {
+            next = Some(from + CHUNK_TARGETS);
+        } else {
+            h.push_str(TAIL);
+            next = None;
+        }
+        Some(core::mem::take(&mut h))
+    });
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        html,
+        body,
     )
         .into_response()
 }
 
-/// The whole page at `now`.
+/// The whole page at `now`, as [`page`] sends it (made whole: for the tests).
+#[cfg(test)]
 pub(super) fn render(targets: &[TargetStatus], now: SystemTime) -> String {
     let up = targets.iter().filter(|t| t.health == Health::Up).count();
+    let mut h = head(up, targets.len(), now);
+    for t in targets {
+        target(&mut h, t);
+    }
+    h.push_str(TAIL);
+    h
+}
+
+const TAIL: &str = "</body></html>\n";
+
+/// The page up to the first target: `up` of `total` targets up at `now`.
+fn head(up: usize, total: usize, now: SystemTime) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\">\
-         <title>echoprobe: {up} of {} up</title><style>{STYLE}</style></head><body>\n\
-         <h1>echoprobe</h1>\n<p class=\"summary\">{up} of {} targets up &middot; as of {} &middot; \
+         <title>echoprobe: {up} of {total} up</title><style>{STYLE}</style></head><body>\n\
+         <h1>echoprobe</h1>\n<p class=\"summary\">{up} of {total} targets up &middot; as of {} &middot; \
          this page reloads every {REFRESH_SECS} s</p>\n",
-        targets.len(),
-        targets.len(),
         esc(&rfc3339(now)),
     );
-    for t in targets {
-        target(&mut h, t);
-    }
-    h.push_str("</body></html>\n");
     h
 }
 

@@ -940,6 +940,51 @@ async fn status_page() {
     }
 }
 
+/// `/api/targets` and `/` are made a few targets at a time: the same text as made whole.
+#[tokio::test]
+async fn the_api_and_the_page_are_streamed_whole() {
+    let mut daemon = fake();
+    let n = 2 * super::api::CHUNK_TARGETS + 5;
+    daemon.targets = (0..n)
+        .map(|i| {
+            let mut t = daemon.targets[i % 3].clone();
+            t.name = format!("t{i:04}");
+            t
+        })
+        .collect();
+    let whole = format!(
+        "{{\"targets\":{}}}",
+        serde_json::to_string(
+            &daemon
+                .targets
+                .iter()
+                .map(super::api::TargetJson::new)
+                .collect::<Vec<_>>()
+        )
+        .unwrap()
+    );
+    let page = super::page::render(&daemon.targets, at(0));
+    let (addr, _) = start_with(Arc::new(daemon), WebSettings::default(), Limits::default()).await;
+    let all = get(addr, "/api/targets").await;
+    assert_eq!(all.status, 200);
+    assert_eq!(all.body, whole);
+    let got = get(addr, "/").await;
+    page_expect_same(&got.body, &page);
+    assert_eq!(got.body.matches("<section").count(), n);
+}
+
+/// The same page but for its time ("as of").
+fn page_expect_same(got: &str, want: &str) {
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains(" as of "))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(got), strip(want));
+    assert_eq!(got.lines().count(), want.lines().count());
+}
+
 #[test]
 fn status_page_escapes_every_value() {
     let evil = "<script>alert(1)</script>";
