@@ -4,7 +4,7 @@
 
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
@@ -522,8 +522,35 @@ pub(crate) fn record_of(r: &CheckResult) -> CheckRecord {
 struct State {
     loaded: Arc<Loaded>,
     targets: Vec<Arc<TargetState>>,
+    /// The same targets by name: an agent or `/health` lookup and a reload's matching of old and new targets
+    /// take one hash each, not a walk over every target.
+    by_name: HashSet<ByName>,
     /// Counts configurations applied (a reload empties the `/probe` cache).
     generation: u64,
+}
+
+/// A target in [`State::by_name`]: hashed and compared by its name (unique in a configuration), so the set finds it
+/// by a `&str`.
+struct ByName(Arc<TargetState>);
+
+impl PartialEq for ByName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.target.name == other.0.target.name
+    }
+}
+
+impl Eq for ByName {}
+
+impl core::hash::Hash for ByName {
+    fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
+        self.0.target.name.as_str().hash(h);
+    }
+}
+
+impl core::borrow::Borrow<str> for ByName {
+    fn borrow(&self) -> &str {
+        &self.0.target.name
+    }
 }
 
 /// What a `/probe` check's options are made from: the request and its time bound in milliseconds.
@@ -604,6 +631,7 @@ impl Engine {
             state: RwLock::new(State {
                 loaded: Arc::new(loaded),
                 targets: Vec::new(),
+                by_name: HashSet::new(),
                 generation: 0,
             }),
             metrics,
@@ -641,11 +669,7 @@ impl Engine {
     }
 
     fn find(&self, name: &str) -> Option<Arc<TargetState>> {
-        self.read()
-            .targets
-            .iter()
-            .find(|t| t.target.name == name)
-            .cloned()
+        self.read().by_name.get(name).map(|t| t.0.clone())
     }
 
     /// The agent line for `name`.
@@ -672,9 +696,10 @@ impl Engine {
         let mut fresh = Vec::new();
         for (t, p) in targets.into_iter().zip(prepared) {
             let same = state
-                .targets
-                .iter()
-                .find(|old| old.target == t && old.history == history);
+                .by_name
+                .get(t.name.as_str())
+                .map(|old| &old.0)
+                .filter(|old| old.target == t && old.history == history);
             match same {
                 Some(old) => kept.push(old.clone()),
                 None => {
@@ -685,10 +710,14 @@ impl Engine {
                 }
             }
         }
+        // Hashed by the name alone, which a target never changes (its live state is what is mutable).
+        #[allow(clippy::mutable_key_type)]
+        let by_name: HashSet<ByName> = kept.iter().map(|t| ByName(t.clone())).collect();
         for old in &state.targets {
-            if !kept.iter().any(|k| Arc::ptr_eq(k, old)) {
+            let new = by_name.get(old.target.name.as_str());
+            if !new.is_some_and(|k| Arc::ptr_eq(&k.0, old)) {
                 old.stop.send_replace(true);
-                if !kept.iter().any(|k| k.target.name == old.target.name) {
+                if new.is_none() {
                     self.metrics.forget(&old.target.name);
                 }
             }
@@ -701,6 +730,7 @@ impl Engine {
             *t.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         }
         state.targets = kept;
+        state.by_name = by_name;
         state.loaded = Arc::new(loaded);
         state.generation += 1;
     }
