@@ -16,6 +16,7 @@
 mod agent;
 mod check;
 mod engine;
+mod history;
 pub mod http;
 pub mod model;
 mod schedule;
