@@ -147,7 +147,7 @@ async fn daemon(path: &Path, loaded: Loaded) -> u8 {
     let (stop_tx, stop) = watch::channel(false);
     let metrics = Arc::new(Metrics::new());
     let (engine, probes) = Engine::new(loaded.clone(), metrics.clone());
-    tokio::task::spawn_local(Engine::run_probes(stop, probes));
+    tokio::task::spawn_local(Engine::run_probes(engine.origin(), stop, probes));
     let mut listeners = Listeners::default();
     if let Err(e) = listeners
         .apply(&loaded.config, &engine, &metrics, true)

@@ -109,7 +109,17 @@ pub trait Daemon: Send + Sync + 'static {
         &self,
         spec: ProbeSpec,
         deadline: Duration,
-    ) -> BoxFuture<'_, Result<CheckResult, ProbeRefused>>;
+    ) -> BoxFuture<'_, Result<Probed, ProbeRefused>>;
+}
+
+/// A `/probe` check's result, and how long the probe took: the name's resolution, the allow-list and the check, not
+/// the wait for the check's start on the schedule's grid (at most a tick, 10 ms).
+#[derive(Debug)]
+pub struct Probed {
+    /// The check's result.
+    pub result: CheckResult,
+    /// The probe's duration (`probe_duration_seconds`).
+    pub duration: Duration,
 }
 
 /// Why `/probe` did not run a check (an HTTP 403, and a log line).

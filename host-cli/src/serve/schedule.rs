@@ -6,12 +6,19 @@
 //! First starts fall on a grid of [`TICK`]: the checks due within the same tick start together, so the runtime
 //! wakes once for all of them and their replies tend to arrive in one wake-up too. With 1,000 checks a second a
 //! wake-up per check was a tenth of the daemon's CPU (the kernel's epoll wait and task switch); on the grid it is
-//! a few percent. An interval that is a multiple of the tick keeps a target on the grid.
+//! a few percent. An interval that is a multiple of the tick keeps a target on the grid. `/probe` checks start on
+//! the same grid (see `Engine::run_probes`).
 
 use core::time::Duration;
 
 /// The grid of first starts.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// The first instant of the [`TICK`] grid at or after `now`.
+pub(crate) fn on_grid(now: Duration) -> Duration {
+    let tick = TICK.as_nanos();
+    Duration::from_nanos(u64::try_from(now.as_nanos().div_ceil(tick) * tick).unwrap_or(u64::MAX))
+}
 
 /// The first start of the `index`-th of `count` targets starting together, with `interval`: spread evenly over
 /// one interval, on the [`TICK`] grid at or after `now`.
@@ -25,8 +32,9 @@ pub(crate) fn first_start(
     let index = (index as u128).min(count - 1);
     let tick = TICK.as_nanos();
     let offset = interval.as_nanos() * index / count / tick * tick;
-    let start = now.as_nanos().div_ceil(tick) * tick + offset;
-    Duration::from_nanos(u64::try_from(start).unwrap_or(u64::MAX))
+    on_grid(now).saturating_add(Duration::from_nanos(
+        u64::try_from(offset).unwrap_or(u64::MAX),
+    ))
 }
 
 /// The start after a check planned at `planned` that ended at `ended`: `planned + interval`, or the first later
@@ -81,6 +89,18 @@ mod tests {
             first_start(MS, 0, 0, interval),
             10 * MS,
             "no division by zero"
+        );
+        assert_eq!(on_grid(Duration::ZERO), Duration::ZERO);
+        assert_eq!(on_grid(Duration::from_nanos(1)), 10 * MS);
+        assert_eq!(
+            on_grid(10 * MS),
+            10 * MS,
+            "an instant on the grid is its own"
+        );
+        assert_eq!(
+            on_grid(Duration::MAX),
+            Duration::from_nanos(u64::MAX),
+            "no overflow"
         );
     }
 

@@ -58,15 +58,12 @@ pub(super) async fn probe(
         Err(message) => return text(StatusCode::BAD_REQUEST, format!("{message}\n")),
     };
     let target = format!("{}:{}", bracketed(&spec.host), spec.port);
-    let started = tokio::time::Instant::now();
-    let result = app.daemon.probe(spec, timeout).await;
-    let duration = started.elapsed();
-    match result {
-        Ok(result) => {
+    match app.daemon.probe(spec, timeout).await {
+        Ok(probed) => {
             let format = Format::asked(&headers);
             respond(
                 format,
-                ProbeMetrics::new(&result, duration, timeout).render(format),
+                ProbeMetrics::new(&probed.result, probed.duration, timeout).render(format),
             )
         }
         Err(ProbeRefused::NotAllowed(ip)) => {
