@@ -79,8 +79,10 @@ async fn serve_within(
         .prepare()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let auth = (!web.basic_auth.is_empty()).then_some(auth);
-    let app = routes::router(daemon, metrics, auth);
-    listen::run(listener, tls, app, limits).await
+    let app = routes::App { daemon, metrics };
+    // Without users, `GET /probe` skips the router's layers (with users, every request goes through `auth`).
+    let direct = auth.is_none().then(|| listen::Direct(app.clone()));
+    listen::run(listener, tls, routes::router(app, auth), direct, limits).await
 }
 
 /// One line on the daemon's log (stderr).

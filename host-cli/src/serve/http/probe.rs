@@ -13,7 +13,7 @@
 use core::net::Ipv6Addr;
 use core::time::Duration;
 
-use axum::extract::{Query, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use echoprobe_core::wire::ae_title::AeTitle;
@@ -45,14 +45,30 @@ pub(super) struct Params {
     module: Option<String>,
 }
 
-/// The handler. The request is taken whole (its headers moved out, not copied as a `HeaderMap` extractor would).
+/// The router's handler. The request is taken whole (its headers moved out, not copied as a `HeaderMap` extractor
+/// would).
 pub(super) async fn probe(
     State(app): State<App>,
-    Query(params): Query<Params>,
+    RawQuery(query): RawQuery,
     request: Request,
 ) -> Response {
-    let headers = request.into_parts().0.headers;
-    let spec_and_timeout = self::request(&app, &headers, params);
+    answer(&app, &request.into_parts().0.headers, query.as_deref()).await
+}
+
+/// The answer to `GET /probe?query` with `headers`: the router's handler, and the listener's direct path (see
+/// `listen::Direct`).
+pub(super) async fn answer(app: &App, headers: &HeaderMap, query: Option<&str>) -> Response {
+    // As axum's `Query` extractor did (the same parser, the same 400).
+    let params: Params = match serde_urlencoded::from_str(query.unwrap_or_default()) {
+        Ok(p) => p,
+        Err(e) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("Failed to deserialize query string: {e}\n"),
+            )
+        }
+    };
+    let spec_and_timeout = self::request(app, headers, params);
     let (spec, timeout) = match spec_and_timeout {
         Ok(x) => x,
         Err(message) => return text(StatusCode::BAD_REQUEST, format!("{message}\n")),
@@ -60,7 +76,7 @@ pub(super) async fn probe(
     let target = format!("{}:{}", bracketed(&spec.host), spec.port);
     match app.daemon.probe(spec, timeout).await {
         Ok(probed) => {
-            let format = Format::asked(&headers);
+            let format = Format::asked(headers);
             respond(
                 format,
                 ProbeMetrics::new(&probed.result, probed.duration, timeout).render(format),

@@ -24,7 +24,7 @@ pub(super) struct App {
 
 /// Every route; behind `auth` when users are configured (`None`: no users, and no middleware that would pass every
 /// request on).
-pub(super) fn router(daemon: Arc<dyn Daemon>, metrics: Arc<Metrics>, auth: Option<Auth>) -> Router {
+pub(super) fn router(app: App, auth: Option<Auth>) -> Router {
     let router = Router::new()
         .route("/", get(page::page))
         .route("/health/{name}", get(health))
@@ -33,7 +33,7 @@ pub(super) fn router(daemon: Arc<dyn Daemon>, metrics: Arc<Metrics>, auth: Optio
         .route("/api/targets", get(api::targets))
         .route("/api/targets/{name}", get(api::target))
         .fallback(not_found)
-        .with_state(App { daemon, metrics })
+        .with_state(app)
         .layer(middleware::from_fn(refuse_bodies));
     match auth {
         Some(auth) => router.layer(middleware::from_fn_with_state(
@@ -58,14 +58,17 @@ async fn not_found() -> Response {
     text(StatusCode::NOT_FOUND, "not found\n".to_string())
 }
 
-/// Every route is a GET: a request with a body gets 413 before any handler (and the connection closes).
-async fn refuse_bodies(request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+/// Whether a request with `headers` has a body (every route is a GET: such a request gets 413).
+pub(super) fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
         || headers
             .get(header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() != b"0");
-    if has_body {
+            .is_some_and(|v| v.as_bytes() != b"0")
+}
+
+/// Every route is a GET: a request with a body gets 413 before any handler (and the connection closes).
+async fn refuse_bodies(request: Request, next: Next) -> Response {
+    if has_body(request.headers()) {
         return text(
             StatusCode::PAYLOAD_TOO_LARGE,
             "request bodies are not accepted\n".to_string(),

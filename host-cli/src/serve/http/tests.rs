@@ -357,6 +357,54 @@ async fn bad_requests_are_4xx() {
     assert_eq!(chunked.status, 413);
 }
 
+/// Without users, `GET /probe` skips the router (`listen::Direct`): every other request to it still goes through the
+/// router and gets what any route gives.
+#[tokio::test]
+async fn probe_without_the_router_answers_as_the_router() {
+    let (addr, _, _) = start().await;
+    let ok = get(addr, "/probe?target=127.0.0.1:104").await;
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("\nprobe_success 1.0\n"), "{}", ok.body);
+    let twice = get(addr, "/probe?target=127.0.0.1:104&target=127.0.0.1:105").await;
+    assert_eq!(
+        (twice.status, twice.body.as_str()),
+        (
+            400,
+            "Failed to deserialize query string: duplicate field `target`\n"
+        )
+    );
+    let bad = get(addr, "/probe?target=%FF:104").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    for (request, status) in [
+        (
+            &b"POST /probe?target=127.0.0.1:104 HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"[..],
+            405,
+        ),
+        (
+            b"GET /probe?target=127.0.0.1:104 HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+            413,
+        ),
+        (
+            b"GET /probe?target=127.0.0.1:104 HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            413,
+        ),
+        (
+            b"GET /probe/?target=127.0.0.1:104 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            404,
+        ),
+    ] {
+        let got = raw(addr, request).await;
+        assert_eq!(got.status, status, "{}", String::from_utf8_lossy(request));
+    }
+    // HEAD as GET, without the body.
+    let head = raw(
+        addr,
+        b"HEAD /probe?target=127.0.0.1:104 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!((head.status, head.body.as_str()), (200, ""));
+}
+
 #[tokio::test]
 async fn oversized_head_gets_431() {
     let (addr, _, _) = start().await;
