@@ -3,7 +3,8 @@
 //! [`Daemon`] and records nothing itself except the Prometheus series, which the engine feeds through [`Metrics`]
 //! (a [`super::model::MetricsSink`]).
 //!
-//! Files by job: `listen` (accepting: TLS, bounds, timeouts, eviction), `auth` (basic auth), `routes` (the router,
+//! Files by job: `listen` (accepting: TLS, bounds, timeouts, eviction; `GET /probe` straight to its handler when no
+//! users are configured), `auth` (basic auth), `routes` (the router,
 //! `/health`, refusing bodies), `metrics` (the series), `probe` (`/probe`), `api` (`/api/targets`), `page` (`/`),
 //! `stream` (a body made a piece at a time).
 //!
