@@ -115,15 +115,28 @@ impl Serve {
     /// target starts down with [`NOT_CHECKED`]); returns its reason.
     #[track_caller]
     pub fn wait_state(&self, name: &str, state: &str) -> String {
-        wait_until(&format!("target {name} {state}"), VERDICT, || {
-            match self.state(name) {
-                Some((s, reason)) if s == state && reason != NOT_CHECKED => Ok(reason),
+        self.wait_reason(name, state, "")
+    }
+
+    /// Waits (at most `VERDICT`) until target `name` is in `state` with a reason that contains `part`; returns the
+    /// reason. For a peer restarted in place: a check in the gap between the old and the new one sees no listener,
+    /// and the state can change on that check's reason first.
+    pub fn wait_reason(&self, name: &str, state: &str, part: &str) -> String {
+        wait_until(
+            &format!("target {name} {state} ({part:?})"),
+            VERDICT,
+            || match self.state(name) {
+                Some((s, reason))
+                    if s == state && reason != NOT_CHECKED && reason.contains(part) =>
+                {
+                    Ok(reason)
+                }
                 other => Err(format!(
                     "{other:?}; daemon log:\n{}",
                     last_lines(&self.peer.log(), 10)
                 )),
-            }
-        })
+            },
+        )
     }
 }
 

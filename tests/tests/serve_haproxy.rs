@@ -144,9 +144,10 @@ fn haproxy_agent_check_follows_the_daemon() {
     // archive/r2 still accepts TCP but now rejects the called AE title: only the agent sees it.
     archive_2.kill();
     archive_2 = echoprobe_scp_at(a2, &["-aet", "OTHER", "--require-called-aet"]);
-    let reason = serve.wait_state("archive-2", "down");
+    // A check between the kill and the new listener sees no listener: wait for the rejection's reason.
+    let reason = serve.wait_reason("archive-2", "down", "1/1/7");
     assert!(
-        reason.contains("1/1/7"),
+        reason.starts_with("association rejected"),
         "the CLI's rejection text: {reason:?}"
     );
     let answer = agent_says_down(&serve, "archive-2");
