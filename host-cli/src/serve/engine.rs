@@ -305,21 +305,25 @@ impl Engine {
     }
 
     /// Runs the `/probe` checks sent by [`Daemon::probe`], each as its own local task, until the engine is gone;
-    /// `stop` turning true aborts them. Each check starts on the schedule's grid (the engine's `origin` and
-    /// [`schedule::TICK`]), up to a tick after it came: the probes that come within a tick start together, as the
-    /// scheduled checks do, and the runtime wakes once for them and for their replies. At 1,000 probes a second
-    /// this took a third off the daemon's CPU per probe (half the task switches).
+    /// `stop` turning true aborts them. Each starts when [`schedule::probe_start`] says (the grid counting from the
+    /// engine's `origin`): the probes that come close together start together, as the scheduled checks do, and the
+    /// runtime wakes once for them and for their replies (at 1,000 probes a second this took a third off the
+    /// daemon's CPU per probe, half its task switches); a lone probe starts at once.
     pub(crate) async fn run_probes(
         origin: tokio::time::Instant,
         stop: watch::Receiver<bool>,
         mut jobs: mpsc::UnboundedReceiver<Job>,
     ) {
+        let mut previous = None;
         while let Some((prepared, addrs, answer)) = jobs.recv().await {
             let stop = stop.clone();
             let came = tokio::time::Instant::now();
-            let start = origin + schedule::on_grid(came.saturating_duration_since(origin));
+            let since = came.saturating_duration_since(origin);
+            let grid = schedule::probe_start(previous.replace(since), since).map(|at| origin + at);
             tokio::task::spawn_local(async move {
-                tokio::time::sleep_until(start).await;
+                if let Some(start) = grid {
+                    tokio::time::sleep_until(start).await;
+                }
                 let waited = came.elapsed();
                 // Boxed: the task holds a pointer, so the runtime's moves of the task's future (into the task at
                 // the spawn, over it at the end) copy a few bytes, not the check's several-KB state.

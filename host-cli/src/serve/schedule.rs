@@ -6,8 +6,8 @@
 //! First starts fall on a grid of [`TICK`]: the checks due within the same tick start together, so the runtime
 //! wakes once for all of them and their replies tend to arrive in one wake-up too. With 1,000 checks a second a
 //! wake-up per check was a tenth of the daemon's CPU (the kernel's epoll wait and task switch); on the grid it is
-//! a few percent. An interval that is a multiple of the tick keeps a target on the grid. `/probe` checks start on
-//! the same grid (see `Engine::run_probes`).
+//! a few percent. An interval that is a multiple of the tick keeps a target on the grid. `/probe` checks that come
+//! close together start on the same grid (see `Engine::run_probes`).
 
 use core::time::Duration;
 
@@ -18,6 +18,15 @@ pub(crate) const TICK: Duration = Duration::from_millis(10);
 pub(crate) fn on_grid(now: Duration) -> Duration {
     let tick = TICK.as_nanos();
     Duration::from_nanos(u64::try_from(now.as_nanos().div_ceil(tick) * tick).unwrap_or(u64::MAX))
+}
+
+/// When a `/probe` check that came at `came` starts, given when the one before it came: on the grid (at or after
+/// `came`) when that was less than a [`TICK`] before, so that probes coming close together start together; `None`
+/// (at once) for a probe with none in the tick before, for which waiting would only add a wake-up.
+pub(crate) fn probe_start(previous: Option<Duration>, came: Duration) -> Option<Duration> {
+    previous
+        .filter(|p| came.saturating_sub(*p) < TICK)
+        .map(|_| on_grid(came))
 }
 
 /// The first start of the `index`-th of `count` targets starting together, with `interval`: spread evenly over
@@ -101,6 +110,24 @@ mod tests {
             on_grid(Duration::MAX),
             Duration::from_nanos(u64::MAX),
             "no overflow"
+        );
+    }
+
+    #[test]
+    fn probes_close_together_start_on_the_grid_and_a_lone_one_at_once() {
+        assert_eq!(probe_start(None, 1003 * MS), None, "the first probe");
+        assert_eq!(probe_start(Some(995 * MS), 1003 * MS), Some(1010 * MS));
+        assert_eq!(probe_start(Some(1003 * MS), 1003 * MS), Some(1010 * MS));
+        assert_eq!(
+            probe_start(Some(990 * MS), 1000 * MS),
+            None,
+            "a tick apart: none in the tick before"
+        );
+        assert_eq!(probe_start(Some(500 * MS), 1003 * MS), None);
+        assert_eq!(
+            probe_start(Some(995 * MS), 1000 * MS),
+            Some(1000 * MS),
+            "on the grid already: no wait"
         );
     }
 
