@@ -12,7 +12,9 @@
 # BENCH_LISTENERS (echoprobe scp processes, 20), BENCH_CONNS (driver keep-alive connections, 16), BENCH_SPARSE
 # (a second /probe run as RATE/CONNS, 322/8: the rate the issue measured blackbox_exporter at, from enough
 # connections that neither server's answer time holds the pace back, as Prometheus scrapes its targets
-# concurrently; `none` leaves it out).
+# concurrently; `none` leaves it out), BENCH_HEADERS (`prometheus`: each request carries what Prometheus 2.42
+# sends with a scrape: its Accept header, which prefers OpenMetrics, `Accept-Encoding: gzip`, the scrape-timeout
+# header (10 s, its default) and the target URL-encoded; `bare`: the request line and Host only).
 #
 # 1. Scale. BENCH_TARGETS targets, each checked every BENCH_INTERVAL_MS (10,000 every 10 s: 1,000 checks a
 #    second) against BENCH_LISTENERS `echoprobe scp` processes on 127.0.1.1, 127.0.1.2, ... port 11112 (many
@@ -23,7 +25,8 @@
 #    many targets are up at the end. Goals: <= 10 % of one core, <= 64 MiB, p99 lag < 100 ms, all up.
 # 2. /probe side by side. blackbox_exporter with a tcp_connect module, then a second `echoprobe serve` with one
 #    target (its own schedule idle), are each driven with /probe requests at BENCH_RATE against the same
-#    listeners, as Prometheus would drive them (keep-alive HTTP/1.1 from BENCH_CONNS connections, paced). Only the
+#    listeners, as Prometheus would drive them (keep-alive HTTP/1.1 from BENCH_CONNS connections, paced, with
+#    Prometheus's request headers: blackbox_exporter then gzips its answer, echoprobe does not). Only the
 #    server process's CPU is measured (utime+stime over the run); the driver is a small asyncio client. Prints CPU
 #    per probe of each and the ratio echoprobe / blackbox (goal: a full DICOM check <= 0.2x a bare TCP connect).
 #    Then the same at BENCH_SPARSE: with probes further apart, fewer arrive within one of the daemon's 10 ms ticks
@@ -42,10 +45,12 @@ RATE=${BENCH_RATE:-1000}
 LISTENERS=${BENCH_LISTENERS:-20}
 CONNS=${BENCH_CONNS:-16}
 SPARSE=${BENCH_SPARSE:-322/8}
+HEADERS=${BENCH_HEADERS:-prometheus}
 num() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 if ! { num "$SCALE_SECONDS" 60 3600 && num "$PROBE_SECONDS" 10 600 && num "$TARGETS" 1 100000 &&
     num "$INTERVAL_MS" 100 600000 && num "$RATE" 1 20000 && num "$LISTENERS" 1 250 && num "$CONNS" 1 256 &&
-    { [ "$SPARSE" = none ] || { num "${SPARSE%/*}" 1 20000 && num "${SPARSE#*/}" 1 256; }; }; }; then
+    { [ "$SPARSE" = none ] || { num "${SPARSE%/*}" 1 20000 && num "${SPARSE#*/}" 1 256; }; } &&
+    { [ "$HEADERS" = prometheus ] || [ "$HEADERS" = bare ]; }; }; then
     echo "usage: $0 [SCALE_SECONDS (60..3600)] [PROBE_SECONDS (10..600)]; see the header for the environment" >&2
     exit 1
 fi
@@ -56,7 +61,7 @@ if [ -z "${ECHOPROBE_BENCH_NETNS:-}" ]; then
     [ "$(id -u)" -eq 0 ] || ns=(-r -n)
     exec unshare "${ns[@]}" -- env ECHOPROBE_BENCH_NETNS=1 BENCH_TARGETS="$TARGETS" \
         BENCH_INTERVAL_MS="$INTERVAL_MS" BENCH_RATE="$RATE" BENCH_LISTENERS="$LISTENERS" BENCH_CONNS="$CONNS" \
-        BENCH_SPARSE="$SPARSE" timeout $((SCALE_SECONDS + 4 * PROBE_SECONDS + 600)) bash "$0" "$SCALE_SECONDS" "$PROBE_SECONDS"
+        BENCH_SPARSE="$SPARSE" BENCH_HEADERS="$HEADERS" timeout $((SCALE_SECONDS + 4 * PROBE_SECONDS + 600)) bash "$0" "$SCALE_SECONDS" "$PROBE_SECONDS"
 fi
 
 # --- inside the namespace -----------------------------------------------------------------------
@@ -125,15 +130,23 @@ load() { echo "  load average $(cut -d' ' -f1-3 /proc/loadavg) ($1)"; }
 
 # --- the /probe driver: paced keep-alive HTTP/1.1 GETs; prints "sent ok seconds" --------------------------
 cat >"$work/driver.py" <<'PY'
-import asyncio, sys, time
+import asyncio, gzip, sys, time
+from urllib.parse import quote
 
-host, port, path_fmt, targets, rate, conns, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
-    sys.argv[4].split(","), float(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+host, port, path_fmt, targets, rate, conns, seconds, headers = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
+    sys.argv[4].split(","), float(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
+# What Prometheus 2.42 (Debian's) sends with each scrape (captured from it), with its default 10 s scrape timeout.
+PROMETHEUS = ("User-Agent: Prometheus/2.42.0+ds\r\n"
+              "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+              "text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n"
+              "Accept-Encoding: gzip\r\n"
+              "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n")
+extra = PROMETHEUS if headers == "prometheus" else ""
 done = ok = 0
 
 async def read_response(r):
     head = await r.readuntil(b"\r\n\r\n")
-    length, chunked = None, False
+    length, chunked, gzipped = None, False, False
     for line in head.split(b"\r\n")[1:]:
         k, _, v = line.partition(b":")
         k = k.strip().lower()
@@ -141,14 +154,20 @@ async def read_response(r):
             length = int(v)
         elif k == b"transfer-encoding" and b"chunked" in v.lower():
             chunked = True
+        elif k == b"content-encoding" and b"gzip" in v.lower():
+            gzipped = True
+    body = await read_body(r, length, chunked)
+    return head, gzip.decompress(body) if gzipped else body
+
+async def read_body(r, length, chunked):
     if chunked:
         body = b""
         while True:
             size = int((await r.readuntil(b"\r\n")).split(b";")[0], 16)
             body += await r.readexactly(size + 2)
             if size == 0:
-                return head, body
-    return head, await r.readexactly(length or 0)
+                return body
+    return await r.readexactly(length or 0)
 
 async def worker(i, start):
     global done, ok
@@ -162,8 +181,9 @@ async def worker(i, start):
         delay = at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        path = path_fmt.replace("TARGET", targets[n % len(targets)])
-        w.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        target = targets[n % len(targets)]
+        path = path_fmt.replace("TARGET", quote(target, safe="") if extra else target)
+        w.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode())
         head, body = await read_response(r)
         done += 1
         ok += b"\nprobe_success 1" in b"\n" + body
@@ -183,10 +203,11 @@ PY
 drive() {
     local name=$1 pid=$2 hostport=$3 path=$4 rate=$5 conns=$6 t0 t1 out sent ok secs
     # Warm-up: one second at the same rate.
-    "$PYTHON" "$work/driver.py" "${hostport%:*}" "${hostport##*:}" "$path" "$targets_csv" "$rate" "$conns" 1 >/dev/null
+    "$PYTHON" "$work/driver.py" "${hostport%:*}" "${hostport##*:}" "$path" "$targets_csv" "$rate" "$conns" 1 \
+        "$HEADERS" >/dev/null
     t0=$(cpu_ticks "$pid")
     out=$("$PYTHON" "$work/driver.py" "${hostport%:*}" "${hostport##*:}" "$path" "$targets_csv" "$rate" "$conns" \
-        "$PROBE_SECONDS")
+        "$PROBE_SECONDS" "$HEADERS")
     t1=$(cpu_ticks "$pid")
     read -r sent ok secs <<<"$out"
     PER_PROBE_US=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$sent" 'BEGIN { printf "%.0f", n ? t / hz / n * 1e6 : 0 }')
@@ -286,7 +307,7 @@ fi
 # side_by_side RATE CONNS: each server driven at RATE from CONNS connections, and the ratio.
 side_by_side() {
     local rate=$1 conns=$2 bb_us='' ep_us=''
-    echo "/probe at $rate requests/s for $PROBE_SECONDS s from $conns keep-alive connections over $LISTENERS targets:"
+    echo "/probe at $rate requests/s for $PROBE_SECONDS s from $conns keep-alive connections over $LISTENERS targets ($HEADERS request headers):"
     load "before /probe"
     if [ -n "$BB_PID" ]; then
         drive "blackbox tcp_connect" "$BB_PID" "$BLACKBOX_HTTP" "/probe?module=tcp_connect&target=TARGET" "$rate" "$conns"
