@@ -315,13 +315,14 @@ async fn health_up_down_and_unknown() {
     assert_eq!(get(addr, "/health/nobody").await.status, 404);
     assert_eq!(get(addr, "/health/").await.status, 404);
     assert_eq!(get(addr, "/nowhere").await.status, 404);
-    // HEAD as GET, without the body.
-    let head = raw(
-        addr,
-        b"HEAD /health/alpha HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    )
-    .await;
-    assert_eq!((head.status, head.body.as_str()), (200, ""));
+    head_is_get_without_body(addr, "/health/alpha").await;
+}
+
+/// `HEAD path` is answered as `GET path`, without the body.
+async fn head_is_get_without_body(addr: SocketAddr, path: &str) {
+    let request = format!("HEAD {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let head = raw(addr, request.as_bytes()).await;
+    assert_eq!((head.status, head.body.as_str()), (200, ""), "HEAD {path}");
 }
 
 #[tokio::test]
@@ -396,13 +397,7 @@ async fn probe_without_the_router_answers_as_the_router() {
         let got = raw(addr, request).await;
         assert_eq!(got.status, status, "{}", String::from_utf8_lossy(request));
     }
-    // HEAD as GET, without the body.
-    let head = raw(
-        addr,
-        b"HEAD /probe?target=127.0.0.1:104 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    )
-    .await;
-    assert_eq!((head.status, head.body.as_str()), (200, ""));
+    head_is_get_without_body(addr, "/probe?target=127.0.0.1:104").await;
 }
 
 #[tokio::test]
