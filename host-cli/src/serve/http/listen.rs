@@ -110,7 +110,7 @@ impl Tls {
 pub(super) struct Direct(pub(super) App);
 
 impl Direct {
-    fn takes<B>(&self, request: &Request<B>) -> bool {
+    pub(super) fn takes<B>(&self, request: &Request<B>) -> bool {
         request.method() == Method::GET
             && request.uri().path() == "/probe"
             && !routes::has_body(request.headers())

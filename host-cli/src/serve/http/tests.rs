@@ -400,6 +400,47 @@ async fn probe_without_the_router_answers_as_the_router() {
     head_is_get_without_body(addr, "/probe?target=127.0.0.1:104").await;
 }
 
+/// The requests the direct path takes: only a GET of `/probe` without a body (the test above checks that the
+/// answers are the router's either way).
+#[test]
+fn only_a_get_of_probe_without_a_body_goes_direct() {
+    use axum::http::{Method, Request};
+    let direct = super::listen::Direct(super::routes::App {
+        daemon: Arc::new(fake()),
+        metrics: Arc::new(Metrics::new()),
+    });
+    let request = |method: Method, uri: &str, header: Option<(&str, &str)>| {
+        let mut r = Request::builder().method(method).uri(uri);
+        if let Some((k, v)) = header {
+            r = r.header(k, v);
+        }
+        r.body(()).unwrap()
+    };
+    assert!(direct.takes(&request(Method::GET, "/probe?target=127.0.0.1:104", None)));
+    assert!(direct.takes(&request(
+        Method::GET,
+        "/probe",
+        Some(("content-length", "0"))
+    )));
+    for (method, uri, header) in [
+        (Method::HEAD, "/probe?target=127.0.0.1:104", None),
+        (Method::POST, "/probe?target=127.0.0.1:104", None),
+        (Method::GET, "/probe/?target=127.0.0.1:104", None),
+        (Method::GET, "/metrics", None),
+        (Method::GET, "/probe", Some(("content-length", "5"))),
+        (
+            Method::GET,
+            "/probe",
+            Some(("transfer-encoding", "chunked")),
+        ),
+    ] {
+        assert!(
+            !direct.takes(&request(method.clone(), uri, header)),
+            "{method} {uri} {header:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn oversized_head_gets_431() {
     let (addr, _, _) = start().await;
