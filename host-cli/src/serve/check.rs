@@ -4,7 +4,7 @@
 
 use core::future::Future;
 use core::net::SocketAddr;
-use core::pin::Pin;
+use core::pin::{pin, Pin};
 use core::task::{Context, Poll};
 use core::time::Duration;
 use std::io;
@@ -262,19 +262,55 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// Completes once `stop` says true (or its sender is gone).
-async fn stopped(mut stop: watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
+/// A task's stop as its checks wait for it: true once the target is removed or changed, or the daemon stops. Made
+/// once per task, so its wait for the change stays registered from check to check and from phase to phase (one
+/// registration per task, not one per phase of every check).
+pub(crate) struct Stop {
+    rx: watch::Receiver<bool>,
+    /// Completes when `rx` says true (or its sender is gone); `None` once it has.
+    wait: Option<Pin<Box<dyn Future<Output = ()>>>>,
 }
 
-/// `work`'s output, or `None` when `stop` turned true first.
-async fn until_stopped<T>(
-    stop: &watch::Receiver<bool>,
-    work: impl Future<Output = T>,
-) -> Option<T> {
-    tokio::select! {
-        r = work => Some(r),
-        () = stopped(stop.clone()) => None,
+impl Stop {
+    pub(crate) fn new(rx: watch::Receiver<bool>) -> Stop {
+        let mut waiting = rx.clone();
+        let wait = Box::pin(async move {
+            let _ = waiting.wait_for(|s| *s).await;
+        });
+        Stop {
+            rx,
+            wait: Some(wait),
+        }
+    }
+
+    /// Whether it has said stop.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.wait.is_none() || *self.rx.borrow()
+    }
+
+    fn poll_stopped(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.wait {
+            None => Poll::Ready(()),
+            Some(wait) => {
+                let done = wait.as_mut().poll(cx);
+                if done.is_ready() {
+                    self.wait = None;
+                }
+                done
+            }
+        }
+    }
+
+    /// `work`'s output, or `None` when the stop comes first. `work` is pinned by the caller: a future taken by value
+    /// would be stored twice in the caller's state (as the argument and as the pinned local), several KB for a check.
+    pub(crate) async fn until<F: Future>(&mut self, mut work: Pin<&mut F>) -> Option<F::Output> {
+        core::future::poll_fn(|cx| {
+            if let Poll::Ready(r) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(r));
+            }
+            self.poll_stopped(cx).map(|()| None)
+        })
+        .await
     }
 }
 
@@ -292,7 +328,7 @@ fn quiet() -> Log {
 /// connected, then close). `addrs`: the addresses to try, already resolved (`None`: resolve the target's host).
 pub(crate) async fn check(
     target: &Prepared,
-    stop: &watch::Receiver<bool>,
+    stop: &mut Stop,
     addrs: Option<Vec<SocketAddr>>,
 ) -> CheckResult {
     let clock = Clock::start();
@@ -316,7 +352,7 @@ async fn echo(
     clock: &Clock,
     target: &Prepared,
     result: &mut CheckResult,
-    stop: &watch::Receiver<bool>,
+    stop: &mut Stop,
     addrs: Option<Vec<SocketAddr>>,
 ) -> Result<Release, Failure> {
     let log = quiet();
@@ -349,7 +385,7 @@ async fn query(
     target: &Prepared,
     options: &FindOptions,
     result: &mut FindResult,
-    stop: &watch::Receiver<bool>,
+    stop: &mut Stop,
     addrs: Option<Vec<SocketAddr>>,
 ) -> Result<Release, Failure> {
     let log = quiet();
@@ -439,7 +475,7 @@ async fn open(
     plan: &Plan<'_>,
     log: &Log,
     result: &mut CheckResult,
-    stop: &watch::Receiver<bool>,
+    stop: &mut Stop,
     addrs: Option<Vec<SocketAddr>>,
     announce: impl FnOnce(),
 ) -> Result<Stream, Failure> {
@@ -457,7 +493,7 @@ async fn open(
             .map_err(|e| plan.connect_failure(by_deadline, e))?;
         Ok::<_, Failure>((addrs, started, tcp, addr))
     };
-    let (addrs, started, tcp, addr) = until_stopped(stop, reach).await.ok_or_else(stopping)??;
+    let (addrs, started, tcp, addr) = stop.until(pin!(reach)).await.ok_or_else(stopping)??;
     plan.found(log, result, &addrs);
     announce();
     plan.connected(log, clock, started, addr, result);
@@ -466,7 +502,8 @@ async fn open(
         None => Ok(Stream::Tcp(tcp)),
         Some(setup) => {
             let started = clock.elapsed();
-            let (tls, session) = until_stopped(stop, handshake(clock, plan, setup, tcp))
+            let (tls, session) = stop
+                .until(pin!(handshake(clock, plan, setup, tcp)))
                 .await
                 .ok_or_else(stopping)??;
             result.timeline.tls = Some(clock.elapsed().saturating_sub(started));
@@ -481,12 +518,12 @@ async fn open(
 async fn drive<T>(
     clock: &Clock,
     stream: Stream,
-    stop: &watch::Receiver<bool>,
+    stop: &mut Stop,
     work: impl AsyncFnOnce(&mut FromTokio<Stream>, &TokioClock) -> T,
 ) -> Result<T, Failure> {
     let async_clock = TokioClock(*clock);
     let mut io = FromTokio::new(stream);
-    let report = until_stopped(stop, work(&mut io, &async_clock)).await;
+    let report = stop.until(pin!(work(&mut io, &async_clock))).await;
     close(io.into_inner(), report).await
 }
 
@@ -786,7 +823,8 @@ mod tests {
             tx.send(true).unwrap();
             std::time::Instant::now()
         };
-        let (r, t0) = tokio::join!(check(&p, &stop, None), stopping);
+        let mut stop = Stop::new(stop);
+        let (r, t0) = tokio::join!(check(&p, &mut stop, None), stopping);
         let after_stop = t0.elapsed();
         (r, after_stop, peer.await.unwrap())
     }
@@ -820,7 +858,7 @@ mod tests {
         };
         let p = Prepared::new("127.0.0.1", &s).unwrap();
         let (_tx, stop) = watch::channel(false);
-        let r = check(&p, &stop, None).await;
+        let r = check(&p, &mut Stop::new(stop), None).await;
         assert_eq!(r.code(), exit::UNREACHABLE, "{r:?}");
         assert!(r.timeline.find.is_none());
     }
@@ -838,10 +876,37 @@ mod tests {
         };
         let p = Prepared::new("127.0.0.1", &s).unwrap();
         let (_tx, stop) = watch::channel(false);
-        let r = check(&p, &stop, None).await;
+        let r = check(&p, &mut Stop::new(stop), None).await;
         assert_eq!(r.code(), exit::UNREACHABLE, "{r:?}");
         let text = r.verdict.unwrap_err().to_string();
         assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    }
+
+    /// One `Stop` serves one phase after another: work that ends first is its output, the stop ends the phase it
+    /// comes in, and every later phase at once (its wait has completed and is not polled again).
+    #[tokio::test]
+    async fn one_stop_serves_phase_after_phase() {
+        let (tx, rx) = watch::channel(false);
+        let mut stop = Stop::new(rx);
+        assert_eq!(stop.until(pin!(async { 7 })).await, Some(7));
+        assert!(!stop.is_stopped());
+        let stopping = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            tx.send(true).unwrap();
+        };
+        let never = pin!(core::future::pending::<u8>());
+        let (cut, ()) = tokio::join!(stop.until(never), stopping);
+        assert_eq!(cut, None);
+        assert!(stop.is_stopped());
+        let later = tokio::time::sleep(Duration::from_secs(5));
+        let t0 = std::time::Instant::now();
+        assert_eq!(stop.until(pin!(later)).await, None);
+        assert!(t0.elapsed() < Duration::from_secs(1));
+        // A sender gone is a stop too.
+        let (tx, rx) = watch::channel(false);
+        let mut stop = Stop::new(rx);
+        drop(tx);
+        assert_eq!(stop.until(pin!(core::future::pending::<()>())).await, None);
     }
 
     #[tokio::test]
@@ -855,7 +920,7 @@ mod tests {
         };
         let p = Prepared::new("127.0.0.1", &s).unwrap();
         let (_tx, stop) = watch::channel(false);
-        let r = check(&p, &stop, None).await;
+        let r = check(&p, &mut Stop::new(stop), None).await;
         assert_eq!(r.code(), exit::ACSE_TIMEOUT, "{r:?}");
         assert!(r.total < Duration::from_secs(2), "{r:?}");
 

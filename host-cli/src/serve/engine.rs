@@ -3,6 +3,7 @@
 //! configuration is unchanged.
 
 use core::net::{IpAddr, SocketAddr};
+use core::pin::pin;
 use core::time::Duration;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -13,7 +14,7 @@ use echoprobe_core::health::RiseFall;
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::check::{self, Prepared, Unprepared};
+use super::check::{self, Prepared, Stop, Unprepared};
 use super::history::Live;
 use super::model::{
     BoxFuture, CheckRecord, Daemon, Health, MetricsSink, ProbeRefused, ProbeSpec, Probed,
@@ -327,7 +328,8 @@ impl Engine {
                 let waited = came.elapsed();
                 // Boxed: the task holds a pointer, so the runtime's moves of the task's future (into the task at
                 // the spawn, over it at the end) copy a few bytes, not the check's several-KB state.
-                let check = Box::pin(check::check(&prepared, &stop, addrs));
+                let mut stop = Stop::new(stop);
+                let check = Box::pin(check::check(&prepared, &mut stop, addrs));
                 let _ = answer.send((check.await, waited));
             });
         }
@@ -418,22 +420,21 @@ impl Engine {
     async fn run_target(self: Arc<Self>, t: Arc<TargetState>, first: Duration) {
         let interval = Duration::from_millis(u64::from(t.target.settings.interval_ms));
         let mut planned = first;
-        let mut stop = t.stop.subscribe();
+        let mut stop = Stop::new(t.stop.subscribe());
         loop {
-            tokio::select! {
-                () = tokio::time::sleep_until(self.origin + planned) => {}
-                _ = stop.wait_for(|s| *s) => return,
+            let start = tokio::time::sleep_until(self.origin + planned);
+            if stop.until(pin!(start)).await.is_none() {
+                return;
             }
-            let permit = tokio::select! {
-                p = self.slots.clone().acquire_owned() => p,
-                _ = stop.wait_for(|s| *s) => return,
+            let Some(permit) = stop.until(pin!(self.slots.acquire())).await else {
+                return;
             };
             self.metrics
                 .lag(self.origin.elapsed().saturating_sub(planned));
             // Boxed: the check's future (several KB) lives only while it runs, not in every idle target's task.
-            let result = Box::pin(check::check(&t.prepared, &stop, None)).await;
+            let result = Box::pin(check::check(&t.prepared, &mut stop, None)).await;
             drop(permit);
-            if *stop.borrow() {
+            if stop.is_stopped() {
                 return;
             }
             let (record, health, changed) = t.record(&result);
