@@ -121,6 +121,7 @@ impl Serve {
     /// Waits (at most `VERDICT`) until target `name` is in `state` with a reason that contains `part`; returns the
     /// reason. For a peer restarted in place: a check in the gap between the old and the new one sees no listener,
     /// and the state can change on that check's reason first.
+    #[track_caller]
     pub fn wait_reason(&self, name: &str, state: &str, part: &str) -> String {
         wait_until(
             &format!("target {name} {state} ({part:?})"),

@@ -886,6 +886,13 @@ mod tests {
     /// comes in, and every later phase at once (its wait has completed and is not polled again).
     #[tokio::test]
     async fn one_stop_serves_phase_after_phase() {
+        // Bounded: a stop that is never seen would otherwise hang the test instead of failing it.
+        tokio::time::timeout(Duration::from_secs(10), phase_after_phase())
+            .await
+            .expect("a phase did not end at the stop");
+    }
+
+    async fn phase_after_phase() {
         let (tx, rx) = watch::channel(false);
         let mut stop = Stop::new(rx);
         assert_eq!(stop.until(pin!(async { 7 })).await, Some(7));
