@@ -79,11 +79,7 @@ for side in 1 2; do
         pids+=($!)
     done
 done
-for _ in $(seq 200); do
-    [ "$(awk -v p=":$(printf '%04X' "$PORT")" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p' \
-        /proc/self/net/tcp | wc -l)" -ge $((2 * half)) ] && break
-    sleep 0.05
-done
+wait_listeners "$PORT" $((2 * half)) || true
 
 # config SIDE: the configuration of the daemon whose targets are on 127.0.SIDE.x (its ports 1910SIDE, 1955SIDE).
 config() {

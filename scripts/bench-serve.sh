@@ -55,20 +55,13 @@ if ! { num "$SCALE_SECONDS" 60 3600 && num "$PROBE_SECONDS" 10 600 && num "$TARG
     exit 1
 fi
 
-if [ -z "${ECHOPROBE_BENCH_NETNS:-}" ]; then
-    cargo build --release -p echoprobe --bin echoprobe
-    ns=(-n)
-    [ "$(id -u)" -eq 0 ] || ns=(-r -n)
-    exec unshare "${ns[@]}" -- env ECHOPROBE_BENCH_NETNS=1 BENCH_TARGETS="$TARGETS" \
-        BENCH_INTERVAL_MS="$INTERVAL_MS" BENCH_RATE="$RATE" BENCH_LISTENERS="$LISTENERS" BENCH_CONNS="$CONNS" \
-        BENCH_SPARSE="$SPARSE" BENCH_HEADERS="$HEADERS" timeout $((SCALE_SECONDS + 4 * PROBE_SECONDS + 600)) bash "$0" "$SCALE_SECONDS" "$PROBE_SECONDS"
-fi
+# shellcheck source=scripts/netns.sh
+. scripts/netns.sh
+bench_netns bench-serve BENCH_TARGETS="$TARGETS" BENCH_INTERVAL_MS="$INTERVAL_MS" BENCH_RATE="$RATE" \
+    BENCH_LISTENERS="$LISTENERS" BENCH_CONNS="$CONNS" BENCH_SPARSE="$SPARSE" BENCH_HEADERS="$HEADERS" \
+    timeout $((SCALE_SECONDS + 4 * PROBE_SECONDS + 600)) bash "$0" "$SCALE_SECONDS" "$PROBE_SECONDS"
 
 # --- inside the namespace -----------------------------------------------------------------------
-ip link set lo up
-ifaces=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/self/net/dev | tr '\n' ' ')
-[ "$ifaces" = "lo " ] || { echo "bench-serve: namespace has interfaces $ifaces, refusing" >&2; exit 1; }
-
 PROBE=${CARGO_TARGET_DIR:-$PWD/target}/release/echoprobe
 BLACKBOX=/usr/bin/prometheus-blackbox-exporter
 PYTHON=/usr/bin/python3
@@ -117,11 +110,7 @@ for i in $(seq 0 $((LISTENERS - 1))); do
     "$PROBE" scp -q --bind "$(addr "$i")" --max-associations 512 -aet BENCH-SCP "$PORT" >"$work/scp$i.log" 2>&1 &
     pids+=($!)
 done
-for _ in $(seq 200); do
-    [ "$(awk -v p=":$(printf '%04X' "$PORT")" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p' \
-        /proc/self/net/tcp | wc -l)" -ge "$LISTENERS" ] && break
-    sleep 0.05
-done
+wait_listeners "$PORT" "$LISTENERS" || true
 targets_csv=$(for i in $(seq 0 $((LISTENERS - 1))); do printf '%s:%s\n' "$(addr "$i")" "$PORT"; done | paste -sd,)
 
 echo "bench-serve: $(nproc) CPUs, $(uname -r), $("$PROBE" --version | head -1), $LISTENERS echoprobe scp listeners"
